@@ -1,0 +1,1 @@
+//! healthsim-persist (being built)

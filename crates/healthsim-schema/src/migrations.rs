@@ -1,0 +1,283 @@
+//! Append-only, numbered migrations with pinned checksums.
+//!
+//! Each migration is a SQL file embedded with `include_str!`. Applying one runs its SQL and
+//! records `(version, name, checksum)` in `schema_migrations` in one transaction, so a failure
+//! leaves the database at the previous version. Before applying anything, the recorded history is
+//! verified against the code: an edited migration (checksum differs), a missing one, or a database
+//! newer than the code is refused.
+
+use duckdb::{params, Connection};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::registry::MIGRATIONS_TABLE;
+use crate::Error;
+
+/// One migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Version number, starting at 1, without gaps. Compared as a number.
+    pub version: u32,
+    /// Short name (from the file name).
+    pub name: &'static str,
+    /// The SQL script.
+    pub sql: &'static str,
+}
+
+impl Migration {
+    /// The pinned checksum: `sha256:` + hex SHA-256 of the SQL with line endings normalized to `\n`.
+    pub fn checksum(&self) -> String {
+        checksum_of(self.sql)
+    }
+}
+
+/// The checksum algorithm (pinned: changing it would invalidate every recorded checksum).
+pub fn checksum_of(sql: &str) -> String {
+    let normalized = sql.replace("\r\n", "\n");
+    let digest = Sha256::digest(normalized.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The project's migrations, oldest first. Append only: never edit or remove one.
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial_schema",
+        sql: include_str!("../migrations/V0001__initial_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "scenario_indexes",
+        sql: include_str!("../migrations/V0002__scenario_indexes.sql"),
+    },
+];
+
+/// The version the code brings a database to.
+pub fn head_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// A migration recorded in `schema_migrations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedMigration {
+    /// Version.
+    pub version: u32,
+    /// Name.
+    pub name: String,
+    /// Checksum recorded when it was applied.
+    pub checksum: String,
+}
+
+/// Where a database stands relative to the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaStatus {
+    /// Highest applied version (0 for an empty database).
+    pub current_version: u32,
+    /// Highest version the code knows.
+    pub head_version: u32,
+    /// Applied migrations, oldest first.
+    pub applied: Vec<AppliedMigration>,
+    /// Versions the code would apply.
+    pub pending: Vec<u32>,
+}
+
+/// What a call to [`migrate`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationReport {
+    /// Version before.
+    pub from_version: u32,
+    /// Version after.
+    pub to_version: u32,
+    /// Versions applied by this call.
+    pub applied: Vec<u32>,
+}
+
+/// Brings the database to the head version. Idempotent.
+pub fn migrate(conn: &Connection) -> Result<MigrationReport, Error> {
+    migrate_with(conn, MIGRATIONS, None)
+}
+
+/// Applies `migrations` up to `target` (or all). Used by [`migrate`] and by tests that build
+/// databases at older versions or inject a failing migration.
+pub fn migrate_with(
+    conn: &Connection,
+    migrations: &[Migration],
+    target: Option<u32>,
+) -> Result<MigrationReport, Error> {
+    validate_sequence(migrations)?;
+    ensure_migrations_table(conn)?;
+    let applied = read_applied(conn)?;
+    verify_history(&applied, migrations)?;
+    let from_version = applied.last().map_or(0, |m| m.version);
+    let target = target.unwrap_or_else(|| migrations.last().map_or(0, |m| m.version));
+    let mut done = Vec::new();
+    for m in migrations
+        .iter()
+        .filter(|m| m.version > from_version && m.version <= target)
+    {
+        apply_one(conn, m)?;
+        done.push(m.version);
+    }
+    Ok(MigrationReport {
+        from_version,
+        to_version: done.last().copied().unwrap_or(from_version),
+        applied: done,
+    })
+}
+
+/// Reads the recorded history and compares it with the code, without changing anything.
+pub fn status(conn: &Connection) -> Result<SchemaStatus, Error> {
+    status_with(conn, MIGRATIONS)
+}
+
+/// [`status`] against a given migration list.
+pub fn status_with(conn: &Connection, migrations: &[Migration]) -> Result<SchemaStatus, Error> {
+    validate_sequence(migrations)?;
+    let applied = if migrations_table_exists(conn)? {
+        read_applied(conn)?
+    } else {
+        Vec::new()
+    };
+    verify_history(&applied, migrations)?;
+    let current_version = applied.last().map_or(0, |m| m.version);
+    Ok(SchemaStatus {
+        current_version,
+        head_version: migrations.last().map_or(0, |m| m.version),
+        pending: migrations
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| *v > current_version)
+            .collect(),
+        applied,
+    })
+}
+
+/// The code's own list must be 1, 2, 3, ... with no repeats or gaps.
+fn validate_sequence(migrations: &[Migration]) -> Result<(), Error> {
+    for (i, m) in migrations.iter().enumerate() {
+        let expected = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if m.version == expected {
+            continue;
+        }
+        if migrations[..i].iter().any(|p| p.version == m.version) {
+            return Err(Error::DuplicateMigration { version: m.version });
+        }
+        return Err(Error::MissingMigration { version: expected });
+    }
+    Ok(())
+}
+
+fn migrations_table_exists(conn: &Connection) -> Result<bool, Error> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+            params![MIGRATIONS_TABLE],
+            |row| row.get(0),
+        )
+        .map_err(|source| Error::Database {
+            context: "looking for schema_migrations".into(),
+            source,
+        })?;
+    Ok(n > 0)
+}
+
+fn ensure_migrations_table(conn: &Connection) -> Result<(), Error> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            checksum VARCHAR NOT NULL,
+            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );",
+    )
+    .map_err(|source| Error::Database {
+        context: "creating schema_migrations".into(),
+        source,
+    })
+}
+
+fn read_applied(conn: &Connection) -> Result<Vec<AppliedMigration>, Error> {
+    let context = || "reading schema_migrations".to_string();
+    let mut stmt = conn
+        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        .map_err(|source| Error::Database {
+            context: context(),
+            source,
+        })?;
+    let rows = stmt
+        .query_map([], |row| {
+            let version: i64 = row.get(0)?;
+            Ok(AppliedMigration {
+                version: u32::try_from(version).unwrap_or(u32::MAX),
+                name: row.get(1)?,
+                checksum: row.get(2)?,
+            })
+        })
+        .map_err(|source| Error::Database {
+            context: context(),
+            source,
+        })?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|source| Error::Database {
+            context: context(),
+            source,
+        })
+}
+
+fn verify_history(applied: &[AppliedMigration], migrations: &[Migration]) -> Result<(), Error> {
+    let head = migrations.last().map_or(0, |m| m.version);
+    if let Some(newest) = applied.last() {
+        if newest.version > head {
+            return Err(Error::DatabaseNewer {
+                database_version: newest.version,
+                code_version: head,
+            });
+        }
+    }
+    for (i, recorded) in applied.iter().enumerate() {
+        let expected = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if recorded.version != expected {
+            return Err(Error::MissingMigration { version: expected });
+        }
+        let Some(code) = migrations.iter().find(|m| m.version == recorded.version) else {
+            return Err(Error::MissingMigration {
+                version: recorded.version,
+            });
+        };
+        let expected_checksum = code.checksum();
+        if recorded.checksum != expected_checksum {
+            return Err(Error::ChecksumMismatch {
+                version: recorded.version,
+                name: recorded.name.clone(),
+                recorded: recorded.checksum.clone(),
+                expected: expected_checksum,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn apply_one(conn: &Connection, m: &Migration) -> Result<(), Error> {
+    let fail = |source| Error::MigrationFailed {
+        version: m.version,
+        name: m.name.to_string(),
+        source,
+    };
+    conn.execute_batch("BEGIN TRANSACTION").map_err(fail)?;
+    let result = conn.execute_batch(m.sql).and_then(|()| {
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+            params![m.version, m.name, m.checksum()],
+        )
+        .map(|_| ())
+    });
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(fail),
+        Err(e) => {
+            // The transaction is already aborted; a failing rollback adds nothing useful to report.
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(fail(e))
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! healthsim-summary (being built)

@@ -1,0 +1,269 @@
+//! Project automation: `cargo xtask <command>`.
+//!
+//! - `setup`  fetch the pinned prebuilt DuckDB library into `target/duckdb` (once per clone)
+//! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
+//!   crate layering, schema validation, the generated data dictionary, snapshot tests
+//! - `schema` regenerate `docs/schema.md` from the registry
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+/// The DuckDB build we link: libduckdb.so from the npm package of DuckDB's own Node bindings.
+const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
+/// SHA-256 of that package's libduckdb.so (DuckDB v1.5.6), pinned so a changed artifact is refused.
+const DUCKDB_LIB_SHA256: &str = "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633";
+
+/// Crate layering, bottom-up. A crate may depend only on crates before it.
+const LAYERS: &[&str] = &[
+    "healthsim-schema",
+    "healthsim-naming",
+    "healthsim-summary",
+    "healthsim-persist",
+    "healthsim-cli",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("check") => check(),
+        Some("schema") => schema(),
+        _ => {
+            eprintln!("usage: cargo xtask setup|check|schema");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn root() -> PathBuf {
+    // xtask/ lives directly under the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(step: &str, cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: {step}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start: {step}"))?;
+    if !status.success() {
+        bail!("{step} failed ({status})");
+    }
+    Ok(())
+}
+
+fn output(step: &str, cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start: {step}"))?;
+    if !out.status.success() {
+        bail!(
+            "{step} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).with_context(|| format!("{step} printed non-UTF-8"))
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn setup() -> Result<()> {
+    let dir = root().join("target").join("duckdb");
+    let lib = dir.join("libduckdb.so");
+    if lib.exists() && sha256_file(&lib)? == DUCKDB_LIB_SHA256 {
+        eprintln!("xtask: {} is present and verified", lib.display());
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)?;
+    let download = dir.join("download");
+    if download.exists() {
+        std::fs::remove_dir_all(&download)?;
+    }
+    std::fs::create_dir_all(&download)?;
+    let tarball = output(
+        &format!("npm pack {DUCKDB_NPM_PACKAGE}"),
+        Command::new("npm")
+            .args(["pack", DUCKDB_NPM_PACKAGE, "--silent", "--pack-destination"])
+            .arg(&download),
+    )
+    .context("fetching the prebuilt DuckDB needs npm (Debian: apt-get install npm); or build with --features healthsim-schema/bundled")?;
+    let tarball = download.join(tarball.trim());
+    run(
+        "unpacking libduckdb.so",
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&download)
+            .arg("package/libduckdb.so"),
+    )?;
+    let unpacked = download.join("package").join("libduckdb.so");
+    let got = sha256_file(&unpacked)?;
+    if got != DUCKDB_LIB_SHA256 {
+        bail!("libduckdb.so from {DUCKDB_NPM_PACKAGE} has sha256 {got}, expected {DUCKDB_LIB_SHA256}; refusing to use it");
+    }
+    std::fs::rename(&unpacked, &lib)?;
+    std::fs::remove_dir_all(&download)?;
+    eprintln!("xtask: installed DuckDB 1.5.6 at {}", lib.display());
+    Ok(())
+}
+
+fn check() -> Result<()> {
+    setup()?;
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    run(
+        "cargo clippy -D warnings",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    check_layering()?;
+    run(
+        "schema validation (fresh = registry = upgraded from every version)",
+        cargo().args([
+            "run",
+            "--quiet",
+            "-p",
+            "healthsim-schema",
+            "--example",
+            "schema_tool",
+            "--",
+            "check",
+        ]),
+    )?;
+    let doc = schema_doc()?;
+    let committed = std::fs::read_to_string(root().join("docs/schema.md")).unwrap_or_default();
+    if committed != doc {
+        bail!("docs/schema.md is stale: run `cargo xtask schema` and commit it");
+    }
+    eprintln!("xtask: docs/schema.md is up to date");
+    // insta: with INSTA_UPDATE=no a changed snapshot fails the test and nothing is written.
+    run(
+        "snapshot and unit tests (INSTA_UPDATE=no)",
+        cargo()
+            .args(["test", "--workspace", "--quiet"])
+            .env("INSTA_UPDATE", "no")
+            .env("CI", "true"),
+    )?;
+    let pending = find_pending_snapshots(&root())?;
+    if !pending.is_empty() {
+        bail!("pending snapshots (review with cargo insta review, then commit or delete): {pending:?}");
+    }
+    eprintln!("xtask: check passed");
+    Ok(())
+}
+
+fn schema_doc() -> Result<String> {
+    output(
+        "generating docs/schema.md",
+        cargo().args([
+            "run",
+            "--quiet",
+            "-p",
+            "healthsim-schema",
+            "--example",
+            "schema_tool",
+            "--",
+            "doc",
+        ]),
+    )
+}
+
+fn schema() -> Result<()> {
+    setup()?;
+    let doc = schema_doc()?;
+    std::fs::write(root().join("docs/schema.md"), doc)?;
+    eprintln!("xtask: wrote docs/schema.md");
+    Ok(())
+}
+
+/// Every internal dependency edge must point down the layer list; healthsim-naming stays pure.
+fn check_layering() -> Result<()> {
+    let json = output(
+        "cargo metadata",
+        cargo().args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ]),
+    )?;
+    let meta: serde_json::Value = serde_json::from_str(&json)?;
+    let mut problems = Vec::new();
+    for pkg in meta["packages"].as_array().into_iter().flatten() {
+        let name = pkg["name"].as_str().unwrap_or_default();
+        let Some(rank) = LAYERS.iter().position(|l| *l == name) else {
+            continue;
+        };
+        for dep in pkg["dependencies"].as_array().into_iter().flatten() {
+            let dep_name = dep["name"].as_str().unwrap_or_default();
+            let normal = dep["kind"].is_null();
+            if let Some(dep_rank) = LAYERS.iter().position(|l| *l == dep_name) {
+                if dep_rank >= rank {
+                    problems.push(format!(
+                        "{name} depends on {dep_name}, which is not below it"
+                    ));
+                }
+            }
+            if name == "healthsim-naming" && normal && dep_name == "duckdb" {
+                problems
+                    .push("healthsim-naming must not depend on duckdb (it is pure)".to_string());
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!("crate layering violated:\n  {}", problems.join("\n  "));
+    }
+    eprintln!("xtask: crate layering is bottom-up");
+    Ok(())
+}
+
+fn find_pending_snapshots(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if entry.file_type()?.is_dir() {
+            if name != "target" && name != ".git" {
+                found.extend(find_pending_snapshots(&path)?);
+            }
+        } else if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
