@@ -8,6 +8,8 @@
 //!   crate reads [`ENTITY_TYPES`]; no table list is written anywhere else.
 //! - [`ddl`]: the head schema generated from the registry (38 canonical + 3 state tables).
 //! - [`migrations`]: the append-only migration history, checksummed, applied in transactions.
+//! - [`value`]: renders DuckDB values as JSON (ISO dates, DECIMAL as numbers), shared by
+//!   summaries, samples, queries and exports.
 //! - [`catalog`]: reads a database's catalog, checks it against the registry, and renders the
 //!   data dictionary `docs/schema.md`.
 //!
@@ -31,6 +33,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod migrations;
 pub mod registry;
+pub mod value;
 
 pub use duckdb;
 pub use migrations::{
