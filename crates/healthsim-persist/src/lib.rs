@@ -1,1 +1,2 @@
-//! healthsim-persist (being built)
+//! healthsim-persist (being built: see module owners in the lead's notes)
+pub mod query;

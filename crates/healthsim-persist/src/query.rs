@@ -1,0 +1,1 @@
+//! The scenario query sandbox (being built).
