@@ -93,6 +93,7 @@ fn setup() -> Result<()> {
     let dir = root().join("target").join("duckdb");
     let lib = dir.join("libduckdb.so");
     if lib.exists() && sha256_file(&lib)? == DUCKDB_LIB_SHA256 {
+        link_into_deps_dirs(&dir)?;
         eprintln!("xtask: {} is present and verified", lib.display());
         return Ok(());
     }
@@ -126,7 +127,25 @@ fn setup() -> Result<()> {
     }
     std::fs::rename(&unpacked, &lib)?;
     std::fs::remove_dir_all(&download)?;
+    link_into_deps_dirs(&dir)?;
     eprintln!("xtask: installed DuckDB 1.5.6 at {}", lib.display());
+    Ok(())
+}
+
+/// Doctests are linked and run from a temporary directory, so the `$ORIGIN` rpath cannot reach
+/// `target/duckdb`; cargo does put `target/<profile>/deps` on their library path, so a link
+/// there lets them load libduckdb.so too.
+fn link_into_deps_dirs(duckdb_dir: &Path) -> Result<()> {
+    for profile in ["debug", "release"] {
+        let deps = root().join("target").join(profile).join("deps");
+        std::fs::create_dir_all(&deps)?;
+        let link = deps.join("libduckdb.so");
+        if std::fs::symlink_metadata(&link).is_ok() {
+            std::fs::remove_file(&link)?;
+        }
+        std::os::unix::fs::symlink(duckdb_dir.join("libduckdb.so"), &link)
+            .with_context(|| format!("linking {}", link.display()))?;
+    }
     Ok(())
 }
 

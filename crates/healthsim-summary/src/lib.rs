@@ -1,1 +1,105 @@
-//! healthsim-summary (being built)
+//! # healthsim-summary
+//!
+//! Token-bounded summaries of a scenario: what the agent sees instead of the data
+//! ("summary in context, data in DuckDB", SPEC §1).
+//!
+//! - [`scenario_summary`] builds a [`ScenarioSummary`]: scenario metadata and tags, entity counts
+//!   per type, statistics per type computed inside DuckDB (SQL aggregates; rows are never loaded
+//!   into Rust), and a few diverse samples of the major types. The result is trimmed until its
+//!   compact JSON fits [`BUDGET_WITHOUT_SAMPLES`] / [`BUDGET_WITH_SAMPLES`] tokens, whatever the
+//!   scenario size; [`ScenarioSummary::token_estimate`] reports the measured size.
+//! - [`entity_samples`] returns N samples of one type with a [`SampleStrategy`]
+//!   (diverse, random or recent), selected by a `LIMIT`ed query.
+//! - [`count_tokens`] measures text with a real BPE tokenizer (cl100k_base).
+//!
+//! Neighbours: every table, column and statistic hint is read from the entity registry of
+//! `healthsim-schema` (no table list lives here); `healthsim-persist` calls this crate after
+//! each write and for `get_scenario_summary` / `get_entity_samples`.
+//! This crate **never writes** to the database, and it does not resolve scenario names:
+//! callers pass the `scenario_id`.
+//!
+//! ```
+//! use healthsim_summary::{scenario_summary, count_tokens, SummaryOptions, BUDGET_WITH_SAMPLES};
+//!
+//! let conn = duckdb::Connection::open_in_memory()?;
+//! healthsim_schema::migrate(&conn)?;
+//! conn.execute_batch(
+//!     "INSERT INTO scenarios (scenario_id, name, created_at, updated_at)
+//!          VALUES ('s1', 'diabetes-demo', TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-02');
+//!      INSERT INTO patients (scenario_id, patient_id, birth_date, gender, state)
+//!          VALUES ('s1', 'p1', DATE '1950-06-01', 'female', 'AZ'),
+//!                 ('s1', 'p2', DATE '1980-06-01', 'male', 'AZ');
+//!      INSERT INTO scenario_entities VALUES ('s1', 'patients', 2, TIMESTAMP '2024-01-02');",
+//! )?;
+//!
+//! let summary = scenario_summary(&conn, "s1", &SummaryOptions::default())?;
+//! assert_eq!(summary.entity_counts["patients"], 2);
+//! assert_eq!(summary.samples["patients"].len(), 2);
+//! assert!(summary.token_estimate <= BUDGET_WITH_SAMPLES);
+//! assert_eq!(summary.token_estimate, count_tokens(&serde_json::to_string(&summary)?));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod budget;
+mod samples;
+mod sql;
+mod stats;
+mod summary;
+pub mod tokens;
+
+pub use samples::{entity_samples, SampleStrategy};
+pub use summary::{scenario_summary, ScenarioSummary, SummaryOptions};
+pub use tokens::count_tokens;
+
+/// Samples per major entity type in a summary, unless the caller asks otherwise (SPEC §1).
+pub const DEFAULT_SAMPLES_PER_TYPE: usize = 3;
+/// Token budget of a summary without samples (compact JSON, cl100k_base).
+pub const BUDGET_WITHOUT_SAMPLES: usize = 500;
+/// Token budget of a summary with samples (compact JSON, cl100k_base).
+pub const BUDGET_WITH_SAMPLES: usize = 3500;
+
+/// Errors of the summary crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No scenario has this id (names are resolved by the caller, not here).
+    #[error("scenario '{scenario_id}' not found")]
+    ScenarioNotFound {
+        /// The id the caller passed.
+        scenario_id: String,
+    },
+    /// The entity type is not a table name, singular form or alias of the registry.
+    #[error("{source}")]
+    UnknownEntityType {
+        /// The registry's error, listing the valid types.
+        #[from]
+        source: healthsim_schema::Error,
+    },
+    /// A sample strategy name that is not one of the valid ones.
+    #[error("unknown sample strategy '{given}'; valid strategies: {}", valid.join(", "))]
+    UnknownSampleStrategy {
+        /// What the caller asked for.
+        given: String,
+        /// Every valid strategy name.
+        valid: Vec<&'static str>,
+    },
+    /// A statistic's query failed; statistics are never silently dropped.
+    #[error("statistic '{statistic}' of {entity_type} failed: {source}")]
+    Statistic {
+        /// Table name of the entity type.
+        entity_type: String,
+        /// Which statistic (e.g. `age`, `top_codes`).
+        statistic: String,
+        /// The database error.
+        source: duckdb::Error,
+    },
+    /// Any other query failed (metadata, counts, samples).
+    #[error("database error while {context}: {source}")]
+    Database {
+        /// What was being done.
+        context: String,
+        /// The database error.
+        source: duckdb::Error,
+    },
+}

@@ -1,0 +1,144 @@
+//! Migrations: fresh vs upgraded catalogs, idempotence, and every refusal.
+
+use duckdb::Connection;
+use healthsim_schema::catalog::{check_catalog, read_catalog};
+use healthsim_schema::migrations::{migrate_with, status, status_with, Migration};
+use healthsim_schema::{head_version, migrate, Error, MIGRATIONS};
+
+fn fresh() -> Connection {
+    let conn = Connection::open_in_memory().expect("in-memory database");
+    migrate(&conn).expect("migrate a fresh database");
+    conn
+}
+
+fn version(conn: &Connection) -> u32 {
+    status(conn).expect("status").current_version
+}
+
+#[test]
+fn fresh_database_reaches_head_and_passes_the_catalog_check() {
+    let conn = Connection::open_in_memory().expect("db");
+    let report = migrate(&conn).expect("migrate");
+    assert_eq!(report.from_version, 0);
+    assert_eq!(report.to_version, head_version());
+    assert_eq!(report.applied, (1..=head_version()).collect::<Vec<_>>());
+    let catalog = read_catalog(&conn).expect("catalog");
+    assert_eq!(check_catalog(&catalog), Vec::<String>::new());
+    assert_eq!(catalog.tables.len(), 42, "41 tables + schema_migrations");
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let conn = fresh();
+    let before = read_catalog(&conn).expect("catalog");
+    let again = migrate(&conn).expect("second migrate");
+    assert!(again.applied.is_empty());
+    assert_eq!(again.from_version, head_version());
+    assert_eq!(read_catalog(&conn).expect("catalog"), before);
+}
+
+#[test]
+fn upgrading_a_file_from_every_historical_version_equals_fresh() {
+    let expected = read_catalog(&fresh()).expect("catalog");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for start in 1..head_version() {
+        let path = dir.path().join(format!("v{start}.duckdb"));
+        {
+            let old = Connection::open(&path).expect("open");
+            let r = migrate_with(&old, MIGRATIONS, Some(start)).expect("build old database");
+            assert_eq!(r.to_version, start);
+            old.execute_batch("INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL); INSERT INTO patients (scenario_id, patient_id) VALUES ('s1', 'p1')")
+                .expect("data in the old database");
+        }
+        let reopened = Connection::open(&path).expect("reopen");
+        let report = migrate(&reopened).expect("upgrade");
+        assert_eq!((report.from_version, report.to_version), (start, head_version()));
+        assert_eq!(read_catalog(&reopened).expect("catalog"), expected, "upgraded from {start}");
+        let kept: i64 = reopened
+            .query_row("SELECT count(*) FROM patients WHERE scenario_id = 's1'", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(kept, 1, "data survives the upgrade");
+    }
+}
+
+#[test]
+fn edited_migration_is_refused() {
+    let conn = fresh();
+    let mut edited: Vec<Migration> = MIGRATIONS.to_vec();
+    edited[0].sql = "CREATE TABLE something_else (x INTEGER);";
+    let err = migrate_with(&conn, &edited, None).expect_err("edited migration");
+    match err {
+        Error::ChecksumMismatch { version, ref name, .. } => assert_eq!((version, name.as_str()), (1, "initial_schema")),
+        other => panic!("wrong error: {other:?}"),
+    }
+    assert!(matches!(status_with(&conn, &edited), Err(Error::ChecksumMismatch { .. })));
+}
+
+#[test]
+fn newer_database_is_refused() {
+    let conn = fresh();
+    let older_code = &MIGRATIONS[..1];
+    let err = migrate_with(&conn, older_code, None).expect_err("database is newer");
+    assert!(matches!(err, Error::DatabaseNewer { database_version, code_version: 1 } if database_version == head_version()));
+    assert!(err.to_string().contains("newer than this program"));
+}
+
+#[test]
+fn gaps_and_repeats_in_the_code_are_refused() {
+    let conn = Connection::open_in_memory().expect("db");
+    let gap = [MIGRATIONS[0], Migration { version: 3, name: "gap", sql: "SELECT 1;" }];
+    assert!(matches!(migrate_with(&conn, &gap, None), Err(Error::MissingMigration { version: 2 })));
+    let repeat = [MIGRATIONS[0], Migration { version: 1, name: "again", sql: "SELECT 1;" }];
+    assert!(matches!(migrate_with(&conn, &repeat, None), Err(Error::DuplicateMigration { version: 1 })));
+}
+
+#[test]
+fn a_hole_in_the_recorded_history_is_refused() {
+    let conn = fresh();
+    conn.execute("DELETE FROM schema_migrations WHERE version = 1", []).expect("delete");
+    assert!(matches!(migrate(&conn), Err(Error::MissingMigration { version: 1 })));
+}
+
+#[test]
+fn failure_mid_migration_leaves_the_previous_version() {
+    let conn = fresh();
+    let mut list: Vec<Migration> = MIGRATIONS.to_vec();
+    list.push(Migration {
+        version: head_version() + 1,
+        name: "breaks_halfway",
+        sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE no_such_table ADD COLUMN y INTEGER;",
+    });
+    let err = migrate_with(&conn, &list, None).expect_err("must fail");
+    assert!(matches!(err, Error::MigrationFailed { ref name, .. } if name == "breaks_halfway"), "{err:?}");
+    assert_eq!(version(&conn), head_version());
+    let half: i64 = conn
+        .query_row("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(half, 0, "the failed migration's first statement was rolled back");
+    assert!(migrate(&conn).is_ok(), "the database is still usable");
+}
+
+#[test]
+fn status_reports_pending_versions() {
+    let conn = Connection::open_in_memory().expect("db");
+    let s = status(&conn).expect("status of an empty database");
+    assert_eq!(s.current_version, 0);
+    assert_eq!(s.pending, (1..=head_version()).collect::<Vec<_>>());
+    migrate_with(&conn, MIGRATIONS, Some(1)).expect("to v1");
+    let s = status(&conn).expect("status");
+    assert_eq!((s.current_version, s.head_version), (1, head_version()));
+    assert_eq!(s.applied[0].checksum, MIGRATIONS[0].checksum());
+}
+
+#[test]
+fn checksums_are_pinned_sha256() {
+    assert_eq!(
+        healthsim_schema::migrations::checksum_of("SELECT 1;\r\n"),
+        healthsim_schema::migrations::checksum_of("SELECT 1;\n")
+    );
+    // sha256("abc"), a published test vector: the algorithm must never change silently.
+    assert_eq!(
+        healthsim_schema::migrations::checksum_of("abc"),
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}

@@ -1,0 +1,1 @@
+//! Trimming a summary until it fits its token budget.

@@ -1,0 +1,1 @@
+//! Small SQL helpers shared by statistics and samples.

@@ -1,0 +1,1 @@
+//! Statistics per entity type, computed by SQL aggregates inside DuckDB.
