@@ -1,0 +1,2 @@
+//! healthsim-cli internals (being built): the synthetic data generator.
+pub mod synth;
