@@ -4,12 +4,15 @@
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
 //!   crate layering, schema validation, the generated data dictionary, snapshot tests
 //! - `schema` regenerate `docs/schema.md` from the registry
+//! - `bench`  end-to-end performance table of the release build (`--quick` for a smoke run)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
+
+mod bench;
 
 /// The DuckDB build we link: libduckdb.so from the npm package of DuckDB's own Node bindings.
 const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
@@ -31,8 +34,9 @@ fn main() {
         Some("setup") => setup(),
         Some("check") => check(),
         Some("schema") => schema(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask setup|check|schema");
+            eprintln!("usage: cargo xtask setup|check|schema|bench [--quick]");
             std::process::exit(2);
         }
     };
@@ -42,7 +46,7 @@ fn main() {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     // xtask/ lives directly under the workspace root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -50,13 +54,13 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
     cmd
 }
 
-fn run(step: &str, cmd: &mut Command) -> Result<()> {
+pub(crate) fn run(step: &str, cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: {step}");
     let status = cmd
         .status()
