@@ -12,6 +12,25 @@
 //!   (diverse, random or recent), selected by a `LIMIT`ed query.
 //! - [`count_tokens`] measures text with a real BPE tokenizer (cl100k_base).
 //!
+//! Statistics per type (keys of `statistics[table]`, shares rounded to 3 decimals, money to 2),
+//! derived from the registry rather than written per table:
+//!
+//! | types | statistics |
+//! |---|---|
+//! | person-like (a `birth_date` column: persons, patients, members, rx_members, subjects) | `age` {min, median, max} as of [`SummaryOptions::as_of`], `gender` shares, `top_states` (or `top_counties`), the category column's shares, the date column's range; subjects also `arms` (counts) |
+//! | encounters | `encounter_class` shares, `start_datetime_range`, `inpatient_avg_los_days` |
+//! | diagnoses | `top_codes` [{code, description, patient_share}] (share of patients with any diagnosis), `patients` |
+//! | claims | `totals` and `avg_per_claim` of the money columns, `claim_type` and `status` shares, `service_date_range` |
+//! | pharmacy_claims, prescriptions | `top_drugs`, `totals` (money for pharmacy claims; quantity and days supply for prescriptions), date range |
+//! | adverse_events | `top_terms` (AEDECOD, else AETERM), `aesev` shares |
+//! | every other type | the registry's `category_column` shares and `date_column` range; with no category, the range of the first numeric column |
+//!
+//! A key is absent when its inputs are all NULL. The statistics of a type are its most
+//! important first; trimming keeps that order (see `ScenarioSummary`).
+//!
+//! SQL identifiers come only from the registry; the scenario id, dates and limits are bound
+//! parameters.
+//!
 //! Neighbours: every table, column and statistic hint is read from the entity registry of
 //! `healthsim-schema` (no table list lives here); `healthsim-persist` calls this crate after
 //! each write and for `get_scenario_summary` / `get_entity_samples`.
@@ -46,9 +65,10 @@ mod samples;
 mod sql;
 mod stats;
 mod summary;
+mod text;
 pub mod tokens;
 
-pub use samples::{entity_samples, SampleStrategy};
+pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
 pub use summary::{scenario_summary, ScenarioSummary, SummaryOptions};
 pub use tokens::count_tokens;
 

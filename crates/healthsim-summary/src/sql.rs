@@ -1,1 +1,35 @@
-//! Small SQL helpers shared by statistics and samples.
+//! Small SQL helpers shared by the metadata, statistics and sample queries.
+//!
+//! Identifiers interpolated into SQL come only from the entity registry (`&'static str` of
+//! `healthsim_schema::ENTITY_TYPES`); every value (scenario id, dates, limits) is a bound parameter.
+
+use duckdb::types::Value;
+use duckdb::{Connection, Params, Row};
+
+use healthsim_schema::SCENARIO_COLUMN;
+
+/// `FROM <table> WHERE scenario_id = ?`: every query of this crate is scoped to one scenario.
+pub(crate) fn scoped_from(table: &'static str) -> String {
+    format!("FROM {table} WHERE {SCENARIO_COLUMN} = ?")
+}
+
+/// Runs `sql` and maps every row with `map`.
+pub(crate) fn query_rows<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    mut map: impl FnMut(&Row<'_>) -> duckdb::Result<T>,
+) -> duckdb::Result<Vec<T>> {
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// Every column of a row as DuckDB values.
+pub(crate) fn row_values(row: &Row<'_>, columns: usize) -> duckdb::Result<Vec<Value>> {
+    (0..columns).map(|i| row.get::<_, Value>(i)).collect()
+}
