@@ -1,0 +1,221 @@
+//! Limits of the query sandbox: pagination invariants, the page token budget, cell truncation,
+//! limit validation and the timeout.
+
+mod query_fixture;
+
+use std::time::Duration;
+
+use healthsim_persist::query::{
+    run_query, QueryError, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT, PAGE_TOKEN_BUDGET,
+};
+use healthsim_summary::count_tokens;
+use proptest::prelude::*;
+use query_fixture::{sorted, Fixture, A};
+use serde_json::Value as Json;
+
+fn tokens(page: &QueryResult) -> usize {
+    count_tokens(&serde_json::to_string(page).expect("serialize page"))
+}
+
+fn options(limit: usize, offset: usize) -> QueryOptions {
+    QueryOptions {
+        limit: Some(limit),
+        offset,
+        ..QueryOptions::default()
+    }
+}
+
+/// Queries of different shapes for the pagination properties: (sql, row count in scenario A).
+const PAGED: &[(&str, u64)] = &[
+    ("SELECT i, 'row ' || i AS label FROM range(250) t(i)", 250),
+    ("SELECT encounter_id, patient_id, start_datetime FROM encounters", 30),
+    (
+        "SELECT claim_line_id, claim_id, paid_amount FROM claim_lines
+         ORDER BY paid_amount DESC, claim_line_id",
+        60,
+    ),
+    (
+        "SELECT d.diagnosis_id, d.code, p.gender FROM diagnoses d JOIN patients p USING (patient_id)
+         WHERE d.code <> 'nothing' ORDER BY d.diagnosis_id LIMIT 33",
+        33,
+    ),
+    ("SELECT patient_id FROM patients WHERE false", 0),
+];
+
+/// Every page of `sql` with page size `limit`, checking each page's own invariants.
+fn all_pages(fixture: &Fixture, sql: &str, limit: usize, expected_total: u64) -> Vec<Json> {
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = run_query(&fixture.sandbox, A, sql, &options(limit, offset))
+            .unwrap_or_else(|e| panic!("{e}\n{sql}"));
+        assert_eq!(page.total_count, expected_total, "{sql}");
+        assert_eq!((page.limit, page.offset), (limit, offset));
+        assert_eq!(page.returned, page.results.len());
+        assert!(page.returned <= limit);
+        let remaining = expected_total.saturating_sub(offset as u64);
+        if !page.truncated {
+            assert_eq!(page.returned as u64, remaining.min(limit as u64), "{sql}");
+        }
+        assert_eq!(
+            page.has_more,
+            ((offset + page.returned) as u64) < expected_total
+        );
+        assert!(page.returned > 0 || !page.has_more, "no progress");
+        assert!(tokens(&page) <= PAGE_TOKEN_BUDGET);
+        offset += page.returned;
+        rows.extend(page.results.into_iter().map(Json::Object));
+        if !page.has_more {
+            return rows;
+        }
+    }
+}
+
+#[test]
+fn pages_concatenate_to_the_full_result() {
+    let fixture = Fixture::new();
+    for (sql, total) in PAGED {
+        let reference = fixture.reference_rows(sql);
+        assert_eq!(reference.len() as u64, *total, "{sql}");
+        let pages = all_pages(&fixture, sql, MAX_LIMIT, *total);
+        assert_eq!(sorted(pages.clone()), sorted(reference), "{sql}");
+        let mut ids: Vec<String> = pages.iter().map(|r| r.to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), pages.len(), "duplicate rows in {sql}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any page size yields the same rows in the same order; any offset lands in that order.
+    #[test]
+    fn pagination_is_stable_and_exact(
+        query in 0..PAGED.len(),
+        limit in 1..=MAX_LIMIT,
+        offset in 0usize..270,
+    ) {
+        let fixture = fixture();
+        let (sql, total) = PAGED[query];
+        let full = all_pages(fixture, sql, MAX_LIMIT, total);
+        let paged = all_pages(fixture, sql, limit, total);
+        prop_assert_eq!(&paged, &full);
+        let page = run_query(&fixture.sandbox, A, sql, &options(limit, offset))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(page.total_count, total);
+        let start = offset.min(full.len());
+        let rows: Vec<Json> = page.results.iter().cloned().map(Json::Object).collect();
+        prop_assert_eq!(&rows[..], &full[start..start + page.returned]);
+        prop_assert_eq!(page.has_more, ((offset + page.returned) as u64) < total);
+    }
+}
+
+/// One fixture for all proptest cases (building it takes a moment; the sandbox is read-only).
+fn fixture() -> &'static Fixture {
+    thread_local! {
+        static FIXTURE: &'static Fixture = Box::leak(Box::new(Fixture::new()));
+    }
+    FIXTURE.with(|f| *f)
+}
+
+#[test]
+fn a_page_of_long_text_stays_within_the_token_budget() {
+    let fixture = Fixture::new();
+    let sql = "SELECT i, repeat('lorem ipsum dolor sit amet ', 40) AS txt FROM range(100) t(i)";
+    let page = run_query(&fixture.sandbox, A, sql, &options(100, 0)).expect("page");
+    assert!(
+        tokens(&page) <= PAGE_TOKEN_BUDGET,
+        "{} tokens",
+        tokens(&page)
+    );
+    assert!(page.truncated);
+    assert!(page.returned >= 1 && page.returned < 100);
+    assert!(page.has_more);
+    assert_eq!(page.total_count, 100);
+    // Following the pages still reaches every row exactly once.
+    let rows = all_pages(&fixture, sql, 100, 100);
+    let ids: Vec<Json> = rows.iter().map(|r| r["i"].clone()).collect();
+    assert_eq!(ids, (0..100).map(Json::from).collect::<Vec<_>>());
+}
+
+#[test]
+fn long_cells_are_cut_and_marked() {
+    let fixture = Fixture::new();
+    let sql = "SELECT repeat('x', 100000) AS big, [1, 2, 3] AS small, range(1000) AS list";
+    let opts = QueryOptions {
+        max_cell_chars: 50,
+        ..QueryOptions::default()
+    };
+    let page = run_query(&fixture.sandbox, A, sql, &opts).expect("page");
+    let row = &page.results[0];
+    assert_eq!(row["big"], format!("{}…", "x".repeat(50)));
+    assert_eq!(row["small"], serde_json::json!([1, 2, 3]));
+    let list = row["list"].as_str().expect("a long list becomes cut text");
+    assert!(list.starts_with("[0,1,2,") && list.ends_with('…') && list.chars().count() == 51);
+    assert!(page.truncated);
+    // Whole rows wider than the budget are narrowed rather than dropped.
+    let wide = "SELECT * FROM patients, encounters, claims LIMIT 3";
+    let page = run_query(&fixture.sandbox, A, wide, &QueryOptions::default()).expect("page");
+    assert!(page.returned >= 1 && tokens(&page) <= PAGE_TOKEN_BUDGET);
+}
+
+#[test]
+fn only_the_page_leaves_duckdb() {
+    let fixture = Fixture::new();
+    let sql = "SELECT i, i * 2 AS twice FROM range(10000000) t(i)";
+    let page = run_query(&fixture.sandbox, A, sql, &options(5, 9_999_998)).expect("page");
+    assert_eq!(page.total_count, 10_000_000);
+    assert_eq!(page.returned, 2);
+    assert!(!page.has_more);
+    assert_eq!(page.results[1]["i"], 9_999_999);
+    // Past the end: an empty page, still with the exact total and the columns.
+    let page = run_query(&fixture.sandbox, A, sql, &options(5, 20_000_000)).expect("page");
+    assert_eq!((page.returned, page.has_more), (0, false));
+    assert_eq!(page.columns, ["i", "twice"]);
+    let page = run_query(&fixture.sandbox, A, sql, &options(5, usize::MAX)).expect("page");
+    assert_eq!((page.returned, page.has_more), (0, false));
+    assert_eq!(page.total_count, 10_000_000);
+}
+
+#[test]
+fn limits_are_validated() {
+    let fixture = Fixture::new();
+    let sql = "SELECT patient_id FROM patients";
+    for limit in [0, MAX_LIMIT + 1, usize::MAX] {
+        match run_query(&fixture.sandbox, A, sql, &options(limit, 0)) {
+            Err(QueryError::InvalidLimit { given, max }) => {
+                assert_eq!((given, max), (limit, MAX_LIMIT));
+            }
+            other => panic!("limit {limit}: {other:?}"),
+        }
+    }
+    let page = run_query(&fixture.sandbox, A, sql, &QueryOptions::default()).expect("page");
+    assert_eq!(page.limit, DEFAULT_LIMIT);
+    let page = run_query(&fixture.sandbox, A, sql, &options(MAX_LIMIT, 0)).expect("page");
+    assert_eq!(page.returned, 12);
+}
+
+#[test]
+fn a_runaway_query_is_interrupted_and_the_connection_survives() {
+    let fixture = Fixture::new();
+    let slow = "SELECT sum(a.range * b.range) AS s FROM range(100000000) a, range(100000000) b";
+    let opts = QueryOptions {
+        timeout: Duration::from_millis(200),
+        ..QueryOptions::default()
+    };
+    match run_query(&fixture.sandbox, A, slow, &opts) {
+        Err(QueryError::Timeout { seconds }) => assert_eq!(seconds, 0.2),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    let slow_rows = "SELECT a.range AS x FROM range(100000000) a, range(100000000) b";
+    assert!(matches!(
+        run_query(&fixture.sandbox, A, slow_rows, &opts),
+        Err(QueryError::Timeout { .. })
+    ));
+    // The same connection answers the next queries normally.
+    for _ in 0..3 {
+        let page = fixture.page("SELECT count(*) AS n FROM patients", 1, 0);
+        assert_eq!(page.results[0]["n"], 12);
+    }
+}
