@@ -1,2 +1,82 @@
-//! healthsim-persist (being built: see module owners in the lead's notes)
+//! # healthsim-persist
+//!
+//! Persists LLM-generated healthcare entities into typed, scenario-scoped DuckDB tables and
+//! gives back a compact result instead of the data ("summary in context, data in DuckDB",
+//! SPEC §1). It is the service layer of HealthSim Persist: everything the CLI and the MCP
+//! server do goes through a [`Store`].
+//!
+//! - [`Store`] holds one database file: it migrates the schema on open, keeps its connection
+//!   between operations (DuckDB allows one writing process per file), reopens on demand after
+//!   [`Store::release`], and waits with backoff while another process holds the file
+//!   ([`StoreOptions::lock_timeout`], then [`Error::DatabaseLocked`]).
+//! - [`Store::persist_entities`] ([`persist`]): a batch of entities (one type, or type → list)
+//!   into a new, auto-named or an existing scenario. All input is validated before anything is
+//!   written; the write is one transaction; re-persisting an id updates it. Returns a
+//!   [`PersistResult`]: counts, at most 50 ids (fewer if they would not fit in 500 tokens),
+//!   and a summary without samples.
+//! - [`input`]: the pure JSON → typed row mapping (camelCase, nested FHIR-like shapes, money,
+//!   dates, timestamps in UTC; unknown fields kept in `extra`) and its inverse.
+//! - [`scenario`]: resolve by id or name, list, rename, delete (confirmed), tags, and the
+//!   summary / samples pass-throughs.
+//! - [`saveload`]: full-data save and load of small scenarios (up to [`saveload::LOAD_LIMIT`]
+//!   entities).
+//! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection.
+//!
+//! Neighbours: table and column names come only from the entity registry of
+//! `healthsim-schema`; scenario names from `healthsim-naming` (with an `exists` predicate
+//! backed by the `scenarios` table); summaries and samples from `healthsim-summary`.
+//!
+//! What it does not know: argv, MCP or JSON-RPC (that is `healthsim-cli`), how entities are
+//! generated, or token counting (summaries measure themselves).
+//!
+//! ```
+//! use healthsim_persist::{PersistRequest, ScenarioTarget, Store, StoreOptions};
+//! use serde_json::json;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path().join("healthsim.duckdb"), StoreOptions::default())?;
+//!
+//! let patients = vec![
+//!     json!({"id": "p1", "name": {"given": "Ana", "family": "Diaz"}, "birthDate": "1950-06-01", "gender": "female"}),
+//!     json!({"patient_id": "p2", "birth_date": "1980-01-15", "gender": "male", "favorite_color": "teal"}),
+//! ];
+//! let request = PersistRequest::new("patient", patients)
+//!     .with_scenario(ScenarioTarget::new_from_context("diabetic patients in Arizona"));
+//! let result = store.persist_entities(&request)?;
+//! assert!(result.is_new_scenario);
+//! assert_eq!(result.counts["patients"].inserted, 2);
+//! assert_eq!(result.entity_ids, ["p1", "p2"]);
+//!
+//! // Re-persisting an id updates it; the scenario is found by a part of its name.
+//! let update = PersistRequest::new("patients", vec![json!({"patient_id": "p2", "gender": "unknown"})])
+//!     .into_existing("diabetic");
+//! assert_eq!(store.persist_entities(&update)?.counts["patients"].updated, 1);
+//!
+//! let loaded = store.load_scenario(&result.scenario_id)?;
+//! assert_eq!(loaded.entities["patients"][0]["given_name"], "Ana");
+//! assert_eq!(loaded.entities["patients"][1]["gender"], "unknown");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+pub mod input;
+pub mod persist;
 pub mod query;
+pub mod saveload;
+pub mod scenario;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use input::{convert, row_to_json, Provenance, Row};
+pub use persist::{
+    EntityInput, PersistRequest, PersistResult, ScenarioTarget, TypeCounts, MAX_IDS_IN_RESULT,
+    RESULT_TOKEN_BUDGET,
+};
+pub use query::{QueryOptions, QueryResult};
+pub use saveload::{LoadedScenario, LOAD_LIMIT};
+pub use scenario::{DeleteResult, ListOptions, ScenarioInfo, ScenarioRef, SortBy, TagCount};
+pub use store::{Store, StoreOptions};
+
+/// Re-exported so callers need not depend on healthsim-summary for the option types.
+pub use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};

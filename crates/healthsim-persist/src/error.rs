@@ -1,0 +1,246 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in healthsim-persist.
+///
+/// Messages are lowercase, name what was wrong (entity type, index, field, value) and, where
+/// there is one, what to do about it. Input errors are detected before anything is written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The schema refused the database (made by newer code, an edited or missing migration),
+    /// or a migration failed and was rolled back.
+    #[error("{0}")]
+    Schema(Box<healthsim_schema::Error>),
+
+    /// A name that is not an entity type, singular form or alias of the registry.
+    #[error("unknown entity type '{given}'; valid types: {}", valid.join(", "))]
+    UnknownEntityType {
+        /// What the caller sent.
+        given: String,
+        /// Every valid table name.
+        valid: Vec<&'static str>,
+    },
+
+    /// A scenario name could not be made (no usable characters, or no free counter).
+    #[error("{0}")]
+    Naming(#[from] healthsim_naming::Error),
+
+    /// Building a summary or samples failed.
+    #[error("{0}")]
+    Summary(Box<healthsim_summary::Error>),
+
+    /// A scenario query was refused or failed (see [`crate::query::QueryError`]).
+    #[error("{0}")]
+    Query(#[from] crate::query::QueryError),
+
+    /// The directory that should hold the database could not be created.
+    #[error("cannot create directory {path} for the database: {source}")]
+    CreateDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// The file exists but DuckDB cannot read it as a database.
+    #[error("{path} is not a DuckDB database (healthsim cannot open it): {detail}")]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's message.
+        detail: String,
+    },
+
+    /// Opening the database failed for another reason than a lock.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's error.
+        source: duckdb::Error,
+    },
+
+    /// Another process (or another `Store` in this process) held the database for longer than
+    /// the lock timeout. DuckDB lets one process at a time open a file for writing.
+    #[error(
+        "database {path} is in use by another healthsim process (CLI or MCP server); waited {waited_ms} ms. \
+         Retry in a moment, close the other process, or raise --lock-timeout ({detail})"
+    )]
+    DatabaseLocked {
+        /// The file.
+        path: PathBuf,
+        /// How long the open was retried.
+        waited_ms: u64,
+        /// DuckDB's message (it names the process holding the lock).
+        detail: String,
+    },
+
+    /// A statement failed.
+    #[error("database error while {context}: {source}")]
+    Database {
+        /// What was being done.
+        context: String,
+        /// DuckDB's error.
+        source: duckdb::Error,
+    },
+
+    /// The request as a whole is unusable (no entities, a type given twice, ...).
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The entities of a type were not sent as a JSON array.
+    #[error("entities of type '{entity_type}' must be a JSON array of objects, got {found}")]
+    NotAList {
+        /// The type as the caller named it.
+        entity_type: String,
+        /// The JSON type that came instead (`an object`, `a string`, ...).
+        found: &'static str,
+    },
+
+    /// An entity is not a JSON object.
+    #[error("{entity_type}[{index}] is not a JSON object")]
+    NotAnObject {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+    },
+
+    /// A required (NOT NULL) column has no value.
+    #[error("{entity_type}[{index}]: required field '{field}' is missing or null")]
+    MissingField {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+        /// The column.
+        field: &'static str,
+    },
+
+    /// A value cannot be converted to its column's type.
+    #[error("{entity_type}[{index}].{field}: {reason}, got {value}")]
+    InvalidField {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+        /// The field as the input named it (`birthDate`, `name.given`, `period.start`).
+        field: String,
+        /// The offending value as JSON, cut to about 80 characters.
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+
+    /// The same primary key appears twice for one type in one call.
+    #[error(
+        "{entity_type}[{index}]: id '{id}' already appears at index {first_index} in this call"
+    )]
+    DuplicateId {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// The repeated id (cut to about 80 characters).
+        id: String,
+        /// Where it appeared first.
+        first_index: usize,
+        /// Where it appeared again.
+        index: usize,
+    },
+
+    /// No scenario has this id or name, and no name contains it.
+    #[error("no scenario matches '{given}'; list the scenarios to see their names")]
+    ScenarioNotFound {
+        /// What the caller sent.
+        given: String,
+    },
+
+    /// Several scenario names contain the given text.
+    #[error("'{given}' matches several scenarios: {}; give the full name or the id", candidates.join(", "))]
+    AmbiguousScenario {
+        /// What the caller sent.
+        given: String,
+        /// The matching names (at most [`crate::scenario::MAX_CANDIDATES`]).
+        candidates: Vec<String>,
+    },
+
+    /// Saving under a name that is taken, without `overwrite`.
+    #[error("a scenario named '{name}' already exists; choose another name or overwrite it")]
+    ScenarioExists {
+        /// The (sanitized) name.
+        name: String,
+    },
+
+    /// Deleting needs an explicit confirmation.
+    #[error("deleting scenario '{name}' ({entity_count} entities) needs confirmation; nothing was deleted")]
+    ConfirmationRequired {
+        /// Id of the scenario that would be deleted.
+        scenario_id: String,
+        /// Its name.
+        name: String,
+        /// How many entities it holds.
+        entity_count: u64,
+    },
+
+    /// A tag that is empty after trimming, too long, or has control characters.
+    #[error("invalid tag {tag:?}: {reason}")]
+    InvalidTag {
+        /// The tag as given (cut to about 80 characters).
+        tag: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A full load of a large scenario would flood the caller; summaries and queries scale.
+    #[error(
+        "scenario '{scenario}' has {entities} entities, more than the {limit} a full load returns; \
+         use the scenario summary, entity samples or a query instead"
+    )]
+    TooLargeToLoad {
+        /// The scenario's name.
+        scenario: String,
+        /// How many entities it holds.
+        entities: u64,
+        /// [`crate::saveload::LOAD_LIMIT`].
+        limit: u64,
+    },
+}
+
+impl From<healthsim_schema::Error> for Error {
+    fn from(error: healthsim_schema::Error) -> Self {
+        Error::Schema(Box::new(error))
+    }
+}
+
+impl From<healthsim_summary::Error> for Error {
+    fn from(error: healthsim_summary::Error) -> Self {
+        Error::Summary(Box::new(error))
+    }
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A closure that wraps a DuckDB error into [`Error::Database`] with a context.
+pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Database { context, source }
+}
+
+/// How much of a value an error message keeps.
+const MAX_VALUE_IN_ERROR: usize = 80;
+
+/// `text` cut to about 80 characters (with `...`), so a huge input does not make a huge message.
+pub(crate) fn truncate(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(MAX_VALUE_IN_ERROR).collect();
+    if chars.next().is_some() {
+        format!("{head}...")
+    } else {
+        head
+    }
+}

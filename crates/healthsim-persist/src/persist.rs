@@ -1,0 +1,522 @@
+//! [`Store::persist_entities`]: one batch of entities into a new or existing scenario, atomically.
+//!
+//! Every entity of the request is resolved and converted (validated) before anything is
+//! written. The write is one transaction for all types: create the scenario if new, bulk-load
+//! each type with a DuckDB appender into a temporary staging table, count which staged ids the
+//! scenario already has (updated) and which it has not (inserted), then one
+//! `INSERT ... SELECT ... ON CONFLICT (scenario_id, <pk>) DO UPDATE` moves the stage into the
+//! canonical table; the manifest `scenario_entities` and `scenarios.updated_at` are updated in
+//! the same transaction, and so is the summary that the result carries. Any failure rolls all
+//! of it back, including a new scenario's row.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, Utc};
+use duckdb::types::{TimeUnit, Value};
+use duckdb::{Connection, ToSql};
+use healthsim_schema::{EntityType, SCENARIO_COLUMN};
+use healthsim_summary::{ScenarioSummary, SummaryOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::error::{db, Error, Result};
+use crate::input::{convert, Provenance, Row};
+use crate::scenario::{self, ScenarioRef};
+use crate::store::{in_transaction, Store};
+
+/// How many ids a [`PersistResult`] lists at most; the rest is counted, not listed.
+pub const MAX_IDS_IN_RESULT: usize = 50;
+
+/// Token budget of a [`PersistResult`]'s compact JSON (SPEC §1, cl100k_base). Ids are dropped
+/// from the end of [`PersistResult::entity_ids`] until the result fits; the summary is already
+/// bounded by its own budget.
+pub const RESULT_TOKEN_BUDGET: usize = 500;
+
+/// The entities of a request: one type, or a map of type → list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EntityInput {
+    /// One type (table name, singular form or alias) and its entities.
+    Typed {
+        /// The entity type.
+        entity_type: String,
+        /// JSON objects.
+        entities: Vec<Json>,
+    },
+    /// Several types: each key is a type, each value a JSON array of objects.
+    ByType(Map<String, Json>),
+}
+
+/// Where the entities go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioTarget {
+    /// A new scenario. Without a name, one is generated from the context's keywords, the first
+    /// entity type and today's date (UTC), e.g. `diabetic-patients-20241226`; a given name is
+    /// sanitized and, when taken, gets a `-2`, `-3`, ... counter.
+    New {
+        /// The name to use (sanitized, made unique).
+        #[serde(default)]
+        name: Option<String>,
+        /// Free text the name's keywords come from, e.g. the user's request; kept in the
+        /// scenario's metadata.
+        #[serde(default)]
+        context: Option<String>,
+        /// A description.
+        #[serde(default)]
+        description: Option<String>,
+        /// Tags (lowercased, trimmed).
+        #[serde(default)]
+        tags: Vec<String>,
+    },
+    /// An existing scenario, by id or name (see [`Store::resolve_scenario`]).
+    Existing(String),
+}
+
+impl Default for ScenarioTarget {
+    /// A new, auto-named scenario.
+    fn default() -> Self {
+        ScenarioTarget::New {
+            name: None,
+            context: None,
+            description: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+impl ScenarioTarget {
+    /// A new scenario auto-named from `context`.
+    pub fn new_from_context(context: impl Into<String>) -> Self {
+        ScenarioTarget::New {
+            name: None,
+            context: Some(context.into()),
+            description: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A new scenario with this name (sanitized, made unique).
+    pub fn new_named(name: impl Into<String>) -> Self {
+        ScenarioTarget::New {
+            name: Some(name.into()),
+            context: None,
+            description: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// An existing scenario, by id or name.
+    pub fn existing(id_or_name: impl Into<String>) -> Self {
+        ScenarioTarget::Existing(id_or_name.into())
+    }
+}
+
+/// One persist call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersistRequest {
+    /// The entities.
+    pub entities: EntityInput,
+    /// Where they go (default: a new, auto-named scenario).
+    #[serde(default)]
+    pub scenario: ScenarioTarget,
+    /// Provenance for every entity that does not carry its own (flattened: `source_type`,
+    /// `source_system`, `skill_used`, `generation_seed` at the top level of the request).
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+impl PersistRequest {
+    /// Entities of one type into a new, auto-named scenario.
+    pub fn new(entity_type: impl Into<String>, entities: Vec<Json>) -> Self {
+        PersistRequest {
+            entities: EntityInput::Typed {
+                entity_type: entity_type.into(),
+                entities,
+            },
+            scenario: ScenarioTarget::default(),
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// Entities of several types (type → JSON array) into a new, auto-named scenario.
+    pub fn by_type(entities: Map<String, Json>) -> Self {
+        PersistRequest {
+            entities: EntityInput::ByType(entities),
+            scenario: ScenarioTarget::default(),
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// The same request, into `scenario`.
+    pub fn with_scenario(mut self, scenario: ScenarioTarget) -> Self {
+        self.scenario = scenario;
+        self
+    }
+
+    /// The same request, into the existing scenario `id_or_name`.
+    pub fn into_existing(self, id_or_name: impl Into<String>) -> Self {
+        self.with_scenario(ScenarioTarget::existing(id_or_name))
+    }
+
+    /// The same request with default provenance.
+    pub fn with_provenance(mut self, provenance: Provenance) -> Self {
+        self.provenance = provenance;
+        self
+    }
+}
+
+/// How many entities of one type were inserted and updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeCounts {
+    /// New ids in the scenario.
+    pub inserted: u64,
+    /// Ids the scenario already had (their rows were replaced, `created_at` kept).
+    pub updated: u64,
+}
+
+/// What a persist call did. Small whatever the batch size: ids are capped at
+/// [`MAX_IDS_IN_RESULT`] and at what fits in [`RESULT_TOKEN_BUDGET`] tokens, and the summary
+/// has no samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersistResult {
+    /// The scenario written to.
+    pub scenario_id: String,
+    /// Its name.
+    pub scenario_name: String,
+    /// Whether this call created it.
+    pub is_new_scenario: bool,
+    /// Per table name.
+    pub counts: BTreeMap<String, TypeCounts>,
+    /// The persisted ids in input order (all types): at most [`MAX_IDS_IN_RESULT`], and fewer
+    /// when they would not fit in [`RESULT_TOKEN_BUDGET`].
+    pub entity_ids: Vec<String>,
+    /// Whether `entity_ids` lists fewer ids than were persisted.
+    pub ids_truncated: bool,
+    /// How many entities the call persisted (inserted + updated).
+    pub total_persisted: u64,
+    /// The scenario's summary after the call, without samples.
+    pub summary: ScenarioSummary,
+}
+
+/// The converted entities of one type.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub(crate) entity_type: &'static EntityType,
+    pub(crate) rows: Vec<Row>,
+}
+
+impl Store {
+    /// Persists a batch of entities (see the [module documentation](self)).
+    ///
+    /// Re-persisting an id of the scenario replaces that entity (counted as updated). Input
+    /// `scenario_id` fields are ignored: the request's scenario wins.
+    ///
+    /// # Errors
+    ///
+    /// Input errors, all detected before anything is written: [`Error::UnknownEntityType`],
+    /// [`Error::NotAList`], [`Error::InvalidRequest`] (no entities, a type given twice),
+    /// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`],
+    /// [`Error::DuplicateId`], [`Error::InvalidTag`]. Then [`Error::ScenarioNotFound`] /
+    /// [`Error::AmbiguousScenario`] for an existing target, [`Error::Naming`], [`Error::Summary`],
+    /// [`Error::Database`], and the errors of opening the database. Nothing is written unless
+    /// the call succeeds.
+    pub fn persist_entities(&self, request: &PersistRequest) -> Result<PersistResult> {
+        let batches = prepare(&request.entities)?;
+        if batches.iter().all(|b| b.rows.is_empty()) {
+            return Err(Error::InvalidRequest {
+                reason: "there are no entities to persist".into(),
+            });
+        }
+        if let ScenarioTarget::New { tags, .. } = &request.scenario {
+            for tag in tags {
+                scenario::normalize_tag(tag)?;
+            }
+        }
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let now = Utc::now().naive_utc();
+                let (target, is_new) = match &request.scenario {
+                    ScenarioTarget::New {
+                        name,
+                        context,
+                        description,
+                        tags,
+                    } => {
+                        let first_type = batches.first().map(|b| b.entity_type.singular);
+                        let name = match name {
+                            Some(name) => scenario::unique_name(conn, name, None)?,
+                            None => {
+                                scenario::generated_name(conn, context.as_deref(), first_type, now)?
+                            }
+                        };
+                        let metadata = context
+                            .as_ref()
+                            .map(|c| serde_json::json!({ "context": c }).to_string());
+                        let target = scenario::insert_scenario(
+                            conn,
+                            &name,
+                            description.as_deref(),
+                            metadata.as_deref(),
+                            now,
+                        )?;
+                        scenario::insert_tags(conn, &target.scenario_id, tags, now)?;
+                        (target, true)
+                    }
+                    ScenarioTarget::Existing(given) => (scenario::resolve_on(conn, given)?, false),
+                };
+                write(conn, target, is_new, &batches, &request.provenance, now)
+            })
+        })
+    }
+}
+
+/// Resolves every type, then converts every entity. Pure.
+pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
+    let lists: Vec<(&str, &[Json])> = match entities {
+        EntityInput::Typed {
+            entity_type,
+            entities,
+        } => vec![(entity_type.as_str(), entities.as_slice())],
+        EntityInput::ByType(map) => map
+            .iter()
+            .map(|(given, list)| match list {
+                Json::Array(items) => Ok((given.as_str(), items.as_slice())),
+                other => Err(Error::NotAList {
+                    entity_type: given.clone(),
+                    found: json_kind(other),
+                }),
+            })
+            .collect::<Result<_>>()?,
+    };
+    let mut resolved: Vec<(&str, &'static EntityType, &[Json])> = Vec::with_capacity(lists.len());
+    for (given, list) in lists {
+        let t = entity_type(given)?;
+        if let Some((first, _, _)) = resolved.iter().find(|(_, r, _)| r.table == t.table) {
+            return Err(Error::InvalidRequest {
+                reason: format!(
+                    "'{first}' and '{given}' are the same entity type ({}); send them in one list",
+                    t.table
+                ),
+            });
+        }
+        resolved.push((given, t, list));
+    }
+    let mut new_id = || uuid::Uuid::new_v4().to_string();
+    resolved
+        .into_iter()
+        .map(|(_, t, list)| {
+            Ok(Batch {
+                entity_type: t,
+                rows: convert(t, list, &mut new_id)?,
+            })
+        })
+        .collect()
+}
+
+/// The registry's entity type for a user-given name.
+pub(crate) fn entity_type(given: &str) -> Result<&'static EntityType> {
+    healthsim_schema::entity_type(given).map_err(|e| match e {
+        healthsim_schema::Error::UnknownEntityType { given, valid } => {
+            Error::UnknownEntityType { given, valid }
+        }
+        other => Error::from(other),
+    })
+}
+
+fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// A TIMESTAMP parameter.
+pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, at.and_utc().timestamp_micros())
+}
+
+/// Writes the batches into the scenario and builds the result. Runs inside the caller's
+/// transaction.
+pub(crate) fn write(
+    conn: &Connection,
+    target: ScenarioRef,
+    is_new: bool,
+    batches: &[Batch],
+    defaults: &Provenance,
+    now: NaiveDateTime,
+) -> Result<PersistResult> {
+    let mut counts = BTreeMap::new();
+    let mut entity_ids = Vec::new();
+    let mut total: u64 = 0;
+    for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
+        let c = write_batch(conn, &target.scenario_id, batch, defaults, now)?;
+        counts.insert(batch.entity_type.table.to_string(), c);
+        total += c.inserted + c.updated;
+        let room = MAX_IDS_IN_RESULT.saturating_sub(entity_ids.len());
+        entity_ids.extend(batch.rows.iter().take(room).map(|r| r.id.clone()));
+    }
+    scenario::touch(conn, &target.scenario_id, now)?;
+    let summary = healthsim_summary::scenario_summary(
+        conn,
+        &target.scenario_id,
+        &SummaryOptions::without_samples(),
+    )?;
+    let mut result = PersistResult {
+        scenario_id: target.scenario_id,
+        scenario_name: target.name,
+        is_new_scenario: is_new,
+        counts,
+        ids_truncated: (entity_ids.len() as u64) < total,
+        entity_ids,
+        total_persisted: total,
+        summary,
+    };
+    fit_token_budget(&mut result);
+    Ok(result)
+}
+
+/// Lists as many ids as fit in [`RESULT_TOKEN_BUDGET`] (long ids such as UUIDs take ~20 tokens
+/// each, so 50 of them alone would not fit).
+fn fit_token_budget(result: &mut PersistResult) {
+    let tokens = |r: &PersistResult| {
+        serde_json::to_string(r).map_or(usize::MAX, |text| healthsim_summary::count_tokens(&text))
+    };
+    if tokens(result) <= RESULT_TOKEN_BUDGET {
+        return;
+    }
+    let all = std::mem::take(&mut result.entity_ids);
+    result.ids_truncated = true;
+    // The largest prefix that fits (binary search: a handful of token counts).
+    let (mut fits, mut too_many) = (0, all.len());
+    while fits + 1 < too_many {
+        let mid = (fits + too_many) / 2;
+        result.entity_ids = all[..mid].to_vec();
+        if tokens(result) <= RESULT_TOKEN_BUDGET {
+            fits = mid;
+        } else {
+            too_many = mid;
+        }
+    }
+    result.entity_ids = all[..fits].to_vec();
+}
+
+/// Stage, count, upsert, and update the manifest for one type.
+fn write_batch(
+    conn: &Connection,
+    scenario_id: &str,
+    batch: &Batch,
+    defaults: &Provenance,
+    now: NaiveDateTime,
+) -> Result<TypeCounts> {
+    let t = batch.entity_type;
+    let table = t.table;
+    let pk = t.primary_key;
+    let stage = format!("hs_stage_{table}");
+    let domain: Vec<&str> = t.columns().map(|c| c.name).collect();
+    // The stage's columns, in the order rows are appended below.
+    let columns = std::iter::once(SCENARIO_COLUMN)
+        .chain(domain.iter().copied())
+        .chain([
+            "source_type",
+            "source_system",
+            "skill_used",
+            "generation_seed",
+            "extra",
+            "created_at",
+        ])
+        .collect::<Vec<_>>()
+        .join(", ");
+    let context = |what: &str| format!("{what} {table}");
+
+    // A copy of the table's columns without its constraints: NOT NULL and the key are checked
+    // when the stage is moved into the table.
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {columns} FROM main.{table} LIMIT 0"
+    ))
+    .map_err(db(context("creating the staging table for")))?;
+    {
+        let mut appender = conn
+            .appender_to_catalog_and_db(&stage, "temp", "main")
+            .map_err(db(context("opening an appender for")))?;
+        let now_value = timestamp(now);
+        for row in &batch.rows {
+            let provenance = &row.provenance;
+            let source_type = provenance
+                .source_type
+                .as_ref()
+                .or(defaults.source_type.as_ref());
+            let source_system = provenance
+                .source_system
+                .as_ref()
+                .or(defaults.source_system.as_ref());
+            let skill_used = provenance
+                .skill_used
+                .as_ref()
+                .or(defaults.skill_used.as_ref());
+            let seed = provenance.generation_seed.or(defaults.generation_seed);
+            let created_at = row.created_at.map(timestamp);
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
+            params.push(&scenario_id);
+            params.extend(row.values.iter().map(|v| v as &dyn ToSql));
+            params.push(&source_type);
+            params.push(&source_system);
+            params.push(&skill_used);
+            params.push(&seed);
+            params.push(&row.extra);
+            params.push(created_at.as_ref().unwrap_or(&now_value));
+            appender
+                .append_row(params.as_slice())
+                .map_err(db(context("staging entities of")))?;
+        }
+        appender
+            .flush()
+            .map_err(db(context("staging entities of")))?;
+    }
+
+    let updated: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM temp.{stage} s JOIN main.{table} t \
+                 ON t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db(context("counting existing ids of")))?;
+    let updated = u64::try_from(updated).unwrap_or(0);
+    let staged = batch.rows.len() as u64;
+
+    let assignments = domain
+        .iter()
+        .copied()
+        .filter(|c| *c != pk)
+        .chain([
+            "source_type",
+            "source_system",
+            "skill_used",
+            "generation_seed",
+            "extra",
+        ])
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    conn.execute(
+        &format!(
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage} \
+             ON CONFLICT ({SCENARIO_COLUMN}, {pk}) DO UPDATE SET {assignments}"
+        ),
+        [],
+    )
+    .map_err(db(context("writing entities into")))?;
+    conn.execute_batch(&format!("DROP TABLE temp.{stage}"))
+        .map_err(db(context("dropping the staging table of")))?;
+
+    let inserted = staged.saturating_sub(updated);
+    scenario::add_to_manifest(conn, scenario_id, table, inserted, now)?;
+    Ok(TypeCounts { inserted, updated })
+}

@@ -1,0 +1,677 @@
+//! Scenario lifecycle on [`Store`]: resolve, list, rename, delete, tags, and the read-only
+//! pass-throughs to healthsim-summary.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, Utc};
+use duckdb::types::Value;
+use duckdb::{params, Connection, OptionalExt};
+use healthsim_schema::value::to_json;
+use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
+use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::error::{db, truncate, Error, Result};
+use crate::persist::timestamp;
+use crate::query::{QueryOptions, QueryResult};
+use crate::store::{in_transaction, Store};
+
+/// How many names an [`Error::AmbiguousScenario`] lists.
+pub const MAX_CANDIDATES: usize = 10;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 64;
+/// How many scenarios [`ListOptions::default`] lists.
+pub const DEFAULT_LIST_LIMIT: usize = 50;
+
+/// A scenario's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioRef {
+    /// The id (stable across renames).
+    pub scenario_id: String,
+    /// The current name.
+    pub name: String,
+}
+
+/// Order of [`Store::list_scenarios`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Most recently updated first.
+    #[default]
+    Updated,
+    /// Most recently created first.
+    Created,
+    /// By name, A to Z.
+    Name,
+}
+
+impl SortBy {
+    fn order_by(self) -> &'static str {
+        match self {
+            SortBy::Updated => "s.updated_at DESC, s.name",
+            SortBy::Created => "s.created_at DESC, s.name",
+            SortBy::Name => "s.name",
+        }
+    }
+}
+
+/// What [`Store::list_scenarios`] lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListOptions {
+    /// Only names containing this text (case-insensitive).
+    pub filter: Option<String>,
+    /// Only scenarios with this tag (normalized like tags are).
+    pub tag: Option<String>,
+    /// Order.
+    pub sort: SortBy,
+    /// At most this many (default 50).
+    pub limit: usize,
+}
+
+impl Default for ListOptions {
+    fn default() -> Self {
+        ListOptions {
+            filter: None,
+            tag: None,
+            sort: SortBy::default(),
+            limit: DEFAULT_LIST_LIMIT,
+        }
+    }
+}
+
+/// One scenario in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// Id.
+    pub scenario_id: String,
+    /// Name.
+    pub name: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// Creation time, ISO 8601 UTC.
+    pub created_at: String,
+    /// Last update, ISO 8601 UTC.
+    pub updated_at: String,
+    /// Tags, alphabetical.
+    pub tags: Vec<String>,
+    /// Entities over all types.
+    pub entity_count: u64,
+}
+
+/// What [`Store::delete_scenario`] removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResult {
+    /// Id of the deleted scenario.
+    pub scenario_id: String,
+    /// Its name.
+    pub name: String,
+    /// Rows removed per table (tables with none are left out).
+    pub deleted_counts: BTreeMap<String, u64>,
+    /// How many tags it had.
+    pub tags_removed: u64,
+}
+
+/// A tag and how many scenarios have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    /// The tag.
+    pub tag: String,
+    /// Scenarios with it.
+    pub count: u64,
+}
+
+impl Store {
+    /// Finds a scenario by exact id, then exact name, then case-insensitive name, then a unique
+    /// name containing `id_or_name` (case-insensitive).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AmbiguousScenario`] (listing the candidates) or [`Error::ScenarioNotFound`].
+    pub fn resolve_scenario(&self, id_or_name: &str) -> Result<ScenarioRef> {
+        self.with_reader(|conn| resolve_on(conn, id_or_name))
+    }
+
+    /// Lists scenarios with their tags and entity counts, in one query.
+    pub fn list_scenarios(&self, options: &ListOptions) -> Result<Vec<ScenarioInfo>> {
+        let tag = options.tag.as_deref().map(normalize_tag).transpose()?;
+        self.with_reader(|conn| {
+            list_on(
+                conn,
+                options.filter.as_deref(),
+                tag.as_deref(),
+                options.sort,
+                options.limit,
+            )
+        })
+    }
+
+    /// Renames a scenario; the new name is sanitized and made unique (a taken name gets a
+    /// `-2`, `-3`, ... counter). The id is kept and `updated_at` bumped.
+    pub fn rename_scenario(&self, id_or_name: &str, new_name: &str) -> Result<ScenarioRef> {
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let current = resolve_on(conn, id_or_name)?;
+                let name = unique_name(conn, new_name, Some(&current.name))?;
+                conn.execute(
+                    "UPDATE scenarios SET name = ?, updated_at = ? WHERE scenario_id = ?",
+                    params![name, timestamp(now()), current.scenario_id],
+                )
+                .map_err(db("renaming the scenario"))?;
+                Ok(ScenarioRef {
+                    scenario_id: current.scenario_id,
+                    name,
+                })
+            })
+        })
+    }
+
+    /// Deletes a scenario: its entities in every table, its manifest, tags and row, in one
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConfirmationRequired`] unless `confirm` (nothing is deleted), and the errors of
+    /// [`Store::resolve_scenario`].
+    pub fn delete_scenario(&self, id_or_name: &str, confirm: bool) -> Result<DeleteResult> {
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let target = resolve_on(conn, id_or_name)?;
+                if !confirm {
+                    return Err(Error::ConfirmationRequired {
+                        entity_count: entity_count(conn, &target.scenario_id)?,
+                        scenario_id: target.scenario_id,
+                        name: target.name,
+                    });
+                }
+                let deleted_counts = delete_contents(conn, &target.scenario_id)?;
+                let tags_removed = conn
+                    .execute(
+                        "DELETE FROM scenario_tags WHERE scenario_id = ?",
+                        [&target.scenario_id],
+                    )
+                    .map_err(db("deleting the scenario's tags"))?;
+                conn.execute(
+                    "DELETE FROM scenarios WHERE scenario_id = ?",
+                    [&target.scenario_id],
+                )
+                .map_err(db("deleting the scenario"))?;
+                Ok(DeleteResult {
+                    scenario_id: target.scenario_id,
+                    name: target.name,
+                    deleted_counts,
+                    tags_removed: tags_removed as u64,
+                })
+            })
+        })
+    }
+
+    /// Adds tags (lowercased, trimmed; already present ones are kept once) and returns the
+    /// scenario's tags.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTag`] for an empty, too long or control-character tag (nothing is added).
+    pub fn add_tags(&self, id_or_name: &str, tags: &[String]) -> Result<Vec<String>> {
+        let tags = normalize_tags(tags)?;
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let target = resolve_on(conn, id_or_name)?;
+                let now = now();
+                insert_tags(conn, &target.scenario_id, &tags, now)?;
+                touch(conn, &target.scenario_id, now)?;
+                tags_of(conn, &target.scenario_id)
+            })
+        })
+    }
+
+    /// Removes tags (absent ones are ignored) and returns the scenario's tags.
+    pub fn remove_tags(&self, id_or_name: &str, tags: &[String]) -> Result<Vec<String>> {
+        let tags = normalize_tags(tags)?;
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let target = resolve_on(conn, id_or_name)?;
+                for tag in &tags {
+                    conn.execute(
+                        "DELETE FROM scenario_tags WHERE scenario_id = ? AND tag = ?",
+                        params![target.scenario_id, tag],
+                    )
+                    .map_err(db("removing a tag"))?;
+                }
+                touch(conn, &target.scenario_id, now())?;
+                tags_of(conn, &target.scenario_id)
+            })
+        })
+    }
+
+    /// The scenario's tags, alphabetical.
+    pub fn scenario_tags(&self, id_or_name: &str) -> Result<Vec<String>> {
+        self.with_reader(|conn| {
+            let target = resolve_on(conn, id_or_name)?;
+            tags_of(conn, &target.scenario_id)
+        })
+    }
+
+    /// Every tag with the number of scenarios that have it, most used first.
+    pub fn all_tags(&self) -> Result<Vec<TagCount>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT tag, count(*) FROM scenario_tags GROUP BY tag ORDER BY count(*) DESC, tag")
+                .map_err(db("listing tags"))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(TagCount {
+                        tag: r.get(0)?,
+                        count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    })
+                })
+                .map_err(db("listing tags"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db("listing tags"))
+        })
+    }
+
+    /// Every scenario with this tag, most recently updated first.
+    pub fn scenarios_by_tag(&self, tag: &str) -> Result<Vec<ScenarioInfo>> {
+        let tag = normalize_tag(tag)?;
+        self.with_reader(|conn| list_on(conn, None, Some(&tag), SortBy::Updated, usize::MAX))
+    }
+
+    /// The scenario's summary (see [`healthsim_summary::scenario_summary`]), by id or name.
+    pub fn scenario_summary(
+        &self,
+        id_or_name: &str,
+        options: &SummaryOptions,
+    ) -> Result<ScenarioSummary> {
+        self.with_reader(|conn| {
+            let target = resolve_on(conn, id_or_name)?;
+            Ok(healthsim_summary::scenario_summary(
+                conn,
+                &target.scenario_id,
+                options,
+            )?)
+        })
+    }
+
+    /// Runs one read-only SQL query over the scenario's rows and returns one page (see
+    /// [`crate::query`]). It runs in the sandbox connection ([`Store::with_sandbox`]), where the
+    /// scenario is resolved too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] for a refused or failed query, and the errors of
+    /// [`Store::resolve_scenario`].
+    pub fn query_scenario(
+        &self,
+        id_or_name: &str,
+        sql: &str,
+        options: &QueryOptions,
+    ) -> Result<QueryResult> {
+        self.with_sandbox(|conn| {
+            let target = resolve_on(conn, id_or_name)?;
+            Ok(crate::query::run_query(
+                conn,
+                &target.scenario_id,
+                sql,
+                options,
+            )?)
+        })
+    }
+
+    /// `count` samples of one entity type (see [`healthsim_summary::entity_samples`]), by
+    /// scenario id or name.
+    pub fn entity_samples(
+        &self,
+        id_or_name: &str,
+        entity_type: &str,
+        count: usize,
+        strategy: SampleStrategy,
+    ) -> Result<Vec<Json>> {
+        let t = crate::persist::entity_type(entity_type)?;
+        self.with_reader(|conn| {
+            let target = resolve_on(conn, id_or_name)?;
+            Ok(healthsim_summary::entity_samples(
+                conn,
+                &target.scenario_id,
+                t.table,
+                count,
+                strategy,
+            )?)
+        })
+    }
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// [`Store::resolve_scenario`] on a connection (inside a caller's transaction).
+pub(crate) fn resolve_on(conn: &Connection, given: &str) -> Result<ScenarioRef> {
+    let not_found = || Error::ScenarioNotFound {
+        given: truncate(given),
+    };
+    if given.trim().is_empty() {
+        return Err(not_found());
+    }
+    let context = || format!("looking up scenario '{}'", truncate(given));
+    let one = |sql: &str| -> Result<Vec<ScenarioRef>> {
+        let mut stmt = conn.prepare(sql).map_err(db(context()))?;
+        let rows = stmt
+            .query_map(params![given, (MAX_CANDIDATES + 1) as i64], |r| {
+                Ok(ScenarioRef {
+                    scenario_id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })
+            .map_err(db(context()))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db(context()))
+    };
+    for sql in [
+        "SELECT scenario_id, name FROM scenarios WHERE scenario_id = ? ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE name = ? ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE lower(name) = lower(?) ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE contains(lower(name), lower(?)) ORDER BY name LIMIT ?",
+    ] {
+        let mut found = one(sql)?;
+        match found.len() {
+            0 => continue,
+            1 => return Ok(found.remove(0)),
+            _ => {
+                found.truncate(MAX_CANDIDATES);
+                return Err(Error::AmbiguousScenario {
+                    given: truncate(given),
+                    candidates: found.into_iter().map(|s| s.name).collect(),
+                });
+            }
+        }
+    }
+    Err(not_found())
+}
+
+fn list_on(
+    conn: &Connection,
+    filter: Option<&str>,
+    tag: Option<&str>,
+    sort: SortBy,
+    limit: usize,
+) -> Result<Vec<ScenarioInfo>> {
+    let sql = format!(
+        "SELECT s.scenario_id, s.name, s.description, s.created_at, s.updated_at,
+                coalesce((SELECT list(t.tag ORDER BY t.tag) FROM scenario_tags t
+                          WHERE t.scenario_id = s.scenario_id), []),
+                coalesce((SELECT sum(e.entity_count) FROM scenario_entities e
+                          WHERE e.scenario_id = s.scenario_id), 0)::BIGINT
+         FROM scenarios s
+         WHERE (?::VARCHAR IS NULL OR contains(lower(s.name), lower(?::VARCHAR)))
+           AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM scenario_tags t
+                                     WHERE t.scenario_id = s.scenario_id AND t.tag = ?::VARCHAR))
+         ORDER BY {}
+         LIMIT ?",
+        sort.order_by()
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare(&sql).map_err(db("listing scenarios"))?;
+    let rows = stmt
+        .query_map(params![filter, filter, tag, tag, limit], |r| {
+            Ok(ScenarioInfo {
+                scenario_id: r.get(0)?,
+                name: r.get(1)?,
+                description: r.get(2)?,
+                created_at: iso(&r.get::<_, Value>(3)?),
+                updated_at: iso(&r.get::<_, Value>(4)?),
+                tags: match r.get::<_, Value>(5)? {
+                    Value::List(items) => items
+                        .into_iter()
+                        .filter_map(|v| match v {
+                            Value::Text(t) => Some(t),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                entity_count: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+            })
+        })
+        .map_err(db("listing scenarios"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db("listing scenarios"))
+}
+
+/// A timestamp as ISO 8601 text.
+pub(crate) fn iso(value: &Value) -> String {
+    match to_json(value) {
+        Json::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Whether a scenario has exactly this name.
+pub(crate) fn name_exists(conn: &Connection, name: &str) -> Result<bool> {
+    conn.query_row("SELECT 1 FROM scenarios WHERE name = ?", [name], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(db("looking up a scenario name"))
+}
+
+/// Runs a naming function with an `exists` predicate backed by the `scenarios` table; a
+/// database error stops the search (every further name counts as taken) and is returned.
+fn with_exists<T>(
+    conn: &Connection,
+    except: Option<&str>,
+    name: impl FnOnce(&dyn Fn(&str) -> bool) -> Result<T, healthsim_naming::Error>,
+) -> Result<T> {
+    let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let exists = |candidate: &str| {
+        if failure.borrow().is_some() {
+            return true;
+        }
+        if except == Some(candidate) {
+            return false;
+        }
+        match name_exists(conn, candidate) {
+            Ok(taken) => taken,
+            Err(e) => {
+                *failure.borrow_mut() = Some(e);
+                true
+            }
+        }
+    };
+    let named = name(&exists);
+    if let Some(e) = failure.into_inner() {
+        return Err(e);
+    }
+    Ok(named?)
+}
+
+/// A user-chosen name made safe and unique (`except`: the scenario's own current name).
+pub(crate) fn unique_name(conn: &Connection, name: &str, except: Option<&str>) -> Result<String> {
+    with_exists(conn, except, |exists| {
+        healthsim_naming::unique_name(name, exists)
+    })
+}
+
+/// A generated name from context keywords, the first entity type and the date of `now`.
+pub(crate) fn generated_name(
+    conn: &Connection,
+    context: Option<&str>,
+    entity_type: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<String> {
+    let request = healthsim_naming::NameRequest {
+        context,
+        entity_type,
+        ..healthsim_naming::NameRequest::new(now.date())
+    };
+    with_exists(conn, None, |exists| {
+        healthsim_naming::generate_name(&request, exists)
+    })
+}
+
+/// Inserts a new scenario row with a fresh id.
+pub(crate) fn insert_scenario(
+    conn: &Connection,
+    name: &str,
+    description: Option<&str>,
+    metadata: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<ScenarioRef> {
+    let scenario_id = uuid::Uuid::new_v4().to_string();
+    conn.execute(
+        "INSERT INTO scenarios (scenario_id, name, description, created_at, updated_at, metadata)
+         VALUES (?, ?, ?, ?, ?, ?)",
+        params![
+            scenario_id,
+            name,
+            description,
+            timestamp(now),
+            timestamp(now),
+            metadata
+        ],
+    )
+    .map_err(db("creating the scenario"))?;
+    Ok(ScenarioRef {
+        scenario_id,
+        name: name.to_string(),
+    })
+}
+
+/// Sets `scenarios.updated_at`.
+pub(crate) fn touch(conn: &Connection, scenario_id: &str, now: NaiveDateTime) -> Result<()> {
+    conn.execute(
+        "UPDATE scenarios SET updated_at = ? WHERE scenario_id = ?",
+        params![timestamp(now), scenario_id],
+    )
+    .map_err(db("updating the scenario's time"))?;
+    Ok(())
+}
+
+/// Adds `inserted` to the manifest count of one table.
+pub(crate) fn add_to_manifest(
+    conn: &Connection,
+    scenario_id: &str,
+    table: &str,
+    inserted: u64,
+    now: NaiveDateTime,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO scenario_entities (scenario_id, entity_type, entity_count, updated_at)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (scenario_id, entity_type) DO UPDATE
+         SET entity_count = scenario_entities.entity_count + EXCLUDED.entity_count,
+             updated_at = EXCLUDED.updated_at",
+        params![
+            scenario_id,
+            table,
+            i64::try_from(inserted).unwrap_or(i64::MAX),
+            timestamp(now)
+        ],
+    )
+    .map_err(db(format!("updating the entity count of {table}")))?;
+    Ok(())
+}
+
+/// Entities of a scenario over all types, from its manifest.
+pub(crate) fn entity_count(conn: &Connection, scenario_id: &str) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT coalesce(sum(entity_count), 0)::BIGINT FROM scenario_entities WHERE scenario_id = ?",
+            [scenario_id],
+            |r| r.get(0),
+        )
+        .map_err(db("counting the scenario's entities"))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Deletes a scenario's entities from every canonical table and its manifest; returns the
+/// rows deleted per table (only tables that had some).
+pub(crate) fn delete_contents(
+    conn: &Connection,
+    scenario_id: &str,
+) -> Result<BTreeMap<String, u64>> {
+    let mut deleted = BTreeMap::new();
+    for t in ENTITY_TYPES {
+        let n = conn
+            .execute(
+                &format!("DELETE FROM main.{} WHERE {SCENARIO_COLUMN} = ?", t.table),
+                [scenario_id],
+            )
+            .map_err(db(format!("deleting the scenario's {}", t.table)))?;
+        if n > 0 {
+            deleted.insert(t.table.to_string(), n as u64);
+        }
+    }
+    conn.execute(
+        "DELETE FROM scenario_entities WHERE scenario_id = ?",
+        [scenario_id],
+    )
+    .map_err(db("deleting the scenario's entity counts"))?;
+    Ok(deleted)
+}
+
+/// A tag lowercased and trimmed.
+///
+/// # Errors
+///
+/// [`Error::InvalidTag`] when it is empty, longer than [`MAX_TAG_CHARS`] or has control
+/// characters.
+pub fn normalize_tag(tag: &str) -> Result<String> {
+    let normalized = tag.trim().to_lowercase();
+    let invalid = |reason: &str| Error::InvalidTag {
+        tag: truncate(tag),
+        reason: reason.to_string(),
+    };
+    if normalized.is_empty() {
+        return Err(invalid("a tag must not be empty"));
+    }
+    if normalized.chars().count() > MAX_TAG_CHARS {
+        return Err(invalid(&format!(
+            "a tag has at most {MAX_TAG_CHARS} characters"
+        )));
+    }
+    if normalized.chars().any(char::is_control) {
+        return Err(invalid("a tag must not contain control characters"));
+    }
+    Ok(normalized)
+}
+
+fn normalize_tags(tags: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = normalize_tag(tag)?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds tags to a scenario (normalized here; present ones are kept once).
+pub(crate) fn insert_tags(
+    conn: &Connection,
+    scenario_id: &str,
+    tags: &[String],
+    now: NaiveDateTime,
+) -> Result<()> {
+    for tag in normalize_tags(tags)? {
+        conn.execute(
+            "INSERT INTO scenario_tags (scenario_id, tag, created_at) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+            params![scenario_id, tag, timestamp(now)],
+        )
+        .map_err(db("adding a tag"))?;
+    }
+    Ok(())
+}
+
+/// A scenario's tags, alphabetical.
+pub(crate) fn tags_of(conn: &Connection, scenario_id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare("SELECT tag FROM scenario_tags WHERE scenario_id = ? ORDER BY tag")
+        .map_err(db("reading tags"))?;
+    let rows = stmt
+        .query_map([scenario_id], |r| r.get(0))
+        .map_err(db("reading tags"))?;
+    rows.collect::<Result<Vec<String>, _>>()
+        .map_err(db("reading tags"))
+}

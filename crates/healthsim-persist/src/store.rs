@@ -1,0 +1,376 @@
+//! [`Store`]: the handle on one database file, its held connection and the file lock.
+//!
+//! DuckDB lets one process at a time open a file for writing, and opening costs a few
+//! milliseconds. So a `Store` keeps its connection open between operations, reopens it on demand
+//! after [`Store::release`], and when another process holds the file it retries with backoff up
+//! to [`StoreOptions::lock_timeout`] before reporting [`Error::DatabaseLocked`].
+//!
+//! Two DuckDB instances of one file inside one process are not refused by DuckDB (its file lock
+//! is per process) but would corrupt each other's view; a process-wide registry of open files
+//! makes a second `Store` on the same file wait exactly like another process would.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use duckdb::Connection;
+use once_cell::sync::Lazy;
+
+use crate::error::{db, Error, Result};
+
+/// How long [`Store`] waits for another process's lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// First pause between two attempts to open a locked database; it doubles up to
+/// [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(5);
+/// Longest pause between two attempts.
+const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// How a [`Store`] behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long opening waits while another process holds the database (default 10 s).
+    pub lock_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
+/// Which kind of connection is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Read-write, the default.
+    Writer,
+    /// Read-only with the query sandbox configuration.
+    Sandbox,
+}
+
+/// An open connection and the in-process claim on its file. Field order matters: the
+/// connection closes before the claim is given up.
+struct Held {
+    mode: Mode,
+    conn: Connection,
+    _claim: FileClaim,
+}
+
+/// The handle on one HealthSim database file.
+///
+/// Every operation of this crate is a method of `Store` (see the `persist`, `scenario` and
+/// `saveload` modules). A `Store` is `Send` and `Sync`, but operations are serialized: one runs
+/// at a time. The closures given to [`Store::with_writer`], [`Store::with_reader`] and
+/// [`Store::with_sandbox`] must not call back into the same `Store` (that would deadlock).
+pub struct Store {
+    path: PathBuf,
+    key: PathBuf,
+    options: StoreOptions,
+    held: Mutex<Option<Held>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            // try_lock: formatting a Store inside one of its own operations must not deadlock.
+            .field(
+                "holds_connection",
+                &self.held.try_lock().map(|held| held.is_some()).ok(),
+            )
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, brings its schema to the head
+    /// version, and keeps the connection held.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CreateDirectory`], [`Error::NotADatabase`], [`Error::DatabaseLocked`] (after
+    /// waiting up to `options.lock_timeout`), [`Error::Open`], and [`Error::Schema`] when the
+    /// schema refuses the database (made by newer code, edited migration) or a migration fails.
+    pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| Error::CreateDirectory {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let key = claim_key(&path);
+        let store = Store {
+            path,
+            key,
+            options,
+            held: Mutex::new(None),
+        };
+        store.with_writer(|conn| {
+            healthsim_schema::migrate(conn)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// Where the database's schema stands relative to this program.
+    pub fn schema_status(&self) -> Result<healthsim_schema::SchemaStatus> {
+        self.with_reader(|conn| Ok(healthsim_schema::status(conn)?))
+    }
+
+    /// Closes the held connection, if any, so other processes can open the database. The next
+    /// operation reopens it.
+    pub fn release(&self) {
+        *self.lock() = None;
+    }
+
+    /// Whether a connection is currently held.
+    pub fn holds_connection(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Runs `f` on the read-write connection, opening it (and closing a held sandbox first)
+    /// if needed.
+    pub fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut held = self.lock();
+        let conn = self.ensure(&mut held, Mode::Writer)?;
+        f(conn)
+    }
+
+    /// Runs `f` on whatever connection is held (writer or sandbox); opens the writer when none
+    /// is. For reads that need no particular configuration (summaries, listings, loads).
+    pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut held = self.lock();
+        let conn = match held.take() {
+            Some(h) => &held.insert(h).conn,
+            None => self.ensure(&mut held, Mode::Writer)?,
+        };
+        f(conn)
+    }
+
+    /// Runs `f` on a separate read-only DuckDB instance configured by
+    /// [`crate::query::sandbox_config`]: the held writer is closed first (DuckDB allows one
+    /// configuration per file and process).
+    ///
+    /// The sandbox connection stays held afterwards as the current connection, so paging
+    /// through query results costs no reopen; the next write closes it and reopens the writer,
+    /// and [`Store::with_reader`] uses it as it is. While it is held, other processes can open
+    /// the file read-only but not for writing, exactly as with the writer.
+    pub fn with_sandbox<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut held = self.lock();
+        let conn = self.ensure(&mut held, Mode::Sandbox)?;
+        f(conn)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Held>> {
+        // A panic inside an operation leaves at worst an idle connection (transactions roll
+        // back on unwind), so a poisoned lock is still usable.
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The held connection of `mode`, opening it (and closing another one) if needed.
+    fn ensure<'h>(&self, held: &'h mut Option<Held>, mode: Mode) -> Result<&'h Connection> {
+        let h = match held.take() {
+            Some(h) if h.mode == mode => h,
+            other => {
+                // Close the other instance before opening: the file is claimed once.
+                drop(other);
+                self.open_connection(mode)?
+            }
+        };
+        Ok(&held.insert(h).conn)
+    }
+
+    fn open_connection(&self, mode: Mode) -> Result<Held> {
+        retry_while_locked(&self.path, self.options.lock_timeout, || {
+            let claim = FileClaim::acquire(&self.key).ok_or_else(|| {
+                Attempt::Locked(
+                    "another Store in this process holds it; release it or share one Store".into(),
+                )
+            })?;
+            let opened = match mode {
+                Mode::Writer => Connection::open(&self.path),
+                // `duckdb::Config` is consumed by the open, so each attempt builds its own.
+                Mode::Sandbox => {
+                    let config = crate::query::sandbox_config()
+                        .map_err(|e| Attempt::Failed(db("configuring the query sandbox")(e)))?;
+                    Connection::open_with_flags(&self.path, config)
+                }
+            };
+            let conn = opened.map_err(|e| classify(&self.path, e))?;
+            Ok(Held {
+                mode,
+                conn,
+                _claim: claim,
+            })
+        })
+    }
+}
+
+/// The result of one failed attempt to open a database.
+#[derive(Debug)]
+enum Attempt {
+    /// Another holder has the file: worth retrying. The text says who (DuckDB names the process).
+    Locked(String),
+    /// Anything else: reported at once.
+    Failed(Error),
+}
+
+/// Whether a DuckDB error says that another process holds the file lock.
+pub fn is_lock_error(error: &duckdb::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Could not set lock on file") || text.contains("Conflicting lock")
+}
+
+fn classify(path: &Path, error: duckdb::Error) -> Attempt {
+    let text = error.to_string();
+    if is_lock_error(&error) {
+        Attempt::Locked(text)
+    } else if text.contains("not a valid DuckDB database file") {
+        Attempt::Failed(Error::NotADatabase {
+            path: path.to_path_buf(),
+            detail: text,
+        })
+    } else {
+        Attempt::Failed(Error::Open {
+            path: path.to_path_buf(),
+            source: error,
+        })
+    }
+}
+
+/// Calls `open` until it succeeds, fails with something else than a lock error, or `timeout`
+/// has passed; lock errors are retried after 5 ms, doubling up to 200 ms. Always tries at least
+/// once. This is the retry policy of [`Store`], exposed so it can be exercised with an injected
+/// opener.
+///
+/// # Errors
+///
+/// [`Error::DatabaseLocked`] when the lock outlasts `timeout`; [`Error::NotADatabase`] or
+/// [`Error::Open`] for other failures.
+pub fn open_with_lock_retry<T>(
+    path: &Path,
+    timeout: Duration,
+    mut open: impl FnMut() -> Result<T, duckdb::Error>,
+) -> Result<T> {
+    retry_while_locked(path, timeout, || open().map_err(|e| classify(path, e)))
+}
+
+fn retry_while_locked<T>(
+    path: &Path,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> Result<T, Attempt>,
+) -> Result<T> {
+    let start = Instant::now();
+    let mut delay = FIRST_RETRY_DELAY;
+    loop {
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(Attempt::Failed(error)) => return Err(error),
+            Err(Attempt::Locked(detail)) => {
+                let waited = start.elapsed();
+                if waited >= timeout {
+                    return Err(Error::DatabaseLocked {
+                        path: path.to_path_buf(),
+                        waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                        detail,
+                    });
+                }
+                std::thread::sleep(delay.min(timeout - waited));
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+        }
+    }
+}
+
+/// Files held by a `Store` of this process.
+static CLAIMED: Lazy<Mutex<HashSet<PathBuf>>> = Lazy::new(|| Mutex::new(HashSet::new()));
+
+fn claimed() -> MutexGuard<'static, HashSet<PathBuf>> {
+    CLAIMED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// This process's claim on one database file, given up on drop.
+struct FileClaim {
+    key: PathBuf,
+}
+
+impl FileClaim {
+    fn acquire(key: &Path) -> Option<FileClaim> {
+        claimed().insert(key.to_path_buf()).then(|| FileClaim {
+            key: key.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for FileClaim {
+    fn drop(&mut self) {
+        claimed().remove(&self.key);
+    }
+}
+
+/// The identity of a database file: its canonical directory joined with its file name (the
+/// file itself may not exist yet).
+fn claim_key(path: &Path) -> PathBuf {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Runs `f` inside one transaction on `conn`: COMMIT when it returns `Ok`, ROLLBACK when it
+/// returns an error or panics.
+pub(crate) fn in_transaction<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(db("starting a transaction"))?;
+    let mut guard = RollbackOnDrop { conn, active: true };
+    let value = f(conn)?;
+    guard.active = false;
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        // A failed COMMIT may leave the transaction open; close it so the connection stays usable.
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(db("committing")(e));
+    }
+    Ok(value)
+}
+
+struct RollbackOnDrop<'c> {
+    conn: &'c Connection,
+    active: bool,
+}
+
+impl Drop for RollbackOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.active {
+            // The error being returned (or the panic) is what matters; a failing rollback of an
+            // already aborted transaction adds nothing.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The text of every error a caller can meet, as one snapshot: messages are the interface that
+//! agents and people read, so a change in wording shows up in review.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{patients, persist_new, store, TestResult};
+use healthsim_persist::{Error, PersistRequest, ScenarioTarget, Store, StoreOptions};
+use serde_json::{json, Map, Value as Json};
+
+/// One line per case: `case: message`, with the temporary directory and ids redacted.
+struct Messages {
+    lines: Vec<String>,
+    redactions: Vec<(String, &'static str)>,
+}
+
+impl Messages {
+    fn check<T: std::fmt::Debug>(&mut self, case: &str, result: Result<T, Error>) {
+        let message = match result {
+            Err(e) => e.to_string(),
+            Ok(value) => panic!("{case}: expected an error, got {value:?}"),
+        };
+        let message = self
+            .redactions
+            .iter()
+            .fold(message, |m, (from, to)| m.replace(from.as_str(), to));
+        self.lines.push(format!("{case}: {message}"));
+    }
+}
+
+fn entities(entity_type: &str, list: Json) -> PersistRequest {
+    let mut map = Map::new();
+    map.insert(entity_type.into(), list);
+    PersistRequest::by_type(map)
+}
+
+#[test]
+fn error_messages() -> TestResult {
+    let (dir, store) = store();
+    let cohort = persist_new(&store, "diabetes-cohort", "patients", patients(2));
+    persist_new(&store, "diabetes-trial", "patients", patients(1));
+    let mut m = Messages {
+        lines: Vec::new(),
+        redactions: vec![
+            (dir.path().display().to_string(), "<dir>"),
+            (cohort.scenario_id.clone(), "<scenario-id>"),
+        ],
+    };
+    let persist = |request: PersistRequest| store.persist_entities(&request);
+
+    m.check(
+        "unknown type",
+        persist(PersistRequest::new("spaceships", vec![json!({})])),
+    );
+    m.check(
+        "not a list",
+        persist(entities("patients", json!({"patient_id": "p"}))),
+    );
+    m.check(
+        "no entities",
+        persist(PersistRequest::new("patients", vec![])),
+    );
+    let mut twice = Map::new();
+    twice.insert("vital_signs".into(), json!([]));
+    twice.insert("vitals".into(), json!([]));
+    m.check("same type twice", persist(PersistRequest::by_type(twice)));
+    m.check(
+        "not an object",
+        persist(PersistRequest::new("patients", vec![json!({}), json!(42)])),
+    );
+    m.check(
+        "missing field",
+        persist(PersistRequest::new(
+            "claim_lines",
+            vec![json!({"claim_id": "c"})],
+        )),
+    );
+    m.check(
+        "bad date",
+        persist(PersistRequest::new(
+            "patients",
+            vec![json!({"birthDate": "2024-02-30"})],
+        )),
+    );
+    m.check(
+        "bad nested timestamp",
+        persist(PersistRequest::new(
+            "encounters",
+            vec![json!({"patient_id": "p", "period": {"start": "noon"}})],
+        )),
+    );
+    m.check(
+        "bad money",
+        persist(PersistRequest::new(
+            "claims",
+            vec![json!({"total_paid": "lots"})],
+        )),
+    );
+    m.check(
+        "money out of range",
+        persist(PersistRequest::new(
+            "claims",
+            vec![json!({"total_paid": 1e17})],
+        )),
+    );
+    m.check(
+        "bad boolean",
+        persist(PersistRequest::new(
+            "network_providers",
+            vec![json!({
+            "network_id": "n", "provider_id": "p", "accepting_new_patients": "sometimes"})],
+        )),
+    );
+    m.check(
+        "long value",
+        persist(PersistRequest::new(
+            "vitals",
+            vec![json!({"patient_id": "p", "heart_rate": "fast ".repeat(40)})],
+        )),
+    );
+    m.check(
+        "duplicate id",
+        persist(PersistRequest::new(
+            "patients",
+            vec![
+                json!({"id": "p1"}),
+                json!({"id": "p2"}),
+                json!({"patient_id": "p1"}),
+            ],
+        )),
+    );
+    m.check(
+        "bad tag on a new scenario",
+        persist(
+            PersistRequest::new("patients", patients(1)).with_scenario(ScenarioTarget::New {
+                name: None,
+                context: None,
+                description: None,
+                tags: vec!["".into()],
+            }),
+        ),
+    );
+    m.check("scenario not found", store.resolve_scenario("asthma"));
+    m.check("ambiguous scenario", store.resolve_scenario("diabetes"));
+    m.check(
+        "unusable name",
+        store.rename_scenario("diabetes-cohort", "?!"),
+    );
+    m.check(
+        "name taken on save",
+        store.save_scenario("Diabetes Cohort", &Map::new(), false),
+    );
+    m.check(
+        "delete without confirmation",
+        store.delete_scenario(&cohort.scenario_id, false),
+    );
+    m.check(
+        "invalid tag",
+        store.add_tags("diabetes-cohort", &["a\nb".into()]),
+    );
+
+    let locked = Store::open(
+        store.path(),
+        StoreOptions {
+            lock_timeout: Duration::ZERO,
+        },
+    );
+    m.check("locked", locked.map(|_| ()));
+    let not_a_database = dir.path().join("notes.txt");
+    std::fs::write(&not_a_database, "hello ".repeat(1000))?;
+    m.check(
+        "not a database",
+        Store::open(&not_a_database, StoreOptions::default()).map(|_| ()),
+    );
+
+    insta::assert_snapshot!(m.lines.join("\n"));
+    Ok(())
+}
