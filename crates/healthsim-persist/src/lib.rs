@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod fhir;
 pub mod input;
 pub mod persist;
 pub mod query;
