@@ -208,6 +208,140 @@ pub enum Error {
         /// [`crate::saveload::LOAD_LIMIT`].
         limit: u64,
     },
+
+    /// A merge needs at least two source scenarios.
+    #[error("a merge needs at least two source scenarios, got {given}")]
+    TooFewMergeSources {
+        /// How many were given.
+        given: usize,
+    },
+
+    /// Two of a merge's sources are the same scenario.
+    #[error("scenario '{name}' is given more than once as a merge source (as '{given}')")]
+    DuplicateMergeSource {
+        /// The source as the caller named it the second time.
+        given: String,
+        /// The scenario's name.
+        name: String,
+    },
+
+    /// An export or import path is refused (a `..` component, a missing parent, a file where a
+    /// folder belongs, a symbolic link to replace, ...); nothing was written.
+    #[error("path {path} is refused: {reason}")]
+    InvalidPath {
+        /// The path as given (or as derived from it).
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// The export target exists and `overwrite` was not set; nothing was written.
+    #[error("{path} already exists; choose another path or allow overwriting")]
+    OutputExists {
+        /// The file or folder that exists.
+        path: PathBuf,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done (`write`, `read`, `create folder`, ...).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// An import file is not a readable scenario export (bad or truncated JSON, not an export
+    /// document, unknown or missing columns, ...); nothing was written.
+    #[error("{path}{}: {reason}", location(*line, *column))]
+    InvalidImportFile {
+        /// The file (or folder).
+        path: PathBuf,
+        /// The line of the problem, when known (1-based).
+        line: Option<usize>,
+        /// The column of the problem, when known (1-based).
+        column: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The entities of an import file failed validation (the inner error names the entity type,
+    /// index and field); nothing was written.
+    #[error("{path}: {source}")]
+    ImportEntities {
+        /// The file.
+        path: PathBuf,
+        /// The validation error, as [`crate::Store::persist_entities`] reports it.
+        source: Box<Error>,
+    },
+
+    /// A folder to import holds files that are not `<table>.parquet` or `<table>.csv` of a
+    /// canonical table; nothing was written.
+    #[error("{path} holds files that are not <table>.parquet or <table>.csv of a known table: {}; valid tables: {}", files.join(", "), valid.join(", "))]
+    UnknownImportFiles {
+        /// The folder.
+        path: PathBuf,
+        /// The offending file names.
+        files: Vec<String>,
+        /// Every valid table name.
+        valid: Vec<&'static str>,
+    },
+
+    /// DuckDB could not read or store the rows of an import file (a value that does not fit its
+    /// column's type, a missing required value, a repeated id, a damaged file); nothing was
+    /// written.
+    #[error("{path}: the rows cannot be imported: {source}")]
+    ImportData {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's error (it names the column and, for CSV, the line).
+        source: duckdb::Error,
+    },
+
+    /// FHIR input could not be read, or (without `skip_invalid`) one of its resources is not
+    /// valid JSON or not well-formed FHIR; the inner error names the file, line, bundle entry
+    /// and reason. Nothing was written.
+    #[error("{0}")]
+    Fhir(#[from] crate::fhir::FhirError),
+
+    /// Persist's validation refused the entities a FHIR resource maps to (a value that does not
+    /// fit its column, the same id twice inside the resource). Nothing was written.
+    #[error(
+        "fhir resource {resource_type}/{} ({}) was rejected: {reason}",
+        id.as_deref().unwrap_or("?"),
+        crate::fhir::import::position_text(position)
+    )]
+    FhirResourceRejected {
+        /// Where it was read.
+        position: Box<crate::fhir::Position>,
+        /// Its `resourceType`.
+        resource_type: String,
+        /// Its id (or its bundle entry's `fullUrl`), when known.
+        id: Option<String>,
+        /// Why, naming the table and field.
+        reason: String,
+        /// The validation error as [`crate::Store::persist_entities`] reports it.
+        source: Box<Error>,
+    },
+
+    /// No resource of the FHIR input maps to a canonical entity (no files, only unsupported
+    /// types, or every resource skipped as invalid). Nothing was written.
+    #[error(
+        "nothing to import: {resources_read} resources read from {files} file(s), {unsupported} \
+         of them of types without a table, {skipped} skipped as invalid; nothing was written"
+    )]
+    FhirNothingToImport {
+        /// Files read.
+        files: usize,
+        /// Resources read.
+        resources_read: u64,
+        /// Of those, resources of unsupported types.
+        unsupported: u64,
+        /// Resources (or lines) left out as invalid.
+        skipped: u64,
+    },
 }
 
 impl From<healthsim_schema::Error> for Error {
@@ -219,6 +353,15 @@ impl From<healthsim_schema::Error> for Error {
 impl From<healthsim_summary::Error> for Error {
     fn from(error: healthsim_summary::Error) -> Self {
         Error::Summary(Box::new(error))
+    }
+}
+
+/// ` (line L, column C)` when the line is known, else nothing.
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+        (Some(line), None) => format!(" (line {line})"),
+        _ => String::new(),
     }
 }
 

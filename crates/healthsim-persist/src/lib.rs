@@ -67,6 +67,7 @@ pub mod query;
 pub mod saveload;
 pub mod scenario;
 pub mod store;
+pub mod transfer;
 
 pub use error::{Error, Result};
 pub use input::{convert, row_to_json, Provenance, Row};
@@ -81,3 +82,7 @@ pub use store::{Store, StoreOptions};
 
 /// Re-exported so callers need not depend on healthsim-summary for the option types.
 pub use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
+pub use transfer::{
+    CloneOptions, CloneResult, ExportFormat, ExportOptions, ExportResult, ImportOptions,
+    ImportResult, MergeOptions, MergeResult, OnConflict,
+};

@@ -228,46 +228,62 @@ impl Store {
                 reason: "there are no entities to persist".into(),
             });
         }
-        if let ScenarioTarget::New { tags, .. } = &request.scenario {
-            for tag in tags {
-                scenario::normalize_tag(tag)?;
-            }
-        }
+        check_tags(&request.scenario)?;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let now = Utc::now().naive_utc();
-                let (target, is_new) = match &request.scenario {
-                    ScenarioTarget::New {
-                        name,
-                        context,
-                        description,
-                        tags,
-                    } => {
-                        let first_type = batches.first().map(|b| b.entity_type.singular);
-                        let name = match name {
-                            Some(name) => scenario::unique_name(conn, name, None)?,
-                            None => {
-                                scenario::generated_name(conn, context.as_deref(), first_type, now)?
-                            }
-                        };
-                        let metadata = context
-                            .as_ref()
-                            .map(|c| serde_json::json!({ "context": c }).to_string());
-                        let target = scenario::insert_scenario(
-                            conn,
-                            &name,
-                            description.as_deref(),
-                            metadata.as_deref(),
-                            now,
-                        )?;
-                        scenario::insert_tags(conn, &target.scenario_id, tags, now)?;
-                        (target, true)
-                    }
-                    ScenarioTarget::Existing(given) => (scenario::resolve_on(conn, given)?, false),
-                };
+                let first_type = batches.first().map(|b| b.entity_type.singular);
+                let (target, is_new) = open_target(conn, &request.scenario, first_type, now)?;
                 write(conn, target, is_new, &batches, &request.provenance, now)
             })
         })
+    }
+}
+
+/// Checks the tags of a new-scenario target (before anything is written).
+pub(crate) fn check_tags(target: &ScenarioTarget) -> Result<()> {
+    if let ScenarioTarget::New { tags, .. } = target {
+        for tag in tags {
+            scenario::normalize_tag(tag)?;
+        }
+    }
+    Ok(())
+}
+
+/// The scenario a write goes to, inside the caller's transaction: an existing one resolved by
+/// id or name, or a new one created now (named as given, made unique, or generated from the
+/// context's keywords and `first_type`), with its tags. Returns it and whether it is new.
+pub(crate) fn open_target(
+    conn: &Connection,
+    target: &ScenarioTarget,
+    first_type: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(ScenarioRef, bool)> {
+    match target {
+        ScenarioTarget::New {
+            name,
+            context,
+            description,
+            tags,
+        } => {
+            let name = match name {
+                Some(name) => scenario::unique_name(conn, name, None)?,
+                None => scenario::generated_name(conn, context.as_deref(), first_type, now)?,
+            };
+            let metadata = context
+                .as_ref()
+                .map(|c| serde_json::json!({ "context": c }).to_string());
+            let created = scenario::insert_scenario(
+                conn,
+                &name,
+                description.as_deref(),
+                metadata.as_deref(),
+                now,
+            )?;
+            scenario::insert_tags(conn, &created.scenario_id, tags, now)?;
+            Ok((created, true))
+        }
+        ScenarioTarget::Existing(given) => Ok((scenario::resolve_on(conn, given)?, false)),
     }
 }
 
@@ -350,13 +366,10 @@ pub(crate) fn write(
     defaults: &Provenance,
     now: NaiveDateTime,
 ) -> Result<PersistResult> {
-    let mut counts = BTreeMap::new();
+    let counts = write_batches(conn, &target.scenario_id, batches, defaults, now)?;
+    let total: u64 = counts.values().map(|c| c.inserted + c.updated).sum();
     let mut entity_ids = Vec::new();
-    let mut total: u64 = 0;
     for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
-        let c = write_batch(conn, &target.scenario_id, batch, defaults, now)?;
-        counts.insert(batch.entity_type.table.to_string(), c);
-        total += c.inserted + c.updated;
         let room = MAX_IDS_IN_RESULT.saturating_sub(entity_ids.len());
         entity_ids.extend(batch.rows.iter().take(room).map(|r| r.id.clone()));
     }
@@ -378,6 +391,25 @@ pub(crate) fn write(
     };
     fit_token_budget(&mut result);
     Ok(result)
+}
+
+/// Writes the batches into the scenario (stage, count, upsert, manifest per type) and returns
+/// the counts per table; empty batches are left out. No summary, no `updated_at`: the caller
+/// does those once (see [`write`]). Runs inside the caller's transaction; the ids of one batch
+/// must be distinct (as [`convert`] guarantees).
+pub(crate) fn write_batches(
+    conn: &Connection,
+    scenario_id: &str,
+    batches: &[Batch],
+    defaults: &Provenance,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<String, TypeCounts>> {
+    let mut counts = BTreeMap::new();
+    for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
+        let c = write_batch(conn, scenario_id, batch, defaults, now)?;
+        counts.insert(batch.entity_type.table.to_string(), c);
+    }
+    Ok(counts)
 }
 
 /// Lists as many ids as fit in [`RESULT_TOKEN_BUDGET`] (long ids such as UUIDs take ~20 tokens

@@ -19,10 +19,12 @@
 //! line, entry, resource type, id and reason, so one bad resource can be reported and skipped.
 
 mod error;
+pub mod import;
 pub mod map;
 pub mod read;
 mod values;
 
 pub use error::{FhirError, Position};
+pub use import::{FhirImportOptions, FhirImportReport, SkippedResource};
 pub use map::{map_bundle_entry, map_resource, map_with_full_url, Mapped};
 pub use read::{FhirSource, Format, SourcedResource};

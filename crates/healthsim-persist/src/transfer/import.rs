@@ -1,0 +1,497 @@
+//! [`Store::import_scenario`]: an export back into a new scenario.
+//!
+//! - A **JSON export** ([`super::export`]) is read whole, checked to be an export document,
+//!   and persisted through the persist path ([`crate::persist::prepare`] and
+//!   [`crate::persist::write`]), so every entity is validated exactly as
+//!   [`Store::persist_entities`] validates it, before anything is written. The scenario gets
+//!   the document's name (made unique), description, tags and metadata; entities keep their
+//!   ids, values, `extra` fields, provenance and `created_at`.
+//! - A **folder** of `<table>.parquet` or `<table>.csv` files (one format, one file per table)
+//!   is read by DuckDB (`read_parquet`, or `read_csv` as text) with every column cast to the
+//!   registry's type, and inserted with one `INSERT ... SELECT` per file. The file names and
+//!   columns are checked before anything is written; hidden files (`.DS_Store`, ...) are
+//!   ignored. The scenario is named after the folder.
+//!
+//! Either way the import is one transaction: an unreadable, truncated or invalid file writes
+//! nothing, and the error names the file (and the entity index, line or column when known).
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use duckdb::{params, Connection};
+use healthsim_schema::{EntityType, ENTITY_TYPES, SCENARIO_COLUMN, SYSTEM_COLUMNS};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value as Json};
+
+use super::export::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
+use super::paths::{check_user_path, io, table_file, utf8};
+use super::{metadata_with, stored_columns};
+use crate::error::{Error, Result};
+use crate::persist::{prepare, write, EntityInput};
+use crate::scenario;
+use crate::store::{in_transaction, Store};
+
+/// How [`Store::import_scenario`] imports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportOptions {
+    /// The new scenario's name (sanitized, made unique); default the name in the JSON
+    /// document, or the folder's name.
+    pub name: Option<String>,
+}
+
+/// What [`Store::import_scenario`] made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportResult {
+    /// The new scenario's id.
+    pub scenario_id: String,
+    /// Its name.
+    pub name: String,
+    /// The file or folder imported.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: ExportFormat,
+    /// Entities imported per table (tables without any are left out).
+    pub counts: BTreeMap<String, u64>,
+    /// Entities imported over all tables.
+    pub total_entities: u64,
+}
+
+impl Store {
+    /// Imports a JSON export file, or a folder of CSV or Parquet exports, into a new scenario
+    /// (see the [module documentation](self)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPath`] (a `..` component), [`Error::Io`] (missing or unreadable),
+    /// [`Error::InvalidImportFile`] (bad or truncated JSON, not an export document, unknown or
+    /// missing columns, an empty or mixed folder), [`Error::ImportEntities`] (an entity that
+    /// persist refuses, with its type, index and field), [`Error::UnknownImportFiles`],
+    /// [`Error::ImportData`] (DuckDB cannot read or store a file's rows), [`Error::Naming`] and
+    /// [`Error::Database`]. Nothing is written unless the call succeeds.
+    pub fn import_scenario(
+        &self,
+        path: impl AsRef<Path>,
+        options: &ImportOptions,
+    ) -> Result<ImportResult> {
+        let path = path.as_ref();
+        check_user_path(path)?;
+        let meta = fs::metadata(path).map_err(io("read", path))?;
+        if meta.is_dir() {
+            self.import_folder(path, options)
+        } else {
+            self.import_json(path, options)
+        }
+    }
+
+    fn import_json(&self, path: &Path, options: &ImportOptions) -> Result<ImportResult> {
+        let file = File::open(path).map_err(io("open", path))?;
+        let document: Json =
+            serde_json::from_reader(BufReader::new(file)).map_err(|e| parse_error(path, e))?;
+        let document = Document::read(path, document)?;
+        let invalid = |source: Error| Error::ImportEntities {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        };
+        let batches = prepare(&EntityInput::ByType(document.entities)).map_err(invalid)?;
+        for tag in &document.tags {
+            scenario::normalize_tag(tag).map_err(invalid)?;
+        }
+        let base = options
+            .name
+            .clone()
+            .or(document.name.clone())
+            .unwrap_or_else(|| file_stem(path));
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                let now = Utc::now().naive_utc();
+                let name = scenario::unique_name(conn, &base, None)?;
+                let metadata = metadata_with(
+                    document.metadata.as_deref(),
+                    "imported_from",
+                    json!({
+                        "file": path.file_name().map(|n| n.to_string_lossy()),
+                        "scenario_id": document.scenario_id,
+                        "name": document.name,
+                    }),
+                );
+                let target = scenario::insert_scenario(
+                    conn,
+                    &name,
+                    document.description.as_deref(),
+                    Some(&metadata),
+                    now,
+                )?;
+                scenario::insert_tags(conn, &target.scenario_id, &document.tags, now)?;
+                let written = write(conn, target, true, &batches, &Default::default(), now)?;
+                let counts: BTreeMap<String, u64> = written
+                    .counts
+                    .iter()
+                    .filter(|(_, c)| c.inserted > 0)
+                    .map(|(table, c)| (table.clone(), c.inserted))
+                    .collect();
+                Ok(ImportResult {
+                    scenario_id: written.scenario_id,
+                    name: written.scenario_name,
+                    path: path.to_path_buf(),
+                    format: ExportFormat::Json,
+                    total_entities: counts.values().sum(),
+                    counts,
+                })
+            })
+        })
+    }
+
+    fn import_folder(&self, folder: &Path, options: &ImportOptions) -> Result<ImportResult> {
+        let (format, files) = table_files(folder)?;
+        let base = options.name.clone().unwrap_or_else(|| {
+            folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "imported".to_string())
+        });
+        self.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                // Every file's columns are checked before anything is written.
+                let mut checked = Vec::with_capacity(files.len());
+                for (t, file) in &files {
+                    checked.push((*t, file, file_columns(conn, t, file, format)?));
+                }
+                let now = Utc::now().naive_utc();
+                let name = scenario::unique_name(conn, &base, None)?;
+                let metadata = metadata_with(
+                    None,
+                    "imported_from",
+                    json!({
+                        "folder": folder.file_name().map(|n| n.to_string_lossy()),
+                        "format": format,
+                    }),
+                );
+                let target = scenario::insert_scenario(conn, &name, None, Some(&metadata), now)?;
+                let mut counts = BTreeMap::new();
+                for (t, file, columns) in checked {
+                    let n = insert_file(conn, t, file, format, &columns, &target.scenario_id)?;
+                    if n > 0 {
+                        scenario::add_to_manifest(conn, &target.scenario_id, t.table, n, now)?;
+                        counts.insert(t.table.to_string(), n);
+                    }
+                }
+                Ok(ImportResult {
+                    scenario_id: target.scenario_id,
+                    name: target.name,
+                    path: folder.to_path_buf(),
+                    format,
+                    total_entities: counts.values().sum(),
+                    counts,
+                })
+            })
+        })
+    }
+}
+
+/// The file's name without extension, the default scenario name of a JSON import.
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "imported".to_string())
+}
+
+/// A JSON syntax error or a truncated file, with its line and column.
+fn parse_error(path: &Path, error: serde_json::Error) -> Error {
+    if error.is_io() {
+        return io("read", path)(error.into());
+    }
+    let text = error.to_string();
+    // serde_json appends " at line L column C"; the error carries those as fields.
+    let message = text.split(" at line ").next().unwrap_or(&text);
+    let reason = if error.is_eof() {
+        format!("the file ends early, it is probably truncated ({message})")
+    } else {
+        format!("invalid JSON: {message}")
+    };
+    Error::InvalidImportFile {
+        path: path.to_path_buf(),
+        line: Some(error.line()),
+        column: Some(error.column()),
+        reason,
+    }
+}
+
+/// The parts of a JSON export that an import uses.
+struct Document {
+    scenario_id: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+    metadata: Option<String>,
+    entities: Map<String, Json>,
+}
+
+impl Document {
+    fn read(path: &Path, document: Json) -> Result<Document> {
+        let bad = |reason: String| Error::InvalidImportFile {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            reason,
+        };
+        let Json::Object(mut document) = document else {
+            return Err(bad(
+                "not a scenario export: the document is not a JSON object".into(),
+            ));
+        };
+        match document.get("format") {
+            None => {}
+            Some(Json::String(format)) if format == FORMAT_NAME => {}
+            Some(other) => {
+                return Err(bad(format!(
+                    "not a scenario export: format is {other}, expected \"{FORMAT_NAME}\""
+                )))
+            }
+        }
+        match document.get("format_version") {
+            None => {}
+            Some(v) if v.as_u64().is_some_and(|v| (1..=FORMAT_VERSION).contains(&v)) => {}
+            Some(other) => {
+                return Err(bad(format!(
+                    "format_version {other} is not supported (this program reads version {FORMAT_VERSION}); \
+                     a newer healthsim may have written it"
+                )))
+            }
+        }
+        let entities = match document.remove("entities") {
+            Some(Json::Object(entities)) => entities,
+            None => {
+                return Err(bad(
+                    "not a scenario export: there is no \"entities\" object".into(),
+                ))
+            }
+            Some(_) => {
+                return Err(bad(
+                    "\"entities\" must be an object mapping each entity type to a list".into(),
+                ))
+            }
+        };
+        if let Some(Json::Object(counts)) = document.get("counts") {
+            for (table, expected) in counts {
+                let found = entities
+                    .get(table)
+                    .and_then(Json::as_array)
+                    .map_or(0, Vec::len);
+                if expected.as_u64() != Some(found as u64) {
+                    return Err(bad(format!(
+                        "counts.{table} is {expected} but the file holds {found} {table}; \
+                         it may be truncated or edited"
+                    )));
+                }
+            }
+        }
+        let scenario = match document.remove("scenario") {
+            None | Some(Json::Null) => Map::new(),
+            Some(Json::Object(scenario)) => scenario,
+            Some(_) => return Err(bad("\"scenario\" must be an object".into())),
+        };
+        let text = |key: &str| -> Result<Option<String>> {
+            match scenario.get(key) {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(bad(format!("scenario.{key} must be a string"))),
+            }
+        };
+        let tags = match scenario.get("tags") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Array(tags)) => tags
+                .iter()
+                .map(|tag| {
+                    tag.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| bad("scenario.tags must be a list of strings".into()))
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(bad("scenario.tags must be a list of strings".into())),
+        };
+        Ok(Document {
+            scenario_id: text("scenario_id")?,
+            name: text("name")?,
+            description: text("description")?,
+            tags,
+            metadata: match scenario.get("metadata") {
+                None | Some(Json::Null) => None,
+                Some(metadata) => Some(metadata.to_string()),
+            },
+            entities,
+        })
+    }
+}
+
+/// The table files of an export folder, in registry order, and their one format.
+fn table_files(folder: &Path) -> Result<(ExportFormat, Vec<(&'static EntityType, PathBuf)>)> {
+    let bad = |reason: &str| Error::InvalidImportFile {
+        path: folder.to_path_buf(),
+        line: None,
+        column: None,
+        reason: reason.to_string(),
+    };
+    let mut found: Vec<(&'static EntityType, ExportFormat, PathBuf)> = Vec::new();
+    let mut unknown = Vec::new();
+    for entry in fs::read_dir(folder).map_err(io("read folder", folder))? {
+        let entry = entry.map_err(io("read folder", folder))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Hidden files (.DS_Store, editors' swap files) are not data.
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        match table_file(&name) {
+            Some((t, format)) if path.is_file() => found.push((t, format, path)),
+            _ => unknown.push(name),
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.sort();
+        return Err(Error::UnknownImportFiles {
+            path: folder.to_path_buf(),
+            files: unknown,
+            valid: ENTITY_TYPES.iter().map(|t| t.table).collect(),
+        });
+    }
+    let Some(&(_, format, _)) = found.first() else {
+        return Err(bad(
+            "the folder holds no <table>.parquet or <table>.csv files",
+        ));
+    };
+    if found.iter().any(|(_, f, _)| *f != format) {
+        return Err(bad(
+            "the folder mixes CSV and Parquet files; import one format at a time",
+        ));
+    }
+    found.sort_by_key(|(t, _, _)| ENTITY_TYPES.iter().position(|e| e.table == t.table));
+    Ok((
+        format,
+        found.into_iter().map(|(t, _, path)| (t, path)).collect(),
+    ))
+}
+
+/// The table function that reads one file; `parameter` is its path's placeholder. CSV is read
+/// as text in DuckDB's own dialect (what `COPY ... (FORMAT csv)` writes), with quoted empty
+/// strings kept apart from NULL, and cast to the registry's types by the INSERT.
+fn reader(format: ExportFormat, parameter: &str) -> String {
+    match format {
+        ExportFormat::Parquet => format!("read_parquet({parameter})"),
+        ExportFormat::Csv | ExportFormat::Json => format!(
+            "read_csv({parameter}, header = true, all_varchar = true, allow_quoted_nulls = false, \
+             delim = ',', quote = '\"', escape = '\"')"
+        ),
+    }
+}
+
+/// The file's columns as the registry names them, in file order (`scenario_id` left out).
+///
+/// # Errors
+///
+/// [`Error::InvalidImportFile`] for a column the table does not have or a missing required
+/// one, [`Error::ImportData`] when DuckDB cannot read the file.
+fn file_columns(
+    conn: &Connection,
+    t: &EntityType,
+    file: &Path,
+    format: ExportFormat,
+) -> Result<Vec<&'static str>> {
+    let unreadable = |source| Error::ImportData {
+        path: file.to_path_buf(),
+        source,
+    };
+    let sql = format!("DESCRIBE SELECT * FROM {}", reader(format, "?"));
+    let file_text = utf8(file)?;
+    let names: Vec<String> = conn
+        .prepare(&sql)
+        .and_then(|mut stmt| stmt.query_map([file_text], |r| r.get(0))?.collect())
+        .map_err(unreadable)?;
+    let known = stored_columns(t);
+    let mut columns = Vec::with_capacity(names.len());
+    let mut unknown = Vec::new();
+    for name in &names {
+        match known.iter().find(|k| *k == name) {
+            Some(column) => columns.push(*column),
+            None if name == SCENARIO_COLUMN => {}
+            None => unknown.push(name.as_str()),
+        }
+    }
+    let bad = |reason: String| Error::InvalidImportFile {
+        path: file.to_path_buf(),
+        line: None,
+        column: None,
+        reason,
+    };
+    if !unknown.is_empty() {
+        return Err(bad(format!(
+            "{} has no column {}; its columns are {}",
+            t.table,
+            unknown.join(", "),
+            known.join(", ")
+        )));
+    }
+    let missing: Vec<&str> = t
+        .columns()
+        .filter(|c| c.required && !columns.contains(&c.name))
+        .map(|c| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(format!(
+            "required columns of {} are missing: {}",
+            t.table,
+            missing.join(", ")
+        )));
+    }
+    Ok(columns)
+}
+
+/// The DuckDB type of a stored column.
+fn sql_type(t: &EntityType, column: &str) -> &'static str {
+    t.column(column).map_or_else(
+        || {
+            SYSTEM_COLUMNS
+                .iter()
+                .find(|c| c.name == column)
+                .map_or("VARCHAR", |c| c.sql_type)
+        },
+        |c| c.kind.sql_type(),
+    )
+}
+
+/// Inserts one file's rows into the scenario; returns how many.
+fn insert_file(
+    conn: &Connection,
+    t: &EntityType,
+    file: &Path,
+    format: ExportFormat,
+    columns: &[&'static str],
+    scenario_id: &str,
+) -> Result<u64> {
+    let select: Vec<String> = columns
+        .iter()
+        .map(|column| match *column {
+            // A row without a creation time gets the import's.
+            "created_at" => "coalesce(CAST(created_at AS TIMESTAMP), current_timestamp)".into(),
+            _ => format!("CAST({column} AS {})", sql_type(t, column)),
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO main.{} ({SCENARIO_COLUMN}, {}) SELECT $1, {} FROM {}",
+        t.table,
+        columns.join(", "),
+        select.join(", "),
+        reader(format, "$2")
+    );
+    let n = conn
+        .execute(&sql, params![scenario_id, utf8(file)?])
+        .map_err(|source| Error::ImportData {
+            path: file.to_path_buf(),
+            source,
+        })?;
+    Ok(n as u64)
+}
