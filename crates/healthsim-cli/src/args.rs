@@ -1,0 +1,426 @@
+//! The command line (clap): global options and the command tree. The names are fixed so scripts
+//! can rely on them; every command's `--help` ends with examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Default entities per transaction when `persist` reads a file (see `healthsim persist --help`).
+pub const DEFAULT_FILE_BATCH_SIZE: u64 = 10_000;
+
+/// Default number of persons in `healthsim demo`.
+pub const DEFAULT_DEMO_PERSONS: usize = 200;
+
+/// Default seed of `healthsim demo`.
+pub const DEFAULT_DEMO_SEED: u64 = 42;
+
+/// Default wait for the database file lock, seconds.
+pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 10;
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  healthsim demo                                   # generate, persist and summarize a demo cohort
+  healthsim persist --type patients patients.json --context \"diabetic members in Maricopa\"
+  healthsim list --tag diabetes
+  healthsim summary diabetic-maricopa-20250101
+  healthsim query diabetic-maricopa-20250101 \"SELECT gender, count(*) n FROM patients GROUP BY gender\"
+  healthsim --json summary diabetic-maricopa-20250101 --no-samples | jq .entity_counts
+  healthsim mcp                                    # MCP stdio server for Claude Desktop / Claude Code
+
+Database: --db, else $HEALTHSIM_DB, else ~/.healthsim/healthsim.duckdb (created and migrated on first use).
+Exit codes: 0 ok; 2 bad input (usage, invalid entities, rejected query, unknown type or scenario);
+1 other failure (database locked by another process, I/O). Errors are explained on stderr.";
+
+/// HealthSim Persist: store synthetic healthcare entities in scenario-scoped DuckDB tables,
+/// summarize them, and query them with safe, paginated SQL.
+#[derive(Debug, Parser)]
+#[command(name = "healthsim", version, after_help = TOP_EXAMPLES)]
+pub struct Cli {
+    /// Database file [default: $HEALTHSIM_DB, else ~/.healthsim/healthsim.duckdb].
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
+    pub db: Option<PathBuf>,
+
+    /// Machine output: one JSON document on stdout (field names as in the service types).
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub json: bool,
+
+    /// Seconds to wait when another process holds the database file lock.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS,
+          help_heading = "Global options")]
+    pub lock_timeout: u64,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store entities from a file or stdin into a new or existing scenario.
+    #[command(after_help = PERSIST_EXAMPLES)]
+    Persist(PersistArgs),
+    /// Show a scenario's summary: counts per type, statistics and a few samples.
+    #[command(after_help = SUMMARY_EXAMPLES)]
+    Summary(SummaryArgs),
+    /// Run one read-only SQL query (SELECT or WITH) scoped to a scenario, one page at a time.
+    #[command(after_help = QUERY_EXAMPLES)]
+    Query(QueryArgs),
+    /// Show a few entities of one type.
+    #[command(after_help = SAMPLES_EXAMPLES)]
+    Samples(SamplesArgs),
+    /// List scenarios with their entity counts.
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// Rename a scenario (its id stays the same).
+    #[command(after_help = RENAME_EXAMPLES)]
+    Rename(RenameArgs),
+    /// Delete a scenario with all its entities and tags.
+    #[command(after_help = DELETE_EXAMPLES)]
+    Delete(DeleteArgs),
+    /// Add, remove or list scenario tags.
+    #[command(subcommand, after_help = TAG_EXAMPLES)]
+    Tag(TagCommand),
+    /// Describe entity types, tables and columns (for writing SQL).
+    #[command(after_help = SCHEMA_EXAMPLES)]
+    Schema(SchemaArgs),
+    /// Database status and migrations.
+    #[command(subcommand, after_help = DB_EXAMPLES)]
+    Db(DbCommand),
+    /// Run the MCP stdio server (for Claude Desktop / Claude Code).
+    #[command(after_help = MCP_EXAMPLES)]
+    Mcp,
+    /// Generate a realistic multi-product cohort, persist it in batches of 50, summarize it.
+    #[command(after_help = DEMO_EXAMPLES)]
+    Demo(DemoArgs),
+}
+
+const PERSIST_EXAMPLES: &str = "\
+Input formats (FILE, or stdin when FILE is - or omitted):
+  JSON array of entities of one type         needs --type
+  JSON object of type -> array               {\"patients\": [...], \"encounters\": [...]}
+  JSON Lines, one entity per line            needs --type
+  JSON Lines of typed envelopes              {\"type\": \"patients\", \"entity\": {...}} per line
+                                             (as written by the synthetic generator)
+Large inputs are streamed: every --batch-size entities are one transaction. The first batch
+creates the scenario (auto-named from --context unless --name is given); later batches go to the
+same scenario. A failed batch is rolled back and reported with its line numbers (JSON Lines) or
+entity positions; the other batches are still stored, and the exit code is 2.
+
+Examples:
+  healthsim persist --type patients patients.json --context \"diabetic patients in Arizona\"
+  healthsim persist cohort.json --name diabetes-cohort --tag diabetes --tag medicare
+  healthsim persist --scenario diabetes-cohort --type claims claims.jsonl
+  generator | healthsim persist --type members - --batch-size 50";
+
+const SUMMARY_EXAMPLES: &str = "\
+Examples:
+  healthsim summary diabetes-cohort
+  healthsim summary diabetes --no-samples          # unique substring of a name works too
+  healthsim --json summary 5f1c...e2 --samples 5";
+
+const QUERY_EXAMPLES: &str = "\
+Every table reference is scoped to the scenario (joins and subqueries too). Only one SELECT or
+WITH statement; no writes, files, settings or extensions. Tables: `healthsim schema`.
+
+Examples:
+  healthsim query diabetes-cohort \"SELECT * FROM patients WHERE gender = 'female'\"
+  healthsim query diabetes-cohort \"SELECT * FROM patients\" --limit 20 --offset 20
+  healthsim query diabetes-cohort \"SELECT c.claim_type, sum(l.paid_amount) paid
+      FROM claims c JOIN claim_lines l USING (claim_id) GROUP BY 1 ORDER BY 2 DESC\"";
+
+const SAMPLES_EXAMPLES: &str = "\
+Examples:
+  healthsim samples diabetes-cohort patients
+  healthsim samples diabetes-cohort claims --count 5 --strategy recent";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  healthsim list
+  healthsim list --filter diabetes --sort name
+  healthsim --json list --tag medicare --limit 100";
+
+const RENAME_EXAMPLES: &str = "\
+The name is sanitized (lowercase, dashes) and kept unique.
+
+Examples:
+  healthsim rename diabetes-cohort-20250101 maricopa-diabetes-baseline";
+
+const DELETE_EXAMPLES: &str = "\
+Examples:
+  healthsim delete old-test-scenario --yes";
+
+const TAG_EXAMPLES: &str = "\
+Tags are lowercase and trimmed.
+
+Examples:
+  healthsim tag add diabetes-cohort diabetes medicare
+  healthsim tag remove diabetes-cohort medicare
+  healthsim tag list diabetes-cohort
+  healthsim tag list                               # every tag with its scenario count";
+
+const SCHEMA_EXAMPLES: &str = "\
+Examples:
+  healthsim schema                                 # every entity type
+  healthsim schema claims                          # one type's columns (aliases work: labs, vital_signs)
+  healthsim schema claims,claim_lines";
+
+const DB_EXAMPLES: &str = "\
+Examples:
+  healthsim db status
+  healthsim --db /data/team.duckdb db migrate";
+
+const MCP_EXAMPLES: &str = "\
+stdout carries only MCP protocol messages; logs go to stderr. The database lock is released
+after about a second without calls, so the CLI and other servers can share the file.
+
+Claude Code:     claude mcp add healthsim -- healthsim mcp
+Claude Desktop:  {\"mcpServers\": {\"healthsim\": {\"command\": \"healthsim\", \"args\": [\"mcp\"]}}}";
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  healthsim demo
+  healthsim demo --persons 1000 --seed 7 --name big-demo
+  healthsim --db /tmp/demo.duckdb --json demo";
+
+/// `healthsim persist`.
+#[derive(Debug, Args)]
+pub struct PersistArgs {
+    /// Entity type of every entity in the input (any alias: patient, labs, vital_signs, ...).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub entity_type: Option<String>,
+
+    /// Add to this existing scenario (id or name).
+    #[arg(long, value_name = "ID|NAME", conflicts_with = "name")]
+    pub scenario: Option<String>,
+
+    /// Name of the new scenario (default: generated from --context keywords and today's date).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// What the data is about; keywords become the scenario name.
+    #[arg(long, value_name = "TEXT")]
+    pub context: Option<String>,
+
+    /// Description of a new scenario.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Tag for the scenario (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Entities per transaction.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FILE_BATCH_SIZE,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch_size: u64,
+
+    /// Input file; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// `healthsim summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+
+    /// Samples per major entity type.
+    #[arg(long, value_name = "N", conflicts_with = "no_samples",
+          default_value_t = healthsim_summary::DEFAULT_SAMPLES_PER_TYPE)]
+    pub samples: usize,
+
+    /// Leave samples out.
+    #[arg(long)]
+    pub no_samples: bool,
+}
+
+/// `healthsim query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+
+    /// One SELECT or WITH statement.
+    pub sql: String,
+
+    /// Rows per page (max 100) [default: 20].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Rows to skip.
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u64>,
+}
+
+/// How samples are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Spread over the data.
+    Diverse,
+    /// Uniformly random.
+    Random,
+    /// Most recent first.
+    Recent,
+}
+
+impl From<StrategyArg> for healthsim_summary::SampleStrategy {
+    fn from(value: StrategyArg) -> Self {
+        match value {
+            StrategyArg::Diverse => Self::Diverse,
+            StrategyArg::Random => Self::Random,
+            StrategyArg::Recent => Self::Recent,
+        }
+    }
+}
+
+/// `healthsim samples`.
+#[derive(Debug, Args)]
+pub struct SamplesArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+
+    /// Entity type (any alias).
+    #[arg(value_name = "TYPE")]
+    pub entity_type: String,
+
+    /// How many.
+    #[arg(long, value_name = "N", default_value_t = healthsim_summary::DEFAULT_SAMPLES_PER_TYPE)]
+    pub count: usize,
+
+    /// How they are chosen.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Diverse)]
+    pub strategy: StrategyArg,
+}
+
+/// Sort order of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Most recently updated first.
+    Updated,
+    /// Most recently created first.
+    Created,
+    /// By name.
+    Name,
+}
+
+/// `healthsim list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only names containing this text (case-insensitive).
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+
+    /// Only scenarios with this tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = SortArg::Updated)]
+    pub sort: SortArg,
+
+    /// At most this many scenarios.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// `healthsim rename`.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+    /// The new name.
+    pub new_name: String,
+}
+
+/// `healthsim delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+    /// Confirm the deletion (required).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `healthsim tag ...`.
+#[derive(Debug, Subcommand)]
+pub enum TagCommand {
+    /// Add tags to a scenario.
+    #[command(after_help = TAG_EXAMPLES)]
+    Add {
+        /// Scenario id or name.
+        scenario: String,
+        /// Tags to add.
+        #[arg(required = true, value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// Remove tags from a scenario.
+    #[command(after_help = TAG_EXAMPLES)]
+    Remove {
+        /// Scenario id or name.
+        scenario: String,
+        /// Tags to remove.
+        #[arg(required = true, value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// List a scenario's tags, or every tag with its scenario count.
+    #[command(after_help = TAG_EXAMPLES)]
+    List {
+        /// Scenario id or name (omit for every tag).
+        scenario: Option<String>,
+    },
+}
+
+/// `healthsim schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Entity type(s), comma-separated (any alias); omit for the list of every type.
+    #[arg(value_name = "TYPE")]
+    pub entity_type: Option<String>,
+}
+
+/// `healthsim db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Show the database file, its schema version and pending migrations.
+    #[command(after_help = DB_EXAMPLES)]
+    Status,
+    /// Apply pending migrations.
+    #[command(after_help = DB_EXAMPLES)]
+    Migrate,
+}
+
+/// `healthsim demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of persons in the cohort.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DEMO_PERSONS,
+          value_parser = parse_persons)]
+    pub persons: usize,
+
+    /// Random seed: the same seed generates the same data.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DEMO_SEED)]
+    pub seed: u64,
+
+    /// Scenario name [default: demo-N-persons-seed-S for --persons N --seed S, made unique].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+fn parse_persons(given: &str) -> Result<usize, String> {
+    let n: usize = given
+        .parse()
+        .map_err(|_| format!("'{given}' is not a whole number"))?;
+    if (1..=1_000_000).contains(&n) {
+        Ok(n)
+    } else {
+        Err("must be between 1 and 1000000".to_string())
+    }
+}

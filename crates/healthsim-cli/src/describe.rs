@@ -1,0 +1,184 @@
+//! `describe_schema` / `healthsim schema`: the entity registry, compact enough for an agent's
+//! context, precise enough to write correct SQL.
+//!
+//! Without a type: every entity type with its table, layer, primary key, aliases and references
+//! (no columns, about 2,000 tokens). With one or more types: those types with their columns and
+//! SQL types. Everything is read from `healthsim_schema::ENTITY_TYPES`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::error::CliResult;
+use crate::output::{self, Output};
+
+/// What every canonical table has besides its domain columns; the same text for every type.
+pub const COMMON_COLUMNS_NOTE: &str =
+    "Every table also has: scenario_id (queries are scoped to the \
+scenario automatically; you need not filter on it), created_at TIMESTAMP, source_type, \
+source_system, skill_used, generation_seed BIGINT, and extra JSON (input fields without a column; \
+read with extra->>'field'). Join tables on the referenced primary keys.";
+
+/// The registry, as the agent sees it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SchemaDescription {
+    /// Columns every table has, and how queries are scoped.
+    pub note: String,
+    /// The described entity types (all of them, or the requested ones).
+    pub entity_types: Vec<TypeDescription>,
+}
+
+/// One entity type.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TypeDescription {
+    /// Table name: use it in SQL and as `entity_type`.
+    pub table: String,
+    /// Product layer (PatientSim, MemberSim, ...).
+    pub layer: String,
+    /// Primary-key column (unique within a scenario).
+    pub primary_key: String,
+    /// Other accepted names for the type (singular form, aliases).
+    pub aliases: Vec<String>,
+    /// Foreign keys, as `column -> table`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// Domain columns as `name TYPE` (`NOT NULL` when required); only when types were requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// The standard the columns follow; only when types were requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard: Option<String>,
+}
+
+fn describe_type(t: &healthsim_schema::EntityType, with_columns: bool) -> TypeDescription {
+    let mut aliases = vec![t.singular.to_string()];
+    aliases.extend(t.aliases.iter().map(|a| a.to_string()));
+    TypeDescription {
+        table: t.table.to_string(),
+        layer: t.layer.label().to_string(),
+        primary_key: t.primary_key.to_string(),
+        aliases,
+        references: t
+            .references
+            .iter()
+            .map(|r| format!("{} -> {}", r.column, r.target))
+            .collect(),
+        columns: with_columns.then(|| {
+            t.columns()
+                .map(|c| {
+                    let not_null = if c.required { " NOT NULL" } else { "" };
+                    format!("{} {}{not_null}", c.name, c.kind.sql_type())
+                })
+                .collect()
+        }),
+        standard: with_columns.then(|| t.standard.to_string()),
+    }
+}
+
+/// Describes every type (`None` or empty), or the comma-separated types given (any alias).
+pub fn describe(entity_types: Option<&str>) -> CliResult<SchemaDescription> {
+    let wanted: Vec<&str> = entity_types
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let entity_types = if wanted.is_empty() {
+        healthsim_schema::ENTITY_TYPES
+            .iter()
+            .map(|t| describe_type(t, false))
+            .collect()
+    } else {
+        let mut types = Vec::new();
+        for name in wanted {
+            let t = healthsim_schema::entity_type(name)?;
+            if !types.iter().any(|d: &TypeDescription| d.table == t.table) {
+                types.push(describe_type(t, true));
+            }
+        }
+        types
+    };
+    Ok(SchemaDescription {
+        note: COMMON_COLUMNS_NOTE.to_string(),
+        entity_types,
+    })
+}
+
+/// The `healthsim schema [TYPE]` output.
+pub fn schema_output(entity_types: Option<&str>) -> CliResult<Output> {
+    let description = describe(entity_types)?;
+    let mut text = String::new();
+    if description.entity_types.iter().all(|t| t.columns.is_none()) {
+        let rows: Vec<Vec<String>> = description
+            .entity_types
+            .iter()
+            .map(|t| {
+                vec![
+                    t.table.clone(),
+                    t.layer.clone(),
+                    t.primary_key.clone(),
+                    t.aliases.join(", "),
+                ]
+            })
+            .collect();
+        text.push_str(&output::table(
+            &["table", "layer", "primary key", "also accepted as"],
+            &rows,
+        ));
+        text.push_str("\n`healthsim schema TYPE` lists a type's columns.\n");
+    } else {
+        for t in &description.entity_types {
+            text.push_str(&format!(
+                "{} ({}; {})\n  primary key: {}\n  also accepted as: {}\n",
+                t.table,
+                t.layer,
+                t.standard.as_deref().unwrap_or(""),
+                t.primary_key,
+                t.aliases.join(", ")
+            ));
+            if !t.references.is_empty() {
+                text.push_str(&format!("  references: {}\n", t.references.join(", ")));
+            }
+            for column in t.columns.iter().flatten() {
+                text.push_str(&format!("    {column}\n"));
+            }
+            text.push('\n');
+        }
+    }
+    text.push_str(&format!("{}\n", description.note));
+    Output::new(&description, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_types_without_columns() -> CliResult<()> {
+        let d = describe(None)?;
+        assert_eq!(d.entity_types.len(), healthsim_schema::ENTITY_TYPES.len());
+        assert!(d.entity_types.iter().all(|t| t.columns.is_none()));
+        Ok(())
+    }
+
+    #[test]
+    fn requested_types_with_columns_by_alias() -> CliResult<()> {
+        let d = describe(Some("labs, claim_lines,lab_results"))?;
+        let tables: Vec<&str> = d.entity_types.iter().map(|t| t.table.as_str()).collect();
+        assert_eq!(tables, ["lab_results", "claim_lines"]);
+        let columns = d.entity_types[1].columns.clone().unwrap_or_default();
+        assert!(columns.contains(&"claim_line_id VARCHAR NOT NULL".to_string()));
+        assert!(d.entity_types[1]
+            .references
+            .contains(&"claim_id -> claims".into()));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_type_is_an_input_error() {
+        let err = describe(Some("spaceships")).err();
+        assert_eq!(
+            err.map(|e| e.class()),
+            Some(crate::error::ErrorClass::Input)
+        );
+    }
+}

@@ -1,0 +1,668 @@
+//! Reading `healthsim persist` input as a stream of batches.
+//!
+//! Accepted formats (detected from the content, not the file name):
+//! - a JSON array of entities of one type (`--type` required), streamed element by element;
+//! - a JSON object mapping entity type → array (`{"patients": [...], ...}`), streamed;
+//! - JSON Lines: one JSON object per line, each either an entity (`--type` required), a typed
+//!   envelope `{"type": T, "entity": {...}}` (what the synthetic generator writes), or an object
+//!   mapping types to arrays. Blank lines are skipped.
+//!
+//! Entities are handed to a callback in batches of `batch_size`, with their position in the
+//! input (line number, or index in the array) so failures can be reported precisely. Nothing is
+//! held in memory beyond one batch, except a single-document object given with `--type` (which is
+//! read whole to tell a type map from one entity).
+
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value as Json};
+
+use crate::error::{CliError, CliResult};
+use crate::synth::{ENVELOPE_ENTITY_KEY, ENVELOPE_TYPE_KEY};
+
+/// Where an entity was in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// 1-based line of a JSON Lines input.
+    Line(usize),
+    /// 0-based index in the top-level array, or in the array of its type in a type map.
+    Index {
+        /// The type key in a type map (`None` for a top-level array).
+        key: Option<String>,
+        /// Index in that array.
+        index: usize,
+    },
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Line(line) => write!(f, "line {line}"),
+            Position::Index { key: None, index } => write!(f, "element [{index}]"),
+            Position::Index {
+                key: Some(key),
+                index,
+            } => write!(f, "{key}[{index}]"),
+        }
+    }
+}
+
+/// One entity read from the input, with the type it was given under (as written, not resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputEntity {
+    /// The type name as given (table name, singular or alias).
+    pub entity_type: String,
+    /// The entity.
+    pub value: Json,
+    /// Where it was.
+    pub position: Position,
+}
+
+/// A batch of entities to persist in one transaction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch {
+    /// 1-based batch number.
+    pub number: usize,
+    /// The entities, in input order.
+    pub entities: Vec<InputEntity>,
+}
+
+impl Batch {
+    /// A short description of where the batch was in the input: `lines 3-52`, `patients[0]-[49]`.
+    pub fn span(&self) -> String {
+        match (self.entities.first(), self.entities.last()) {
+            (Some(first), Some(last)) if first.position == last.position => {
+                first.position.to_string()
+            }
+            (Some(first), Some(last)) => match (&first.position, &last.position) {
+                (Position::Line(a), Position::Line(b)) => format!("lines {a}-{b}"),
+                (a, b) => format!("{a} to {b}"),
+            },
+            _ => "empty batch".to_string(),
+        }
+    }
+
+    /// Groups the entities by type (as given), keeping the first-seen order of types and entities.
+    pub fn by_type(&self) -> Vec<(String, Vec<&InputEntity>)> {
+        let mut groups: Vec<(String, Vec<&InputEntity>)> = Vec::new();
+        for entity in &self.entities {
+            match groups.iter_mut().find(|(t, _)| *t == entity.entity_type) {
+                Some((_, list)) => list.push(entity),
+                None => groups.push((entity.entity_type.clone(), vec![entity])),
+            }
+        }
+        groups
+    }
+}
+
+/// What the reader saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadStats {
+    /// Entities read.
+    pub entities: usize,
+    /// Batches handed to the callback.
+    pub batches: usize,
+}
+
+/// Collects entities and hands full batches to the callback.
+struct Batcher<'f> {
+    batch_size: usize,
+    current: Batch,
+    stats: ReadStats,
+    on_batch: &'f mut dyn FnMut(Batch) -> CliResult<()>,
+}
+
+impl Batcher<'_> {
+    fn push(&mut self, entity: InputEntity) -> CliResult<()> {
+        self.current.entities.push(entity);
+        self.stats.entities += 1;
+        if self.current.entities.len() >= self.batch_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> CliResult<()> {
+        if self.current.entities.is_empty() {
+            return Ok(());
+        }
+        self.stats.batches += 1;
+        let batch = std::mem::replace(
+            &mut self.current,
+            Batch {
+                number: self.stats.batches + 1,
+                entities: Vec::new(),
+            },
+        );
+        (self.on_batch)(batch)
+    }
+}
+
+/// Reads `input` and calls `on_batch` for every `batch_size` entities (and once for the rest).
+/// `default_type` is `--type`. An error of the callback stops reading and is returned as is.
+pub fn read_batches(
+    mut input: impl BufRead,
+    default_type: Option<&str>,
+    batch_size: usize,
+    on_batch: &mut dyn FnMut(Batch) -> CliResult<()>,
+) -> CliResult<ReadStats> {
+    let mut batcher = Batcher {
+        batch_size: batch_size.max(1),
+        current: Batch {
+            number: 1,
+            entities: Vec::new(),
+        },
+        stats: ReadStats::default(),
+        on_batch,
+    };
+    skip_bom_and_whitespace(&mut input)?;
+    let first = input.fill_buf()?.first().copied();
+    match first {
+        None => {
+            return Err(CliError::input(
+                "the input is empty; expected JSON entities",
+            ))
+        }
+        Some(b'[') => {
+            let Some(entity_type) = default_type else {
+                return Err(CliError::input(
+                    "the input is a JSON array: pass --type to say which entity type it holds \
+                     (or give an object {\"patients\": [...]})",
+                ));
+            };
+            stream_document(&mut input, &mut batcher, DocumentShape::Array(entity_type))?;
+        }
+        Some(b'{') => {
+            let mut first_line = String::new();
+            input.read_line(&mut first_line)?;
+            match serde_json::from_str::<Json>(&first_line) {
+                Ok(Json::Object(object)) => {
+                    read_json_lines(object, input, default_type, &mut batcher)?;
+                }
+                _ => {
+                    let mut whole = std::io::Cursor::new(first_line.into_bytes()).chain(input);
+                    match default_type {
+                        None => stream_document(&mut whole, &mut batcher, DocumentShape::TypeMap)?,
+                        Some(entity_type) => {
+                            read_object_document(&mut whole, entity_type, &mut batcher)?;
+                        }
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            return Err(CliError::input(format!(
+                "the input does not start with JSON ('{}'); expected a JSON array, an object of \
+                 type -> array, or JSON Lines",
+                char::from(other).escape_default()
+            )))
+        }
+    }
+    batcher.flush()?;
+    Ok(batcher.stats)
+}
+
+fn skip_bom_and_whitespace(input: &mut impl BufRead) -> CliResult<()> {
+    let mut at_start = true;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if at_start && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            input.consume(3);
+            at_start = false;
+            continue;
+        }
+        at_start = false;
+        let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let whole = n == buf.len();
+        input.consume(n);
+        if !whole {
+            return Ok(());
+        }
+    }
+}
+
+/// `{"type": "patients", "entity": {...}}` → (type, entity); any other shape is not an envelope.
+fn envelope(object: &Map<String, Json>) -> Option<(String, Json)> {
+    if object.len() != 2 {
+        return None;
+    }
+    match (
+        object.get(ENVELOPE_TYPE_KEY),
+        object.get(ENVELOPE_ENTITY_KEY),
+    ) {
+        (Some(Json::String(t)), Some(entity @ Json::Object(_))) => {
+            Some((t.clone(), entity.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// An object whose values are all arrays, and whose keys are all entity types.
+fn is_type_map(object: &Map<String, Json>) -> bool {
+    !object.is_empty()
+        && object
+            .iter()
+            .all(|(k, v)| v.is_array() && healthsim_schema::entity_type(k).is_ok())
+}
+
+fn push_line_object(
+    object: Map<String, Json>,
+    line: usize,
+    default_type: Option<&str>,
+    batcher: &mut Batcher<'_>,
+) -> CliResult<()> {
+    if let Some((entity_type, value)) = envelope(&object) {
+        return batcher.push(InputEntity {
+            entity_type,
+            value,
+            position: Position::Line(line),
+        });
+    }
+    if let Some(entity_type) = default_type {
+        return batcher.push(InputEntity {
+            entity_type: entity_type.to_string(),
+            value: Json::Object(object),
+            position: Position::Line(line),
+        });
+    }
+    if is_type_map(&object) {
+        for (entity_type, values) in object {
+            for value in values.as_array().into_iter().flatten() {
+                batcher.push(InputEntity {
+                    entity_type: entity_type.clone(),
+                    value: value.clone(),
+                    position: Position::Line(line),
+                })?;
+            }
+        }
+        return Ok(());
+    }
+    Err(CliError::input(format!(
+        "line {line}: an entity without a type; pass --type, or write typed lines \
+         {{\"type\": \"patients\", \"entity\": {{...}}}}"
+    )))
+}
+
+fn read_json_lines(
+    first: Map<String, Json>,
+    input: impl BufRead,
+    default_type: Option<&str>,
+    batcher: &mut Batcher<'_>,
+) -> CliResult<()> {
+    push_line_object(first, 1, default_type, batcher)?;
+    for (i, line) in input.lines().enumerate() {
+        let number = i + 2;
+        let line = line?;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Json>(text) {
+            Ok(Json::Object(object)) => push_line_object(object, number, default_type, batcher)?,
+            Ok(_) => {
+                return Err(CliError::input(format!(
+                    "line {number}: expected a JSON object on each line of JSON Lines input"
+                )))
+            }
+            Err(e) => return Err(CliError::input(format!("line {number}: invalid JSON: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// A single JSON object document given with `--type`: a type map, or one entity of that type.
+fn read_object_document(
+    input: &mut impl Read,
+    entity_type: &str,
+    batcher: &mut Batcher<'_>,
+) -> CliResult<()> {
+    let value: Json = serde_json::from_reader(input)
+        .map_err(|e| CliError::input(format!("invalid JSON: {e}")))?;
+    let Json::Object(object) = value else {
+        return Err(CliError::input("expected a JSON object"));
+    };
+    if is_type_map(&object) {
+        for (key, values) in object {
+            for (index, value) in values.as_array().into_iter().flatten().enumerate() {
+                batcher.push(InputEntity {
+                    entity_type: key.clone(),
+                    value: value.clone(),
+                    position: Position::Index {
+                        key: Some(key.clone()),
+                        index,
+                    },
+                })?;
+            }
+        }
+        Ok(())
+    } else {
+        batcher.push(InputEntity {
+            entity_type: entity_type.to_string(),
+            value: Json::Object(object),
+            position: Position::Index {
+                key: None,
+                index: 0,
+            },
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DocumentShape<'t> {
+    /// A top-level array of entities of this type.
+    Array(&'t str),
+    /// A top-level object of type → array.
+    TypeMap,
+}
+
+/// Streams a whole JSON document (array or type map) through the batcher without loading it.
+fn stream_document(
+    input: &mut impl Read,
+    batcher: &mut Batcher<'_>,
+    shape: DocumentShape<'_>,
+) -> CliResult<()> {
+    let mut failure: Option<CliError> = None;
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let result = match shape {
+        DocumentShape::Array(entity_type) => ArraySink {
+            entity_type,
+            key: None,
+            batcher,
+            failure: &mut failure,
+        }
+        .deserialize(&mut de),
+        DocumentShape::TypeMap => MapSink {
+            batcher,
+            failure: &mut failure,
+        }
+        .deserialize(&mut de),
+    };
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    result.map_err(|e| CliError::input(format!("invalid JSON input: {e}")))?;
+    de.end()
+        .map_err(|e| CliError::input(format!("unexpected content after the JSON document: {e}")))
+}
+
+/// Marks a de error that only carries a failure stored aside (a batch that failed to persist).
+const STOPPED: &str = "stopped";
+
+struct ArraySink<'a, 'b, 'f> {
+    entity_type: &'a str,
+    key: Option<&'a str>,
+    batcher: &'b mut Batcher<'f>,
+    failure: &'b mut Option<CliError>,
+}
+
+impl<'de> DeserializeSeed<'de> for ArraySink<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArraySink<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.key {
+            Some(key) => write!(f, "an array of {key} entities"),
+            None => f.write_str("an array of entities"),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(value) = seq.next_element::<Json>()? {
+            let entity = InputEntity {
+                entity_type: self.entity_type.to_string(),
+                value,
+                position: Position::Index {
+                    key: self.key.map(str::to_string),
+                    index,
+                },
+            };
+            if let Err(e) = self.batcher.push(entity) {
+                *self.failure = Some(e);
+                return Err(de::Error::custom(STOPPED));
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+struct MapSink<'b, 'f> {
+    batcher: &'b mut Batcher<'f>,
+    failure: &'b mut Option<CliError>,
+}
+
+impl<'de> DeserializeSeed<'de> for MapSink<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MapSink<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object mapping entity types to arrays of entities")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if let Err(e) = healthsim_schema::entity_type(&key) {
+                *self.failure = Some(CliError::input(format!(
+                    "key '{key}' of the input object is not an entity type: {e} \
+                     (to persist one entity, pass --type)"
+                )));
+                return Err(de::Error::custom(STOPPED));
+            }
+            map.next_value_seed(ArraySink {
+                entity_type: &key,
+                key: Some(&key),
+                batcher: &mut *self.batcher,
+                failure: &mut *self.failure,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Reads `input` with batches of 2 and returns (type, value, position) per batch.
+    fn read(
+        input: &str,
+        default_type: Option<&str>,
+    ) -> CliResult<Vec<Vec<(String, Json, String)>>> {
+        let mut batches = Vec::new();
+        read_batches(input.as_bytes(), default_type, 2, &mut |batch| {
+            batches.push(
+                batch
+                    .entities
+                    .into_iter()
+                    .map(|e| (e.entity_type, e.value, e.position.to_string()))
+                    .collect(),
+            );
+            Ok(())
+        })?;
+        Ok(batches)
+    }
+
+    fn check(input: &str, default_type: Option<&str>, expected: Json) {
+        let got = read(input, default_type).map(|batches| {
+            Json::Array(
+                batches
+                    .into_iter()
+                    .map(|b| Json::Array(b.into_iter().map(|(t, v, p)| json!([t, v, p])).collect()))
+                    .collect(),
+            )
+        });
+        match got {
+            Ok(got) => assert_eq!(got, expected, "input {input:?}"),
+            Err(e) => panic!("input {input:?} failed: {e}"),
+        }
+    }
+
+    fn check_error(input: &str, default_type: Option<&str>, expected: &str) {
+        match read(input, default_type) {
+            Ok(batches) => panic!("input {input:?} was accepted: {batches:?}"),
+            Err(e) => {
+                assert!(
+                    e.message().contains(expected),
+                    "input {input:?}: '{}' does not contain '{expected}'",
+                    e.message()
+                );
+                assert_eq!(e.exit_code(), 2);
+            }
+        }
+    }
+
+    #[test]
+    fn arrays_stream_in_batches() {
+        check(
+            r#"[{"id":1},{"id":2},{"id":3}]"#,
+            Some("patients"),
+            json!([
+                [["patients", {"id":1}, "element [0]"], ["patients", {"id":2}, "element [1]"]],
+                [["patients", {"id":3}, "element [2]"]]
+            ]),
+        );
+        check("\u{feff}  \n [ ]", Some("patients"), json!([]));
+    }
+
+    #[test]
+    fn type_maps_stream_in_batches() {
+        check(
+            "{\n \"patients\": [{\"id\":1}],\n \"labs\": [{\"id\":2},{\"id\":3}]\n}",
+            None,
+            json!([
+                [["patients", {"id":1}, "patients[0]"], ["labs", {"id":2}, "labs[0]"]],
+                [["labs", {"id":3}, "labs[1]"]]
+            ]),
+        );
+        check(
+            "{\n \"patients\": [{\"id\":1}]\n}",
+            Some("claims"),
+            json!([[["patients", {"id":1}, "patients[0]"]]]),
+        );
+        check(
+            "{\n \"id\": 7\n}",
+            Some("claims"),
+            json!([[["claims", {"id":7}, "element [0]"]]]),
+        );
+    }
+
+    #[test]
+    fn json_lines_of_entities_envelopes_and_maps() {
+        check(
+            "{\"id\":1}\n\n{\"id\":2}\n",
+            Some("patients"),
+            json!([[["patients", {"id":1}, "line 1"], ["patients", {"id":2}, "line 3"]]]),
+        );
+        check(
+            "{\"type\":\"patients\",\"entity\":{\"id\":1}}\n{\"type\":\"claims\",\"entity\":{\"id\":2}}\n{\"patients\":[{\"id\":3}]}",
+            None,
+            json!([
+                [["patients", {"id":1}, "line 1"], ["claims", {"id":2}, "line 2"]],
+                [["patients", {"id":3}, "line 3"]]
+            ]),
+        );
+    }
+
+    #[test]
+    fn bad_inputs_name_what_is_wrong() {
+        check_error("", None, "empty");
+        check_error("[{\"id\":1}]", None, "--type");
+        check_error(
+            "{\"id\":1}\n{\"id\":2}",
+            None,
+            "line 1: an entity without a type",
+        );
+        check_error(
+            "{\"id\":1}\n{oops}",
+            Some("patients"),
+            "line 2: invalid JSON",
+        );
+        check_error(
+            "{\"id\":1}\n[1]",
+            Some("patients"),
+            "line 2: expected a JSON object",
+        );
+        check_error(
+            "{\n \"spaceships\": []\n}",
+            None,
+            "'spaceships' of the input object",
+        );
+        check_error("[{\"id\":1}, oops]", Some("patients"), "invalid JSON input");
+        check_error(
+            "[{\"id\":1}] trailing",
+            Some("patients"),
+            "after the JSON document",
+        );
+        check_error("hello", None, "does not start with JSON");
+    }
+
+    #[test]
+    fn a_failing_batch_stops_reading() {
+        let mut seen = 0;
+        let result = read_batches(
+            r#"[{"id":1},{"id":2},{"id":3},{"id":4}]"#.as_bytes(),
+            Some("patients"),
+            1,
+            &mut |_| {
+                seen += 1;
+                Err(CliError::failure("database is locked"))
+            },
+        );
+        assert_eq!(seen, 1);
+        assert_eq!(result.err().map(|e| e.exit_code()), Some(1));
+    }
+
+    #[test]
+    fn spans_describe_batches() {
+        let batch = |positions: Vec<Position>| Batch {
+            number: 1,
+            entities: positions
+                .into_iter()
+                .map(|position| InputEntity {
+                    entity_type: "patients".into(),
+                    value: json!({}),
+                    position,
+                })
+                .collect(),
+        };
+        assert_eq!(
+            batch(vec![Position::Line(3), Position::Line(9)]).span(),
+            "lines 3-9"
+        );
+        assert_eq!(batch(vec![Position::Line(3)]).span(), "line 3");
+        assert_eq!(
+            batch(vec![
+                Position::Index {
+                    key: None,
+                    index: 0
+                },
+                Position::Index {
+                    key: None,
+                    index: 49
+                }
+            ])
+            .span(),
+            "element [0] to element [49]"
+        );
+    }
+}

@@ -1,0 +1,690 @@
+//! End-to-end tests of the `healthsim` binary: every command, its JSON output, its exit codes
+//! (0 ok, 2 bad input, 1 other failure) and its `--help` (insta snapshots).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use healthsim_cli::synth::{self, GeneratorConfig};
+use serde_json::{json, Value};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// stdout as JSON (the command must have been run with --json).
+    fn json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.stdout)
+    }
+
+    fn expect(self, code: i32) -> Result<Self, String> {
+        if self.code == code {
+            Ok(self)
+        } else {
+            Err(format!(
+                "expected exit code {code}, got {}\nstdout:\n{}\nstderr:\n{}",
+                self.code, self.stdout, self.stderr
+            ))
+        }
+    }
+
+    /// Asserts a failure with `code` whose stderr mentions `text` and whose stdout is empty.
+    fn expect_error(self, code: i32, text: &str) -> Result<Self, String> {
+        let run = self.expect(code)?;
+        if !run.stderr.contains(text) {
+            return Err(format!("stderr does not mention '{text}':\n{}", run.stderr));
+        }
+        if !run.stdout.is_empty() {
+            return Err(format!("stdout is not empty on error:\n{}", run.stdout));
+        }
+        Ok(run)
+    }
+}
+
+/// A temporary database and a way to run `healthsim --db <it> ...`.
+struct Env {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Result<Self, std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("nested").join("test.duckdb");
+        Ok(Self { dir, db })
+    }
+
+    fn file(&self, name: &str, content: &str) -> Result<PathBuf, std::io::Error> {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content)?;
+        Ok(path)
+    }
+
+    fn run(&self, args: &[&str]) -> Result<Run, std::io::Error> {
+        self.run_with_stdin(args, None)
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Result<Run, std::io::Error> {
+        run_binary(Some(&self.db), args, stdin)
+    }
+
+    /// `--json` run that must succeed; its JSON output.
+    fn json(&self, args: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        Ok(self.run(&all)?.expect(0)?.json()?)
+    }
+}
+
+fn run_binary(
+    db: Option<&Path>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<Run, std::io::Error> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_healthsim"));
+    if let Some(db) = db {
+        command.arg("--db").arg(db);
+    }
+    command
+        .args(args)
+        .env_remove("HEALTHSIM_DB")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn()?;
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    Ok(Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+const PATIENTS: &str = r#"[
+  {"patient_id": "p1", "given_name": "Ana", "family_name": "Diaz", "birth_date": "1950-06-01", "gender": "female", "state": "AZ"},
+  {"patient_id": "p2", "given_name": "Bo", "family_name": "Li", "birth_date": "1980-01-15", "gender": "male", "state": "AZ"},
+  {"patient_id": "p3", "given_name": "Cy", "family_name": "Ng", "birth_date": "1990-03-03", "gender": "female", "state": "CA"}
+]"#;
+
+/// Persists the three patients into a new scenario named `name`; returns its id.
+fn seed(env: &Env, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let file = env.file("patients.json", PATIENTS)?;
+    let out = env.json(&[
+        "persist",
+        "--type",
+        "patient",
+        "--name",
+        name,
+        "--tag",
+        "Diabetes",
+        file.to_str().unwrap_or_default(),
+    ])?;
+    Ok(out["scenario_id"].as_str().unwrap_or_default().to_string())
+}
+
+// ------------------------------------------------------------------------------------ help
+
+#[test]
+fn help_snapshots() -> TestResult {
+    for (name, args) in [
+        ("help_top", vec!["--help"]),
+        ("help_persist", vec!["persist", "--help"]),
+        ("help_query", vec!["query", "--help"]),
+        ("help_tag", vec!["tag", "--help"]),
+        ("help_demo", vec!["demo", "--help"]),
+    ] {
+        let run = run_binary(None, &args, None)?.expect(0)?;
+        insta::assert_snapshot!(name, run.stdout);
+    }
+    Ok(())
+}
+
+#[test]
+fn every_command_has_help_with_examples() -> TestResult {
+    for command in [
+        "persist",
+        "summary",
+        "query",
+        "samples",
+        "list",
+        "rename",
+        "delete",
+        "tag",
+        "tag add",
+        "tag remove",
+        "tag list",
+        "schema",
+        "db",
+        "db status",
+        "db migrate",
+        "mcp",
+        "demo",
+    ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let run = run_binary(None, &args, None)?.expect(0)?;
+        assert!(
+            run.stdout.contains("Examples:") || run.stdout.contains("Claude Code:"),
+            "`healthsim {command} --help` has no examples:\n{}",
+            run.stdout
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn usage_errors_exit_2() -> TestResult {
+    run_binary(None, &["frobnicate"], None)?.expect_error(2, "unrecognized subcommand")?;
+    run_binary(
+        None,
+        &["samples", "s", "patients", "--strategy", "best"],
+        None,
+    )?
+    .expect_error(2, "invalid value 'best'")?;
+    run_binary(None, &["delete"], None)?.expect_error(2, "SCENARIO")?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ persist
+
+#[test]
+fn persist_array_creates_a_scenario_and_reports_counts() -> TestResult {
+    let env = Env::new()?;
+    let file = env.file("patients.json", PATIENTS)?;
+    let out = env.json(&[
+        "persist",
+        "--type",
+        "patients",
+        "--context",
+        "diabetic patients in Arizona",
+        "--description",
+        "three patients",
+        file.to_str().unwrap_or_default(),
+    ])?;
+    assert_eq!(out["is_new_scenario"], true);
+    assert_eq!(
+        out["counts"]["patients"],
+        json!({"inserted": 3, "updated": 0})
+    );
+    assert_eq!(out["entity_ids"], json!(["p1", "p2", "p3"]));
+    assert_eq!(out["total_persisted"], 3);
+    assert_eq!(out["batches"], 1);
+    assert_eq!(out["failed_batches"], json!([]));
+    assert_eq!(out["summary"]["entity_counts"]["patients"], 3);
+    let name = out["scenario_name"].as_str().unwrap_or_default();
+    assert!(name.starts_with("diabetic"), "auto name: {name}");
+
+    // Again into the same scenario by name: ids are updated, not duplicated.
+    let again = env.json(&[
+        "persist",
+        "--type",
+        "patients",
+        "--scenario",
+        name,
+        file.to_str().unwrap_or_default(),
+    ])?;
+    assert_eq!(again["is_new_scenario"], false);
+    assert_eq!(again["scenario_id"], out["scenario_id"]);
+    assert_eq!(
+        again["counts"]["patients"],
+        json!({"inserted": 0, "updated": 3})
+    );
+
+    // The text form is readable.
+    let text = env
+        .run(&[
+            "persist",
+            "--type",
+            "patients",
+            "--scenario",
+            name,
+            file.to_str().unwrap_or_default(),
+        ])?
+        .expect(0)?;
+    assert!(
+        text.stdout.contains("Persisted 3 entities in 1 batch"),
+        "{}",
+        text.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn persist_streams_generator_json_lines_in_batches() -> TestResult {
+    let env = Env::new()?;
+    let mut jsonl = Vec::new();
+    let stats = synth::write_jsonl(
+        GeneratorConfig {
+            persons: 3,
+            seed: 7,
+            ..GeneratorConfig::default()
+        },
+        &mut jsonl,
+    )?;
+    let path = env.dir.path().join("cohort.jsonl");
+    std::fs::write(&path, &jsonl)?;
+    let out = env.json(&[
+        "persist",
+        "--name",
+        "streamed",
+        "--batch-size",
+        "25",
+        path.to_str().unwrap_or_default(),
+    ])?;
+    let expected_batches = usize::try_from(stats.total)?.div_ceil(25);
+    assert_eq!(out["batches"], expected_batches);
+    assert_eq!(out["entities_read"], stats.total);
+    assert_eq!(out["total_persisted"], stats.total);
+    assert_eq!(out["ids_truncated"], true);
+    assert_eq!(out["entity_ids"].as_array().map(Vec::len), Some(50));
+    for (table, count) in &stats.per_type {
+        let inserted = &out["counts"][*table]["inserted"];
+        assert_eq!(inserted, count, "{table}");
+        assert_eq!(&out["summary"]["entity_counts"][*table], count, "{table}");
+    }
+    Ok(())
+}
+
+#[test]
+fn persist_reads_type_maps_and_stdin() -> TestResult {
+    let env = Env::new()?;
+    let mut document = Vec::new();
+    let stats = synth::write_document(
+        GeneratorConfig {
+            persons: 2,
+            ..GeneratorConfig::default()
+        },
+        &mut document,
+    )?;
+    let document = String::from_utf8(document)?;
+    let run = env
+        .run_with_stdin(
+            &["--json", "persist", "--name", "from-stdin", "-"],
+            Some(&document),
+        )?
+        .expect(0)?;
+    let out = run.json()?;
+    assert_eq!(out["total_persisted"], stats.total);
+    assert_eq!(out["scenario_name"], "from-stdin");
+
+    // JSON Lines of plain entities with --type, on stdin without `-`.
+    let lines = "{\"patient_id\": \"a\"}\n{\"patient_id\": \"b\"}\n";
+    let out = env
+        .run_with_stdin(&["--json", "persist", "--type", "patients"], Some(lines))?
+        .expect(0)?
+        .json()?;
+    assert_eq!(out["counts"]["patients"]["inserted"], 2);
+    Ok(())
+}
+
+#[test]
+fn persist_reports_failed_batches_with_line_numbers() -> TestResult {
+    let env = Env::new()?;
+    let lines = [
+        r#"{"type": "patients", "entity": {"patient_id": "ok1"}}"#,
+        r#"{"type": "patients", "entity": {"patient_id": "ok2"}}"#,
+        r#"{"type": "patients", "entity": {"patient_id": "bad", "birth_date": "not a date"}}"#,
+        r#"{"type": "patients", "entity": {"patient_id": "ok3"}}"#,
+    ]
+    .join("\n");
+    let file = env.file("mixed.jsonl", &lines)?;
+    let run = env
+        .run(&[
+            "--json",
+            "persist",
+            "--name",
+            "partial",
+            "--batch-size",
+            "2",
+            file.to_str().unwrap_or_default(),
+        ])?
+        .expect(2)?;
+    assert!(run.stderr.contains("line 3"), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("birth_date"), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("1 of 2 batches were not stored"),
+        "stderr: {}",
+        run.stderr
+    );
+    let out = run.json()?;
+    assert_eq!(out["total_persisted"], 2);
+    assert_eq!(out["failed_batches"][0]["batch"], 2);
+    assert_eq!(out["failed_batches"][0]["span"], "lines 3-4");
+    assert_eq!(out["failed_batches"][0]["entities"], 2);
+    Ok(())
+}
+
+#[test]
+fn persist_input_errors_exit_2() -> TestResult {
+    let env = Env::new()?;
+    let array = env.file("a.json", PATIENTS)?;
+    let array = array.to_str().unwrap_or_default();
+    env.run(&["persist", array])?.expect_error(2, "--type")?;
+    env.run(&["persist", "--type", "spaceships", array])?
+        .expect_error(2, "unknown entity type 'spaceships'")?;
+    env.run(&["persist", "--type", "patients", "--scenario", "nope", array])?
+        .expect_error(2, "no scenario matches 'nope'")?;
+    env.run(&["persist", "--type", "patients", "/definitely/not/here.json"])?
+        .expect_error(2, "cannot read")?;
+    env.run_with_stdin(
+        &["persist", "--type", "patients", "-"],
+        Some("[{\"patient_id\": 1}, oops]"),
+    )?
+    .expect(2)?;
+    let missing = env.file(
+        "missing.json",
+        r#"[{"given_name": "x", "birth_date": "1990-13-45"}]"#,
+    )?;
+    env.run(&[
+        "persist",
+        "--type",
+        "patients",
+        missing.to_str().unwrap_or_default(),
+    ])?
+    .expect(2)?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ reading
+
+#[test]
+fn summary_with_and_without_samples() -> TestResult {
+    let env = Env::new()?;
+    let id = seed(&env, "summary-test")?;
+    let full = env.json(&["summary", "summary-test"])?;
+    assert_eq!(full["scenario_id"], id.as_str());
+    assert_eq!(full["entity_counts"]["patients"], 3);
+    assert_eq!(full["tags"], json!(["diabetes"]));
+    assert!(full["samples"]["patients"].is_array());
+    let small = env.json(&["summary", "SUMMARY", "--no-samples"])?;
+    assert!(small.get("samples").is_none());
+    assert!(small["statistics"]["patients"].is_object());
+    let text = env.run(&["summary", &id])?.expect(0)?;
+    assert!(text.stdout.contains("summary-test"), "{}", text.stdout);
+    env.run(&["summary", "nothing-like-this"])?
+        .expect_error(2, "no scenario matches")?;
+    Ok(())
+}
+
+#[test]
+fn query_pages_and_refuses_writes() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "query-test")?;
+    let sql = "SELECT patient_id, gender FROM patients ORDER BY patient_id";
+    let page = env.json(&["query", "query-test", sql, "--limit", "2"])?;
+    assert_eq!(page["total_count"], 3);
+    assert_eq!(page["has_more"], true);
+    assert_eq!(page["columns"], json!(["patient_id", "gender"]));
+    assert_eq!(
+        page["results"][0],
+        json!({"patient_id": "p1", "gender": "female"})
+    );
+    let next = env.json(&["query", "query-test", sql, "--limit", "2", "--offset", "2"])?;
+    assert_eq!(
+        next["results"],
+        json!([{"patient_id": "p3", "gender": "female"}])
+    );
+    assert_eq!(next["has_more"], false);
+
+    let text = env
+        .run(&["query", "query-test", sql, "--limit", "2"])?
+        .expect(0)?;
+    assert!(
+        text.stdout.contains("rows 1-2 of 3; next page: --offset 2"),
+        "{}",
+        text.stdout
+    );
+
+    env.run(&["query", "query-test", "DELETE FROM patients"])?
+        .expect_error(2, "read-only")?;
+    env.run(&["query", "query-test", "SELECT * FROM scenarios"])?
+        .expect_error(2, "scenarios")?;
+    env.run(&["query", "query-test", "SELECT nope FROM patients"])?
+        .expect_error(2, "query failed")?;
+    env.run(&["query", "query-test", sql, "--limit", "1000"])?
+        .expect_error(2, "limit 1000")?;
+    Ok(())
+}
+
+#[test]
+fn samples_of_one_type() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "samples-test")?;
+    let out = env.json(&[
+        "samples",
+        "samples-test",
+        "patient",
+        "--count",
+        "2",
+        "--strategy",
+        "recent",
+    ])?;
+    assert_eq!(out["entity_type"], "patients");
+    assert_eq!(out["strategy"], "recent");
+    assert_eq!(out["count"], 2);
+    assert_eq!(out["samples"].as_array().map(Vec::len), Some(2));
+    let text = env
+        .run(&["samples", "samples-test", "patients"])?
+        .expect(0)?;
+    assert!(text.stdout.contains("given_name"), "{}", text.stdout);
+    env.run(&["samples", "samples-test", "spaceships"])?
+        .expect_error(2, "unknown entity type")?;
+    Ok(())
+}
+
+#[test]
+fn list_filters_and_sorts() -> TestResult {
+    let env = Env::new()?;
+    let empty = env.run(&["list"])?.expect(0)?;
+    assert!(empty.stdout.contains("No scenarios"), "{}", empty.stdout);
+    seed(&env, "beta-cohort")?;
+    seed(&env, "alpha-cohort")?;
+    env.json(&["tag", "add", "alpha-cohort", "special"])?;
+    let by_name = env.json(&["list", "--sort", "name"])?;
+    let names: Vec<&str> = by_name["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["alpha-cohort", "beta-cohort"]);
+    assert_eq!(by_name["count"], 2);
+    assert_eq!(by_name["scenarios"][0]["entity_count"], 3);
+    let filtered = env.json(&["list", "--filter", "BETA"])?;
+    assert_eq!(filtered["count"], 1);
+    let tagged = env.json(&["list", "--tag", "special"])?;
+    assert_eq!(tagged["scenarios"][0]["name"], "alpha-cohort");
+    let limited = env.json(&["list", "--limit", "1", "--sort", "created"])?;
+    assert_eq!(limited["count"], 1);
+    let text = env.run(&["list"])?.expect(0)?;
+    assert!(text.stdout.contains("alpha-cohort"), "{}", text.stdout);
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ changes
+
+#[test]
+fn rename_keeps_the_id() -> TestResult {
+    let env = Env::new()?;
+    let id = seed(&env, "old-name")?;
+    let out = env.json(&["rename", "old-name", "New Name!"])?;
+    assert_eq!(out["scenario_id"], id.as_str());
+    assert_eq!(out["previous_name"], "old-name");
+    let name = out["name"].as_str().unwrap_or_default().to_string();
+    assert!(name.starts_with("new-name"), "sanitized: {name}");
+    assert_eq!(
+        env.json(&["summary", &name, "--no-samples"])?["scenario_id"],
+        id.as_str()
+    );
+    env.run(&["rename", "no-such-scenario", "x"])?
+        .expect_error(2, "no scenario matches")?;
+    Ok(())
+}
+
+#[test]
+fn delete_needs_yes() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "doomed")?;
+    env.run(&["delete", "doomed"])?.expect_error(2, "--yes")?;
+    assert_eq!(env.json(&["list"])?["count"], 1);
+    let out = env.json(&["delete", "doomed", "--yes"])?;
+    assert_eq!(out["name"], "doomed");
+    assert_eq!(out["deleted_counts"]["patients"], 3);
+    assert_eq!(out["tags_removed"], 1);
+    assert_eq!(env.json(&["list"])?["count"], 0);
+    env.run(&["delete", "doomed", "--yes"])?
+        .expect_error(2, "no scenario matches")?;
+    Ok(())
+}
+
+#[test]
+fn tags_add_remove_list() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "tagged")?;
+    let added = env.json(&["tag", "add", "tagged", " Medicare ", "pilot"])?;
+    assert_eq!(added["tags"], json!(["diabetes", "medicare", "pilot"]));
+    let removed = env.json(&["tag", "remove", "tagged", "pilot"])?;
+    assert_eq!(removed["tags"], json!(["diabetes", "medicare"]));
+    let one = env.json(&["tag", "list", "tagged"])?;
+    assert_eq!(one["tags"], json!(["diabetes", "medicare"]));
+    assert_eq!(one["name"], "tagged");
+    let all = env.json(&["tag", "list"])?;
+    assert_eq!(
+        all["scenario_counts"],
+        json!({"diabetes": 1, "medicare": 1})
+    );
+    let text = env.run(&["tag", "list"])?.expect(0)?;
+    assert!(text.stdout.contains("medicare"), "{}", text.stdout);
+    env.run(&["tag", "add", "tagged", "   "])?
+        .expect_error(2, "invalid tag")?;
+    env.run(&["tag", "add", "tagged"])?.expect_error(2, "TAG")?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ schema, db
+
+#[test]
+fn schema_lists_types_and_columns() -> TestResult {
+    let env = Env::new()?;
+    let all = env.json(&["schema"])?;
+    let types = all["entity_types"].as_array().map(Vec::len);
+    assert_eq!(types, Some(healthsim_schema::ENTITY_TYPES.len()));
+    let claims = env.json(&["schema", "claim_line"])?;
+    assert_eq!(claims["entity_types"][0]["table"], "claim_lines");
+    assert!(claims["entity_types"][0]["columns"]
+        .as_array()
+        .is_some_and(|c| c.contains(&json!("claim_line_id VARCHAR NOT NULL"))));
+    let text = env.run(&["schema", "vital_signs"])?.expect(0)?;
+    assert!(text.stdout.starts_with("vitals"), "{}", text.stdout);
+    env.run(&["schema", "spaceships"])?
+        .expect_error(2, "unknown entity type")?;
+    // `schema` reads only the registry: no database is created.
+    assert!(!env.db.exists());
+    Ok(())
+}
+
+#[test]
+fn db_status_and_migrate() -> TestResult {
+    let env = Env::new()?;
+    let before = env.json(&["db", "status"])?;
+    assert_eq!(before["exists"], false);
+    let migrated = env.json(&["db", "migrate"])?;
+    assert_eq!(migrated["from_version"], 0);
+    let head = healthsim_schema::head_version();
+    assert_eq!(migrated["to_version"], head);
+    let after = env.json(&["db", "status"])?;
+    assert_eq!(after["current_version"], head);
+    assert_eq!(after["pending"], json!([]));
+    let again = env.run(&["db", "migrate"])?.expect(0)?;
+    assert!(again.stdout.contains("up to date"), "{}", again.stdout);
+    let text = env.run(&["db", "status"])?.expect(0)?;
+    assert!(text.stdout.contains("schema version"), "{}", text.stdout);
+    Ok(())
+}
+
+#[test]
+fn a_file_that_is_not_a_database_fails_with_1() -> TestResult {
+    let env = Env::new()?;
+    let junk = env.file("junk.duckdb", "this is not a database")?;
+    let run = run_binary(Some(&junk), &["list"], None)?;
+    run.expect_error(1, "not a DuckDB database")?;
+    Ok(())
+}
+
+#[test]
+fn a_locked_database_fails_with_1_after_the_timeout() -> TestResult {
+    let env = Env::new()?;
+    env.json(&["db", "migrate"])?;
+    // This test process holds the file: DuckDB lets one process at a time open it.
+    let holder = healthsim_schema::duckdb::Connection::open(&env.db)?;
+    let run = env.run(&["--lock-timeout", "0", "list"])?;
+    drop(holder);
+    run.expect_error(1, "in use by another healthsim process")?;
+    // Released: the same command works.
+    env.json(&["list"])?;
+    Ok(())
+}
+
+#[test]
+fn default_database_comes_from_the_environment() -> TestResult {
+    let env = Env::new()?;
+    let out = Command::new(env!("CARGO_BIN_EXE_healthsim"))
+        .args(["--json", "db", "status"])
+        .env("HEALTHSIM_DB", &env.db)
+        .output()?;
+    let status: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(status["path"], env.db.to_string_lossy().as_ref());
+    let home = tempfile::tempdir()?;
+    let out = Command::new(env!("CARGO_BIN_EXE_healthsim"))
+        .args(["--json", "db", "status"])
+        .env_remove("HEALTHSIM_DB")
+        .env("HOME", home.path())
+        .output()?;
+    let status: Value = serde_json::from_slice(&out.stdout)?;
+    let expected = home.path().join(".healthsim").join("healthsim.duckdb");
+    assert_eq!(status["path"], expected.to_string_lossy().as_ref());
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ demo
+
+#[test]
+fn demo_is_deterministic_for_a_seed() -> TestResult {
+    let first = Env::new()?;
+    let second = Env::new()?;
+    let args = ["demo", "--persons", "4", "--seed", "11"];
+    let a = first.json(&args)?;
+    let b = second.json(&args)?;
+    assert_eq!(a["scenario_name"], "demo-4-persons-seed-11");
+    assert_eq!(a["summary"]["entity_counts"], b["summary"]["entity_counts"]);
+    assert_eq!(a["summary"]["statistics"], b["summary"]["statistics"]);
+    assert_eq!(a["example_result"], b["example_result"]);
+    assert!(
+        a["batches"].as_u64().is_some_and(|n| n > 1),
+        "batches of 50: {}",
+        a["batches"]
+    );
+    assert_eq!(a["total_persisted"], a["summary"]["total_entities"]);
+    assert!(a["example_result"]["total_count"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    // Text mode prints the summary and the example query.
+    let text = Env::new()?.run(&["demo", "--persons", "2"])?.expect(0)?;
+    assert!(text.stdout.contains("Example query"), "{}", text.stdout);
+    assert!(text.stdout.contains("claim_type"), "{}", text.stdout);
+    Ok(())
+}
