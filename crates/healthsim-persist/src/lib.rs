@@ -73,7 +73,7 @@ pub use error::{Error, Result};
 pub use input::{convert, row_to_json, Provenance, Row};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, ScenarioTarget, TypeCounts, MAX_IDS_IN_RESULT,
-    RESULT_TOKEN_BUDGET,
+    MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
 };
 pub use query::{QueryOptions, QueryResult};
 pub use saveload::{LoadedScenario, LOAD_LIMIT};

@@ -27,10 +27,14 @@ use crate::store::{in_transaction, Store};
 /// How many ids a [`PersistResult`] lists at most; the rest is counted, not listed.
 pub const MAX_IDS_IN_RESULT: usize = 50;
 
-/// Token budget of a [`PersistResult`]'s compact JSON (SPEC §1, cl100k_base). Ids are dropped
-/// from the end of [`PersistResult::entity_ids`] until the result fits; the summary is already
-/// bounded by its own budget.
+/// Token budget of a [`PersistResult`]'s compact JSON (SPEC §1, cl100k_base). The summary is
+/// trimmed to what the rest of the result (with [`MIN_IDS_IN_RESULT`] ids) leaves of it; then
+/// ids are dropped from the end of [`PersistResult::entity_ids`] until the result fits.
 pub const RESULT_TOKEN_BUDGET: usize = 500;
+
+/// How many ids a result keeps room for when the summary is sized (fewer only when the call
+/// persisted fewer, or when the counts of a call covering very many types leave no room).
+pub const MIN_IDS_IN_RESULT: usize = 10;
 
 /// The entities of a request: one type, or a map of type → list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -374,10 +378,24 @@ pub(crate) fn write(
         entity_ids.extend(batch.rows.iter().take(room).map(|r| r.id.clone()));
     }
     scenario::touch(conn, &target.scenario_id, now)?;
-    let summary = healthsim_summary::scenario_summary(
+    // The summary gets what the rest of the result leaves of the budget, measured with the
+    // first MIN_IDS_IN_RESULT ids listed, so a result always has room for some ids.
+    let envelope = serde_json::json!({
+        "scenario_id": target.scenario_id,
+        "scenario_name": target.name,
+        "is_new_scenario": is_new,
+        "counts": counts,
+        "entity_ids": entity_ids.iter().take(MIN_IDS_IN_RESULT).collect::<Vec<_>>(),
+        "ids_truncated": true,
+        "total_persisted": total,
+        "summary": {},
+    });
+    let envelope_tokens = healthsim_summary::count_tokens(&envelope.to_string());
+    let summary = healthsim_summary::scenario_summary_within(
         conn,
         &target.scenario_id,
         &SummaryOptions::without_samples(),
+        RESULT_TOKEN_BUDGET.saturating_sub(envelope_tokens),
     )?;
     let mut result = PersistResult {
         scenario_id: target.scenario_id,

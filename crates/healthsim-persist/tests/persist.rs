@@ -526,3 +526,31 @@ fn the_manifest_matches_the_tables_after_every_operation() -> TestResult {
     assert_eq!(table_counts(&store)["scenario_entities"], 1);
     Ok(())
 }
+
+// Regression: in a scenario holding ~20 types the summary alone filled the 500-token budget,
+// so persisting one more entity returned `entity_ids: []`.
+#[test]
+fn a_result_keeps_room_for_ids_in_a_scenario_of_many_types() -> TestResult {
+    let (_dir, store) = store();
+    let mut by_type = Map::new();
+    for t in healthsim_schema::ENTITY_TYPES {
+        let entities: Vec<Json> = (0..3).map(|i| common::full_entity(t, i)).collect();
+        by_type.insert(t.table.to_string(), Json::Array(entities));
+    }
+    let request =
+        PersistRequest::by_type(by_type).with_scenario(ScenarioTarget::new_named("all-types"));
+    store.persist_entities(&request)?;
+    let ids: Vec<Json> = (0..12)
+        .map(|i| json!({"patient_id": format!("extra-patient-{i:03}")}))
+        .collect();
+    let result = persist_into(&store, "all-types", "patients", ids);
+    let tokens = healthsim_summary::count_tokens(&serde_json::to_string(&result)?);
+    assert!(tokens <= RESULT_TOKEN_BUDGET, "{tokens} tokens");
+    assert!(
+        result.entity_ids.len() >= healthsim_persist::MIN_IDS_IN_RESULT,
+        "only {} ids listed",
+        result.entity_ids.len()
+    );
+    assert_eq!(result.summary.entity_counts.len(), 38);
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! each trimming more than the one before; the first that fits wins (found by bisection), so the
 //! result is deterministic:
 //!
-//! 1. statistics (budget [`BUDGET_WITHOUT_SAMPLES`]): top-N lists 5 → 3; then minor types'
+//! 1. statistics (budget [`crate::BUDGET_WITHOUT_SAMPLES`]): top-N lists 5 → 3; then minor types'
 //!    statistics are reduced to their count (least entities first); tags and description get
 //!    shorter; top-N lists → 2; major types keep only their primary statistic (least entities
 //!    first); top-N lists → 1; then major types too are reduced to their count; last, tags
@@ -26,7 +26,7 @@ use crate::summary::{
     registry_position, Metadata, ScenarioSummary, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS,
 };
 use crate::tokens::count_tokens;
-use crate::{BUDGET_WITHOUT_SAMPLES, BUDGET_WITH_SAMPLES};
+use crate::BUDGET_WITH_SAMPLES;
 
 /// Tags listed before trimming.
 const FULL_TAGS: usize = 10;
@@ -56,6 +56,8 @@ pub(crate) struct Parts {
     /// Samples per major type present.
     pub(crate) samples: Vec<TypeSamples>,
     pub(crate) samples_per_type: usize,
+    /// Token budget of the summary without samples (normally [`crate::BUDGET_WITHOUT_SAMPLES`]).
+    pub(crate) statistics_budget: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +91,7 @@ pub(crate) fn fit(parts: &Parts) -> ScenarioSummary {
     let levels = stats_levels(minor, order.len() - minor);
     let build_stats = |level: &StatsLevel| assemble(parts, &order, minor, level, None);
     let (stats_level, without_samples) =
-        match first_fitting(&levels, BUDGET_WITHOUT_SAMPLES, build_stats) {
+        match first_fitting(&levels, parts.statistics_budget, build_stats) {
             // When even the last level is too large, it is still the smallest summary there is.
             Some(Fitted { level, summary, .. }) => (level, summary),
             None => {

@@ -69,7 +69,7 @@ mod text;
 pub mod tokens;
 
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
-pub use summary::{scenario_summary, ScenarioSummary, SummaryOptions};
+pub use summary::{scenario_summary, scenario_summary_within, ScenarioSummary, SummaryOptions};
 pub use tokens::count_tokens;
 
 /// Samples per major entity type in a summary, unless the caller asks otherwise (SPEC §1).

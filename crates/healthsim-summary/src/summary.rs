@@ -101,6 +101,18 @@ pub fn scenario_summary(
     scenario_id: &str,
     options: &SummaryOptions,
 ) -> Result<ScenarioSummary, Error> {
+    scenario_summary_within(conn, scenario_id, options, crate::BUDGET_WITHOUT_SAMPLES)
+}
+
+/// [`scenario_summary`] whose part without samples must fit `statistics_budget` tokens instead
+/// of [`crate::BUDGET_WITHOUT_SAMPLES`] (clamped to at most that): for callers that embed the
+/// summary in a larger answer with its own budget, such as a persist result.
+pub fn scenario_summary_within(
+    conn: &Connection,
+    scenario_id: &str,
+    options: &SummaryOptions,
+    statistics_budget: usize,
+) -> Result<ScenarioSummary, Error> {
     let meta = read_metadata(conn, scenario_id)?;
     let counts = read_counts(conn, scenario_id)?;
     let statistics = counts
@@ -130,6 +142,7 @@ pub fn scenario_summary(
         statistics,
         samples: sampled,
         samples_per_type: options.samples_per_type,
+        statistics_budget: statistics_budget.min(crate::BUDGET_WITHOUT_SAMPLES),
     }))
 }
 
