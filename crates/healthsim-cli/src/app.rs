@@ -9,7 +9,7 @@ use crate::args::{Cli, Command, DbCommand};
 use crate::db::{self, DbConfig};
 use crate::error::CliResult;
 use crate::output::Output;
-use crate::{commands, demo, describe, mcp};
+use crate::{commands, demo, describe, generate, mcp, transfer};
 
 /// The binary's entry point: exit code 0 (ok), 2 (bad input or usage) or 1 (other failure).
 pub fn main() -> ExitCode {
@@ -44,7 +44,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Runs a parsed command; returns what to print (nothing for `mcp`).
+/// Runs a parsed command; returns what to print (nothing for `mcp`, nor for `generate` when
+/// the data itself went to stdout).
 pub fn run(cli: Cli) -> CliResult<Option<Output>> {
     let config = || -> CliResult<DbConfig> {
         Ok(DbConfig {
@@ -69,6 +70,15 @@ pub fn run(cli: Cli) -> CliResult<Option<Output>> {
         Command::Rename(args) => commands::rename(&config()?, args)?,
         Command::Delete(args) => commands::delete(&config()?, args)?,
         Command::Tag(tag) => commands::tag(&config()?, tag)?,
+        Command::Clone(args) => transfer::clone(&config()?, args)?,
+        Command::Merge(args) => transfer::merge(&config()?, args)?,
+        Command::Export(args) => transfer::export(&config()?, args)?,
+        Command::Import(args) => transfer::import(&config()?, args)?,
+        Command::ImportFhir(args) => transfer::import_fhir(&config()?, args)?,
+        Command::Generate(args) => match generate::run(args)? {
+            Some(output) => output,
+            None => return Ok(None),
+        },
     };
     Ok(Some(output))
 }

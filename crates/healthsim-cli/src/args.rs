@@ -14,6 +14,9 @@ pub const DEFAULT_DEMO_PERSONS: usize = 200;
 /// Default seed of `healthsim demo`.
 pub const DEFAULT_DEMO_SEED: u64 = 42;
 
+/// Default number of persons in `healthsim generate`.
+pub const DEFAULT_GENERATE_PERSONS: usize = 100;
+
 /// Default wait for the database file lock, seconds.
 pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 10;
 
@@ -25,6 +28,8 @@ Examples:
   healthsim summary diabetic-maricopa-20250101
   healthsim query diabetic-maricopa-20250101 \"SELECT gender, count(*) n FROM patients GROUP BY gender\"
   healthsim --json summary diabetic-maricopa-20250101 --no-samples | jq .entity_counts
+  healthsim export diabetic-maricopa-20250101 --format parquet --out ./exports
+  healthsim import-fhir synthea/output/fhir --context \"synthea patients\"
   healthsim mcp                                    # MCP stdio server for Claude Desktop / Claude Code
 
 Database: --db, else $HEALTHSIM_DB, else ~/.healthsim/healthsim.duckdb (created and migrated on first use).
@@ -86,6 +91,21 @@ pub enum Command {
     /// Add, remove or list scenario tags.
     #[command(subcommand, after_help = TAG_EXAMPLES)]
     Tag(TagCommand),
+    /// Copy a scenario (all entities or some types) into a new scenario.
+    #[command(after_help = CLONE_EXAMPLES)]
+    Clone(CloneArgs),
+    /// Combine two or more scenarios into a new scenario (the sources stay as they are).
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+    /// Write a scenario to a JSON file or a folder of CSV or Parquet files.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
+    /// Load a JSON export file or a folder of CSV/Parquet exports into a new scenario.
+    #[command(after_help = IMPORT_EXAMPLES)]
+    Import(ImportArgs),
+    /// Import FHIR R4 files (Bundles, resources, NDJSON; e.g. Synthea output) into a scenario.
+    #[command(name = "import-fhir", after_help = IMPORT_FHIR_EXAMPLES)]
+    ImportFhir(ImportFhirArgs),
     /// Describe entity types, tables and columns (for writing SQL).
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
@@ -98,6 +118,9 @@ pub enum Command {
     /// Generate a realistic multi-product cohort, persist it in batches of 50, summarize it.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
+    /// Write deterministic synthetic entities as JSON Lines or one JSON document (no database).
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
 }
 
 const PERSIST_EXAMPLES: &str = "\
@@ -163,6 +186,74 @@ Examples:
   healthsim tag remove diabetes-cohort medicare
   healthsim tag list diabetes-cohort
   healthsim tag list                               # every tag with its scenario count";
+
+const CLONE_EXAMPLES: &str = "\
+The copy keeps every id, so references inside it stay valid. Its name defaults to
+{source}-copy (made unique); description and tags default to the source's.
+
+Examples:
+  healthsim clone maricopa-baseline --name maricopa-what-if --tag what-if
+  healthsim clone maricopa-baseline --types patients,encounters,diagnoses
+  healthsim --json clone maricopa-baseline | jq -r .scenario_id";
+
+const MERGE_EXAMPLES: &str = "\
+An id that two sources hold in the same table is a conflict:
+  skip       keep the entity of the first source that has it (default)
+  overwrite  keep the entity of the last source that has it
+  rename     keep both; the later one gets a new id ({id}~2, ...) and references to it inside
+             its own source are rewritten
+
+Examples:
+  healthsim merge clinical-cohort claims-cohort --name combined-cohort
+  healthsim merge cohort-a cohort-b cohort-c --on-conflict rename --tag merged
+  healthsim merge baseline-v1 baseline-v2 --on-conflict overwrite";
+
+const EXPORT_EXAMPLES: &str = "\
+Where it goes (--out):
+  an existing folder          receives {scenario-name}.json, or {scenario-name}/ for csv/parquet
+  a path ending in .json      the JSON file itself
+  a new folder (csv/parquet)  created; its parent must exist
+  nothing                     exports/ next to the database file
+Paths with '..' are refused. An existing export is replaced only with --overwrite (a folder only
+if it holds nothing but a previous export's table files). JSON exports can be imported again
+with `healthsim import`; so can CSV and Parquet folders.
+
+Examples:
+  healthsim export maricopa-baseline --format json --out maricopa.json
+  healthsim export maricopa-baseline --format parquet --out ./exports
+  healthsim export maricopa-baseline --format csv --types claims,claim_lines --no-provenance
+  healthsim export maricopa-baseline --format json --out maricopa.json --overwrite";
+
+const IMPORT_EXAMPLES: &str = "\
+The import is one transaction: an invalid or truncated file writes nothing, and the error names
+the file and the problem. The new scenario is named --name, else the exported scenario's name
+(JSON) or the folder's name, made unique.
+
+Examples:
+  healthsim import maricopa.json
+  healthsim import ./exports/maricopa-baseline --name maricopa-restored";
+
+const IMPORT_FHIR_EXAMPLES: &str = "\
+PATH: .json files (a resource or any Bundle), .ndjson files (FHIR Bulk Data) or folders of them.
+The whole import is one transaction. By default one invalid resource fails it and nothing is
+written; with --skip-invalid invalid resources are left out and listed. Resource types without
+a table are counted, not errors. References without a target in the scenario are counted.
+
+Examples:
+  healthsim import-fhir synthea/output/fhir --context \"synthea patients in Massachusetts\"
+  healthsim import-fhir Patient.ndjson Encounter.ndjson Condition.ndjson --name bulk-export
+  healthsim import-fhir more-bundles/ --scenario synthea-patients --skip-invalid";
+
+const GENERATE_EXAMPLES: &str = "\
+The same --persons, --seed and --mix always give byte-identical output. jsonl is one typed
+envelope per line ({\"type\": \"patients\", \"entity\": {...}}); document is one
+{\"providers\": [...], \"patients\": [...], ...} object. Both can be stored with `healthsim persist`.
+A one-line summary goes to stderr; with --out FILE, stdout lists what was written (--json too).
+
+Examples:
+  healthsim generate --persons 1000 --seed 7 --out cohort.jsonl
+  healthsim generate --mix patients --persons 50 --format document > patients.json
+  healthsim generate --persons 200 | healthsim persist --name generated-cohort";
 
 const SCHEMA_EXAMPLES: &str = "\
 Examples:
@@ -423,4 +514,216 @@ fn parse_persons(given: &str) -> Result<usize, String> {
     } else {
         Err("must be between 1 and 1000000".to_string())
     }
+}
+
+/// `healthsim clone`.
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    /// Scenario id or name to copy.
+    pub scenario: String,
+
+    /// Name of the copy [default: {source name}-copy, made unique].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Description of the copy [default: the source's].
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Tag for the copy (repeatable) [default: the source's tags].
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Only these entity types, comma-separated (any alias) [default: all].
+    #[arg(long, value_name = "TYPE,..", value_delimiter = ',')]
+    pub types: Option<Vec<String>>,
+}
+
+/// What a merge does with an id two sources hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflictArg {
+    /// Keep the first source's entity.
+    Skip,
+    /// Keep the last source's entity.
+    Overwrite,
+    /// Keep both; the later one gets a new id.
+    Rename,
+}
+
+impl From<OnConflictArg> for healthsim_persist::OnConflict {
+    fn from(value: OnConflictArg) -> Self {
+        match value {
+            OnConflictArg::Skip => Self::Skip,
+            OnConflictArg::Overwrite => Self::Overwrite,
+            OnConflictArg::Rename => Self::Rename,
+        }
+    }
+}
+
+/// `healthsim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The scenarios to merge (ids or names), at least two, in order.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+
+    /// Name of the merged scenario [default: {first source name}-merged, made unique].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Description of the merged scenario [default: "merge of <sources>"].
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Tag for the merged scenario (repeatable) [default: the sources' tags].
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// What an id held by two sources in one table does.
+    #[arg(long, value_enum, default_value_t = OnConflictArg::Skip)]
+    pub on_conflict: OnConflictArg,
+}
+
+/// An export's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// One JSON document (re-importable).
+    Json,
+    /// A folder with one CSV file per table.
+    Csv,
+    /// A folder with one Parquet file per table.
+    Parquet,
+}
+
+impl From<ExportFormatArg> for healthsim_persist::ExportFormat {
+    fn from(value: ExportFormatArg) -> Self {
+        match value {
+            ExportFormatArg::Json => Self::Json,
+            ExportFormatArg::Csv => Self::Csv,
+            ExportFormatArg::Parquet => Self::Parquet,
+        }
+    }
+}
+
+/// `healthsim export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+
+    /// Folder or file to write [default: exports/ next to the database file].
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Only these entity types, comma-separated (any alias) [default: all].
+    #[arg(long, value_name = "TYPE,..", value_delimiter = ',')]
+    pub types: Option<Vec<String>>,
+
+    /// Leave out the provenance columns (source_type, source_system, skill_used,
+    /// generation_seed).
+    #[arg(long)]
+    pub no_provenance: bool,
+
+    /// Replace an existing export at the target.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `healthsim import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A JSON export file, or a folder of <table>.csv or <table>.parquet files.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Name of the new scenario [default: the exported name, or the folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// `healthsim import-fhir`.
+#[derive(Debug, Args)]
+pub struct ImportFhirArgs {
+    /// FHIR files (.json, .ndjson) or folders of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Add to this existing scenario (id or name).
+    #[arg(long, value_name = "ID|NAME", conflicts_with_all = ["name", "context"])]
+    pub scenario: Option<String>,
+
+    /// Name of the new scenario [default: from the keywords of --context (else "fhir import")
+    /// and today's date].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// What the data is about; keywords become the new scenario's name.
+    #[arg(long, value_name = "TEXT")]
+    pub context: Option<String>,
+
+    /// Leave out invalid resources (listed in the output) instead of failing the import.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Resources per write chunk (memory grows with it; the result does not depend on it).
+    #[arg(long, value_name = "N",
+          default_value_t = healthsim_persist::fhir::import::DEFAULT_BATCH_SIZE as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch_size: u64,
+}
+
+/// Which entity types `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MixArg {
+    /// Only patients.
+    Patients,
+    /// Every product: clinical, claims, pharmacy and a clinical trial.
+    Multi,
+}
+
+impl From<MixArg> for crate::synth::Mix {
+    fn from(value: MixArg) -> Self {
+        match value {
+            MixArg::Patients => Self::Patients,
+            MixArg::Multi => Self::MultiProduct,
+        }
+    }
+}
+
+/// How `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormatArg {
+    /// JSON Lines of typed envelopes, one entity per line.
+    Jsonl,
+    /// One JSON object mapping each type to its entities.
+    Document,
+}
+
+/// `healthsim generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Which entity types.
+    #[arg(long, value_enum, default_value_t = MixArg::Multi)]
+    pub mix: MixArg,
+
+    /// Number of persons (about 40 entities each with --mix multi).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_GENERATE_PERSONS,
+          value_parser = parse_persons)]
+    pub persons: usize,
+
+    /// Random seed: the same seed generates the same data.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DEMO_SEED)]
+    pub seed: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GenerateFormatArg::Jsonl)]
+    pub format: GenerateFormatArg,
+
+    /// File to write; `-` is stdout.
+    #[arg(long, value_name = "PATH", default_value = "-")]
+    pub out: PathBuf,
 }

@@ -2,9 +2,10 @@
 //!
 //! Two classes only, because scripts branch on them:
 //! - [`ErrorClass::Input`] (exit code 2): the caller can fix it — bad usage, invalid entities,
-//!   a rejected query, an unknown entity type, a scenario that does not exist.
+//!   a rejected query, an unknown entity type, a scenario that does not exist, a refused or
+//!   missing path, an export target that exists, an invalid import or FHIR file.
 //! - [`ErrorClass::Failure`] (exit code 1): everything else — the database is locked by another
-//!   process, I/O, a database error.
+//!   process, I/O (other than a missing path), a database error.
 
 use std::fmt;
 
@@ -95,6 +96,7 @@ impl From<healthsim_schema::Error> for CliError {
 
 impl From<healthsim_persist::Error> for CliError {
     fn from(error: healthsim_persist::Error) -> Self {
+        use healthsim_persist::fhir::FhirError;
         use healthsim_persist::query::QueryError;
         use healthsim_persist::Error as E;
         let class = match &error {
@@ -128,7 +130,24 @@ impl From<healthsim_persist::Error> for CliError {
             | E::ScenarioExists { .. }
             | E::ConfirmationRequired { .. }
             | E::InvalidTag { .. }
-            | E::TooLargeToLoad { .. } => ErrorClass::Input,
+            | E::TooLargeToLoad { .. }
+            | E::TooFewMergeSources { .. }
+            | E::DuplicateMergeSource { .. }
+            | E::InvalidPath { .. }
+            | E::OutputExists { .. }
+            | E::InvalidImportFile { .. }
+            | E::ImportEntities { .. }
+            | E::UnknownImportFiles { .. }
+            | E::ImportData { .. }
+            | E::FhirResourceRejected { .. }
+            | E::FhirNothingToImport { .. } => ErrorClass::Input,
+            // A path that does not exist is the caller's to fix; other I/O errors are not.
+            E::Io { source, .. } => io_class(source),
+            E::Fhir(inner) => match inner {
+                FhirError::Io { source, .. } => io_class(source),
+                FhirError::InvalidJson { .. } | FhirError::Malformed { .. } => ErrorClass::Input,
+                _ => ErrorClass::Failure,
+            },
             // Locks, I/O, database errors, and anything added later that is not known to be
             // the caller's mistake.
             _ => ErrorClass::Failure,
@@ -137,6 +156,14 @@ impl From<healthsim_persist::Error> for CliError {
             class,
             message: error.to_string(),
         }
+    }
+}
+
+/// A missing file or folder is an input error (exit code 2); any other I/O error a failure.
+fn io_class(error: &std::io::Error) -> ErrorClass {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => ErrorClass::Input,
+        _ => ErrorClass::Failure,
     }
 }
 
@@ -154,3 +181,100 @@ impl From<serde_json::Error> for CliError {
 
 /// The result type of CLI commands and MCP tools.
 pub type CliResult<T> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::path::PathBuf;
+
+    use healthsim_persist::fhir::FhirError;
+    use healthsim_persist::Error as E;
+
+    use super::*;
+
+    fn check(error: E, expected: ErrorClass) {
+        let text = error.to_string();
+        assert_eq!(CliError::from(error).class(), expected, "{text}");
+    }
+
+    fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::from(kind)
+    }
+
+    #[test]
+    fn transfer_errors_map_to_exit_codes() {
+        let path = || PathBuf::from("x");
+        check(E::TooFewMergeSources { given: 1 }, ErrorClass::Input);
+        check(
+            E::DuplicateMergeSource {
+                given: "a".into(),
+                name: "a".into(),
+            },
+            ErrorClass::Input,
+        );
+        check(
+            E::InvalidPath {
+                path: path(),
+                reason: "..".into(),
+            },
+            ErrorClass::Input,
+        );
+        check(E::OutputExists { path: path() }, ErrorClass::Input);
+        check(
+            E::InvalidImportFile {
+                path: path(),
+                line: Some(3),
+                column: None,
+                reason: "truncated".into(),
+            },
+            ErrorClass::Input,
+        );
+        check(
+            E::FhirNothingToImport {
+                files: 0,
+                resources_read: 0,
+                unsupported: 0,
+                skipped: 0,
+            },
+            ErrorClass::Input,
+        );
+        check(
+            E::Io {
+                action: "read",
+                path: path(),
+                source: io(ErrorKind::NotFound),
+            },
+            ErrorClass::Input,
+        );
+        check(
+            E::Io {
+                action: "write",
+                path: path(),
+                source: io(ErrorKind::PermissionDenied),
+            },
+            ErrorClass::Failure,
+        );
+        check(
+            E::Fhir(FhirError::Io {
+                file: path(),
+                source: io(ErrorKind::NotFound),
+            }),
+            ErrorClass::Input,
+        );
+        check(
+            E::Fhir(FhirError::Io {
+                file: path(),
+                source: io(ErrorKind::Other),
+            }),
+            ErrorClass::Failure,
+        );
+        check(
+            E::Fhir(FhirError::InvalidJson {
+                file: path(),
+                line: Some(2),
+                reason: "eof".into(),
+            }),
+            ErrorClass::Input,
+        );
+    }
+}

@@ -5,8 +5,9 @@
 //! benches and large tests.
 //!
 //! - [`args`]: the command tree; [`app`]: running a command and mapping errors to exit codes.
-//! - [`commands`]: the scenario commands over a [`healthsim_persist::Store`]; [`db`]: the
-//!   database path, opening it, `db status|migrate`; [`demo`]: `healthsim demo`.
+//! - [`commands`]: the scenario commands over a [`healthsim_persist::Store`]; [`transfer`]:
+//!   clone, merge, export, import and import-fhir; [`db`]: the database path, opening it,
+//!   `db status|migrate`; [`demo`]: `healthsim demo`; [`generate`]: `healthsim generate`.
 //! - [`mcp`]: the MCP server, its tools and the idle release of the database lock.
 //! - [`views`]: the result shapes of commands and tools (JSON Schemas for MCP outputs).
 //! - [`synth`]: the deterministic synthetic data generator.
@@ -23,8 +24,10 @@ pub mod db;
 pub mod demo;
 pub mod describe;
 pub mod error;
+pub mod generate;
 pub mod ingest;
 pub mod mcp;
 pub mod output;
 pub mod synth;
+pub mod transfer;
 pub mod views;

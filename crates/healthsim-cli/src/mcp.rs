@@ -8,13 +8,19 @@
 //!   [`Store`] on the first call and releases its connection after [`IDLE_RELEASE`] without
 //!   calls, so the CLI and other servers can use the same file in between.
 //! - DuckDB work runs on tokio's blocking pool; the `Store` serializes operations itself.
+//! - Paths that tools take (export, import, FHIR import) are on the server's machine; a
+//!   relative one is relative to the database's folder, not to the working directory the client
+//!   happened to start the server in.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use healthsim_persist::fhir::FhirImportOptions;
 use healthsim_persist::{
-    ListOptions, PersistRequest, ScenarioTarget, SortBy, Store, SummaryOptions,
+    CloneOptions, ExportOptions, ImportOptions, ListOptions, MergeOptions, PersistRequest,
+    ScenarioTarget, SortBy, Store, SummaryOptions,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::schema_for_type;
@@ -25,14 +31,14 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value as JsonValue};
 
-use crate::commands;
 use crate::db::DbConfig;
 use crate::describe::{self, SchemaDescription};
 use crate::error::{CliError, CliResult};
 use crate::views::{
-    DeleteView, PersistView, QueryView, RenameView, SamplesView, ScenarioListView, SummaryView,
-    TagListView, TagsView,
+    CloneView, DeleteView, ExportView, FhirImportView, ImportView, MergeView, PersistView,
+    QueryView, RenameView, SamplesView, ScenarioListView, SummaryView, TagListView, TagsView,
 };
+use crate::{commands, transfer};
 
 /// How long the server keeps the database open after the last call.
 pub const IDLE_RELEASE: Duration = Duration::from_secs(1);
@@ -341,6 +347,179 @@ pub struct DescribeParams {
     pub entity_type: Option<String>,
 }
 
+/// A list of strings that a client may also send as one string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One string.
+    One(String),
+    /// A list.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The list; one string is split at commas (entity types, scenario names and ids never
+    /// contain one).
+    fn split(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            OneOrMany::Many(list) => list,
+        }
+    }
+
+    /// The list; one string is one item (a path may contain a comma).
+    fn whole(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(text) => vec![text],
+            OneOrMany::Many(list) => list,
+        }
+    }
+}
+
+/// clone_scenario arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloneParams {
+    /// The scenario to copy (id or name).
+    pub scenario_id: String,
+    /// Name of the copy (sanitized, made unique). Default: '<source name>-copy'.
+    pub new_name: Option<String>,
+    /// Description of the copy. Default: the source's.
+    pub description: Option<String>,
+    /// Tags of the copy. Default: the source's tags.
+    pub tags: Option<Vec<String>>,
+    /// Copy only these entity types (table names or aliases, e.g. ["patients", "encounters"]).
+    /// Default: every type.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub entity_types: Option<OneOrMany>,
+}
+
+/// How merge_scenarios settles an id that two sources hold in one table.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflictParam {
+    /// Keep the first source's entity (default).
+    Skip,
+    /// Keep the last source's entity.
+    Overwrite,
+    /// Keep both; the later one gets a new id and its references are rewritten.
+    Rename,
+}
+
+impl From<OnConflictParam> for healthsim_persist::OnConflict {
+    fn from(value: OnConflictParam) -> Self {
+        match value {
+            OnConflictParam::Skip => Self::Skip,
+            OnConflictParam::Overwrite => Self::Overwrite,
+            OnConflictParam::Rename => Self::Rename,
+        }
+    }
+}
+
+/// merge_scenarios arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeParams {
+    /// Two or more scenarios (ids or names), in order: 'first' and 'last' in on_conflict refer
+    /// to this order.
+    #[schemars(with = "Vec<String>")]
+    pub scenario_ids: OneOrMany,
+    /// Name of the merged scenario (sanitized, made unique). Default:
+    /// '<first source name>-merged'.
+    pub target_name: Option<String>,
+    /// Description of the merged scenario. Default: 'merge of <source names>'.
+    pub description: Option<String>,
+    /// Tags of the merged scenario. Default: every tag of the sources.
+    pub tags: Option<Vec<String>>,
+    /// skip (default: the first source's entity wins), overwrite (the last source's wins) or
+    /// rename (both kept, the later one gets a new id '<id>~2').
+    pub on_conflict: Option<OnConflictParam>,
+}
+
+/// The file format of export_scenario.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormatParam {
+    /// One JSON document (re-importable with import_scenario).
+    Json,
+    /// A folder with one CSV file per table (with a header line).
+    Csv,
+    /// A folder with one Parquet file per table (typed columns).
+    Parquet,
+}
+
+impl From<ExportFormatParam> for healthsim_persist::ExportFormat {
+    fn from(value: ExportFormatParam) -> Self {
+        match value {
+            ExportFormatParam::Json => Self::Json,
+            ExportFormatParam::Csv => Self::Csv,
+            ExportFormatParam::Parquet => Self::Parquet,
+        }
+    }
+}
+
+/// export_scenario arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// The scenario to export (id or name).
+    pub scenario_id: String,
+    /// json, csv or parquet.
+    pub format: ExportFormatParam,
+    /// Where to write on the user's machine: an existing folder (receives
+    /// '<scenario-name>.json' or the folder '<scenario-name>/'), a file path ending in .json,
+    /// or a new folder for csv/parquet whose parent exists. Relative paths are relative to the
+    /// database's folder; '~/' is the user's home. Default: the 'exports' folder next to the
+    /// database.
+    pub output_path: Option<String>,
+    /// Export only these entity types (table names or aliases). Default: every type.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub entity_types: Option<OneOrMany>,
+    /// Include the provenance columns (source_type, source_system, skill_used,
+    /// generation_seed). Default true.
+    pub include_provenance: Option<bool>,
+    /// Replace an existing export at the target (only after the user agreed). Default false.
+    pub overwrite: Option<bool>,
+}
+
+/// import_scenario arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// A JSON export file, or a folder of '<table>.csv' or '<table>.parquet' files, as written
+    /// by export_scenario. Relative paths are relative to the database's folder; '~/' is the
+    /// user's home.
+    pub path: String,
+    /// Name of the new scenario (sanitized, made unique). Default: the exported scenario's
+    /// name (JSON) or the folder's name.
+    pub name: Option<String>,
+}
+
+/// import_fhir arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFhirParams {
+    /// FHIR R4 files (.json: a resource or a Bundle; .ndjson: Bulk Data) or folders of them,
+    /// e.g. Synthea's 'output/fhir' folder. Relative paths are relative to the database's
+    /// folder; '~/' is the user's home.
+    #[schemars(with = "Vec<String>")]
+    pub paths: OneOrMany,
+    /// Add to this existing scenario (id or name). Omit to create a new scenario.
+    pub scenario_id: Option<String>,
+    /// Name for a NEW scenario (sanitized, made unique).
+    pub scenario_name: Option<String>,
+    /// What the data is about; its keywords name a new scenario. Default 'fhir import'.
+    pub context: Option<String>,
+    /// Leave out invalid resources (listed in the result) instead of failing the whole import.
+    /// Default false.
+    pub skip_invalid: Option<bool>,
+}
+
 /// The input schema of a tool from its parameter type (root type object, draft 2020-12).
 fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let mut schema = schema_for_type::<T>().as_ref().clone();
@@ -379,6 +558,26 @@ fn parse<T: DeserializeOwned>(tool: &str, args: JsonObject) -> Result<T, String>
         .map_err(|e| format!("invalid arguments for {tool}: {e}"))
 }
 
+/// A path an agent gave: `~/...` is under `$HOME`, and a relative path is relative to the
+/// database's folder, because the server's working directory is wherever the client happened
+/// to start it (`/` for Claude Desktop on macOS). An empty path stays empty (and is refused).
+fn user_path(database: &Path, given: &str) -> PathBuf {
+    if given.trim().is_empty() {
+        return PathBuf::new();
+    }
+    let home = || std::env::var_os("HOME").filter(|h| !h.is_empty());
+    if let Some(rest) = given.strip_prefix("~/") {
+        if let Some(home) = home() {
+            return PathBuf::from(home).join(rest);
+        }
+    }
+    let path = Path::new(given);
+    match database.parent() {
+        Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => dir.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// The tool error text of a failure.
 fn tool_error(error: CliError) -> String {
     error.message().to_string()
@@ -394,7 +593,9 @@ pass its scenario_id to every later call). Never echo generated entities back in
 conversation. To load a scenario, call get_scenario_summary (a summary, not the data). Fetch \
 specifics with query_scenario (read-only SQL, paginated; describe_schema lists tables and \
 columns). Scenarios can be listed, renamed, tagged and deleted (delete needs confirm: true after \
-the user agreed).";
+the user agreed), cloned (before a what-if change) and merged; export_scenario writes JSON, CSV \
+or Parquet files on the user's machine and import_scenario reads them back; import_fhir loads \
+FHIR R4 files such as Synthea output.";
 
 /// The MCP server: tools over one database.
 #[derive(Debug, Clone)]
@@ -418,6 +619,11 @@ impl HealthsimServer {
         let mut tools = Self::tool_router().list_all();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         tools
+    }
+
+    /// The database file (relative paths of tools are relative to its folder).
+    fn database(&self) -> &Path {
+        &self.backend.config.path
     }
 
     async fn call<T: Send + 'static>(
@@ -683,6 +889,179 @@ entity_type: every type with its table, layer, primary key, accepted aliases and
             .map(Json)
             .map_err(tool_error)
     }
+
+    #[tool(
+        description = "Copy a scenario into a NEW scenario: every entity, or only entity_types. \
+Use it before a what-if change or a variant of a cohort, so the original stays as it was (then \
+persist into the copy's scenario_id), or to branch a subset (e.g. only patients and encounters). \
+Ids and the references between entities stay the same inside the copy. The copy is named \
+new_name (sanitized, made unique; default '<source>-copy') and keeps the source's description \
+and tags unless given. Returns the new scenario_id, the source and counts per type; the source \
+is not changed.",
+        input_schema = input_schema::<CloneParams>(),
+        annotations(
+            title = "Clone scenario",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn clone_scenario(&self, args: JsonObject) -> Result<Json<CloneView>, String> {
+        let params: CloneParams = parse("clone_scenario", args)?;
+        let options = CloneOptions {
+            new_name: params.new_name,
+            description: params.description,
+            tags: params.tags,
+            types: params.entity_types.map(OneOrMany::split),
+        };
+        self.call(move |store| Ok(store.clone_scenario(&params.scenario_id, &options)?.into()))
+            .await
+    }
+
+    #[tool(
+        description = "Combine two or more scenarios into a NEW scenario, e.g. a clinical cohort \
+and a claims cohort generated separately, or several batches of work; the sources are not \
+changed. An id that two sources hold in the same table is a conflict, settled by on_conflict: \
+'skip' (default) keeps the entity of the first source in scenario_ids, 'overwrite' keeps the \
+last one's, 'rename' keeps both and gives the later one a new id ('<id>~2', ...) with every \
+reference to it inside its own source rewritten. Use rename when the sources were generated \
+independently and may reuse ids such as 'pat-001' for different people; skip or overwrite when \
+they hold versions of the same entities. Returns the new scenario_id, counts and conflicts per \
+type.",
+        input_schema = input_schema::<MergeParams>(),
+        annotations(
+            title = "Merge scenarios",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn merge_scenarios(&self, args: JsonObject) -> Result<Json<MergeView>, String> {
+        let params: MergeParams = parse("merge_scenarios", args)?;
+        let sources = params.scenario_ids.split();
+        let options = MergeOptions {
+            target_name: params.target_name,
+            description: params.description,
+            tags: params.tags,
+            on_conflict: params.on_conflict.map_or_else(Default::default, Into::into),
+        };
+        self.call(move |store| Ok(store.merge_scenarios(&sources, &options)?.into()))
+            .await
+    }
+
+    #[tool(
+        description = "Write a scenario's data to files on the user's machine, for use outside \
+HealthSim (spreadsheets, pandas, Spark, sharing, archiving): format 'json' (one document that \
+import_scenario reads back), 'csv' (a folder with one CSV file per table) or 'parquet' (a folder \
+with one typed Parquet file per table). Use it only when the user asks to export, download, \
+save to disk or share; never to read data into the conversation (use get_scenario_summary and \
+query_scenario). output_path is an existing folder (receives '<scenario-name>.json' or \
+'<scenario-name>/'), a path ending in .json, or a new folder for csv/parquet; relative paths are \
+relative to the database's folder; default: the 'exports' folder next to the database. Paths \
+with '..' are refused. An existing export is replaced only with overwrite: true (ask the user \
+first). Returns the path, files, counts and bytes written: tell the user where the files are.",
+        input_schema = input_schema::<ExportParams>(),
+        annotations(
+            title = "Export scenario to files",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn export_scenario(&self, args: JsonObject) -> Result<Json<ExportView>, String> {
+        let params: ExportParams = parse("export_scenario", args)?;
+        let options = ExportOptions {
+            format: params.format.into(),
+            out: params
+                .output_path
+                .as_deref()
+                .map(|p| user_path(self.database(), p)),
+            types: params.entity_types.map(OneOrMany::split),
+            include_provenance: params.include_provenance.unwrap_or(true),
+            overwrite: params.overwrite.unwrap_or(false),
+        };
+        self.call(move |store| Ok(store.export_scenario(&params.scenario_id, &options)?.into()))
+            .await
+    }
+
+    #[tool(
+        description = "Load an exported scenario into the database as a NEW scenario: a JSON \
+export file, or a folder of '<table>.csv' or '<table>.parquet' files as export_scenario writes \
+them. Use it when the user shares or restores an exported scenario. Every entity is validated \
+like persist_entities does, and the import is atomic: an invalid or truncated file writes \
+nothing and the error names the file and what is wrong. The new scenario is named name, else \
+the exported scenario's name (JSON) or the folder's name, made unique. Relative paths are \
+relative to the database's folder. Returns the new scenario_id and counts per type; then use \
+get_scenario_summary.",
+        input_schema = input_schema::<ImportParams>(),
+        annotations(
+            title = "Import scenario export",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn import_scenario(&self, args: JsonObject) -> Result<Json<ImportView>, String> {
+        let params: ImportParams = parse("import_scenario", args)?;
+        let path = user_path(self.database(), &params.path);
+        let options = ImportOptions { name: params.name };
+        self.call(move |store| Ok(store.import_scenario(&path, &options)?.into()))
+            .await
+    }
+
+    #[tool(
+        description = "Import FHIR R4 data from files on the user's machine, such as Synthea \
+output, into a scenario: .json files (one resource, or a transaction, collection or batch \
+Bundle), .ndjson files (FHIR Bulk Data, one resource per line) and folders of them. Patient, \
+Practitioner, Organization, Location, Encounter, Condition, Procedure, Observation (vital signs, \
+laboratory), MedicationRequest, AllergyIntolerance, Coverage, Claim, ExplanationOfBenefit, \
+ResearchStudy and ResearchSubject map to the canonical tables (the original resource is kept \
+in extra.fhir); other resource types are counted as unsupported, not errors. Use it when the \
+user has FHIR files to load, instead of reading them and calling persist_entities. Without \
+scenario_id a new scenario is created (scenario_name, else named from context). The import is \
+atomic: by default one invalid resource fails it and nothing is written (the error names the \
+file, line or bundle entry); with skip_invalid: true invalid resources are left out and \
+listed. The result stays under ~500 tokens: rows written per table, the first skipped \
+resources with skipped_total, unsupported types and references without a target; then use \
+get_scenario_summary.",
+        input_schema = input_schema::<ImportFhirParams>(),
+        annotations(
+            title = "Import FHIR files",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn import_fhir(&self, args: JsonObject) -> Result<Json<FhirImportView>, String> {
+        let params: ImportFhirParams = parse("import_fhir", args)?;
+        let paths: Vec<PathBuf> = params
+            .paths
+            .whole()
+            .iter()
+            .map(|p| user_path(self.database(), p))
+            .collect();
+        if paths.is_empty() {
+            return Err("paths is empty: give at least one FHIR file or folder".to_string());
+        }
+        let options = FhirImportOptions {
+            scenario: transfer::fhir_target(
+                params.scenario_id,
+                params.scenario_name,
+                params.context,
+            ),
+            skip_invalid: params.skip_invalid.unwrap_or(false),
+            ..FhirImportOptions::default()
+        };
+        self.call(move |store| {
+            transfer::run_import_fhir(store, &paths, &options).map(FhirImportView::within_budget)
+        })
+        .await
+    }
 }
 
 /// How many scenarios list_scenarios returns by default (an agent rarely needs more).
@@ -764,5 +1143,57 @@ impl ServerHandler for HealthsimServer {
                     .with_title("HealthSim Persist"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_path(database: &str, given: &str, expected: &str) {
+        assert_eq!(
+            user_path(Path::new(database), given),
+            PathBuf::from(expected),
+            "{database} + {given}"
+        );
+    }
+
+    #[test]
+    fn agent_paths_are_relative_to_the_database_folder() {
+        check_path(
+            "/data/hs/healthsim.duckdb",
+            "exports/a.json",
+            "/data/hs/exports/a.json",
+        );
+        check_path("/data/hs/healthsim.duckdb", "./out", "/data/hs/./out");
+        check_path("/data/hs/healthsim.duckdb", "/tmp/out", "/tmp/out");
+        check_path("healthsim.duckdb", "out", "out");
+        // '..' survives, so the service refuses it as it would refuse it from the CLI.
+        check_path("/data/hs/healthsim.duckdb", "../x", "/data/hs/../x");
+        check_path("/data/hs/healthsim.duckdb", "  ", "");
+        if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            assert_eq!(
+                user_path(Path::new("/data/hs/h.duckdb"), "~/exports"),
+                PathBuf::from(home).join("exports")
+            );
+        }
+    }
+
+    #[test]
+    fn one_or_many() {
+        let parse = |v: JsonValue| serde_json::from_value::<OneOrMany>(v).ok();
+        assert_eq!(
+            parse(serde_json::json!("patients, claims,")).map(OneOrMany::split),
+            Some(vec!["patients".to_string(), "claims".to_string()])
+        );
+        assert_eq!(
+            parse(serde_json::json!(["a,b"])).map(OneOrMany::split),
+            Some(vec!["a,b".to_string()])
+        );
+        assert_eq!(
+            parse(serde_json::json!("dir/with,comma")).map(OneOrMany::whole),
+            Some(vec!["dir/with,comma".to_string()])
+        );
+        assert!(parse(serde_json::json!(3)).is_none());
     }
 }

@@ -146,6 +146,12 @@ fn help_snapshots() -> TestResult {
         ("help_query", vec!["query", "--help"]),
         ("help_tag", vec!["tag", "--help"]),
         ("help_demo", vec!["demo", "--help"]),
+        ("help_clone", vec!["clone", "--help"]),
+        ("help_merge", vec!["merge", "--help"]),
+        ("help_export", vec!["export", "--help"]),
+        ("help_import", vec!["import", "--help"]),
+        ("help_import_fhir", vec!["import-fhir", "--help"]),
+        ("help_generate", vec!["generate", "--help"]),
     ] {
         let run = run_binary(None, &args, None)?.expect(0)?;
         insta::assert_snapshot!(name, run.stdout);
@@ -173,6 +179,12 @@ fn every_command_has_help_with_examples() -> TestResult {
         "db migrate",
         "mcp",
         "demo",
+        "clone",
+        "merge",
+        "export",
+        "import",
+        "import-fhir",
+        "generate",
     ] {
         let mut args: Vec<&str> = command.split(' ').collect();
         args.push("--help");
@@ -686,5 +698,566 @@ fn demo_is_deterministic_for_a_seed() -> TestResult {
     let text = Env::new()?.run(&["demo", "--persons", "2"])?.expect(0)?;
     assert!(text.stdout.contains("Example query"), "{}", text.stdout);
     assert!(text.stdout.contains("claim_type"), "{}", text.stdout);
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ transfer
+
+/// A fixture of healthsim-persist's FHIR tests.
+fn fhir_fixture(name: &str) -> Result<PathBuf, std::io::Error> {
+    std::fs::canonicalize(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../healthsim-persist/tests/data/fhir")
+            .join(name),
+    )
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().unwrap_or_default()
+}
+
+/// The number of scenarios in the database.
+fn scenario_count(env: &Env) -> Result<Value, Box<dyn std::error::Error>> {
+    Ok(env.json(&["list"])?["count"].clone())
+}
+
+#[test]
+fn clone_copies_a_scenario() -> TestResult {
+    let env = Env::new()?;
+    let id = seed(&env, "baseline")?;
+    let out = env.json(&["clone", "baseline", "--name", "What If", "--tag", "what-if"])?;
+    assert_eq!(out["name"], "what-if");
+    assert_eq!(
+        out["source"],
+        json!({"scenario_id": id, "name": "baseline"})
+    );
+    assert_eq!(out["counts"], json!({"patients": 3}));
+    assert_eq!(out["total_entities"], 3);
+    assert_ne!(out["scenario_id"], id.as_str());
+    assert_eq!(
+        env.json(&["tag", "list", "what-if"])?["tags"],
+        json!(["what-if"])
+    );
+
+    // Default name and tags; only some types.
+    let copy = env.json(&["clone", "baseline", "--types", "patient,claims"])?;
+    assert_eq!(copy["name"], "baseline-copy");
+    assert_eq!(copy["counts"], json!({"patients": 3}));
+    assert_eq!(
+        env.json(&["tag", "list", "baseline-copy"])?["tags"],
+        json!(["diabetes"])
+    );
+    let text = env.run(&["clone", "baseline"])?.expect(0)?;
+    assert!(
+        text.stdout
+            .contains("Cloned 'baseline' into new scenario 'baseline-copy-2'"),
+        "{}",
+        text.stdout
+    );
+
+    env.run(&["clone", "no-such-scenario"])?
+        .expect_error(2, "no scenario matches 'no-such-scenario'")?;
+    env.run(&["clone", "baseline", "--types", "spaceships"])?
+        .expect_error(2, "unknown entity type 'spaceships'")?;
+    assert_eq!(scenario_count(&env)?, 4);
+    Ok(())
+}
+
+#[test]
+fn merge_combines_scenarios_and_settles_conflicts() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "cohort-a")?;
+    seed(&env, "cohort-b")?;
+    let out = env.json(&[
+        "merge",
+        "cohort-a",
+        "cohort-b",
+        "--on-conflict",
+        "rename",
+        "--name",
+        "combined",
+    ])?;
+    assert_eq!(out["name"], "combined");
+    assert_eq!(out["on_conflict"], "rename");
+    assert_eq!(out["counts"], json!({"patients": 6}));
+    assert_eq!(out["conflicts"], json!({"patients": 3}));
+    assert_eq!(out["total_conflicts"], 3);
+    let sources: Vec<&str> = out["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(sources, ["cohort-a", "cohort-b"]);
+    let renamed = env.json(&[
+        "query",
+        "combined",
+        "SELECT patient_id FROM patients ORDER BY patient_id",
+    ])?;
+    assert_eq!(renamed["results"][1]["patient_id"], "p1~2");
+
+    // skip (the default) keeps one entity per id.
+    let skipped = env.json(&["merge", "cohort-a", "cohort-b"])?;
+    assert_eq!(skipped["name"], "cohort-a-merged");
+    assert_eq!(skipped["counts"], json!({"patients": 3}));
+    let text = env
+        .run(&[
+            "merge",
+            "cohort-a",
+            "cohort-b",
+            "--on-conflict",
+            "overwrite",
+        ])?
+        .expect(0)?;
+    assert!(
+        text.stdout.contains("3 conflicts (overwrite"),
+        "{}",
+        text.stdout
+    );
+
+    env.run(&["merge", "cohort-a"])?
+        .expect_error(2, "at least two source scenarios")?;
+    env.run(&["merge", "cohort-a", "cohort-a"])?
+        .expect_error(2, "more than once")?;
+    env.run(&["merge", "cohort-a", "nope"])?
+        .expect_error(2, "no scenario matches 'nope'")?;
+    env.run(&["merge", "cohort-a", "cohort-b", "--on-conflict", "newest"])?
+        .expect_error(2, "invalid value 'newest'")?;
+    assert_eq!(scenario_count(&env)?, 5);
+    Ok(())
+}
+
+#[test]
+fn export_writes_files_and_refuses_what_it_must_not_replace() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "exported")?;
+    let out_dir = env.dir.path().join("out");
+    std::fs::create_dir(&out_dir)?;
+
+    // JSON into an existing folder: {name}.json.
+    let json_out = env.json(&[
+        "export",
+        "exported",
+        "--format",
+        "json",
+        "--out",
+        path_arg(&out_dir),
+    ])?;
+    let file = out_dir.join("exported.json");
+    assert_eq!(json_out["path"], path_arg(&file));
+    assert_eq!(json_out["format"], "json");
+    assert_eq!(json_out["counts"], json!({"patients": 3}));
+    assert_eq!(json_out["files"], json!([]));
+    assert_eq!(json_out["bytes_written"], std::fs::metadata(&file)?.len());
+    let document: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    assert_eq!(document["entities"]["patients"][0]["patient_id"], "p1");
+
+    // The same target again: refused without --overwrite, replaced with it.
+    let before = std::fs::read(&file)?;
+    env.run(&[
+        "export",
+        "exported",
+        "--format",
+        "json",
+        "--out",
+        path_arg(&file),
+    ])?
+    .expect_error(2, "already exists")?;
+    assert_eq!(std::fs::read(&file)?, before);
+    env.json(&[
+        "export",
+        "exported",
+        "--format",
+        "json",
+        "--out",
+        path_arg(&file),
+        "--overwrite",
+    ])?;
+
+    // Parquet and CSV folders; selected types; no provenance.
+    let parquet = env.json(&[
+        "export",
+        "exported",
+        "--format",
+        "parquet",
+        "--out",
+        path_arg(&out_dir),
+    ])?;
+    assert_eq!(parquet["files"], json!(["patients.parquet"]));
+    assert!(out_dir.join("exported").join("patients.parquet").is_file());
+    let csv_dir = out_dir.join("csv");
+    let csv = env.json(&[
+        "export",
+        "exported",
+        "--format",
+        "csv",
+        "--out",
+        path_arg(&csv_dir),
+        "--types",
+        "patients,claims",
+        "--no-provenance",
+    ])?;
+    assert_eq!(csv["files"], json!(["patients.csv"]));
+    let header = std::fs::read_to_string(csv_dir.join("patients.csv"))?;
+    assert!(header.starts_with("patient_id,"), "{header}");
+    assert!(!header
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .contains("source_type"));
+
+    // Without --out: exports/ next to the database file.
+    let default = env.json(&["export", "exported", "--format", "json"])?;
+    let expected = env
+        .db
+        .parent()
+        .map(|d| d.join("exports").join("exported.json"));
+    assert_eq!(
+        default["path"],
+        expected.as_deref().map(path_arg).unwrap_or_default()
+    );
+    let text = env
+        .run(&[
+            "export",
+            "exported",
+            "--format",
+            "parquet",
+            "--out",
+            path_arg(&out_dir),
+            "--overwrite",
+        ])?
+        .expect(0)?;
+    assert!(text.stdout.contains("as parquet to"), "{}", text.stdout);
+    assert!(text.stdout.contains("patients.parquet"), "{}", text.stdout);
+
+    // Refusals: '..', a missing parent, an unknown scenario or type, a missing --format.
+    let climbing = format!("{}/../escape.json", path_arg(&out_dir));
+    env.run(&["export", "exported", "--format", "json", "--out", &climbing])?
+        .expect_error(2, "'..' components are not allowed")?;
+    assert!(!env.dir.path().join("escape.json").exists());
+    let orphan = env.dir.path().join("missing").join("x.json");
+    env.run(&[
+        "export",
+        "exported",
+        "--format",
+        "json",
+        "--out",
+        path_arg(&orphan),
+    ])?
+    .expect_error(2, "does not exist")?;
+    env.run(&["export", "nope", "--format", "json"])?
+        .expect_error(2, "no scenario matches")?;
+    env.run(&[
+        "export",
+        "exported",
+        "--format",
+        "json",
+        "--types",
+        "spaceships",
+    ])?
+    .expect_error(2, "unknown entity type")?;
+    env.run(&["export", "exported"])?
+        .expect_error(2, "--format")?;
+    Ok(())
+}
+
+#[test]
+fn import_reads_exports_back_and_writes_nothing_from_a_broken_file() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "original")?;
+    let dir = env.dir.path();
+    let file = dir.join("original.json");
+    env.json(&[
+        "export",
+        "original",
+        "--format",
+        "json",
+        "--out",
+        path_arg(&file),
+    ])?;
+    env.json(&[
+        "export",
+        "original",
+        "--format",
+        "parquet",
+        "--out",
+        path_arg(dir),
+    ])?;
+
+    let from_json = env.json(&["import", path_arg(&file)])?;
+    assert_eq!(from_json["name"], "original-2");
+    assert_eq!(from_json["format"], "json");
+    assert_eq!(from_json["counts"], json!({"patients": 3}));
+    let from_parquet = env.json(&[
+        "import",
+        path_arg(&dir.join("original")),
+        "--name",
+        "restored",
+    ])?;
+    assert_eq!(from_parquet["name"], "restored");
+    assert_eq!(from_parquet["format"], "parquet");
+    assert_eq!(from_parquet["total_entities"], 3);
+    let same = env.json(&[
+        "query",
+        "restored",
+        "SELECT patient_id, given_name, birth_date FROM patients ORDER BY 1",
+    ])?;
+    let original = env.json(&[
+        "query",
+        "original",
+        "SELECT patient_id, given_name, birth_date FROM patients ORDER BY 1",
+    ])?;
+    assert_eq!(same["results"], original["results"]);
+    let text = env.run(&["import", path_arg(&file)])?.expect(0)?;
+    assert!(
+        text.stdout.contains("Imported 3 entities from"),
+        "{}",
+        text.stdout
+    );
+
+    // A truncated export: exit 2, and not a row or a scenario written.
+    let before = scenario_count(&env)?;
+    let content = std::fs::read(&file)?;
+    let truncated = dir.join("truncated.json");
+    std::fs::write(&truncated, &content[..content.len() / 2])?;
+    env.run(&["import", path_arg(&truncated)])?
+        .expect_error(2, "truncated.json")?;
+    let not_an_export = env.file("plain.json", "{\"patients\": []}")?;
+    env.run(&["import", path_arg(&not_an_export)])?.expect(2)?;
+    env.run(&["import", path_arg(&dir.join("no-such-file.json"))])?
+        .expect_error(2, "no-such-file.json")?;
+    env.run(&["import", "../original.json"])?
+        .expect_error(2, "'..' components are not allowed")?;
+    assert_eq!(scenario_count(&env)?, before);
+    Ok(())
+}
+
+#[test]
+fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
+    let env = Env::new()?;
+    let bundle = fhir_fixture("transaction-bundle.json")?;
+    let out = env.json(&["import-fhir", path_arg(&bundle), "--name", "fhir-bundle"])?;
+    assert_eq!(out["scenario_name"], "fhir-bundle");
+    assert_eq!(out["is_new_scenario"], true);
+    assert_eq!(out["files"], 1);
+    assert_eq!(out["resources_imported"], 19);
+    assert_eq!(out["unsupported"], json!({"ImagingStudy": 1}));
+    assert_eq!(
+        out["rows_written"]["patients"],
+        json!({"inserted": 1, "updated": 0})
+    );
+    assert_eq!(
+        out["rows_written"]["claim_lines"],
+        json!({"inserted": 4, "updated": 0})
+    );
+    assert_eq!(
+        out["rows_written"]["vitals"],
+        json!({"inserted": 4, "updated": 0})
+    );
+    assert_eq!(out["skipped_total"], 0);
+    assert_eq!(out["unresolved_references"], json!({}));
+    assert_eq!(out["truncated"], false);
+    let summary = env.json(&["summary", "fhir-bundle", "--no-samples"])?;
+    assert_eq!(summary["entity_counts"]["claim_lines"], 4);
+
+    // Again into the same scenario: the same ids are updated.
+    let again = env.json(&[
+        "import-fhir",
+        path_arg(&bundle),
+        "--scenario",
+        "fhir-bundle",
+    ])?;
+    assert_eq!(again["is_new_scenario"], false);
+    assert_eq!(
+        again["rows_written"]["patients"],
+        json!({"inserted": 0, "updated": 1})
+    );
+
+    // A folder of NDJSON files, into a scenario named from the context.
+    let bulk = env.json(&[
+        "import-fhir",
+        path_arg(&fhir_fixture("bulk")?),
+        "--context",
+        "bulk export",
+    ])?;
+    assert_eq!(bulk["files"], 4);
+    assert!(
+        bulk["scenario_name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("bulk")),
+        "{bulk}"
+    );
+    let text = env
+        .run(&[
+            "import-fhir",
+            path_arg(&fhir_fixture("collection-bundle.json")?),
+        ])?
+        .expect(0)?;
+    assert!(
+        text.stdout.contains("References without a target"),
+        "{}",
+        text.stdout
+    );
+
+    // The malformed fixture: the whole import fails and writes nothing ...
+    let before = scenario_count(&env)?;
+    let bad = fhir_fixture("malformed/bad.ndjson")?;
+    env.run(&["import-fhir", path_arg(&bad)])?
+        .expect_error(2, "bad.ndjson line 2")?;
+    assert_eq!(scenario_count(&env)?, before);
+    // ... unless invalid resources are skipped (and listed).
+    let skipped = env.json(&[
+        "import-fhir",
+        path_arg(&bad),
+        "--skip-invalid",
+        "--batch-size",
+        "1",
+    ])?;
+    assert_eq!(skipped["skipped_total"], 5);
+    assert_eq!(skipped["skipped"][0]["line"], 2);
+    assert_eq!(skipped["skipped"][1]["resource_type"], "Encounter");
+    assert_eq!(skipped["rows_written"]["patients"]["inserted"], 1);
+    let text = env
+        .run(&["import-fhir", path_arg(&bad), "--skip-invalid"])?
+        .expect(0)?;
+    assert!(
+        text.stdout.contains("Skipped as invalid: 5"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("Encounter/wrong-shape"),
+        "{}",
+        text.stdout
+    );
+
+    env.run(&[
+        "import-fhir",
+        path_arg(&env.dir.path().join("nothing-here")),
+    ])?
+    .expect_error(2, "nothing-here")?;
+    env.run(&["import-fhir", path_arg(&bundle), "--scenario", "nope"])?
+        .expect_error(2, "no scenario matches 'nope'")?;
+    env.run(&[
+        "import-fhir",
+        path_arg(&bundle),
+        "--scenario",
+        "fhir-bundle",
+        "--name",
+        "x",
+    ])?
+    .expect_error(2, "cannot be used with")?;
+    env.run(&["import-fhir"])?.expect_error(2, "PATH")?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ generate
+
+#[test]
+fn generate_is_deterministic_and_persists_end_to_end() -> TestResult {
+    let env = Env::new()?;
+    let first = env.dir.path().join("first.jsonl");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "generate",
+            "--persons",
+            "3",
+            "--seed",
+            "9",
+            "--out",
+            path_arg(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_binary(None, &args, None)
+    };
+    let written = run(args(&first))?.expect(0)?;
+    assert!(
+        written.stderr.starts_with("generated ") && written.stderr.lines().count() == 1,
+        "one-line summary on stderr: {}",
+        written.stderr
+    );
+    assert!(written.stdout.contains("Wrote "), "{}", written.stdout);
+    let second = env.dir.path().join("second.jsonl");
+    run(args(&second))?.expect(0)?;
+    let content = std::fs::read_to_string(&first)?;
+    assert_eq!(content, std::fs::read_to_string(&second)?);
+
+    // The same bytes as the library's writer, on stdout too; one line per entity.
+    let mut expected = Vec::new();
+    let stats = synth::write_jsonl(
+        GeneratorConfig {
+            persons: 3,
+            seed: 9,
+            ..GeneratorConfig::default()
+        },
+        &mut expected,
+    )?;
+    assert_eq!(content.as_bytes(), expected.as_slice());
+    assert_eq!(content.lines().count() as u64, stats.total);
+    let piped =
+        run_binary(None, &["generate", "--persons", "3", "--seed", "9"], None)?.expect(0)?;
+    assert_eq!(piped.stdout, content);
+    let report = run_binary(
+        None,
+        &[
+            "--json",
+            "generate",
+            "--persons",
+            "3",
+            "--seed",
+            "9",
+            "--out",
+            path_arg(&first),
+        ],
+        None,
+    )?
+    .expect(0)?
+    .json()?;
+    assert_eq!(report["total"], stats.total);
+    assert_eq!(report["bytes_written"], content.len());
+    for (table, n) in &stats.per_type {
+        assert_eq!(report["per_type"][*table], *n, "{table}");
+    }
+
+    // A document of patients only.
+    let document = run_binary(
+        None,
+        &[
+            "generate",
+            "--mix",
+            "patients",
+            "--persons",
+            "4",
+            "--format",
+            "document",
+        ],
+        None,
+    )?
+    .expect(0)?;
+    let parsed: Value = serde_json::from_str(&document.stdout)?;
+    assert_eq!(parsed["patients"].as_array().map(Vec::len), Some(4));
+    assert_eq!(parsed.as_object().map(|o| o.len()), Some(1));
+
+    // Persisted end to end: every generated entity is stored.
+    let persisted = env.json(&["persist", "--name", "generated", path_arg(&first)])?;
+    assert_eq!(persisted["total_persisted"], stats.total);
+    assert_eq!(persisted["failed_batches"], json!([]));
+    let summary = env.json(&["summary", "generated", "--no-samples"])?;
+    assert_eq!(summary["total_entities"], stats.total);
+
+    // Bad input.
+    let orphan = env.dir.path().join("missing").join("x.jsonl");
+    run_binary(None, &["generate", "--out", path_arg(&orphan)], None)?
+        .expect_error(2, "cannot create")?;
+    run_binary(None, &["generate", "--out", path_arg(env.dir.path())], None)?
+        .expect_error(2, "is a folder")?;
+    run_binary(None, &["generate", "--persons", "0"], None)?
+        .expect_error(2, "between 1 and 1000000")?;
+    run_binary(None, &["generate", "--mix", "everything"], None)?
+        .expect_error(2, "invalid value 'everything'")?;
     Ok(())
 }

@@ -144,12 +144,17 @@ async fn agent_workflow_over_stdio() -> TestResult {
         names,
         [
             "add_tag",
+            "clone_scenario",
             "delete_scenario",
             "describe_schema",
+            "export_scenario",
             "get_entity_samples",
             "get_scenario_summary",
+            "import_fhir",
+            "import_scenario",
             "list_scenarios",
             "list_tags",
+            "merge_scenarios",
             "persist_entities",
             "query_scenario",
             "remove_tag",
@@ -161,6 +166,27 @@ async fn agent_workflow_over_stdio() -> TestResult {
         "every tool has an output schema"
     );
     insta::assert_json_snapshot!("tools_list", tools);
+    // Only delete destroys; export writes files, so it is not read-only either.
+    for tool in &tools {
+        let annotations = tool.annotations.as_ref().ok_or("no annotations")?;
+        assert_eq!(
+            annotations.destructive_hint == Some(true),
+            tool.name == "delete_scenario",
+            "{}",
+            tool.name
+        );
+        if [
+            "clone_scenario",
+            "merge_scenarios",
+            "export_scenario",
+            "import_scenario",
+            "import_fhir",
+        ]
+        .contains(&tool.name.as_ref())
+        {
+            assert_eq!(annotations.read_only_hint, Some(false), "{}", tool.name);
+        }
+    }
 
     // persist in batches of 50: the first creates the scenario, the others pass its id
     let (batches, counts) = batches(4);
@@ -351,6 +377,213 @@ async fn agent_workflow_over_stdio() -> TestResult {
         .as_array()
         .is_some_and(|t| t.len() == 38));
 
+    // clone -> export (parquet, into a temporary folder) -> import -> merge (rename)
+    let copy = ok(
+        &client,
+        "clone_scenario",
+        json!({"scenario_id": scenario_id, "new_name": "What-if copy", "tags": ["what-if"],
+               "entity_types": ["patients", "claims", "claim_lines"]}),
+    )
+    .await?;
+    let copy_id = copy["scenario_id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(copy["name"], "what-if-copy");
+    assert_eq!(copy["source"]["scenario_id"], scenario_id.as_str());
+    assert_eq!(copy["counts"]["patients"], 5);
+    assert_eq!(copy["counts"]["claim_lines"], counts["claim_lines"]);
+    assert!(copy["counts"].get("encounters").is_none(), "{copy}");
+    let exports = tempfile::tempdir()?;
+    let export_args = json!({"scenario_id": copy_id, "format": "parquet",
+        "output_path": exports.path(), "include_provenance": false});
+    let exported = ok(&client, "export_scenario", export_args.clone()).await?;
+    let folder = exports.path().join("what-if-copy");
+    assert_eq!(exported["path"], folder.to_string_lossy().as_ref());
+    let mut files: Vec<&str> = exported["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    files.sort_unstable();
+    assert_eq!(
+        files,
+        ["claim_lines.parquet", "claims.parquet", "patients.parquet"]
+    );
+    assert!(folder.join("claims.parquet").is_file());
+    assert_eq!(exported["total_entities"], copy["total_entities"]);
+    tool_error(&client, "export_scenario", export_args, "already exists").await?;
+    let imported = ok(
+        &client,
+        "import_scenario",
+        json!({"path": folder, "name": "what-if-restored"}),
+    )
+    .await?;
+    assert_eq!(imported["name"], "what-if-restored");
+    assert_eq!(imported["format"], "parquet");
+    assert_eq!(imported["counts"], copy["counts"]);
+    let merged = ok(
+        &client,
+        "merge_scenarios",
+        json!({"scenario_ids": [copy_id, "what-if-restored"], "target_name": "what-if-merged",
+               "on_conflict": "rename"}),
+    )
+    .await?;
+    let copied = copy["total_entities"].as_u64().unwrap_or(0);
+    assert_eq!(merged["on_conflict"], "rename");
+    assert_eq!(merged["total_entities"], 2 * copied);
+    assert_eq!(merged["total_conflicts"], copied);
+    // Renamed claims keep their lines: every line still joins its claim.
+    let joined = ok(
+        &client,
+        "query_scenario",
+        json!({"scenario_id": "what-if-merged", "query":
+            "SELECT count(*) AS n FROM claim_lines l JOIN claims c USING (claim_id)"}),
+    )
+    .await?;
+    assert_eq!(
+        joined["results"][0]["n"],
+        2 * counts["claim_lines"].as_u64().unwrap_or(0)
+    );
+    // Relative paths are relative to the database's folder; no path: exports/ next to it.
+    let relative = ok(
+        &client,
+        "export_scenario",
+        json!({"scenario_id": "what-if-merged", "format": "csv", "output_path": "merged-csv"}),
+    )
+    .await?;
+    assert_eq!(
+        relative["path"],
+        dir.path().join("merged-csv").to_string_lossy().as_ref()
+    );
+    let default = ok(
+        &client,
+        "export_scenario",
+        json!({"scenario_id": "what-if-merged", "format": "json", "entity_types": "claims"}),
+    )
+    .await?;
+    let document = dir.path().join("exports").join("what-if-merged.json");
+    assert_eq!(default["path"], document.to_string_lossy().as_ref());
+    assert_eq!(
+        default["counts"],
+        json!({"claims": merged["counts"]["claims"]})
+    );
+    let reimported = ok(
+        &client,
+        "import_scenario",
+        json!({"path": "exports/what-if-merged.json"}),
+    )
+    .await?;
+    assert_eq!(reimported["name"], "what-if-merged-2");
+
+    // import_fhir: a transaction bundle, then the malformed fixture with skip_invalid.
+    let fhir = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../healthsim-persist/tests/data/fhir")
+            .join(name)
+    };
+    let bundle = std::fs::canonicalize(fhir("transaction-bundle.json"))?;
+    let imported_fhir = ok(
+        &client,
+        "import_fhir",
+        json!({"paths": [bundle], "context": "fhir transaction bundle"}),
+    )
+    .await?;
+    assert_eq!(imported_fhir["is_new_scenario"], true);
+    assert_eq!(imported_fhir["resources_imported"], 19);
+    assert_eq!(
+        imported_fhir["rows_written"]["claim_lines"],
+        json!({"inserted": 4, "updated": 0})
+    );
+    assert_eq!(imported_fhir["unsupported"], json!({"ImagingStudy": 1}));
+    let fhir_id = imported_fhir["scenario_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let bad = std::fs::canonicalize(fhir("malformed/bad.ndjson"))?;
+    tool_error(
+        &client,
+        "import_fhir",
+        json!({"paths": [bad], "scenario_id": fhir_id}),
+        "bad.ndjson line 2",
+    )
+    .await?;
+    let skipped = ok(
+        &client,
+        "import_fhir",
+        json!({"paths": bad, "scenario_id": fhir_id, "skip_invalid": true}),
+    )
+    .await?;
+    assert_eq!(skipped["is_new_scenario"], false);
+    assert_eq!(skipped["skipped_total"], 5);
+    assert_eq!(skipped["skipped"][0]["file"], "bad.ndjson");
+    assert_eq!(skipped["skipped"][1]["id"], "wrong-shape");
+    for result in [&imported_fhir, &skipped] {
+        let tokens = healthsim_summary::count_tokens(&result.to_string());
+        assert!(
+            tokens <= 500,
+            "import_fhir result of {tokens} tokens: {result}"
+        );
+    }
+    tool_error(
+        &client,
+        "import_fhir",
+        json!({"paths": []}),
+        "paths is empty",
+    )
+    .await?;
+
+    // Transfer errors are tool errors too.
+    tool_error(
+        &client,
+        "export_scenario",
+        json!({"scenario_id": copy_id, "format": "json", "output_path": "../escape.json"}),
+        "'..' components are not allowed",
+    )
+    .await?;
+    tool_error(
+        &client,
+        "export_scenario",
+        json!({"scenario_id": copy_id, "format": "xml"}),
+        "invalid arguments for export_scenario",
+    )
+    .await?;
+    tool_error(
+        &client,
+        "merge_scenarios",
+        json!({"scenario_ids": [copy_id]}),
+        "at least two source scenarios",
+    )
+    .await?;
+    tool_error(
+        &client,
+        "clone_scenario",
+        json!({"scenario_id": "no-such-scenario"}),
+        "no scenario matches",
+    )
+    .await?;
+    tool_error(
+        &client,
+        "import_scenario",
+        json!({"path": "exports/nothing-here.json"}),
+        "nothing-here.json",
+    )
+    .await?;
+
+    // The scenarios these steps made go again, so the rest of the workflow sees one.
+    for made in [
+        "what-if-copy",
+        "what-if-restored",
+        "what-if-merged",
+        "what-if-merged-2",
+        fhir_id.as_str(),
+    ] {
+        ok(
+            &client,
+            "delete_scenario",
+            json!({"scenario_id": made, "confirm": true}),
+        )
+        .await?;
+    }
+
     // tool errors: reported, nothing crashes, the server keeps working
     tool_error(
         &client,
@@ -523,7 +756,19 @@ async fn run_examples(
 async fn skill_examples_work_against_the_server() -> TestResult {
     let dir = tempfile::tempdir()?;
 
-    // state-management.md creates, tags, renames and deletes its own scenario.
+    // state-management.md creates, tags, renames, clones, merges, exports, imports and deletes
+    // its own scenarios. Its import_fhir example reads Synthea-style bundles from
+    // synthea/output/fhir, relative to the database's folder: the test puts two there.
+    let fhir = dir.path().join("synthea").join("output").join("fhir");
+    std::fs::create_dir_all(&fhir)?;
+    for bundle in ["transaction-bundle.json", "collection-bundle.json"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../healthsim-persist/tests/data/fhir")
+                .join(bundle),
+            fhir.join(bundle),
+        )?;
+    }
     let client = connect(&dir.path().join("state.duckdb")).await?;
     let mut used = run_examples(&client, "state-management.md").await?;
     client.cancel().await?;

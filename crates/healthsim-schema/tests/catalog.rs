@@ -34,7 +34,11 @@ fn check_catalog_reports_what_is_wrong() {
 fn schema_doc_covers_every_table() {
     let doc = render_schema_markdown();
     for t in healthsim_schema::ENTITY_TYPES {
-        assert!(doc.contains(&format!("### `{}`", t.table)), "{} missing from docs/schema.md", t.table);
+        assert!(
+            doc.contains(&format!("### `{}`", t.table)),
+            "{} missing from docs/schema.md",
+            t.table
+        );
     }
     for t in ["scenarios", "scenario_entities", "scenario_tags"] {
         assert!(doc.contains(&format!("### `{t}`")));
@@ -45,5 +49,8 @@ fn schema_doc_covers_every_table() {
 fn committed_schema_doc_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema.md");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == render_schema_markdown(), "docs/schema.md is stale: run `cargo xtask schema`");
+    assert!(
+        committed == render_schema_markdown(),
+        "docs/schema.md is stale: run `cargo xtask schema`"
+    );
 }

@@ -52,10 +52,21 @@ fn upgrading_a_file_from_every_historical_version_equals_fresh() {
         }
         let reopened = Connection::open(&path).expect("reopen");
         let report = migrate(&reopened).expect("upgrade");
-        assert_eq!((report.from_version, report.to_version), (start, head_version()));
-        assert_eq!(read_catalog(&reopened).expect("catalog"), expected, "upgraded from {start}");
+        assert_eq!(
+            (report.from_version, report.to_version),
+            (start, head_version())
+        );
+        assert_eq!(
+            read_catalog(&reopened).expect("catalog"),
+            expected,
+            "upgraded from {start}"
+        );
         let kept: i64 = reopened
-            .query_row("SELECT count(*) FROM patients WHERE scenario_id = 's1'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM patients WHERE scenario_id = 's1'",
+                [],
+                |r| r.get(0),
+            )
             .expect("count");
         assert_eq!(kept, 1, "data survives the upgrade");
     }
@@ -68,10 +79,15 @@ fn edited_migration_is_refused() {
     edited[0].sql = "CREATE TABLE something_else (x INTEGER);";
     let err = migrate_with(&conn, &edited, None).expect_err("edited migration");
     match err {
-        Error::ChecksumMismatch { version, ref name, .. } => assert_eq!((version, name.as_str()), (1, "initial_schema")),
+        Error::ChecksumMismatch {
+            version, ref name, ..
+        } => assert_eq!((version, name.as_str()), (1, "initial_schema")),
         other => panic!("wrong error: {other:?}"),
     }
-    assert!(matches!(status_with(&conn, &edited), Err(Error::ChecksumMismatch { .. })));
+    assert!(matches!(
+        status_with(&conn, &edited),
+        Err(Error::ChecksumMismatch { .. })
+    ));
 }
 
 #[test]
@@ -79,24 +95,50 @@ fn newer_database_is_refused() {
     let conn = fresh();
     let older_code = &MIGRATIONS[..1];
     let err = migrate_with(&conn, older_code, None).expect_err("database is newer");
-    assert!(matches!(err, Error::DatabaseNewer { database_version, code_version: 1 } if database_version == head_version()));
+    assert!(
+        matches!(err, Error::DatabaseNewer { database_version, code_version: 1 } if database_version == head_version())
+    );
     assert!(err.to_string().contains("newer than this program"));
 }
 
 #[test]
 fn gaps_and_repeats_in_the_code_are_refused() {
     let conn = Connection::open_in_memory().expect("db");
-    let gap = [MIGRATIONS[0], Migration { version: 3, name: "gap", sql: "SELECT 1;" }];
-    assert!(matches!(migrate_with(&conn, &gap, None), Err(Error::MissingMigration { version: 2 })));
-    let repeat = [MIGRATIONS[0], Migration { version: 1, name: "again", sql: "SELECT 1;" }];
-    assert!(matches!(migrate_with(&conn, &repeat, None), Err(Error::DuplicateMigration { version: 1 })));
+    let gap = [
+        MIGRATIONS[0],
+        Migration {
+            version: 3,
+            name: "gap",
+            sql: "SELECT 1;",
+        },
+    ];
+    assert!(matches!(
+        migrate_with(&conn, &gap, None),
+        Err(Error::MissingMigration { version: 2 })
+    ));
+    let repeat = [
+        MIGRATIONS[0],
+        Migration {
+            version: 1,
+            name: "again",
+            sql: "SELECT 1;",
+        },
+    ];
+    assert!(matches!(
+        migrate_with(&conn, &repeat, None),
+        Err(Error::DuplicateMigration { version: 1 })
+    ));
 }
 
 #[test]
 fn a_hole_in_the_recorded_history_is_refused() {
     let conn = fresh();
-    conn.execute("DELETE FROM schema_migrations WHERE version = 1", []).expect("delete");
-    assert!(matches!(migrate(&conn), Err(Error::MissingMigration { version: 1 })));
+    conn.execute("DELETE FROM schema_migrations WHERE version = 1", [])
+        .expect("delete");
+    assert!(matches!(
+        migrate(&conn),
+        Err(Error::MissingMigration { version: 1 })
+    ));
 }
 
 #[test]
@@ -109,12 +151,22 @@ fn failure_mid_migration_leaves_the_previous_version() {
         sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE no_such_table ADD COLUMN y INTEGER;",
     });
     let err = migrate_with(&conn, &list, None).expect_err("must fail");
-    assert!(matches!(err, Error::MigrationFailed { ref name, .. } if name == "breaks_halfway"), "{err:?}");
+    assert!(
+        matches!(err, Error::MigrationFailed { ref name, .. } if name == "breaks_halfway"),
+        "{err:?}"
+    );
     assert_eq!(version(&conn), head_version());
     let half: i64 = conn
-        .query_row("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
-    assert_eq!(half, 0, "the failed migration's first statement was rolled back");
+    assert_eq!(
+        half, 0,
+        "the failed migration's first statement was rolled back"
+    );
     assert!(migrate(&conn).is_ok(), "the database is still usable");
 }
 

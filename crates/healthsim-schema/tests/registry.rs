@@ -75,12 +75,21 @@ fn unknown_type_lists_the_valid_ones() {
         other => panic!("wrong error: {other:?}"),
     }
     let message = err.to_string();
-    assert!(message.starts_with("unknown entity type 'spaceships'; valid types: persons, providers"));
+    assert!(
+        message.starts_with("unknown entity type 'spaceships'; valid types: persons, providers")
+    );
 }
 
 #[test]
 fn empty_and_hostile_names_are_unknown() {
-    for given in ["", " ", "patients; DROP TABLE patients", "main.patients", "../patients", "scenarios"] {
+    for given in [
+        "",
+        " ",
+        "patients; DROP TABLE patients",
+        "main.patients",
+        "../patients",
+        "scenarios",
+    ] {
         assert!(
             matches!(entity_type(given), Err(Error::UnknownEntityType { .. })),
             "{given:?} must not resolve"
@@ -94,12 +103,25 @@ fn registry_shape_matches_the_spec() {
     let per_layer = |layer| ENTITY_TYPES.iter().filter(|t| t.layer == layer).count();
     use healthsim_schema::Layer::*;
     assert_eq!(
-        [Core, PatientSim, MemberSim, RxMemberSim, TrialSim, PopulationSim, NetworkSim].map(per_layer),
+        [
+            Core,
+            PatientSim,
+            MemberSim,
+            RxMemberSim,
+            TrialSim,
+            PopulationSim,
+            NetworkSim
+        ]
+        .map(per_layer),
         [3, 8, 5, 5, 8, 5, 4]
     );
     for t in ENTITY_TYPES {
         let first = t.columns().next().expect("a primary key column");
-        assert_eq!(first.name, t.primary_key, "{}: primary key is the first column", t.table);
+        assert_eq!(
+            first.name, t.primary_key,
+            "{}: primary key is the first column",
+            t.table
+        );
         assert!(first.required, "{}: primary key is NOT NULL", t.table);
         let mut names: Vec<_> = t.columns().map(|c| c.name).collect();
         let total = names.len();
@@ -107,22 +129,45 @@ fn registry_shape_matches_the_spec() {
         names.dedup();
         assert_eq!(names.len(), total, "{}: duplicate column", t.table);
         for sys in healthsim_schema::SYSTEM_COLUMNS {
-            assert!(t.column(sys.name).is_none(), "{}: {} is a system column", t.table, sys.name);
+            assert!(
+                t.column(sys.name).is_none(),
+                "{}: {} is a system column",
+                t.table,
+                sys.name
+            );
         }
         for r in t.references {
             let target = registry::by_table(r.target).expect("reference target exists");
             let kind = t.column(r.column).expect("reference column exists").kind;
-            assert_eq!(kind, target.columns().next().map(|c| c.kind).expect("pk"), "{}.{}", t.table, r.column);
+            assert_eq!(
+                kind,
+                target.columns().next().map(|c| c.kind).expect("pk"),
+                "{}.{}",
+                t.table,
+                r.column
+            );
         }
     }
-    let person_like: Vec<_> = ENTITY_TYPES.iter().filter(|t| t.is_person_like()).map(|t| t.table).collect();
-    assert_eq!(person_like, ["persons", "patients", "members", "rx_members", "subjects"]);
+    let person_like: Vec<_> = ENTITY_TYPES
+        .iter()
+        .filter(|t| t.is_person_like())
+        .map(|t| t.table)
+        .collect();
+    assert_eq!(
+        person_like,
+        ["persons", "patients", "members", "rx_members", "subjects"]
+    );
 }
 
 #[test]
 fn references_to_finds_every_referrer() {
-    let referrers: Vec<_> = registry::references_to("claims").map(|(t, r)| (t.table, r.column)).collect();
+    let referrers: Vec<_> = registry::references_to("claims")
+        .map(|(t, r)| (t.table, r.column))
+        .collect();
     assert_eq!(referrers, [("claim_lines", "claim_id")]);
     let to_patients = registry::references_to("patients").count();
-    assert!(to_patients >= 10, "patients is referenced by {to_patients} columns");
+    assert!(
+        to_patients >= 10,
+        "patients is referenced by {to_patients} columns"
+    );
 }
