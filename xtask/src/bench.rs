@@ -137,7 +137,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
                 name: format!("peak RSS persisting {entities} entities from a stream"),
                 value: format!("{} MB", rss[rss.len() / 2] / 1024),
                 target: "<= 256 MB",
-                note: "ru_maxrss of the healthsim process".into(),
+                note: "VmHWM of the healthsim process".into(),
             });
         }
     }
