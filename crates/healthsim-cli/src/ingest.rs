@@ -225,19 +225,22 @@ fn skip_bom_and_whitespace(input: &mut impl BufRead) -> CliResult<()> {
     }
 }
 
-/// `{"type": "patients", "entity": {...}}` → (type, entity); any other shape is not an envelope.
-fn envelope(object: &Map<String, Json>) -> Option<(String, Json)> {
-    if object.len() != 2 {
-        return None;
+/// `{"type": "patients", "entity": {...}}` → (type, entity), taking the entity without copying
+/// it (this is the hot path of large JSON Lines files); any other shape is given back unchanged.
+fn envelope(mut object: Map<String, Json>) -> Result<(String, Json), Map<String, Json>> {
+    let is_envelope = object.len() == 2
+        && matches!(object.get(ENVELOPE_TYPE_KEY), Some(Json::String(_)))
+        && matches!(object.get(ENVELOPE_ENTITY_KEY), Some(Json::Object(_)));
+    if !is_envelope {
+        return Err(object);
     }
     match (
-        object.get(ENVELOPE_TYPE_KEY),
-        object.get(ENVELOPE_ENTITY_KEY),
+        object.remove(ENVELOPE_TYPE_KEY),
+        object.remove(ENVELOPE_ENTITY_KEY),
     ) {
-        (Some(Json::String(t)), Some(entity @ Json::Object(_))) => {
-            Some((t.clone(), entity.clone()))
-        }
-        _ => None,
+        (Some(Json::String(t)), Some(entity)) => Ok((t, entity)),
+        // Unreachable after the check above; keeping the shape honest costs nothing.
+        _ => Err(object),
     }
 }
 
@@ -255,13 +258,16 @@ fn push_line_object(
     default_type: Option<&str>,
     batcher: &mut Batcher<'_>,
 ) -> CliResult<()> {
-    if let Some((entity_type, value)) = envelope(&object) {
-        return batcher.push(InputEntity {
-            entity_type,
-            value,
-            position: Position::Line(line),
-        });
-    }
+    let object = match envelope(object) {
+        Ok((entity_type, value)) => {
+            return batcher.push(InputEntity {
+                entity_type,
+                value,
+                position: Position::Line(line),
+            })
+        }
+        Err(object) => object,
+    };
     if let Some(entity_type) = default_type {
         return batcher.push(InputEntity {
             entity_type: entity_type.to_string(),
@@ -271,10 +277,13 @@ fn push_line_object(
     }
     if is_type_map(&object) {
         for (entity_type, values) in object {
-            for value in values.as_array().into_iter().flatten() {
+            let Json::Array(values) = values else {
+                continue; // is_type_map checked that every value is an array
+            };
+            for value in values {
                 batcher.push(InputEntity {
                     entity_type: entity_type.clone(),
-                    value: value.clone(),
+                    value,
                     position: Position::Line(line),
                 })?;
             }
