@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: end-to-end performance figures of the release build, printed as one table
-//! and written to `target/bench/results.json`.
+//! and written to `target/bench/results.json`. Sizes: 1,000,000 entities by default, `--size N`
+//! for another size, `--quick` for a smoke run.
 //!
 //! Everything is measured from outside, the way a user meets it: the `healthsim` binary persisting a
 //! JSON Lines file, and an MCP client (a minimal JSON-RPC speaker written here) driving
@@ -27,6 +28,19 @@ struct Plan {
 
 impl Plan {
     fn from_args(args: &[String]) -> Self {
+        let size = args
+            .iter()
+            .position(|a| a == "--size")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(big) = size {
+            return Plan {
+                big,
+                scaling: vec![big / 100, big / 10, big],
+                runs: 3,
+                agent_calls: 200,
+            };
+        }
         if args.iter().any(|a| a == "--quick") {
             Plan {
                 big: 20_000,

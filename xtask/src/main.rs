@@ -36,7 +36,7 @@ fn main() {
         Some("schema") => schema(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask setup|check|schema|bench [--quick]");
+            eprintln!("usage: cargo xtask setup|check|schema|bench [--quick | --size N]");
             std::process::exit(2);
         }
     };
