@@ -63,7 +63,9 @@ impl DbConfig {
             })?;
         }
         healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
-            healthsim_schema::duckdb::Connection::open(&self.path)
+            healthsim_persist::store::writer_config().and_then(|config| {
+                healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
+            })
         })
         .map_err(CliError::from)
     }

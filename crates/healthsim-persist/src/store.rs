@@ -206,7 +206,8 @@ impl Store {
                 )
             })?;
             let opened = match mode {
-                Mode::Writer => Connection::open(&self.path),
+                Mode::Writer => writer_config()
+                    .and_then(|config| Connection::open_with_flags(&self.path, config)),
                 // `duckdb::Config` is consumed by the open, so each attempt builds its own.
                 Mode::Sandbox => {
                     let config = crate::query::sandbox_config()
@@ -373,4 +374,14 @@ impl Drop for RollbackOnDrop<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+/// The configuration of every read-write connection: DuckDB's defaults, except that it never
+/// installs or loads an extension by itself. JSON and Parquet are built into the library we link;
+/// anything else a file could trigger (e.g. a SQLite file given as the database makes DuckDB
+/// reach for its `sqlite_scanner`) would mean downloading and running code nobody asked for.
+pub fn writer_config() -> std::result::Result<duckdb::Config, duckdb::Error> {
+    duckdb::Config::default()
+        .with("autoinstall_known_extensions", "false")?
+        .with("autoload_known_extensions", "false")
 }
