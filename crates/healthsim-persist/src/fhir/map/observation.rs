@@ -26,9 +26,8 @@ pub(crate) fn observation(src: &Source<'_>) -> R<Outcome> {
     }
 }
 
-fn lab(src: &Source<'_>) -> R<Outcome> {
-    let v = src.resource;
-    let mut row = Row::primary("lab_results", "lab_result_id", src.id);
+/// Both observation tables point at the patient (`subject`, required) and the encounter.
+fn set_subject_and_encounter(row: &mut Row, v: &Value) -> R<()> {
     row.set(
         "patient_id",
         Some(required(
@@ -41,6 +40,13 @@ fn lab(src: &Source<'_>) -> R<Outcome> {
         "encounter_id",
         reference_at(v, &["encounter"], &["Encounter"])?,
     );
+    Ok(())
+}
+
+fn lab(src: &Source<'_>) -> R<Outcome> {
+    let v = src.resource;
+    let mut row = Row::primary("lab_results", "lab_result_id", src.id);
+    set_subject_and_encounter(&mut row, v)?;
     let code = concept_at(v, &["code"])?.ok_or("code is required")?;
     let test = code
         .preferred(&[sys::LOINC])
@@ -236,18 +242,7 @@ fn vital_of(code: &super::super::values::Concept<'_>) -> Option<&'static Vital> 
 fn vitals(src: &Source<'_>) -> R<Outcome> {
     let v = src.resource;
     let mut row = Row::primary("vitals", "vital_id", src.id);
-    row.set(
-        "patient_id",
-        Some(required(
-            reference_at(v, &["subject"], &["Patient"])?,
-            "subject",
-            "a Patient",
-        )?),
-    );
-    row.set(
-        "encounter_id",
-        reference_at(v, &["encounter"], &["Encounter"])?,
-    );
+    set_subject_and_encounter(&mut row, v)?;
     row.set("observation_datetime", choice_timestamp(v, "effective")?);
 
     // The observation's own value, then every component's (a blood-pressure panel).
