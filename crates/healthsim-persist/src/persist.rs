@@ -555,10 +555,15 @@ fn write_batch(
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
+    // All new (the common case): a plain INSERT costs a fraction of an ON CONFLICT upsert.
+    let on_conflict = if updated == 0 {
+        String::new()
+    } else {
+        format!(" ON CONFLICT ({SCENARIO_COLUMN}, {pk}) DO UPDATE SET {assignments}")
+    };
     conn.execute(
         &format!(
-            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage} \
-             ON CONFLICT ({SCENARIO_COLUMN}, {pk}) DO UPDATE SET {assignments}"
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}{on_conflict}"
         ),
         [],
     )
