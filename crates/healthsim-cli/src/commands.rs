@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 
 use healthsim_persist::{
-    ListOptions, PersistRequest, ScenarioTarget, SortBy, Store, SummaryOptions,
+    EntityInput, ListOptions, PreparedEntities, ScenarioTarget, SortBy, Store, SummaryOptions,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -68,7 +68,58 @@ pub struct PersistReport {
     pub summary: Option<healthsim_summary::ScenarioSummary>,
 }
 
-/// Persists batches one after the other into one scenario.
+/// A batch read and converted on the reader thread, on its way to the writer.
+struct PreparedBatch {
+    number: usize,
+    span: String,
+    entities: usize,
+    /// The validated rows, or why the batch cannot be stored (naming the entity's position).
+    prepared: CliResult<PreparedEntities>,
+}
+
+impl PreparedBatch {
+    /// Groups a batch by table (aliases merge), moving the values, and converts it. An
+    /// entity-level error names the entity's line or position in the input.
+    fn new(batch: Batch) -> Self {
+        let number = batch.number;
+        let span = batch.span();
+        let entities = batch.entities.len();
+        let mut lists = Map::new();
+        let mut positions: BTreeMap<&'static str, Vec<Position>> = BTreeMap::new();
+        let grouped = || -> CliResult<()> {
+            for entity in batch.entities {
+                let table = healthsim_schema::entity_type(&entity.entity_type)
+                    .map_err(|e| CliError::from(e).context(&entity.position))?
+                    .table;
+                if let Json::Array(values) = lists
+                    .entry(table)
+                    .or_insert_with(|| Json::Array(Vec::new()))
+                {
+                    values.push(entity.value);
+                }
+                positions.entry(table).or_default().push(entity.position);
+            }
+            Ok(())
+        };
+        let prepared = grouped().and_then(|()| {
+            PreparedEntities::new(&EntityInput::ByType(lists)).map_err(|e| {
+                let at = entity_of(&e).and_then(|(table, index)| positions.get(table)?.get(index));
+                match at {
+                    Some(position) => CliError::from(e).context(position),
+                    None => CliError::from(e),
+                }
+            })
+        });
+        PreparedBatch {
+            number,
+            span,
+            entities,
+            prepared,
+        }
+    }
+}
+
+/// Writes prepared batches one after the other into one scenario.
 struct BatchPersister<'s> {
     store: &'s Store,
     target: ScenarioTarget,
@@ -80,13 +131,14 @@ struct BatchPersister<'s> {
 }
 
 impl BatchPersister<'_> {
-    fn persist(&mut self, batch: Batch) -> CliResult<()> {
-        let size = batch.entities.len();
+    /// Writes one batch. A batch refused as bad input is reported and skipped; any other
+    /// failure stops the command.
+    fn persist(&mut self, batch: PreparedBatch) -> CliResult<()> {
         self.report.batches += 1;
-        match self.persist_batch(&batch) {
+        match batch.prepared.and_then(|prepared| self.write(&prepared)) {
             Ok(()) => {
                 if self.count_entities {
-                    self.progress.inc(size as u64);
+                    self.progress.inc(batch.entities as u64);
                 } else {
                     let done = self.report.total_persisted;
                     self.progress
@@ -97,8 +149,8 @@ impl BatchPersister<'_> {
             Err(e) if e.class() == ErrorClass::Input => {
                 let failure = BatchFailure {
                     batch: batch.number,
-                    span: batch.span(),
-                    entities: size,
+                    span: batch.span,
+                    entities: batch.entities,
                     error: e.message().to_string(),
                 };
                 self.progress.suspend(|| {
@@ -110,46 +162,14 @@ impl BatchPersister<'_> {
                 self.report.failed_batches.push(failure);
                 Ok(())
             }
-            Err(e) => Err(e.context(format!("batch {} ({})", batch.number, batch.span()))),
+            Err(e) => Err(e.context(format!("batch {} ({})", batch.number, batch.span))),
         }
     }
 
-    fn persist_batch(&mut self, batch: &Batch) -> CliResult<()> {
-        // Group by table (aliases merge), remembering each entity's input position so an
-        // error's `type[index]` can be reported as a line number.
-        let mut entities = Map::new();
-        let mut positions: BTreeMap<&'static str, Vec<&Position>> = BTreeMap::new();
-        for (given, list) in batch.by_type() {
-            let table = healthsim_schema::entity_type(&given)
-                .map_err(|e| {
-                    let at = list
-                        .first()
-                        .map(|e| e.position.to_string())
-                        .unwrap_or_default();
-                    CliError::from(e).context(at)
-                })?
-                .table;
-            let values = entities
-                .entry(table)
-                .or_insert_with(|| Json::Array(Vec::new()));
-            if let Json::Array(values) = values {
-                values.extend(list.iter().map(|e| e.value.clone()));
-            }
-            positions
-                .entry(table)
-                .or_default()
-                .extend(list.iter().map(|e| &e.position));
-        }
-        let request = PersistRequest::by_type(entities)
-            .with_scenario(self.target.clone())
-            .with_provenance(self.provenance.clone());
-        let result = self.store.persist_entities(&request).map_err(|e| {
-            let at = entity_of(&e).and_then(|(table, index)| positions.get(table)?.get(index));
-            match at {
-                Some(position) => CliError::from(e).context(position),
-                None => CliError::from(e),
-            }
-        })?;
+    fn write(&mut self, prepared: &PreparedEntities) -> CliResult<()> {
+        let result = self
+            .store
+            .write_entities(prepared, &self.target, &self.provenance)?;
         let report = &mut self.report;
         if report.scenario_id.is_none() {
             report.is_new_scenario = result.is_new_scenario;
@@ -168,7 +188,6 @@ impl BatchPersister<'_> {
             .extend(result.entity_ids.into_iter().take(room));
         report.total_persisted += result.total_persisted;
         report.ids_truncated = (report.entity_ids.len() as u64) < report.total_persisted;
-        report.summary = Some(result.summary);
         Ok(())
     }
 }
@@ -235,7 +254,7 @@ pub fn persist(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
         None => None,
     };
     let from_stdin = args.file.as_ref().is_none_or(|f| f.as_os_str() == "-");
-    let (input, progress): (Box<dyn Read>, ProgressBar) = if from_stdin {
+    let (input, progress): (Box<dyn Read + Send>, ProgressBar) = if from_stdin {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
             return Err(CliError::input(
@@ -293,12 +312,45 @@ pub fn persist(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
         count_entities,
     };
     let batch_size = usize::try_from(args.batch_size).unwrap_or(usize::MAX);
-    let reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, input));
-    let stats = ingest::read_batches(reader, default_type, batch_size, &mut |batch| {
-        persister.persist(batch)
+    let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 16, input));
+    // Two stages on two threads: this one reads, parses and converts batch n + 1 while the
+    // writer stores batch n. The channel holds one batch, so at most three are in memory.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<PreparedBatch>(1);
+    let (stats, stopped_writer) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for batch in receiver {
+                persister.persist(batch)?;
+            }
+            Ok::<(), CliError>(())
+        });
+        let stats = ingest::read_batches(reader, default_type, batch_size, &mut |batch| {
+            // A closed channel means the writer stopped; its error is the one reported.
+            sender
+                .send(PreparedBatch::new(batch))
+                .map_err(|_| CliError::failure("the writer stopped"))
+        });
+        drop(sender);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::failure("the writer thread panicked")));
+        (stats, written.err())
     });
     persister.progress.finish_and_clear();
+    if let Some(id) = &persister.report.scenario_id {
+        // One summary at the end instead of one per batch: its cost grows with the scenario.
+        match store.scenario_summary(id, &SummaryOptions::without_samples()) {
+            Ok(summary) => persister.report.summary = Some(summary),
+            // The failure that stopped the writer is reported; the stored batches are listed.
+            Err(_) if stopped_writer.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let mut report = persister.report;
+    // A failed write stops the reader; that failure is the one to report.
+    let stats = match stopped_writer {
+        Some(e) => Err(e),
+        None => stats,
+    };
     let stopped = match stats {
         Ok(stats) => {
             report.entities_read = stats.entities;

@@ -13,7 +13,9 @@
 //!   into a new, auto-named or an existing scenario. All input is validated before anything is
 //!   written; the write is one transaction; re-persisting an id updates it. Returns a
 //!   [`PersistResult`]: counts, at most 50 ids (fewer if they would not fit in 500 tokens),
-//!   and a summary without samples.
+//!   and a summary without samples. [`PreparedEntities`] + [`Store::write_entities`] split the
+//!   same work for streaming callers: validate on one thread, write on another, summarize once
+//!   at the end.
 //! - [`input`]: the pure JSON → typed row mapping (camelCase, nested FHIR-like shapes, money,
 //!   dates, timestamps in UTC; unknown fields kept in `extra`) and its inverse.
 //! - [`scenario`]: resolve by id or name, list, rename, delete (confirmed), tags, and the
@@ -72,8 +74,8 @@ pub mod transfer;
 pub use error::{Error, Result};
 pub use input::{convert, row_to_json, Provenance, Row};
 pub use persist::{
-    EntityInput, PersistRequest, PersistResult, ScenarioTarget, TypeCounts, MAX_IDS_IN_RESULT,
-    MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
+    EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,
+    WriteResult, MAX_IDS_IN_RESULT, MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
 };
 pub use query::{QueryOptions, QueryResult};
 pub use saveload::{LoadedScenario, LOAD_LIMIT};

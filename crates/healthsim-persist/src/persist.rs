@@ -210,6 +210,63 @@ pub(crate) struct Batch {
     pub(crate) rows: Vec<Row>,
 }
 
+/// A request's entities, resolved and validated into typed rows, ready for
+/// [`Store::write_entities`]. Preparing touches no database, so a streaming caller can convert
+/// the next batch on one thread while another thread writes the previous one.
+#[derive(Debug)]
+pub struct PreparedEntities {
+    batches: Vec<Batch>,
+}
+
+impl PreparedEntities {
+    /// Resolves every type and converts every entity (the validation of
+    /// [`Store::persist_entities`]).
+    ///
+    /// # Errors
+    ///
+    /// The input errors of [`Store::persist_entities`]: [`Error::UnknownEntityType`],
+    /// [`Error::NotAList`], [`Error::InvalidRequest`] (no entities, a type given twice),
+    /// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`],
+    /// [`Error::DuplicateId`].
+    pub fn new(entities: &EntityInput) -> Result<Self> {
+        let batches = prepare(entities)?;
+        if batches.iter().all(|b| b.rows.is_empty()) {
+            return Err(Error::InvalidRequest {
+                reason: "there are no entities to persist".into(),
+            });
+        }
+        Ok(PreparedEntities { batches })
+    }
+
+    /// How many entities (all types).
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(|b| b.rows.len()).sum()
+    }
+
+    /// Whether there are none (never true for a value made by [`PreparedEntities::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What [`Store::write_entities`] did: a [`PersistResult`] without the summary, and without
+/// the token trimming of ids (at most [`MAX_IDS_IN_RESULT`] are listed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteResult {
+    /// The scenario written to.
+    pub scenario_id: String,
+    /// Its name.
+    pub scenario_name: String,
+    /// Whether this call created it.
+    pub is_new_scenario: bool,
+    /// Per table name.
+    pub counts: BTreeMap<String, TypeCounts>,
+    /// The first persisted ids in input order (all types), at most [`MAX_IDS_IN_RESULT`].
+    pub entity_ids: Vec<String>,
+    /// How many entities the call persisted (inserted + updated).
+    pub total_persisted: u64,
+}
+
 impl Store {
     /// Persists a batch of entities (see the [module documentation](self)).
     ///
@@ -226,19 +283,54 @@ impl Store {
     /// [`Error::Database`], and the errors of opening the database. Nothing is written unless
     /// the call succeeds.
     pub fn persist_entities(&self, request: &PersistRequest) -> Result<PersistResult> {
-        let batches = prepare(&request.entities)?;
-        if batches.iter().all(|b| b.rows.is_empty()) {
-            return Err(Error::InvalidRequest {
-                reason: "there are no entities to persist".into(),
-            });
-        }
-        check_tags(&request.scenario)?;
+        let prepared = PreparedEntities::new(&request.entities)?;
+        self.write_prepared(
+            &prepared,
+            &request.scenario,
+            &request.provenance,
+            |conn, written| {
+                let summary = result_summary(conn, &written)?;
+                Ok(with_summary(written, summary))
+            },
+        )
+    }
+
+    /// Writes prepared entities into a scenario in one transaction, like
+    /// [`Store::persist_entities`] but without computing a summary: for callers that write
+    /// many batches in a row (`healthsim persist` of a large file) and summarize once at the
+    /// end with [`Store::scenario_summary`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTag`], [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an
+    /// existing target, [`Error::Naming`], [`Error::Database`], and the errors of opening the
+    /// database. Nothing is written unless the call succeeds.
+    pub fn write_entities(
+        &self,
+        prepared: &PreparedEntities,
+        scenario: &ScenarioTarget,
+        provenance: &Provenance,
+    ) -> Result<WriteResult> {
+        self.write_prepared(prepared, scenario, provenance, |_, written| Ok(written))
+    }
+
+    /// The transaction of [`Store::persist_entities`] and [`Store::write_entities`]: opens the
+    /// target, writes the rows, and hands the outcome to `finish` before committing.
+    fn write_prepared<T>(
+        &self,
+        prepared: &PreparedEntities,
+        scenario: &ScenarioTarget,
+        provenance: &Provenance,
+        finish: impl FnOnce(&Connection, WriteResult) -> Result<T>,
+    ) -> Result<T> {
+        check_tags(scenario)?;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let now = Utc::now().naive_utc();
-                let first_type = batches.first().map(|b| b.entity_type.singular);
-                let (target, is_new) = open_target(conn, &request.scenario, first_type, now)?;
-                write(conn, target, is_new, &batches, &request.provenance, now)
+                let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
+                let (target, is_new) = open_target(conn, scenario, first_type, now)?;
+                let written = write_rows(conn, target, is_new, &prepared.batches, provenance, now)?;
+                finish(conn, written)
             })
         })
     }
@@ -360,8 +452,8 @@ pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, at.and_utc().timestamp_micros())
 }
 
-/// Writes the batches into the scenario and builds the result. Runs inside the caller's
-/// transaction.
+/// Writes the batches into the scenario and builds the result with its summary. Runs inside
+/// the caller's transaction.
 pub(crate) fn write(
     conn: &Connection,
     target: ScenarioRef,
@@ -370,6 +462,21 @@ pub(crate) fn write(
     defaults: &Provenance,
     now: NaiveDateTime,
 ) -> Result<PersistResult> {
+    let written = write_rows(conn, target, is_new, batches, defaults, now)?;
+    let summary = result_summary(conn, &written)?;
+    Ok(with_summary(written, summary))
+}
+
+/// Writes the batches into the scenario, touches its `updated_at`, and lists the first ids.
+/// Runs inside the caller's transaction.
+fn write_rows(
+    conn: &Connection,
+    target: ScenarioRef,
+    is_new: bool,
+    batches: &[Batch],
+    defaults: &Provenance,
+    now: NaiveDateTime,
+) -> Result<WriteResult> {
     let counts = write_batches(conn, &target.scenario_id, batches, defaults, now)?;
     let total: u64 = counts.values().map(|c| c.inserted + c.updated).sum();
     let mut entity_ids = Vec::new();
@@ -378,37 +485,53 @@ pub(crate) fn write(
         entity_ids.extend(batch.rows.iter().take(room).map(|r| r.id.clone()));
     }
     scenario::touch(conn, &target.scenario_id, now)?;
-    // The summary gets what the rest of the result leaves of the budget, measured with the
-    // first MIN_IDS_IN_RESULT ids listed, so a result always has room for some ids.
-    let envelope = serde_json::json!({
-        "scenario_id": target.scenario_id,
-        "scenario_name": target.name,
-        "is_new_scenario": is_new,
-        "counts": counts,
-        "entity_ids": entity_ids.iter().take(MIN_IDS_IN_RESULT).collect::<Vec<_>>(),
-        "ids_truncated": true,
-        "total_persisted": total,
-        "summary": {},
-    });
-    let envelope_tokens = healthsim_summary::count_tokens(&envelope.to_string());
-    let summary = healthsim_summary::scenario_summary_within(
-        conn,
-        &target.scenario_id,
-        &SummaryOptions::without_samples(),
-        RESULT_TOKEN_BUDGET.saturating_sub(envelope_tokens),
-    )?;
-    let mut result = PersistResult {
+    Ok(WriteResult {
         scenario_id: target.scenario_id,
         scenario_name: target.name,
         is_new_scenario: is_new,
         counts,
-        ids_truncated: (entity_ids.len() as u64) < total,
         entity_ids,
         total_persisted: total,
+    })
+}
+
+/// The summary a [`PersistResult`] carries: what the rest of the result leaves of
+/// [`RESULT_TOKEN_BUDGET`], measured with the first [`MIN_IDS_IN_RESULT`] ids listed, so a
+/// result always has room for some ids.
+fn result_summary(conn: &Connection, written: &WriteResult) -> Result<ScenarioSummary> {
+    let envelope = serde_json::json!({
+        "scenario_id": written.scenario_id,
+        "scenario_name": written.scenario_name,
+        "is_new_scenario": written.is_new_scenario,
+        "counts": written.counts,
+        "entity_ids": written.entity_ids.iter().take(MIN_IDS_IN_RESULT).collect::<Vec<_>>(),
+        "ids_truncated": true,
+        "total_persisted": written.total_persisted,
+        "summary": {},
+    });
+    let envelope_tokens = healthsim_summary::count_tokens(&envelope.to_string());
+    Ok(healthsim_summary::scenario_summary_within(
+        conn,
+        &written.scenario_id,
+        &SummaryOptions::without_samples(),
+        RESULT_TOKEN_BUDGET.saturating_sub(envelope_tokens),
+    )?)
+}
+
+/// The result of a write with its summary, ids trimmed to the token budget.
+fn with_summary(written: WriteResult, summary: ScenarioSummary) -> PersistResult {
+    let mut result = PersistResult {
+        ids_truncated: (written.entity_ids.len() as u64) < written.total_persisted,
+        scenario_id: written.scenario_id,
+        scenario_name: written.scenario_name,
+        is_new_scenario: written.is_new_scenario,
+        counts: written.counts,
+        entity_ids: written.entity_ids,
+        total_persisted: written.total_persisted,
         summary,
     };
     fit_token_budget(&mut result);
-    Ok(result)
+    result
 }
 
 /// Writes the batches into the scenario (stage, count, upsert, manifest per type) and returns
