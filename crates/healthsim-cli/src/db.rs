@@ -54,6 +54,17 @@ impl DbConfig {
     /// Opens a plain connection without migrating (for `db status` and `db migrate`), waiting
     /// for the lock like a [`Store`] does.
     fn connect(&self) -> CliResult<healthsim_schema::duckdb::Connection> {
+        self.create_parent()?;
+        healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
+            healthsim_persist::store::writer_config().and_then(|config| {
+                healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
+            })
+        })
+        .map_err(CliError::from)
+    }
+
+    /// Creates the folder that holds the database, if missing.
+    fn create_parent(&self) -> CliResult<()> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 CliError::failure(format!(
@@ -62,12 +73,7 @@ impl DbConfig {
                 ))
             })?;
         }
-        healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
-            healthsim_persist::store::writer_config().and_then(|config| {
-                healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
-            })
-        })
-        .map_err(CliError::from)
+        Ok(())
     }
 }
 
@@ -136,8 +142,13 @@ struct DbMigrated {
 
 /// `healthsim db migrate`: creates the database if needed and applies pending migrations.
 pub fn migrate(config: &DbConfig) -> CliResult<Output> {
-    let conn = config.connect()?;
-    let report = healthsim_schema::migrate(&conn)?;
+    // A new file is built and migrated under a temporary name and appears whole (see
+    // `create_database`); an existing one is migrated in place, one transaction per migration.
+    config.create_parent()?;
+    let report = match healthsim_persist::store::create_database(&config.path)? {
+        Some(report) => report,
+        None => healthsim_schema::migrate(&config.connect()?)?,
+    };
     let text = if report.applied.is_empty() {
         format!(
             "{}: schema is up to date (version {})\n",

@@ -174,14 +174,33 @@ pub fn read_batches(
             stream_document(&mut input, &mut batcher, DocumentShape::Array(entity_type))?;
         }
         Some(b'{') => {
-            let mut first_line = String::new();
-            input.read_line(&mut first_line)?;
-            match serde_json::from_str::<Json>(&first_line) {
+            let mut first_line = Vec::new();
+            input.read_until(b'\n', &mut first_line)?;
+            let first_text = utf8_line(&first_line, 1)?;
+            match serde_json::from_str::<Json>(first_text.trim()) {
                 Ok(Json::Object(object)) => {
                     read_json_lines(object, input, default_type, &mut batcher)?;
                 }
-                _ => {
-                    let mut whole = std::io::Cursor::new(first_line.into_bytes()).chain(input);
+                // Starting with `{`, a whole JSON value can only be an object.
+                Ok(_) => {
+                    return Err(CliError::input(
+                        "line 1: expected a JSON object on each line of JSON Lines input",
+                    ))
+                }
+                Err(line_error) => {
+                    // Not one JSON object on line 1: a multi-line document (pretty-printed), or
+                    // JSON Lines whose first line is broken. Decide before anything is read
+                    // further, without loading the document.
+                    let lookahead = match first_line_verdict(&first_line, &mut input)? {
+                        Verdict::Document(lookahead) => lookahead,
+                        Verdict::BrokenFirstLine => {
+                            return Err(CliError::input(format!(
+                                "line 1: invalid JSON: {line_error}"
+                            )))
+                        }
+                    };
+                    first_line.extend_from_slice(&lookahead);
+                    let mut whole = std::io::Cursor::new(first_line).chain(input);
                     match default_type {
                         None => stream_document(&mut whole, &mut batcher, DocumentShape::TypeMap)?,
                         Some(entity_type) => {
@@ -296,17 +315,102 @@ fn push_line_object(
     )))
 }
 
+/// A line given as bytes, as text; invalid UTF-8 is bad input named by its line and column.
+fn utf8_line(bytes: &[u8], number: usize) -> CliResult<&str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        CliError::input(format!(
+            "line {number}: invalid UTF-8 (byte 0x{:02x} at column {}); the input must be UTF-8 text",
+            bytes.get(at).copied().unwrap_or_default(),
+            at + 1
+        ))
+    })
+}
+
+/// How to read an input whose first line starts with `{` but is not a JSON object by itself.
+enum Verdict {
+    /// A multi-line JSON document; these bytes were read after the first line and belong to it.
+    Document(Vec<u8>),
+    /// The input cannot be one document, and it looks like JSON Lines: its first line is broken.
+    BrokenFirstLine,
+}
+
+/// Tells a multi-line JSON document from JSON Lines with a broken first line.
+///
+/// The first line (with its newline) is checked as the start of a document: if it is already
+/// invalid there (a syntax error) or whole (it failed on a limit such as the nesting depth), the
+/// input is wrong at line 1 whatever follows.
+/// If it is an unfinished start (`{`, `{"patients": [`), the following lines are looked at while
+/// each is a complete JSON object by itself, which is what JSON Lines has and a pretty-printed
+/// document rarely does: as soon as the first line plus those lines stop being the start of a
+/// valid document, or the input ends before the document does, the input is JSON Lines with a
+/// broken first line. A line that is not a complete object by itself ends the look-ahead, and
+/// the input is read as one document (whose own errors then name their line and column).
+fn first_line_verdict(first_line: &[u8], input: &mut impl BufRead) -> CliResult<Verdict> {
+    // A line that is invalid as the start of a document, or whole by itself (then it failed
+    // only on a limit, such as the nesting depth), is wrong whatever follows.
+    if !matches!(document_prefix(first_line), Prefix::Unfinished) {
+        return Ok(Verdict::BrokenFirstLine);
+    }
+    let mut prefix = first_line.to_vec();
+    let mut lookahead = Vec::new();
+    loop {
+        match document_prefix(&prefix) {
+            Prefix::Invalid => return Ok(Verdict::BrokenFirstLine),
+            Prefix::Complete => return Ok(Verdict::Document(lookahead)),
+            Prefix::Unfinished => {}
+        }
+        let mut line = Vec::new();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            // The input ended inside the document that line 1 opened.
+            return Ok(Verdict::BrokenFirstLine);
+        }
+        lookahead.extend_from_slice(&line);
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            prefix.extend_from_slice(&line);
+            continue;
+        }
+        if !matches!(serde_json::from_slice::<Json>(text), Ok(Json::Object(_))) {
+            return Ok(Verdict::Document(lookahead));
+        }
+        prefix.extend_from_slice(&line);
+    }
+}
+
+/// What a byte string is as the start of one JSON document.
+enum Prefix {
+    /// A whole value (possibly followed by whitespace).
+    Complete,
+    /// The start of a value that more input could finish.
+    Unfinished,
+    /// Invalid whatever follows.
+    Invalid,
+}
+
+fn document_prefix(bytes: &[u8]) -> Prefix {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match <de::IgnoredAny as serde::Deserialize>::deserialize(&mut de).and_then(|_| de.end()) {
+        Ok(()) => Prefix::Complete,
+        Err(e) if e.is_eof() => Prefix::Unfinished,
+        Err(_) => Prefix::Invalid,
+    }
+}
+
 fn read_json_lines(
     first: Map<String, Json>,
-    input: impl BufRead,
+    mut input: impl BufRead,
     default_type: Option<&str>,
     batcher: &mut Batcher<'_>,
 ) -> CliResult<()> {
     push_line_object(first, 1, default_type, batcher)?;
-    for (i, line) in input.lines().enumerate() {
-        let number = i + 2;
-        let line = line?;
-        let text = line.trim();
+    let mut line = Vec::new();
+    for number in 2.. {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = utf8_line(&line, number)?.trim();
         if text.is_empty() {
             continue;
         }
@@ -497,8 +601,15 @@ mod tests {
         input: &str,
         default_type: Option<&str>,
     ) -> CliResult<Vec<Vec<(String, Json, String)>>> {
+        read_bytes(input.as_bytes(), default_type)
+    }
+
+    fn read_bytes(
+        input: &[u8],
+        default_type: Option<&str>,
+    ) -> CliResult<Vec<Vec<(String, Json, String)>>> {
         let mut batches = Vec::new();
-        read_batches(input.as_bytes(), default_type, 2, &mut |batch| {
+        read_batches(input, default_type, 2, &mut |batch| {
             batches.push(
                 batch
                     .entities
@@ -623,6 +734,115 @@ mod tests {
             "after the JSON document",
         );
         check_error("hello", None, "does not start with JSON");
+    }
+
+    // Regression: invalid UTF-8 in JSON Lines was an i/o failure (exit 1) without a line.
+    #[test]
+    fn invalid_utf8_names_its_line_and_column() {
+        let check_bytes = |input: &[u8], expected: &str| match read_bytes(input, None) {
+            Ok(batches) => panic!("{input:?} was accepted: {batches:?}"),
+            Err(e) => {
+                assert_eq!(e.message(), expected);
+                assert_eq!(e.exit_code(), 2);
+            }
+        };
+        check_bytes(
+            b"{\"type\":\"patients\",\"entity\":{\"id\":1}}\n{\"type\":\"patients\",\"entity\":{\"id\":\"\xff\"}}\n",
+            "line 2: invalid UTF-8 (byte 0xff at column 36); the input must be UTF-8 text",
+        );
+        // A one-line type map, and a broken first line of JSON Lines.
+        check_bytes(
+            b"{\"patients\":[{\"id\":\"A\xfe\"}]}",
+            "line 1: invalid UTF-8 (byte 0xfe at column 22); the input must be UTF-8 text",
+        );
+        check_bytes(
+            b"{\"id\xc3\":1}\n{\"id\":2}",
+            "line 1: invalid UTF-8 (byte 0xc3 at column 5); the input must be UTF-8 text",
+        );
+    }
+
+    // Regression: a broken first line of JSON Lines was re-read as one document, and the error
+    // blamed the key 'type' (known issue 3 in docs/reliability.md).
+    #[test]
+    fn a_broken_first_line_of_json_lines_is_named() {
+        let second = "{\"type\":\"patients\",\"entity\":{\"id\":2}}";
+        for (first, expected) in [
+            // The closing brace dropped: line 2 cannot continue the object.
+            (
+                "{\"type\":\"patients\",\"entity\":{\"id\":1}",
+                "line 1: invalid JSON: EOF while parsing an object at line 1 column 36",
+            ),
+            // Cut inside a string (a JSON string cannot span lines).
+            (
+                "{\"type\":\"patients\",\"entity\":{\"id\":\"ab",
+                "line 1: invalid JSON: EOF while parsing a string at line 1 column 37",
+            ),
+            // Cut where a value starts: line 2 fills it, line 3 cannot follow.
+            (
+                "{\"type\":\"patients\",\"entity\":",
+                "line 1: invalid JSON: EOF while parsing a value at line 1 column 28",
+            ),
+            (
+                "{oops}",
+                "line 1: invalid JSON: key must be a string at line 1 column 2",
+            ),
+        ] {
+            check_error(&format!("{first}\n{second}\n{second}\n"), None, expected);
+            check_error(
+                &format!("{first}\n{second}\n{second}\n"),
+                Some("patients"),
+                expected,
+            );
+        }
+        // Only two lines, and the input ends inside the object line 1 opened.
+        check_error(
+            &format!("{{\"type\":\"patients\",\"entity\":\n{second}\n"),
+            None,
+            "line 1: invalid JSON: EOF while parsing a value",
+        );
+        // The only line, cut.
+        check_error(
+            "{\"type\":\"patients\",\"entity\":{\"id\":1",
+            None,
+            "line 1: invalid JSON: EOF while parsing an object",
+        );
+        // Too deep.
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        check_error(
+            &format!("{{\"type\":\"patients\",\"entity\":{{\"id\":1,\"n\":{deep}}}}}\n{second}"),
+            None,
+            "line 1: invalid JSON: recursion limit exceeded",
+        );
+    }
+
+    #[test]
+    fn multi_line_documents_are_still_documents() {
+        let two =
+            json!([[["patients", {"id":1}, "patients[0]"], ["patients", {"id":2}, "patients[1]"]]]);
+        // Pretty-printed.
+        check(
+            "{\n  \"patients\": [\n    {\"id\": 1},\n    {\"id\": 2}\n  ]\n}\n",
+            None,
+            two.clone(),
+        );
+        // Lines that are whole objects by themselves inside a document.
+        check(
+            "{\"patients\": [\n{\"id\":1}\n,\n{\"id\":2}\n]}",
+            None,
+            two.clone(),
+        );
+        check("{\"patients\": [\n{\"id\":1},\n{\"id\":2}\n]}", None, two);
+        check(
+            "{\"a\":\n{\"id\":1}\n}",
+            Some("claims"),
+            json!([[["claims", {"a": {"id":1}}, "element [0]"]]]),
+        );
+        // A document that is broken later is reported as a document, with its line.
+        check_error(
+            "{\n  \"patients\": [\n    {\"id\": 1},\n    oops\n  ]\n}\n",
+            None,
+            "invalid JSON input: expected value at line 4 column 5",
+        );
     }
 
     #[test]

@@ -107,6 +107,23 @@ fn malformed_and_truncated_json() -> TestResult {
         2,
         &["line 2: expected a JSON object on each line of JSON Lines input"],
     )?;
+    // Regression (known issue 3, fixed): a broken FIRST line was re-read as one multi-line
+    // document and the error blamed the key 'type'.
+    env.persist(
+        &[],
+        b"{\"type\":\"patients\",\"entity\":{\"patient_id\":\"p1\"}\n\
+          {\"type\":\"patients\",\"entity\":{\"patient_id\":\"p2\"}}\n",
+        2,
+        &["line 1: invalid JSON: EOF while parsing an object at line 1 column 47"],
+    )?;
+    // ... while a pretty-printed document is still one document.
+    let run = env.persist(
+        &["--json", "--name", "pretty"],
+        b"{\n  \"patients\": [\n    {\"patient_id\": \"pp1\"},\n    {\"patient_id\": \"pp2\"}\n  ]\n}\n",
+        0,
+        &[],
+    )?;
+    assert_eq!(run.json()?["total_persisted"], 2, "{run:?}");
     env.persist(&patients, b"", 2, &["the input is empty"])?;
     env.persist(
         &patients,
@@ -171,21 +188,22 @@ fn invalid_utf8() -> TestResult {
         2,
         &["invalid JSON input: invalid unicode code point at line 1 column 36"],
     )?;
-    // In JSON Lines (and one-line type maps) the input is refused and nothing is written, but it
-    // is reported as an i/o failure (exit 1) without the line: known issue 2 in
-    // docs/reliability.md. Tighten to exit 2 + "line 2" when it is fixed.
-    for content in [
-        &b"{\"type\":\"patients\",\"entity\":{\"patient_id\":\"p0\"}}\n\
-           {\"type\":\"patients\",\"entity\":{\"patient_id\":\"p1\",\"given_name\":\"A\xff\"}}\n"[..],
-        &b"{\"patients\":[{\"patient_id\":\"p1\",\"given_name\":\"A\xff\"}]}"[..],
-    ] {
-        let before = env.total()?;
-        let file = env.file("bad-utf8.jsonl", content)?;
-        let run = env.run(&["persist", "--name", "utf8", path_str(&file)?], None)?;
-        assert!(matches!(run.code, Some(1 | 2)), "{run:?}");
-        assert!(run.stderr.contains("valid UTF-8"), "{}", run.stderr);
-        assert_eq!(env.total()?, before);
-    }
+    // Regression (known issue 2, fixed): in JSON Lines and one-line type maps it was an i/o
+    // failure (exit 1) without the line. Now bad input naming the line; nothing written.
+    env.persist(
+        &["--name", "utf8"],
+        b"{\"type\":\"patients\",\"entity\":{\"patient_id\":\"p0\"}}\n\
+          {\"type\":\"patients\",\"entity\":{\"patient_id\":\"p1\"}}\n\
+          {\"type\":\"patients\",\"entity\":{\"patient_id\":\"p2\",\"given_name\":\"A\xff\"}}\n",
+        2,
+        &["line 3: invalid UTF-8 (byte 0xff at column 63); the input must be UTF-8 text"],
+    )?;
+    env.persist(
+        &["--name", "utf8"],
+        b"{\"patients\":[{\"patient_id\":\"p1\",\"given_name\":\"A\xff\"}]}",
+        2,
+        &["line 1: invalid UTF-8 (byte 0xff at column 48); the input must be UTF-8 text"],
+    )?;
     Ok(())
 }
 
@@ -205,8 +223,8 @@ fn deep_nesting() -> TestResult {
         2,
         &["recursion limit exceeded"],
     )?;
-    // JSON Lines whose first line is too deep: refused and nothing written, but the message is
-    // misleading (known issue 3 in docs/reliability.md).
+    // JSON Lines whose first line is too deep (regression, known issue 3: the error blamed the
+    // key 'type').
     env.persist(
         &[],
         format!(
@@ -215,7 +233,7 @@ fn deep_nesting() -> TestResult {
         )
         .as_bytes(),
         2,
-        &["error:"],
+        &["line 1: invalid JSON: recursion limit exceeded at line 1 column 181"],
     )?;
     // 100 levels are fine: kept in `extra`, read back whole.
     env.persist(
@@ -244,9 +262,8 @@ fn deep_nesting() -> TestResult {
 fn ten_megabyte_strings() -> TestResult {
     let env = Env::new()?;
     let huge = "x".repeat(10_000_000);
-    // A 10 MB value in a text column (and a 100 KB id) is stored. (A 10 MB id is stored too, but
-    // the call then spends ~10 s counting the tokens of its result: see docs/reliability.md.)
-    let long_id = "i".repeat(100_000);
+    // A 10 MB value in a text column is stored, and so is an id of the longest accepted length.
+    let long_id = "i".repeat(healthsim_persist::input::MAX_ID_CHARS);
     env.persist(
         &["--type", "patients", "--name", "huge"],
         json!([{"patient_id": "big", "given_name": huge}, {"patient_id": long_id}])
@@ -280,9 +297,24 @@ fn ten_megabyte_strings() -> TestResult {
         )?
         .expect_code(0)?
         .json()?;
-    assert_eq!(
-        lengths["results"][0],
-        json!({"g": 10_000_000, "i": 100_000})
+    assert_eq!(lengths["results"][0], json!({"g": 10_000_000, "i": 256}));
+    // Regression (known issue 6): a 10 MB id was stored, and the call spent ~10 s fitting its
+    // result into the token budget. Ids are now bounded; the error cuts the value.
+    let run = env.persist(
+        &["--type", "patients"],
+        json!([{"patient_id": "i".repeat(10_000_000)}])
+            .to_string()
+            .as_bytes(),
+        2,
+        &[
+            "patients[0].patient_id: an id has at most 256 characters, this one has 10000000, got \"iiii",
+            "...",
+        ],
+    )?;
+    assert!(
+        run.stderr.len() < 2_000,
+        "error of {} bytes",
+        run.stderr.len()
     );
     // A 10 MB invalid value: the error quotes only its first 80 characters.
     let run = env.persist(
@@ -736,11 +768,22 @@ async fn the_query_sandbox_survives_resource_exhaustion() -> TestResult {
     }
     let started = Instant::now();
     let (first, second, third) = tokio::join!(
-        exhausting_query(
-            &clients[0],
-            "SELECT sum(x.range * y.range) FROM patients, range(1000000) x, range(1000000) y",
-            &[STOPPED],
-        ),
+        async {
+            // Regression (known issue 5): ran ~10 s with ~4 GB resident; refused before it runs.
+            exhausting_query(
+                &clients[0],
+                "SELECT length(repeat('x', 2000000000))",
+                &["function 'repeat' builds a value whose size the query chooses: this call would \
+                   build 2000000000; the result may have at most 1000000 characters or elements"],
+            )
+            .await?;
+            exhausting_query(
+                &clients[0],
+                "SELECT sum(x.range * y.range) FROM patients, range(1000000) x, range(1000000) y",
+                &[STOPPED],
+            )
+            .await
+        },
         exhausting_query(
             &clients[1],
             "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",

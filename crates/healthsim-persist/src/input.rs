@@ -59,6 +59,14 @@ use serde_json::{Map, Value as Json};
 
 use crate::error::{truncate, Error};
 
+/// The longest primary key [`convert`] accepts, in characters. FHIR ids have at most 64
+/// characters and UUIDs 36; a longer key is almost certainly a mistake, and every persist result
+/// lists the ids it stored, so one megabyte-long id made each call slow (it is serialized and
+/// measured against the result's token budget). Reference columns (`patient_id` of an
+/// encounter, ...) are not bounded: they are ordinary text that no result repeats, and one
+/// longer than this simply matches no entity.
+pub const MAX_ID_CHARS: usize = 256;
+
 /// The provenance columns of a row: who generated it and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -120,7 +128,8 @@ pub struct Row {
 /// # Errors
 ///
 /// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`] (naming the entity
-/// type, index, field and value) and [`Error::DuplicateId`] (the same id twice in `entities`).
+/// type, index, field and value; also an empty id, or one longer than [`MAX_ID_CHARS`]) and
+/// [`Error::DuplicateId`] (the same id twice in `entities`).
 pub fn convert(
     entity_type: &'static EntityType,
     entities: &[Json],
@@ -553,6 +562,7 @@ impl<'l, 'a> Converter<'l, 'a> {
         let mut values = Vec::with_capacity(n);
         let mut id = None;
         for slot in 0..n {
+            let given_as = self.slots[slot].as_ref().map(|assigned| assigned.field);
             let value = match self.slots[slot].take() {
                 Some(Assigned { value, .. }) if value.is_null() => Value::Null,
                 Some(Assigned { field, value }) => parse_value(layout.kinds[slot], &value)
@@ -572,6 +582,19 @@ impl<'l, 'a> Converter<'l, 'a> {
                         field,
                         &Json::from(""),
                         "an id must not be empty",
+                    ));
+                }
+                let length = text.chars().count();
+                if length > MAX_ID_CHARS {
+                    let field = given_as.unwrap_or(Field::Top(layout.names[slot]));
+                    return Err(invalid(
+                        self.entity_type,
+                        index,
+                        field,
+                        &Json::from(text),
+                        format!(
+                            "an id has at most {MAX_ID_CHARS} characters, this one has {length}"
+                        ),
                     ));
                 }
                 values.push(Value::Text(text.clone()));

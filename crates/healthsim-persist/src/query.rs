@@ -220,6 +220,21 @@ pub enum QueryError {
         /// Why it is refused.
         reason: String,
     },
+    /// A function that builds a text or list of a size the query chooses (`repeat`, `lpad`, ...)
+    /// without a small constant size: DuckDB allocates such values outside its memory limit and
+    /// cannot interrupt their construction, so they are bounded before the query runs.
+    #[error(
+        "function '{name}' builds a value whose size the query chooses: {reason}; the result may \
+         have at most {max} characters or elements"
+    )]
+    UnboundedSize {
+        /// The function name.
+        name: String,
+        /// What is wrong with its size argument.
+        reason: String,
+        /// [`MAX_BUILT_SIZE`].
+        max: u64,
+    },
     /// A construct the sandbox does not support (query parameters, DESCRIBE/SHOW/SUMMARIZE, ...).
     #[error("not supported in scenario queries: {construct}")]
     Unsupported {
@@ -652,13 +667,108 @@ fn check_expression(class: &str, object: &Map<String, Json>) -> Result<(), Query
                     reason: reason.to_string(),
                 });
             }
-            Ok(())
+            check_built_size(name, object)
         }
         "PARAMETER" => Err(QueryError::Unsupported {
             construct: "query parameters ($1, ?, $name); write the values into the query".into(),
         }),
         _ => Ok(()),
     }
+}
+
+/// Functions whose result size is one of their arguments (0-based position): the result is
+/// built in one piece, outside DuckDB's buffer manager (so `memory_limit` does not apply) and
+/// without checking for interruption (so the timeout only acts once it is built).
+/// `SELECT length(repeat('x', 2000000000))` took ~10 s and ~4 GB with a 1 GB limit and a 5 s
+/// timeout.
+const SIZED_FUNCTIONS: &[(&str, usize)] = &[
+    ("repeat", 1),
+    ("list_repeat", 1),
+    ("array_repeat", 1),
+    ("lpad", 1),
+    ("rpad", 1),
+    ("list_resize", 1),
+    ("array_resize", 1),
+    ("bitstring", 1),
+];
+
+/// The largest value a sized function may build (characters or elements).
+pub const MAX_BUILT_SIZE: u64 = 1_000_000;
+
+/// The size argument of a [`SIZED_FUNCTIONS`] call must be a whole-number constant of at most
+/// [`MAX_BUILT_SIZE`]; for `repeat`, whose result is its first argument that many times, a
+/// constant first argument counts with its length (a non-constant one with 1: it is a value of
+/// the scenario, or of another bounded call).
+fn check_built_size(name: &str, object: &Map<String, Json>) -> Result<(), QueryError> {
+    let lower = name.to_ascii_lowercase();
+    let Some(&(_, position)) = SIZED_FUNCTIONS.iter().find(|(n, _)| *n == lower) else {
+        return Ok(());
+    };
+    let refuse = |reason: String| QueryError::UnboundedSize {
+        name: name.to_string(),
+        reason,
+        max: MAX_BUILT_SIZE,
+    };
+    let children = object.get("children").and_then(Json::as_array);
+    let Some(size) = children.and_then(|c| c.get(position)) else {
+        // Too few arguments: DuckDB reports the wrong call itself.
+        return Ok(());
+    };
+    let count = match constant_whole_number(size) {
+        Some(count) => count,
+        None => {
+            return Err(refuse(format!(
+                "its argument {} must be a whole-number constant",
+                position + 1
+            )))
+        }
+    };
+    let unit = if lower.ends_with("repeat") {
+        children
+            .and_then(|c| c.first())
+            .and_then(constant_length)
+            .unwrap_or(1)
+    } else {
+        1
+    };
+    let size = u64::try_from(count).unwrap_or(0).saturating_mul(unit);
+    if size > MAX_BUILT_SIZE {
+        return Err(refuse(format!("this call would build {size}")));
+    }
+    Ok(())
+}
+
+/// The value of a constant whole number in the AST (`5`, `2000000000`).
+fn constant_whole_number(node: &Json) -> Option<i128> {
+    let object = node.as_object()?;
+    if str_field(object, "class") != "CONSTANT" {
+        return None;
+    }
+    let value = object.get("value")?.as_object()?;
+    match value.get("value")? {
+        Json::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        Json::String(text) => text.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The length of a constant text (in characters) or list literal (in elements).
+fn constant_length(node: &Json) -> Option<u64> {
+    let object = node.as_object()?;
+    let length = match str_field(object, "class") {
+        "CONSTANT" => match object.get("value")?.as_object()?.get("value")? {
+            Json::String(text) => text.chars().count(),
+            _ => return None,
+        },
+        "FUNCTION" if str_field(object, "function_name") == "list_value" => {
+            object.get("children")?.as_array()?.len()
+        }
+        _ => return None,
+    };
+    u64::try_from(length).ok()
 }
 
 fn dotted(parts: &[&str]) -> String {

@@ -2,7 +2,7 @@
 //! pass-throughs to healthsim-summary.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
 use duckdb::types::Value;
@@ -456,12 +456,36 @@ pub(crate) fn name_exists(conn: &Connection, name: &str) -> Result<bool> {
 
 /// Runs a naming function with an `exists` predicate backed by the `scenarios` table; a
 /// database error stops the search (every further name counts as taken) and is returned.
+///
+/// The first candidate costs one lookup (usually it is free). When it is taken, the names that
+/// share the first two candidates' common prefix are loaded in one query and the following
+/// candidates are answered from memory, so the 900th `name-N` costs two queries, not 900. A
+/// candidate outside that prefix (the naming crate may shorten a long base to fit its counter)
+/// is looked up on its own.
 fn with_exists<T>(
     conn: &Connection,
     except: Option<&str>,
     name: impl FnOnce(&dyn Fn(&str) -> bool) -> Result<T, healthsim_naming::Error>,
 ) -> Result<T> {
     let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let first: RefCell<Option<String>> = RefCell::new(None);
+    let taken: RefCell<Option<(String, HashSet<String>)>> = RefCell::new(None);
+    let lookup = |candidate: &str| -> Result<bool> {
+        if let Some((prefix, names)) = taken.borrow().as_ref() {
+            if candidate.starts_with(prefix.as_str()) {
+                return Ok(names.contains(candidate));
+            }
+        }
+        let Some(previous) = first.borrow_mut().take() else {
+            *first.borrow_mut() = Some(candidate.to_string());
+            return name_exists(conn, candidate);
+        };
+        let prefix = common_prefix(&previous, candidate);
+        let names = names_starting_with(conn, prefix)?;
+        let found = names.contains(candidate);
+        *taken.borrow_mut() = Some((prefix.to_string(), names));
+        Ok(found)
+    };
     let exists = |candidate: &str| {
         if failure.borrow().is_some() {
             return true;
@@ -469,8 +493,8 @@ fn with_exists<T>(
         if except == Some(candidate) {
             return false;
         }
-        match name_exists(conn, candidate) {
-            Ok(taken) => taken,
+        match lookup(candidate) {
+            Ok(found) => found,
             Err(e) => {
                 *failure.borrow_mut() = Some(e);
                 true
@@ -482,6 +506,29 @@ fn with_exists<T>(
         return Err(e);
     }
     Ok(named?)
+}
+
+/// The longest common prefix of `a` and `b`, on a character boundary.
+fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
+    let end = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or_else(|| a.len().min(b.len()), |((i, _), _)| i);
+    &a[..end]
+}
+
+/// Every scenario name that starts with `prefix` (a bound parameter: no pattern characters).
+fn names_starting_with(conn: &Connection, prefix: &str) -> Result<HashSet<String>> {
+    let context = || db("looking up scenario names");
+    let mut statement = conn
+        .prepare("SELECT name FROM scenarios WHERE starts_with(name, ?)")
+        .map_err(context())?;
+    let rows = statement
+        .query_map([prefix], |row| row.get::<_, String>(0))
+        .map_err(context())?;
+    rows.collect::<std::result::Result<_, _>>()
+        .map_err(context())
 }
 
 /// A user-chosen name made safe and unique (`except`: the scenario's own current name).

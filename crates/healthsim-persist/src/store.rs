@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,7 @@ impl Store {
                 source,
             })?;
         }
+        create_database(&path)?;
         let key = claim_key(&path);
         let store = Store {
             path,
@@ -297,6 +299,155 @@ fn retry_while_locked<T>(
                 std::thread::sleep(delay.min(timeout - waited));
                 delay = (delay * 2).min(MAX_RETRY_DELAY);
             }
+        }
+    }
+}
+
+/// Creates and migrates the database at `path` when no file is there, so that the file appears
+/// whole or not at all; does nothing when `path` exists. Returns the migration report when this
+/// call created the file, `None` when it existed (or another process created it meanwhile).
+///
+/// DuckDB writes a new file's header blocks one after the other, so a process killed while it
+/// creates a file in place can leave a few KiB that never open again. Instead the database is
+/// built under a temporary name in the same folder (`<name>.creating-<pid>-<n>`), migrated,
+/// checkpointed and closed (no write-ahead log left), synced, and then hard-linked to `path`:
+/// a link never replaces an existing file, so when another process won the race its database is
+/// kept and ours is deleted. A kill leaves at worst a temporary file under another name, which
+/// the next call for the same path removes once its process is gone (Linux).
+///
+/// [`Store::open`] calls this; `healthsim db migrate` calls it before migrating.
+///
+/// # Errors
+///
+/// [`Error::Open`] when the temporary database cannot be created, [`Error::Schema`] when a
+/// migration fails, [`Error::Database`] when the checkpoint fails, [`Error::Io`] when the file
+/// cannot be synced or linked into place. The temporary file is removed in every case.
+pub fn create_database(path: &Path) -> Result<Option<healthsim_schema::MigrationReport>> {
+    // Also when the file exists: a kill between the link and the removal of the temporary name
+    // leaves a second name of the complete database. One directory listing per open.
+    remove_stale_temporaries(path);
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(None);
+    }
+    let temp = temporary_path(path);
+    let result = build_and_link(path, &temp);
+    // Whatever happened, the temporary name goes: after a link the database lives on under
+    // `path`; after a failure it holds nothing anyone needs.
+    let _ = std::fs::remove_file(&temp);
+    let _ = std::fs::remove_file(wal_path(&temp));
+    result
+}
+
+/// The marker between a database's file name and the pid of the process creating it.
+const CREATING_MARKER: &str = ".creating-";
+
+/// A fresh temporary name next to `path`: `<name>.creating-<pid>-<n>`.
+fn temporary_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("{CREATING_MARKER}{}-{n}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// DuckDB's write-ahead log of the database at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".wal");
+    PathBuf::from(name)
+}
+
+fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::MigrationReport>> {
+    let io = |action: &'static str, at: &Path| {
+        let at = at.to_path_buf();
+        move |source| Error::Io {
+            action,
+            path: at,
+            source,
+        }
+    };
+    let conn = writer_config()
+        .and_then(|config| Connection::open_with_flags(temp, config))
+        .map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let report = healthsim_schema::migrate(&conn)?;
+    conn.execute_batch("CHECKPOINT")
+        .map_err(db("checkpointing the new database"))?;
+    drop(conn);
+    if wal_path(temp).exists() {
+        return Err(Error::Io {
+            action: "finish creating",
+            path: path.to_path_buf(),
+            source: std::io::Error::other(
+                "closing the new database left a write-ahead log; nothing was created",
+            ),
+        });
+    }
+    std::fs::File::open(temp)
+        .and_then(|file| file.sync_all())
+        .map_err(io("sync the new database", temp))?;
+    match link_without_replacing(temp, path) {
+        Ok(()) => {}
+        // Another process created the file first: theirs is kept, ours is dropped.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
+        Err(e) => return Err(io("create", path)(e)),
+    }
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // Makes the new name durable; a failure costs durability on power loss only.
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(Some(report))
+}
+
+/// Gives `temp` the name `path` unless `path` exists. A hard link fails with `AlreadyExists`
+/// instead of replacing; where the filesystem has no hard links, a rename after a check is
+/// the fallback (a race there can only lose an empty, freshly migrated database).
+fn link_without_replacing(temp: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(temp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the database was created meanwhile",
+        )),
+        Err(_) => std::fs::rename(temp, path),
+    }
+}
+
+/// Removes `<name>.creating-<pid>-<n>` files (and their logs) next to `path` whose process is
+/// no longer running: what a kill during [`create_database`] leaves. Best effort; only on Linux,
+/// where `/proc` says whether a process runs.
+fn remove_stale_temporaries(path: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(name), dir) = (path.file_name().and_then(|n| n.to_str()), path.parent()) else {
+        return;
+    };
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{name}{CREATING_MARKER}");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let running =
+            pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !running {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -120,6 +120,13 @@ fn error_messages() -> TestResult {
         )),
     );
     m.check(
+        "id too long",
+        persist(PersistRequest::new(
+            "patients",
+            vec![json!({"id": "p1"}), json!({"id": "i".repeat(257)})],
+        )),
+    );
+    m.check(
         "duplicate id",
         persist(PersistRequest::new(
             "patients",
@@ -175,5 +182,45 @@ fn error_messages() -> TestResult {
     );
 
     insta::assert_snapshot!(m.lines.join("\n"));
+    Ok(())
+}
+
+// Regression: a 10 MB id was stored, and every persist call carrying it spent ~10 s fitting its
+// result into the token budget (known issue 6 in docs/reliability.md).
+#[test]
+fn ids_are_bounded_and_a_refused_call_writes_nothing() -> TestResult {
+    use healthsim_persist::input::MAX_ID_CHARS;
+    let (_dir, store) = store();
+    let longest = "i".repeat(MAX_ID_CHARS);
+    let stored = store.persist_entities(&PersistRequest::new(
+        "patients",
+        vec![json!({"patient_id": longest})],
+    ))?;
+    assert_eq!(stored.total_persisted, 1);
+    let before = store.list_scenarios(&Default::default())?.len();
+    for (entity_type, entity, field) in [
+        (
+            "patients",
+            json!({"patient_id": "x".repeat(10_000_000)}),
+            "patient_id",
+        ),
+        ("claims", json!({"id": "é".repeat(MAX_ID_CHARS + 1)}), "id"),
+    ] {
+        let length = entity[field].as_str().map_or(0, |s| s.chars().count());
+        let request = PersistRequest::new(entity_type, vec![json!({}), entity]);
+        let message = match store.persist_entities(&request) {
+            Err(e @ Error::InvalidField { .. }) => e.to_string(),
+            other => panic!("{entity_type}: {other:?}"),
+        };
+        assert!(
+            message.starts_with(&format!(
+                "{entity_type}[1].{field}: an id has at most {MAX_ID_CHARS} characters, this one \
+                 has {length}, got \""
+            )),
+            "{message}"
+        );
+        assert!(message.ends_with("...") && message.len() < 400, "{message}");
+    }
+    assert_eq!(store.list_scenarios(&Default::default())?.len(), before);
     Ok(())
 }

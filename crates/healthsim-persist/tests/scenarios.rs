@@ -3,7 +3,7 @@
 mod common;
 
 use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
-use healthsim_persist::{Error, ListOptions, SortBy, Store};
+use healthsim_persist::{Error, ListOptions, PersistRequest, ScenarioTarget, SortBy, Store};
 use serde_json::json;
 
 /// Three scenarios made one after the other: (diabetes-cohort 3 patients, diabetes-trial 1,
@@ -365,5 +365,41 @@ fn queries_run_scoped_in_the_sandbox() -> TestResult {
         3
     );
     assert_manifest_consistent(&store);
+    Ok(())
+}
+
+// unique_name now loads the taken `-N` names in one query after the first clash instead of one
+// lookup per candidate; the names it picks must stay the same.
+#[test]
+fn many_scenarios_with_one_name_get_consecutive_counters() -> TestResult {
+    let (_dir, store) = store();
+    let long = "n".repeat(200);
+    for base in ["same", "same-20240101", long.as_str()] {
+        let mut names = Vec::new();
+        for _ in 0..12 {
+            let persisted = store.persist_entities(
+                &PersistRequest::new("patients", patients(1)).with_scenario(ScenarioTarget::New {
+                    name: Some(base.to_string()),
+                    context: None,
+                    description: None,
+                    tags: vec![],
+                }),
+            )?;
+            names.push(store.resolve_scenario(&persisted.scenario_id)?.name);
+        }
+        let first = names[0].clone();
+        let mut expected = vec![first.clone()];
+        for n in 2..=12 {
+            // The naming crate's own rule, checked against an in-memory set of the same names.
+            let taken: std::collections::HashSet<&String> = expected.iter().collect();
+            let next = healthsim_naming::unique_name(base, |c| taken.contains(&c.to_string()))?;
+            assert!(next.ends_with(&format!("-{n}")), "{next}");
+            expected.push(next);
+        }
+        assert_eq!(names, expected, "{base}");
+    }
+    // Renaming to the taken base: the scenario's own name counts as free, and is the first one.
+    let renamed = store.rename_scenario("same-5", "same")?;
+    assert_eq!(renamed.name, "same-5");
     Ok(())
 }
