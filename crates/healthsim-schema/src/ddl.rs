@@ -122,11 +122,6 @@ pub fn create_state_table(t: &StateTable) -> String {
     format!("CREATE TABLE {} (\n{}\n);", t.name, lines.join(",\n"))
 }
 
-/// Name of the scenario_id index of a canonical table.
-pub fn scenario_index_name(table: &str) -> String {
-    format!("idx_{table}_scenario")
-}
-
 /// Every `CREATE TABLE` of the head schema (state tables first).
 pub fn head_tables() -> Vec<String> {
     STATE_TABLE_DEFS
@@ -136,21 +131,10 @@ pub fn head_tables() -> Vec<String> {
         .collect()
 }
 
-/// Every `CREATE INDEX` of the head schema.
+/// Every `CREATE INDEX` of the head schema. Canonical tables have only their primary key
+/// (scenario_id, <pk>): a separate scenario_id index cost more than it saved (migration V0003).
 pub fn head_indexes() -> Vec<String> {
-    ENTITY_TYPES
-        .iter()
-        .map(|t| {
-            format!(
-                "CREATE INDEX {} ON {} ({SCENARIO_COLUMN});",
-                scenario_index_name(t.table),
-                t.table
-            )
-        })
-        .chain(std::iter::once(
-            "CREATE INDEX idx_scenario_tags_tag ON scenario_tags (tag);".to_string(),
-        ))
-        .collect()
+    vec!["CREATE INDEX idx_scenario_tags_tag ON scenario_tags (tag);".to_string()]
 }
 
 /// The whole head schema as one script.

@@ -51,6 +51,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "scenario_indexes",
         sql: include_str!("../migrations/V0002__scenario_indexes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "drop_scenario_indexes",
+        sql: include_str!("../migrations/V0003__drop_scenario_indexes.sql"),
+    },
 ];
 
 /// The version the code brings a database to.
