@@ -527,12 +527,22 @@ impl Drop for RollbackOnDrop<'_> {
     }
 }
 
+/// How much write-ahead log DuckDB lets grow before it checkpoints by itself (its default is
+/// 16 MB). Every checkpoint re-compresses the tables' newest row groups and rewrites their
+/// primary-key indexes, so at 16 MB a 1,000,000-entity stream of 10,000-entity commits paid for
+/// ~40 of them. Measured on 340,282 mixed entities: 12.1 s at 16 MB, 5.9 s at 128 MB, 5.2 s at
+/// 1 GB. Committed data is durable in the log either way; a larger log only makes the replay
+/// after a crash (on the next open) take longer, about a second for a full one.
+pub const CHECKPOINT_THRESHOLD: &str = "128MB";
+
 /// The configuration of every read-write connection: DuckDB's defaults, except that it never
-/// installs or loads an extension by itself. JSON and Parquet are built into the library we link;
-/// anything else a file could trigger (e.g. a SQLite file given as the database makes DuckDB
-/// reach for its `sqlite_scanner`) would mean downloading and running code nobody asked for.
+/// installs or loads an extension by itself, and checkpoints after [`CHECKPOINT_THRESHOLD`] of
+/// log. JSON and Parquet are built into the library we link; anything else a file could
+/// trigger (e.g. a SQLite file given as the database makes DuckDB reach for its
+/// `sqlite_scanner`) would mean downloading and running code nobody asked for.
 pub fn writer_config() -> std::result::Result<duckdb::Config, duckdb::Error> {
     duckdb::Config::default()
         .with("autoinstall_known_extensions", "false")?
-        .with("autoload_known_extensions", "false")
+        .with("autoload_known_extensions", "false")?
+        .with("checkpoint_threshold", CHECKPOINT_THRESHOLD)
 }
