@@ -606,6 +606,28 @@ fn write_batch(
         .join(", ");
     let context = |what: &str| format!("{what} {table}");
 
+    let staged = batch.rows.len() as u64;
+    // Small batches (an agent's calls) ask for their ids directly; when none exists yet they are
+    // appended straight into the table, saving the stage's create, copy and drop.
+    let mut known = None;
+    if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
+        let existing = count_existing_ids(conn, scenario_id, batch)?;
+        if existing == 0 {
+            let mut appender = conn
+                .appender(table)
+                .map_err(db(context("opening an appender for")))?;
+            append_rows(&mut appender, scenario_id, batch, defaults, now)
+                .map_err(db(context("writing entities into")))?;
+            drop(appender);
+            scenario::add_to_manifest(conn, scenario_id, table, staged, now)?;
+            return Ok(TypeCounts {
+                inserted: staged,
+                updated: 0,
+            });
+        }
+        known = Some(existing);
+    }
+
     // A copy of the table's columns without its constraints: NOT NULL and the key are checked
     // when the stage is moved into the table.
     conn.execute_batch(&format!(
@@ -616,53 +638,26 @@ fn write_batch(
         let mut appender = conn
             .appender_to_catalog_and_db(&stage, "temp", "main")
             .map_err(db(context("opening an appender for")))?;
-        let now_value = timestamp(now);
-        for row in &batch.rows {
-            let provenance = &row.provenance;
-            let source_type = provenance
-                .source_type
-                .as_ref()
-                .or(defaults.source_type.as_ref());
-            let source_system = provenance
-                .source_system
-                .as_ref()
-                .or(defaults.source_system.as_ref());
-            let skill_used = provenance
-                .skill_used
-                .as_ref()
-                .or(defaults.skill_used.as_ref());
-            let seed = provenance.generation_seed.or(defaults.generation_seed);
-            let created_at = row.created_at.map(timestamp);
-            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
-            params.push(&scenario_id);
-            params.extend(row.values.iter().map(|v| v as &dyn ToSql));
-            params.push(&source_type);
-            params.push(&source_system);
-            params.push(&skill_used);
-            params.push(&seed);
-            params.push(&row.extra);
-            params.push(created_at.as_ref().unwrap_or(&now_value));
-            appender
-                .append_row(params.as_slice())
-                .map_err(db(context("staging entities of")))?;
-        }
-        appender
-            .flush()
+        append_rows(&mut appender, scenario_id, batch, defaults, now)
             .map_err(db(context("staging entities of")))?;
     }
 
-    let updated: i64 = conn
-        .query_row(
-            &format!(
-                "SELECT count(*) FROM temp.{stage} s JOIN main.{table} t \
-                 ON t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
-            ),
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db(context("counting existing ids of")))?;
-    let updated = u64::try_from(updated).unwrap_or(0);
-    let staged = batch.rows.len() as u64;
+    let updated = match known {
+        Some(existing) => existing,
+        None => {
+            let updated: i64 = conn
+                .query_row(
+                    &format!(
+                        "SELECT count(*) FROM temp.{stage} s JOIN main.{table} t \
+                         ON t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db(context("counting existing ids of")))?;
+            u64::try_from(updated).unwrap_or(0)
+        }
+    };
 
     let assignments = domain
         .iter()
@@ -697,4 +692,69 @@ fn write_batch(
     let inserted = staged.saturating_sub(updated);
     scenario::add_to_manifest(conn, scenario_id, table, inserted, now)?;
     Ok(TypeCounts { inserted, updated })
+}
+
+/// Batches of at most this many entities are checked with their ids as bound parameters and,
+/// when all are new, appended straight into the table (for a 50-entity call ~2.5 ms less than
+/// staging); larger ones are staged and joined, one statement however many ids.
+const DIRECT_APPEND_MAX_ROWS: usize = 1_000;
+
+/// How many of the batch's ids the scenario already has in the batch's table.
+fn count_existing_ids(conn: &Connection, scenario_id: &str, batch: &Batch) -> Result<u64> {
+    let t = batch.entity_type;
+    let placeholders = vec!["?"; batch.rows.len()].join(", ");
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(batch.rows.len() + 1);
+    params.push(&scenario_id);
+    params.extend(batch.rows.iter().map(|r| &r.id as &dyn ToSql));
+    let existing: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM main.{} WHERE {SCENARIO_COLUMN} = ? AND {} IN ({placeholders})",
+                t.table, t.primary_key
+            ),
+            params.as_slice(),
+            |r| r.get(0),
+        )
+        .map_err(db(format!("counting existing ids of {}", t.table)))?;
+    Ok(u64::try_from(existing).unwrap_or(0))
+}
+
+/// Appends the batch's rows, in table column order: scenario, domain columns, provenance (the
+/// row's own, else the call's defaults), `extra`, `created_at` (the row's, else `now`).
+fn append_rows(
+    appender: &mut duckdb::Appender<'_>,
+    scenario_id: &str,
+    batch: &Batch,
+    defaults: &Provenance,
+    now: NaiveDateTime,
+) -> duckdb::Result<()> {
+    let now_value = timestamp(now);
+    for row in &batch.rows {
+        let provenance = &row.provenance;
+        let source_type = provenance
+            .source_type
+            .as_ref()
+            .or(defaults.source_type.as_ref());
+        let source_system = provenance
+            .source_system
+            .as_ref()
+            .or(defaults.source_system.as_ref());
+        let skill_used = provenance
+            .skill_used
+            .as_ref()
+            .or(defaults.skill_used.as_ref());
+        let seed = provenance.generation_seed.or(defaults.generation_seed);
+        let created_at = row.created_at.map(timestamp);
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
+        params.push(&scenario_id);
+        params.extend(row.values.iter().map(|v| v as &dyn ToSql));
+        params.push(&source_type);
+        params.push(&source_system);
+        params.push(&skill_used);
+        params.push(&seed);
+        params.push(&row.extra);
+        params.push(created_at.as_ref().unwrap_or(&now_value));
+        appender.append_row(params.as_slice())?;
+    }
+    appender.flush()
 }

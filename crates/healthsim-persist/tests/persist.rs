@@ -107,45 +107,49 @@ fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
 
 #[test]
 fn a_failure_while_writing_rolls_back_everything() -> TestResult {
-    let (_dir, store) = store();
-    let before = table_counts(&store);
-    // Make staging of the second type fail: a temporary view occupies the staging table's name.
-    store.with_writer(|c| {
-        c.execute_batch("CREATE TEMP VIEW hs_stage_vitals AS SELECT 1 AS x")
-            .map_err(|e| Error::Database {
-                context: "test".into(),
-                source: e,
+    // Writing the second type fails on either path: a small batch is appended straight into
+    // its table (a temporary view shadowing `vitals` breaks that), a large one is staged (a
+    // temporary view occupying the staging table's name breaks that).
+    for (vitals, blocker) in [(1, "vitals"), (1_001, "hs_stage_vitals")] {
+        let (_dir, store) = store();
+        let before = table_counts(&store);
+        let sql = |sql: String| {
+            store.with_writer(|c| {
+                c.execute_batch(&sql).map_err(|e| Error::Database {
+                    context: "test".into(),
+                    source: e,
+                })
             })
-    })?;
-    let mut map = Map::new();
-    map.insert("patients".into(), Json::Array(patients(3)));
-    map.insert(
-        "vitals".into(),
-        json!([{"vital_id": "v1", "patient_id": "p0"}]),
-    );
-    let request = PersistRequest::by_type(map).with_scenario(ScenarioTarget::new_named("half"));
-    let error = store.persist_entities(&request).err().ok_or("must fail")?;
-    assert!(matches!(error, Error::Database { .. }), "{error}");
-    assert_eq!(
-        table_counts(&store),
-        before,
-        "patients and the new scenario are rolled back"
-    );
-    assert!(matches!(
-        store.resolve_scenario("half"),
-        Err(Error::ScenarioNotFound { .. })
-    ));
-
-    // The connection is still usable afterwards.
-    store.with_writer(|c| {
-        c.execute_batch("DROP VIEW hs_stage_vitals")
-            .map_err(|e| Error::Database {
-                context: "test".into(),
-                source: e,
-            })
-    })?;
-    assert_eq!(store.persist_entities(&request)?.total_persisted, 4);
-    assert_manifest_consistent(&store);
+        };
+        sql(format!("CREATE TEMP VIEW {blocker} AS SELECT 1 AS x"))?;
+        let mut map = Map::new();
+        map.insert("patients".into(), Json::Array(patients(3)));
+        map.insert(
+            "vitals".into(),
+            (0..vitals)
+                .map(|i| json!({"vital_id": format!("v{i}"), "patient_id": "p0"}))
+                .collect(),
+        );
+        let request = PersistRequest::by_type(map).with_scenario(ScenarioTarget::new_named("half"));
+        let error = store.persist_entities(&request).err().ok_or("must fail")?;
+        assert!(matches!(error, Error::Database { .. }), "{error}");
+        // The connection is still usable afterwards (the view goes first: it shadows `vitals`).
+        sql(format!("DROP VIEW {blocker}"))?;
+        assert_eq!(
+            table_counts(&store),
+            before,
+            "patients and the new scenario are rolled back ({blocker})"
+        );
+        assert!(matches!(
+            store.resolve_scenario("half"),
+            Err(Error::ScenarioNotFound { .. })
+        ));
+        assert_eq!(
+            store.persist_entities(&request)?.total_persisted,
+            3 + vitals as u64
+        );
+        assert_manifest_consistent(&store);
+    }
     Ok(())
 }
 
