@@ -7,13 +7,14 @@
 
 use std::str::FromStr;
 
+use duckdb::types::Value;
 use duckdb::Connection;
 use healthsim_schema::value::{json_column, to_json};
 use healthsim_schema::{ColumnKind, EntityType, EXTRA_COLUMN};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::sql::{query_rows, row_values, scoped_from};
+use crate::sql::{query_rows, row_values, scope_filter, scoped_from};
 use crate::summary::ensure_scenario;
 use crate::text::compact_value;
 use crate::Error;
@@ -24,13 +25,18 @@ pub const SAMPLE_TEXT_CHARS: usize = 60;
 /// The system column that orders "recent" samples.
 const CREATED_AT: &str = "created_at";
 
+/// DuckDB's `min_by(arg, val, n)` accepts `n` below this; larger diverse requests rank every row.
+const MAX_HEAP_CANDIDATES: usize = 1_000_000;
+/// Diverse samples up to this many are read by row id, one lookup each (see [`diverse`]).
+const MAX_POINT_LOOKUPS: usize = 64;
+
 /// How samples are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SampleStrategy {
     /// Spread over the data: stratified by the type's category column (largest categories
-    /// first, round robin), evenly spaced over the primary-key order inside each category.
-    /// Deterministic.
+    /// first, round robin), pseudo-random inside each category (lowest hash of the primary
+    /// key first). Deterministic: the same rows give the same samples.
     Diverse,
     /// Uniformly random rows; differs from call to call.
     Random,
@@ -147,34 +153,7 @@ pub(crate) fn fetch(
     let from = scoped_from(t.table);
     let pk = t.primary_key;
     let rows = match strategy {
-        SampleStrategy::Diverse => {
-            let category = t.category_column.map_or("NULL".to_string(), str::to_string);
-            let names = output_names(t);
-            let sql = format!(
-                "WITH base AS (\
-                   SELECT {select}, CAST({category} AS VARCHAR) AS __cat, {pk} AS __pk {from}), \
-                 numbered AS (\
-                   SELECT *, row_number() OVER (PARTITION BY __cat ORDER BY __pk) - 1 AS __k, \
-                          count(*) OVER (PARTITION BY __cat) AS __m FROM base), \
-                 ranked AS (\
-                   SELECT *, dense_rank() OVER (ORDER BY __m DESC, __cat NULLS LAST) - 1 AS __r, \
-                          least(CAST(? AS BIGINT), count(*) OVER ()) AS __n \
-                   FROM numbered), \
-                 quota AS (\
-                   SELECT *, __n // (max(__r) OVER () + 1) \
-                          + CASE WHEN __r < __n % (max(__r) OVER () + 1) THEN 1 ELSE 0 END AS __q \
-                   FROM ranked), \
-                 picked AS (\
-                   SELECT *, CASE WHEN __q >= __m THEN 0 \
-                                  WHEN __q > 0 AND __k = ((2 * ((__k * __q) // __m) + 1) * __m) // (2 * __q) THEN 0 \
-                                  ELSE 1 END AS __fill FROM quota) \
-                 SELECT {names} FROM picked \
-                 ORDER BY __fill, CASE WHEN __fill = 0 THEN __r ELSE 0 END, \
-                          CASE WHEN __fill = 0 THEN __k ELSE hash(__pk) END, __pk \
-                 LIMIT ?"
-            );
-            run(conn, t, &sql, duckdb::params![scenario_id, limit, limit])
-        }
+        SampleStrategy::Diverse => diverse(conn, t, scenario_id, count),
         SampleStrategy::Random => {
             let sql = format!("SELECT {select} {from} ORDER BY random() LIMIT ?");
             run(conn, t, &sql, duckdb::params![scenario_id, limit])
@@ -193,6 +172,175 @@ pub(crate) fn fetch(
         context: format!("sampling {} ({strategy})", t.table),
         source,
     })
+}
+
+/// Which rows of each category the diverse sampler ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidates {
+    /// The `n` whose primary key hashes lowest, kept by a bounded heap per category
+    /// (`min_by(.., (hash(pk), pk), n)`): one streaming aggregate over the key and category
+    /// columns, no sort of the rows.
+    LowestHashes,
+    /// Every row (for `n` beyond the heap's limit, where every row is wanted anyway).
+    EveryRow,
+}
+
+/// Diverse samples: the rows are chosen by [`chosen_cte`], then read in full.
+///
+/// Reading a few rows of a large table by their key still costs a scan of every column in
+/// DuckDB (about 15 ms for 3 of 200,000 pharmacy claims), while a `rowid = ?` lookup reads just
+/// the row (about 1 ms). So up to [`MAX_POINT_LOOKUPS`] samples, the choice returns row ids and
+/// each row is looked up by its id, checked against its scenario and primary key; when a row is
+/// no longer there (a write between the two statements), or for more samples, one statement
+/// joins the choice with the table instead.
+fn diverse(
+    conn: &Connection,
+    t: &'static EntityType,
+    scenario_id: &str,
+    count: usize,
+) -> duckdb::Result<Vec<RawSample>> {
+    let candidates = if count < MAX_HEAP_CANDIDATES {
+        Candidates::LowestHashes
+    } else {
+        Candidates::EveryRow
+    };
+    let limit = i64::try_from(count).unwrap_or(i64::MAX);
+    let (table, pk, scope) = (t.table, t.primary_key, scope_filter());
+    if count <= MAX_POINT_LOOKUPS {
+        let sql = format!(
+            "SELECT __picks FROM ({per_category}) ORDER BY __m DESC, __cat NULLS LAST",
+            per_category = per_category_sql(t)
+        );
+        let categories = query_rows(conn, &sql, duckdb::params![limit, scenario_id], |r| {
+            r.get::<_, Value>(0)
+        })?;
+        let picks = take_turns(&categories, count);
+        let sql = format!(
+            "SELECT {select} FROM {table} WHERE rowid = ? AND {scope} AND {pk} = ?",
+            select = select_list(t)
+        );
+        let mut statement = conn.prepare(&sql)?;
+        let mut samples = Vec::with_capacity(picks.len());
+        for (rid, key) in &picks {
+            let mut rows = statement.query(duckdb::params![rid, scenario_id, key])?;
+            match rows.next()? {
+                Some(row) => samples.push(raw_sample(t, &row_values(row, width(t))?)),
+                None => break,
+            }
+        }
+        if samples.len() == picks.len() {
+            return Ok(samples);
+        }
+    }
+    let chosen = chosen_cte(t, candidates);
+    let mut params: Vec<Value> = Vec::new();
+    if candidates == Candidates::LowestHashes {
+        params.push(Value::BigInt(limit));
+    }
+    let scenario = Value::from(scenario_id.to_string());
+    params.extend([scenario.clone(), Value::BigInt(limit), scenario]);
+    let sql = format!(
+        "{chosen} SELECT {names} FROM (\
+           SELECT {select}, __turn, __rank FROM {table} JOIN chosen ON {pk} = __pk WHERE {scope}) \
+         ORDER BY __turn, __rank",
+        select = select_list(t),
+        names = output_names(t),
+    );
+    run(conn, t, &sql, duckdb::params_from_iter(&params))
+}
+
+/// The category column as text (NULL for a type without one: a single stratum).
+fn category_expr(t: &'static EntityType) -> String {
+    t.category_column
+        .map_or("NULL".to_string(), |c| format!("CAST({c} AS VARCHAR)"))
+}
+
+/// Per category `(__cat, __m, __picks)`: its value, its number of rows, and its
+/// [`Candidates::LowestHashes`] as a list of `{__h: hash(pk), __pk, __rid: rowid}` in diverse
+/// order. Parameters: the number of candidates and the scenario id.
+fn per_category_sql(t: &'static EntityType) -> String {
+    let (table, pk, scope) = (t.table, t.primary_key, scope_filter());
+    let category = category_expr(t);
+    format!(
+        "SELECT {category} AS __cat, count(*) AS __m, \
+                list_sort(min_by(struct_pack(__h := hash({pk}), __pk := {pk}, __rid := rowid), \
+                                 (hash({pk}), {pk}), CAST(? AS BIGINT))) AS __picks \
+         FROM {table} WHERE {scope} GROUP BY 1"
+    )
+}
+
+/// The first `count` picks `(rowid, pk)` when the categories (largest first, each a list from
+/// [`per_category_sql`]) take turns, as `chosen` of [`chosen_cte`] orders them.
+fn take_turns(categories: &[Value], count: usize) -> Vec<(i64, Value)> {
+    let lists: Vec<&[Value]> = categories
+        .iter()
+        .map(|c| match c {
+            Value::List(picks) => picks.as_slice(),
+            _ => &[],
+        })
+        .collect();
+    let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    let mut picks = Vec::new();
+    for turn in 0..longest {
+        for list in &lists {
+            if picks.len() == count {
+                return picks;
+            }
+            let Some(Value::Struct(fields)) = list.get(turn) else {
+                continue;
+            };
+            let (mut rid, mut key) = (None, None);
+            for (name, value) in fields.iter() {
+                match (name.as_str(), value) {
+                    ("__rid", Value::BigInt(r)) => rid = Some(*r),
+                    ("__pk", value) => key = Some(value.clone()),
+                    _ => {}
+                }
+            }
+            if let (Some(rid), Some(key)) = (rid, key) {
+                picks.push((rid, key));
+            }
+        }
+    }
+    picks
+}
+
+/// `WITH .. chosen AS (..)`: the diverse choice as `(__pk, __rid, __turn, __rank)`, at most
+/// `limit` rows. Parameters: [`Candidates::LowestHashes`] starts with the number of candidates
+/// per category; then the scenario id and the limit.
+///
+/// Inside each category, rows are taken in the order of their primary key's hash (ties by
+/// primary key): a fixed pseudo-random order that depends only on the data. Categories take
+/// turns, largest first (ties by value, NULL last): the first row of every category, then the
+/// second, and so on.
+fn chosen_cte(t: &'static EntityType, candidates: Candidates) -> String {
+    let table = t.table;
+    let pk = t.primary_key;
+    let scope = scope_filter();
+    let category = category_expr(t);
+    let candidates = match candidates {
+        Candidates::LowestHashes => format!(
+            "per_category AS ({per_category}), \
+             candidates AS (\
+               SELECT __pick.__pk AS __pk, __pick.__rid AS __rid, __cat, __m \
+               FROM (SELECT unnest(__picks) AS __pick, __cat, __m FROM per_category))",
+            per_category = per_category_sql(t)
+        ),
+        Candidates::EveryRow => format!(
+            "candidates AS (\
+               SELECT {pk} AS __pk, rowid AS __rid, {category} AS __cat, \
+                      count(*) OVER (PARTITION BY {category}) AS __m \
+               FROM {table} WHERE {scope})"
+        ),
+    };
+    format!(
+        "WITH {candidates}, \
+         chosen AS (\
+           SELECT __pk, __rid, \
+                  row_number() OVER (PARTITION BY __cat ORDER BY hash(__pk), __pk) AS __turn, \
+                  dense_rank() OVER (ORDER BY __m DESC, __cat NULLS LAST) AS __rank \
+           FROM candidates ORDER BY __turn, __rank LIMIT ?)"
+    )
 }
 
 /// Domain columns (JSON ones as text) and `extra` as text.
@@ -217,15 +365,19 @@ fn output_names(t: &'static EntityType) -> String {
         .join(", ")
 }
 
+/// Columns of [`select_list`].
+fn width(t: &'static EntityType) -> usize {
+    t.columns().count() + 1
+}
+
 fn run<P: duckdb::Params>(
     conn: &Connection,
     t: &'static EntityType,
     sql: &str,
     params: P,
 ) -> duckdb::Result<Vec<RawSample>> {
-    let width = t.columns().count() + 1;
     query_rows(conn, sql, params, |row| {
-        let values = row_values(row, width)?;
+        let values = row_values(row, width(t))?;
         Ok(raw_sample(t, &values))
     })
 }
@@ -314,6 +466,71 @@ mod tests {
             assert_eq!(serde_json::to_value(s).ok(), Some(json!(s.name())));
             assert_eq!(s.to_string(), s.name());
         }
+    }
+
+    /// 300 encounters in each of two scenarios, 60% outpatient, 30% emergency, 10% no class.
+    fn skewed_encounters() -> Connection {
+        let conn = Connection::open_in_memory().expect("database");
+        healthsim_schema::migrate(&conn).expect("migrations");
+        conn.execute_batch(
+            "INSERT INTO encounters (scenario_id, encounter_id, patient_id, encounter_class)
+             SELECT s, 'e' || i, 'p1',
+                    CASE WHEN i % 10 < 6 THEN 'outpatient' WHEN i % 10 < 9 THEN 'emergency' END
+             FROM range(300) t(i), (VALUES ('s1'), ('s2')) v(s)",
+        )
+        .expect("insert encounters");
+        conn
+    }
+
+    fn encounters() -> &'static EntityType {
+        healthsim_schema::entity_type("encounters").expect("registry type")
+    }
+
+    /// Ids chosen with the given candidates.
+    fn chosen_ids(conn: &Connection, candidates: Candidates, count: i64) -> Vec<String> {
+        let sql = format!(
+            "{} SELECT __pk FROM chosen ORDER BY __turn, __rank",
+            chosen_cte(encounters(), candidates)
+        );
+        let mut statement = conn.prepare(&sql).expect("prepare");
+        let rows = match candidates {
+            Candidates::LowestHashes => statement.query(duckdb::params![count, "s1", count]),
+            Candidates::EveryRow => statement.query(duckdb::params!["s1", count]),
+        };
+        rows.expect("query")
+            .mapped(|r| r.get::<_, String>(0))
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    }
+
+    #[test]
+    fn the_heap_and_the_window_choose_the_same_rows() {
+        let conn = skewed_encounters();
+        for count in [1, 2, 3, 7, 40, 299, 300, 301] {
+            let heap = chosen_ids(&conn, Candidates::LowestHashes, count);
+            let window = chosen_ids(&conn, Candidates::EveryRow, count);
+            assert_eq!(heap, window, "{count} samples");
+            assert_eq!(heap.len(), usize::try_from(count.min(300)).unwrap_or(0));
+        }
+    }
+
+    #[test]
+    fn lookups_by_row_id_read_the_rows_the_join_reads() {
+        let conn = skewed_encounters();
+        let samples = |count: usize| -> Vec<Json> {
+            diverse(&conn, encounters(), "s1", count)
+                .expect("samples")
+                .iter()
+                .map(|s| s.render(SAMPLE_TEXT_CHARS, usize::MAX))
+                .collect()
+        };
+        // Up to MAX_POINT_LOOKUPS rows are looked up one by one, beyond that joined; a longer
+        // diverse list starts with the shorter one.
+        let looked_up = samples(MAX_POINT_LOOKUPS);
+        let joined = samples(MAX_POINT_LOOKUPS + 1);
+        assert_eq!(looked_up.len(), MAX_POINT_LOOKUPS);
+        assert_eq!(joined[..MAX_POINT_LOOKUPS], looked_up[..]);
+        assert!(looked_up.iter().all(|s| s["encounter_id"].is_string()));
     }
 
     fn sample(fields: &[(&str, Json, (u8, usize))]) -> RawSample {

@@ -8,9 +8,17 @@ use duckdb::{Connection, Params, Row};
 
 use healthsim_schema::SCENARIO_COLUMN;
 
-/// `FROM <table> WHERE scenario_id = ?`: every query of this crate is scoped to one scenario.
+/// `scenario_id = ?`: every query of this crate is scoped to one scenario (one parameter, the
+/// scenario id). Keep it a plain scan filter: with a separate ART index on `scenario_id` (schema
+/// V0002, dropped by V0003) DuckDB 1.5 first collected every matching row id from the index,
+/// 14 ms for 200,000 rows against about 1 ms for the zone-map-pruned scan.
+pub(crate) fn scope_filter() -> String {
+    format!("{SCENARIO_COLUMN} = ?")
+}
+
+/// `FROM <table> WHERE` [`scope_filter`].
 pub(crate) fn scoped_from(table: &'static str) -> String {
-    format!("FROM {table} WHERE {SCENARIO_COLUMN} = ?")
+    format!("FROM {table} WHERE {}", scope_filter())
 }
 
 /// Runs `sql` and maps every row with `map`.

@@ -4,18 +4,20 @@
 //! `birth_date`) get ages, gender and top states; a few named types get the statistics their
 //! domain is read by (encounters, diagnoses, claims, pharmacy claims, prescriptions, adverse
 //! events); every other type gets a generic profile from its `category_column` and
-//! `date_column` (or, with no category, the range of its first numeric column). Every query is
-//! scoped to the scenario; a failing query is an [`Error::Statistic`], never skipped.
+//! `date_column` (or, with no category, the range of its first numeric column). All statistics
+//! of a type come from one query (see [`TypeQuery`]), scoped to the scenario; a failing
+//! statistic is an [`Error::Statistic`], never skipped.
 //!
 //! A statistic whose inputs are all NULL (no inpatient stays, no dates, a column never filled)
 //! is left out of the object: its key is absent rather than holding a made-up value.
 
 use chrono::NaiveDate;
+use duckdb::types::Value;
 use duckdb::Connection;
 use healthsim_schema::{ColumnKind, EntityType};
 use serde_json::{Map, Value as Json};
 
-use crate::sql::{query_rows, scoped_from};
+use crate::sql::scope_filter;
 use crate::text::{number, truncate};
 use crate::Error;
 
@@ -308,7 +310,11 @@ fn money_columns(t: &'static EntityType) -> Vec<&'static str> {
         .collect()
 }
 
-/// Computes every planned statistic of one type.
+/// Computes every planned statistic of one type with one query (see [`TypeQuery`]).
+///
+/// When that query fails, each statistic is computed alone to name the one that fails, so the
+/// error says which statistic could not be computed (a broken table is rare; then speed does
+/// not matter).
 pub(crate) fn compute(
     conn: &Connection,
     entity_type: &'static EntityType,
@@ -316,17 +322,20 @@ pub(crate) fn compute(
     scenario_id: &str,
     as_of: NaiveDate,
 ) -> Result<TypeStats, Error> {
-    let mut entries = Vec::new();
-    for p in plan(entity_type) {
-        let computed = run(conn, entity_type.table, &p, scenario_id, as_of).map_err(|source| {
-            Error::Statistic {
-                entity_type: entity_type.table.to_string(),
-                statistic: p.key.clone(),
+    let plans = plan(entity_type);
+    let entries = match TypeQuery::new(entity_type.table, &plans, as_of).run(conn, scenario_id) {
+        Ok(entries) => entries,
+        Err(source) => {
+            return Err(attribute_failure(
+                conn,
+                entity_type,
+                &plans,
+                scenario_id,
+                as_of,
                 source,
-            }
-        })?;
-        entries.extend(computed);
-    }
+            ))
+        }
+    };
     Ok(TypeStats {
         entity_type,
         count,
@@ -334,233 +343,484 @@ pub(crate) fn compute(
     })
 }
 
-fn run(
+/// The [`Error::Statistic`] of the first statistic that fails on its own; `source` (the error of
+/// the whole query) under every key when none does.
+fn attribute_failure(
     conn: &Connection,
-    table: &'static str,
-    p: &Plan,
+    entity_type: &'static EntityType,
+    plans: &[Plan],
     scenario_id: &str,
     as_of: NaiveDate,
-) -> duckdb::Result<Vec<(String, StatValue)>> {
-    let from = scoped_from(table);
-    let key = p.key.clone();
-    let out = match &p.kind {
-        Kind::Age { birth_date } => {
-            let sql = format!(
-                "SELECT min(age), median(age), max(age) FROM (\
-                 SELECT date_sub('year', {birth_date}, CAST(? AS DATE)) AS age \
-                 {from} AND {birth_date} IS NOT NULL)"
-            );
-            let as_of = as_of.format("%Y-%m-%d").to_string();
-            let rows = query_rows(conn, &sql, duckdb::params![as_of, scenario_id], |r| {
-                Ok((
-                    r.get::<_, Option<i64>>(0)?,
-                    r.get::<_, Option<f64>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                ))
-            })?;
-            match rows.first() {
-                Some((Some(min), Some(median), Some(max))) => {
-                    let mut age = Map::new();
-                    age.insert("min".into(), Json::from(*min));
-                    age.insert("median".into(), number(*median, 1));
-                    age.insert("max".into(), Json::from(*max));
-                    vec![(key, StatValue::Plain(Json::Object(age)))]
-                }
-                _ => Vec::new(),
-            }
-        }
-        Kind::Distribution { expr, measure } => {
-            let items = distribution(conn, &from, expr, *measure, scenario_id)?;
-            if items.is_empty() {
-                Vec::new()
-            } else {
-                vec![(key, ranked(items))]
-            }
-        }
-        Kind::TopLocation { state, county } => {
-            let mut found = Vec::new();
-            for (column, column_key) in [(state, "top_states"), (county, "top_counties")] {
-                let Some(column) = column else { continue };
-                let items = distribution(conn, &from, column, Measure::Share, scenario_id)?;
-                if !items.is_empty() {
-                    found.push((column_key.to_string(), ranked(items)));
-                    break;
-                }
-            }
-            found
-        }
-        Kind::TopCodes {
-            code,
-            description,
-            patient,
-        } => {
-            let description_sql = description.map_or("NULL".to_string(), |d| format!("min({d})"));
-            let sql = format!(
-                "WITH d AS (SELECT * {from}), \
-                 everyone AS (SELECT count(DISTINCT {patient}) AS n FROM d) \
-                 SELECT CAST({code} AS VARCHAR) AS code, {description_sql}, \
-                        count(DISTINCT {patient}) AS patients, \
-                        count(DISTINCT {patient})::DOUBLE / nullif((SELECT n FROM everyone), 0) \
-                 FROM d GROUP BY 1 ORDER BY patients DESC, code LIMIT ?"
-            );
-            let rows = query_rows(
-                conn,
-                &sql,
-                duckdb::params![scenario_id, MAX_TOP as i64],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<f64>>(3)?,
-                    ))
-                },
-            )?;
-            let items = rows
-                .into_iter()
-                .map(|(code, description, share)| {
-                    let label = code.map_or(MISSING.to_string(), |c| truncate(&c, MAX_LABEL_CHARS));
-                    let mut entry = Map::new();
-                    entry.insert("code".into(), Json::String(label.clone()));
-                    if let Some(d) = description {
-                        entry.insert(
-                            "description".into(),
-                            Json::String(truncate(&d, MAX_LABEL_CHARS)),
-                        );
-                    }
-                    entry.insert(
-                        "patient_share".into(),
-                        share.map_or(Json::Null, |s| number(s, 3)),
-                    );
-                    (label, Json::Object(entry))
-                })
-                .collect();
-            let patients_sql = format!("SELECT count(DISTINCT {patient}) {from}");
-            let patients: i64 = conn.query_row(&patients_sql, [scenario_id], |r| r.get(0))?;
-            vec![
-                (
-                    key,
-                    StatValue::Ranked {
-                        items,
-                        as_array: true,
-                    },
-                ),
-                (
-                    "patients".to_string(),
-                    StatValue::Plain(Json::from(patients)),
-                ),
-            ]
-        }
-        Kind::DateRange { column } => {
-            let sql = format!(
-                "SELECT CAST(CAST(min({column}) AS DATE) AS VARCHAR), \
-                        CAST(CAST(max({column}) AS DATE) AS VARCHAR) {from}"
-            );
-            let (min, max): (Option<String>, Option<String>) =
-                conn.query_row(&sql, [scenario_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            match (min, max) {
-                (Some(min), Some(max)) => vec![(key, StatValue::Plain(Json::from(vec![min, max])))],
-                _ => Vec::new(),
-            }
-        }
-        Kind::NumericRange { column } => {
-            let sql = format!(
-                "SELECT CAST(min({column}) AS DOUBLE), CAST(max({column}) AS DOUBLE) {from}"
-            );
-            let (min, max): (Option<f64>, Option<f64>) =
-                conn.query_row(&sql, [scenario_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            match (min, max) {
-                (Some(min), Some(max)) => vec![(
-                    key,
-                    StatValue::Plain(Json::Array(vec![number(min, 2), number(max, 2)])),
-                )],
-                _ => Vec::new(),
-            }
-        }
-        Kind::Totals {
-            columns,
-            average_key,
-        } => {
-            if columns.is_empty() {
-                return Ok(Vec::new());
-            }
-            let select: Vec<String> = columns
-                .iter()
-                .map(|c| format!("CAST(sum({c}) AS DOUBLE), CAST(avg({c}) AS DOUBLE)"))
-                .collect();
-            let sql = format!("SELECT {} {from}", select.join(", "));
-            let sums_and_averages: Vec<Option<f64>> = conn.query_row(&sql, [scenario_id], |r| {
-                (0..columns.len() * 2).map(|i| r.get(i)).collect()
-            })?;
-            let (mut totals, mut averages) = (Map::new(), Map::new());
-            for (column, pair) in columns.iter().zip(sums_and_averages.chunks(2)) {
-                if let [Some(sum), Some(avg)] = pair {
-                    totals.insert((*column).to_string(), number(*sum, 2));
-                    averages.insert((*column).to_string(), number(*avg, 2));
-                }
-            }
-            let mut out = Vec::new();
-            if !totals.is_empty() {
-                out.push((key, StatValue::Plain(Json::Object(totals))));
-                if let Some(average_key) = average_key {
-                    out.push((
-                        (*average_key).to_string(),
-                        StatValue::Plain(Json::Object(averages)),
-                    ));
-                }
-            }
-            out
-        }
-        Kind::InpatientLos { class, start, end } => {
-            let sql = format!(
-                "SELECT avg(date_diff('day', CAST({start} AS DATE), CAST({end} AS DATE))) {from} \
-                 AND lower({class}) IN (?, ?) AND {start} IS NOT NULL AND {end} IS NOT NULL"
-            );
-            let [inpatient, imp] = INPATIENT_CLASSES;
-            let average: Option<f64> =
-                conn.query_row(&sql, duckdb::params![scenario_id, inpatient, imp], |r| {
-                    r.get(0)
-                })?;
-            average
-                .map(|days| (key, StatValue::Plain(number(days, 1))))
-                .into_iter()
-                .collect()
-        }
+    source: duckdb::Error,
+) -> Error {
+    let error = |statistic: String, source| Error::Statistic {
+        entity_type: entity_type.table.to_string(),
+        statistic,
+        source,
     };
-    Ok(out)
+    for p in plans {
+        let alone = TypeQuery::new(entity_type.table, std::slice::from_ref(p), as_of);
+        if let Err(source) = alone.run(conn, scenario_id) {
+            return error(p.key.clone(), source);
+        }
+    }
+    let keys: Vec<&str> = plans.iter().map(|p| p.key.as_str()).collect();
+    error(keys.join(", "), source)
 }
 
-/// Top values of `expr` (best first, ties by value), as shares of the type's rows or counts.
-fn distribution(
-    conn: &Connection,
-    from: &str,
-    expr: &str,
-    measure: Measure,
-    scenario_id: &str,
-) -> duckdb::Result<Vec<(String, Json)>> {
-    let sql = format!(
-        "SELECT CAST({expr} AS VARCHAR) AS v, count(*) AS n, \
-                count(*)::DOUBLE / sum(count(*)) OVER () AS share \
-         {from} GROUP BY 1 ORDER BY n DESC, v NULLS LAST LIMIT ?"
-    );
-    let rows = query_rows(
-        conn,
-        &sql,
-        duckdb::params![scenario_id, MAX_TOP as i64],
-        |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, f64>(2)?,
-            ))
-        },
-    )?;
-    let mut items: Vec<(String, Json)> = Vec::with_capacity(rows.len());
-    for (value, n, share) in rows {
-        let label = value.map_or(MISSING.to_string(), |v| truncate(&v, MAX_LABEL_CHARS));
+/// How a planned statistic is read from the type's query: where its aggregates sit
+/// (`__a{first}..` of the totals row, grouping set `__g{set}`) and what shapes the value.
+#[derive(Debug, Clone, PartialEq)]
+enum Read {
+    Age {
+        first: usize,
+    },
+    Distribution {
+        set: usize,
+        measure: Measure,
+    },
+    /// `(set, key)` per location column, first choice first.
+    TopLocation {
+        sets: Vec<(usize, &'static str)>,
+    },
+    TopCodes {
+        set: usize,
+        patients: usize,
+    },
+    DateRange {
+        first: usize,
+    },
+    NumericRange {
+        first: usize,
+    },
+    Totals {
+        first: usize,
+        columns: Vec<&'static str>,
+        average_key: Option<&'static str>,
+    },
+    InpatientLos {
+        first: usize,
+    },
+}
+
+/// The one query that computes every statistic of a type.
+///
+/// Every row of the type in the scenario is read by one statement of this shape:
+///
+/// ```sql
+/// WITH base AS NOT MATERIALIZED (SELECT <inputs> FROM <table> WHERE <scope>),
+///      groups AS (SELECT <set>, <value>, <measure> FROM base
+///                 GROUP BY GROUPING SETS ((__g0), (__g1), ...)),
+///      totals AS (SELECT count(*), <scalar aggregates> FROM base)
+/// SELECT * FROM totals UNION ALL BY NAME SELECT * FROM groups
+/// ORDER BY set NULLS FIRST, measure DESC, value NULLS LAST
+/// ```
+///
+/// Distributions and top codes are the grouping sets (one hash aggregate for all of them; the
+/// first [`MAX_TOP`] rows of each set are kept, a per-set window in SQL would cost more than
+/// reading the groups of a categorical column); ages, ranges, totals and the like are the scalar aggregates of the
+/// totals row. The holistic aggregates (the median age, distinct patients) stay out of the
+/// grouping sets, where they would be computed once per group; `NOT MATERIALIZED` lets the two
+/// branches scan the table as parallel pipelines, cheaper than materializing the rows once.
+/// Each aggregate is the expression the statistic would use in a query of its own (as
+/// [`attribute_failure`] runs it), so computing them together changes no value.
+struct TypeQuery {
+    table: &'static str,
+    /// `expr AS __xN` / `CAST(expr AS VARCHAR) AS __gN` of the base rows.
+    inputs: Vec<String>,
+    /// Parameters of `inputs`, in order.
+    input_params: Vec<Value>,
+    /// Per grouping set: the measure it is ranked by (an aggregate over base columns).
+    group_measures: Vec<String>,
+    /// Further aggregates of the groups (`min(__x3) AS __description`).
+    group_extras: Vec<String>,
+    /// Scalar aggregates, `__a{i}` in order.
+    scalars: Vec<String>,
+    /// Per plan: its key and how it is read.
+    planned: Vec<(String, Read)>,
+}
+
+/// The first rows of one grouping set, best first.
+#[derive(Debug, Default)]
+struct GroupRows {
+    /// `(value, rows, measure, description)`.
+    rows: Vec<(Option<String>, i64, i64, Option<String>)>,
+}
+
+impl TypeQuery {
+    fn new(table: &'static str, plans: &[Plan], as_of: NaiveDate) -> Self {
+        let mut q = TypeQuery {
+            table,
+            inputs: Vec::new(),
+            input_params: Vec::new(),
+            group_measures: Vec::new(),
+            group_extras: Vec::new(),
+            scalars: Vec::new(),
+            planned: Vec::new(),
+        };
+        for p in plans {
+            let read = q.add(&p.kind, as_of);
+            q.planned.push((p.key.clone(), read));
+        }
+        q
+    }
+
+    /// A base column `__x{n}` computed by `expr`; returns its name.
+    fn input(&mut self, expr: String, params: Vec<Value>) -> String {
+        let name = format!("__x{}", self.inputs.len());
+        self.inputs.push(format!("{expr} AS {name}"));
+        self.input_params.extend(params);
+        name
+    }
+
+    /// A grouping set over `CAST(expr AS VARCHAR)`, ranked by `measure`; returns its index.
+    fn group(&mut self, expr: &str, measure: &str) -> usize {
+        let set = self.group_measures.len();
+        self.inputs
+            .push(format!("CAST({expr} AS VARCHAR) AS __g{set}"));
+        self.group_measures.push(measure.to_string());
+        set
+    }
+
+    /// Scalar aggregates; returns the index of the first.
+    fn scalars(&mut self, aggregates: impl IntoIterator<Item = String>) -> usize {
+        let first = self.scalars.len();
+        self.scalars.extend(aggregates);
+        first
+    }
+
+    fn add(&mut self, kind: &Kind, as_of: NaiveDate) -> Read {
+        match kind {
+            Kind::Age { birth_date } => {
+                let as_of = Value::Text(as_of.format("%Y-%m-%d").to_string());
+                let age = self.input(
+                    format!("date_sub('year', {birth_date}, CAST(? AS DATE))"),
+                    vec![as_of],
+                );
+                let first = self.scalars([
+                    format!("min({age})"),
+                    format!("median({age})"),
+                    format!("max({age})"),
+                ]);
+                Read::Age { first }
+            }
+            Kind::Distribution { expr, measure } => Read::Distribution {
+                set: self.group(expr, "count(*)"),
+                measure: *measure,
+            },
+            Kind::TopLocation { state, county } => Read::TopLocation {
+                sets: [(state, "top_states"), (county, "top_counties")]
+                    .into_iter()
+                    .filter_map(|(column, key)| Some((self.group((*column)?, "count(*)"), key)))
+                    .collect(),
+            },
+            Kind::TopCodes {
+                code,
+                description,
+                patient,
+            } => {
+                let patient = self.input((*patient).to_string(), Vec::new());
+                if let Some(description) = description {
+                    let description = self.input((*description).to_string(), Vec::new());
+                    self.group_extras
+                        .push(format!("min({description}) AS __description"));
+                }
+                let set = self.group(code, &format!("count(DISTINCT {patient})"));
+                let patients = self.scalars([format!("count(DISTINCT {patient})")]);
+                Read::TopCodes { set, patients }
+            }
+            Kind::DateRange { column } => {
+                let x = self.input((*column).to_string(), Vec::new());
+                let first = self.scalars([
+                    format!("CAST(CAST(min({x}) AS DATE) AS VARCHAR)"),
+                    format!("CAST(CAST(max({x}) AS DATE) AS VARCHAR)"),
+                ]);
+                Read::DateRange { first }
+            }
+            Kind::NumericRange { column } => {
+                let x = self.input((*column).to_string(), Vec::new());
+                let first = self.scalars([
+                    format!("CAST(min({x}) AS DOUBLE)"),
+                    format!("CAST(max({x}) AS DOUBLE)"),
+                ]);
+                Read::NumericRange { first }
+            }
+            Kind::Totals {
+                columns,
+                average_key,
+            } => {
+                let first = self.scalars.len();
+                for column in columns {
+                    let x = self.input((*column).to_string(), Vec::new());
+                    self.scalars([
+                        format!("CAST(sum({x}) AS DOUBLE)"),
+                        format!("CAST(avg({x}) AS DOUBLE)"),
+                    ]);
+                }
+                Read::Totals {
+                    first,
+                    columns: columns.clone(),
+                    average_key: *average_key,
+                }
+            }
+            Kind::InpatientLos { class, start, end } => {
+                let [inpatient, imp] = INPATIENT_CLASSES;
+                let days = self.input(
+                    format!(
+                        "CASE WHEN lower({class}) IN (?, ?) AND {start} IS NOT NULL AND {end} IS NOT NULL \
+                         THEN date_diff('day', CAST({start} AS DATE), CAST({end} AS DATE)) END"
+                    ),
+                    vec![Value::from(inpatient.to_string()), Value::from(imp.to_string())],
+                );
+                let first = self.scalars([format!("avg({days})")]);
+                Read::InpatientLos { first }
+            }
+        }
+    }
+
+    /// The statement and its parameters.
+    fn sql(&self, scenario_id: &str) -> (String, Vec<Value>) {
+        let inputs = if self.inputs.is_empty() {
+            "NULL AS __x".to_string()
+        } else {
+            self.inputs.join(", ")
+        };
+        let scalars: String = self
+            .scalars
+            .iter()
+            .enumerate()
+            .map(|(i, aggregate)| format!(", {aggregate} AS __a{i}"))
+            .collect();
+        let mut sql = format!(
+            "WITH base AS NOT MATERIALIZED (SELECT {inputs} FROM {table} WHERE {scope}), \
+             totals AS (SELECT count(*) AS __n{scalars} FROM base)",
+            table = self.table,
+            scope = scope_filter(),
+        );
+        let mut params = self.input_params.clone();
+        params.push(Value::from(scenario_id.to_string()));
+        if self.group_measures.is_empty() {
+            sql.push_str(" SELECT * FROM totals");
+            return (sql, params);
+        }
+        let by_set = |f: &dyn Fn(usize) -> String| -> String {
+            let arms: String = (0..self.group_measures.len())
+                .map(|set| format!(" WHEN GROUPING(__g{set}) = 0 THEN {}", f(set)))
+                .collect();
+            format!("CASE{arms} END")
+        };
+        let sets: Vec<String> = (0..self.group_measures.len())
+            .map(|set| format!("(__g{set})"))
+            .collect();
+        let extras: String = self.group_extras.iter().map(|e| format!(", {e}")).collect();
+        sql.push_str(&format!(
+            ", groups AS (\
+               SELECT {set} AS __set, {value} AS __value, count(*) AS __n, {measure} AS __measure{extras} \
+               FROM base GROUP BY GROUPING SETS ({sets})) \
+             SELECT * FROM totals UNION ALL BY NAME SELECT * FROM groups \
+             ORDER BY __set NULLS FIRST, __measure DESC, __value NULLS LAST",
+            set = by_set(&|set| set.to_string()),
+            value = by_set(&|set| format!("__g{set}")),
+            measure = by_set(&|set| self.group_measures[set].clone()),
+            sets = sets.join(", "),
+        ));
+        (sql, params)
+    }
+
+    /// Runs the query and builds the statistics in plan order.
+    fn run(
+        &self,
+        conn: &Connection,
+        scenario_id: &str,
+    ) -> duckdb::Result<Vec<(String, StatValue)>> {
+        let (sql, params) = self.sql(scenario_id);
+        let has_groups = !self.group_measures.is_empty();
+        let has_description = !self.group_extras.is_empty();
+        let mut statement = conn.prepare(&sql)?;
+        let mut rows = statement.query(duckdb::params_from_iter(params))?;
+        let mut scalars: Vec<Value> = Vec::new();
+        let mut type_rows: i64 = 0;
+        let mut groups: Vec<GroupRows> = (0..self.group_measures.len())
+            .map(|_| GroupRows::default())
+            .collect();
+        while let Some(row) = rows.next()? {
+            let set: Option<i64> = if has_groups { row.get("__set")? } else { None };
+            match set.and_then(|s| usize::try_from(s).ok()) {
+                None => {
+                    type_rows = row.get("__n")?;
+                    scalars = (0..self.scalars.len())
+                        .map(|i| row.get::<_, Value>(format!("__a{i}").as_str()))
+                        .collect::<duckdb::Result<_>>()?;
+                }
+                Some(set) => {
+                    let description = if has_description {
+                        row.get("__description")?
+                    } else {
+                        None
+                    };
+                    if let Some(group) = groups.get_mut(set).filter(|g| g.rows.len() < MAX_TOP) {
+                        group.rows.push((
+                            row.get("__value")?,
+                            row.get("__n")?,
+                            row.get("__measure")?,
+                            description,
+                        ));
+                    }
+                }
+            }
+        }
+        let scalar = |i: usize| scalars.get(i).cloned().unwrap_or(Value::Null);
+        let mut out = Vec::new();
+        for (key, read) in &self.planned {
+            let key = key.clone();
+            match read {
+                Read::Age { first } => {
+                    if let (Some(min), Some(median), Some(max)) = (
+                        as_i64(&scalar(*first)),
+                        as_f64(&scalar(first + 1)),
+                        as_i64(&scalar(first + 2)),
+                    ) {
+                        let mut age = Map::new();
+                        age.insert("min".into(), Json::from(min));
+                        age.insert("median".into(), number(median, 1));
+                        age.insert("max".into(), Json::from(max));
+                        out.push((key, StatValue::Plain(Json::Object(age))));
+                    }
+                }
+                Read::Distribution { set, measure } => {
+                    let items = distribution(&groups[*set], *measure, type_rows);
+                    if !items.is_empty() {
+                        out.push((key, ranked(items)));
+                    }
+                }
+                Read::TopLocation { sets } => {
+                    for (set, location_key) in sets {
+                        let items = distribution(&groups[*set], Measure::Share, type_rows);
+                        if !items.is_empty() {
+                            out.push((location_key.to_string(), ranked(items)));
+                            break;
+                        }
+                    }
+                }
+                Read::TopCodes { set, patients } => {
+                    let everyone = as_i64(&scalar(*patients)).unwrap_or(0);
+                    let items = groups[*set]
+                        .rows
+                        .iter()
+                        .map(|(code, _, with_code, description)| {
+                            let label = code
+                                .as_deref()
+                                .map_or(MISSING.to_string(), |c| truncate(c, MAX_LABEL_CHARS));
+                            let mut entry = Map::new();
+                            entry.insert("code".into(), Json::String(label.clone()));
+                            if let Some(d) = description {
+                                entry.insert(
+                                    "description".into(),
+                                    Json::String(truncate(d, MAX_LABEL_CHARS)),
+                                );
+                            }
+                            let share = (everyone != 0)
+                                .then(|| number(*with_code as f64 / everyone as f64, 3));
+                            entry.insert("patient_share".into(), share.unwrap_or(Json::Null));
+                            (label, Json::Object(entry))
+                        })
+                        .collect();
+                    out.push((
+                        key,
+                        StatValue::Ranked {
+                            items,
+                            as_array: true,
+                        },
+                    ));
+                    out.push((
+                        "patients".to_string(),
+                        StatValue::Plain(Json::from(everyone)),
+                    ));
+                }
+                Read::DateRange { first } => {
+                    if let (Value::Text(min), Value::Text(max)) =
+                        (scalar(*first), scalar(first + 1))
+                    {
+                        out.push((key, StatValue::Plain(Json::from(vec![min, max]))));
+                    }
+                }
+                Read::NumericRange { first } => {
+                    if let (Some(min), Some(max)) =
+                        (as_f64(&scalar(*first)), as_f64(&scalar(first + 1)))
+                    {
+                        out.push((
+                            key,
+                            StatValue::Plain(Json::Array(vec![number(min, 2), number(max, 2)])),
+                        ));
+                    }
+                }
+                Read::Totals {
+                    first,
+                    columns,
+                    average_key,
+                } => {
+                    let (mut totals, mut averages) = (Map::new(), Map::new());
+                    for (i, column) in columns.iter().enumerate() {
+                        let (sum, avg) = (scalar(first + 2 * i), scalar(first + 2 * i + 1));
+                        if let (Some(sum), Some(avg)) = (as_f64(&sum), as_f64(&avg)) {
+                            totals.insert((*column).to_string(), number(sum, 2));
+                            averages.insert((*column).to_string(), number(avg, 2));
+                        }
+                    }
+                    if !totals.is_empty() {
+                        out.push((key, StatValue::Plain(Json::Object(totals))));
+                        if let Some(average_key) = average_key {
+                            out.push((
+                                (*average_key).to_string(),
+                                StatValue::Plain(Json::Object(averages)),
+                            ));
+                        }
+                    }
+                }
+                Read::InpatientLos { first } => {
+                    if let Some(days) = as_f64(&scalar(*first)) {
+                        out.push((key, StatValue::Plain(number(days, 1))));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn as_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::TinyInt(v) => Some(i64::from(*v)),
+        Value::SmallInt(v) => Some(i64::from(*v)),
+        Value::Int(v) => Some(i64::from(*v)),
+        Value::BigInt(v) => Some(*v),
+        Value::HugeInt(v) => i64::try_from(*v).ok(),
+        Value::UBigInt(v) => i64::try_from(*v).ok(),
+        _ => None,
+    }
+}
+
+fn as_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::Double(v) => Some(*v),
+        Value::Float(v) => Some(f64::from(*v)),
+        _ => None,
+    }
+}
+
+/// The top values of one grouping set (best first, ties by value), as shares of the type's
+/// rows or as counts; nothing when the value is NULL in every row.
+fn distribution(group: &GroupRows, measure: Measure, type_rows: i64) -> Vec<(String, Json)> {
+    let mut items: Vec<(String, Json)> = Vec::with_capacity(group.rows.len());
+    for (value, n, _, _) in &group.rows {
+        let label = value
+            .as_deref()
+            .map_or(MISSING.to_string(), |v| truncate(v, MAX_LABEL_CHARS));
         let label = unique_label(&items, label);
         let measured = match measure {
-            Measure::Share => number(share, 3),
-            Measure::Count => Json::from(n),
+            // As the former `count(*)::DOUBLE / sum(count(*)) OVER ()`: the same division.
+            Measure::Share => number(*n as f64 / type_rows as f64, 3),
+            Measure::Count => Json::from(*n),
         };
         items.push((label, measured));
     }
@@ -568,7 +828,7 @@ fn distribution(
         // The column is NULL in every row: nothing to report (an absent key, not a fake 100%).
         items.clear();
     }
-    Ok(items)
+    items
 }
 
 /// Truncated labels can collide; a collision gets a ` #2`, ` #3` suffix instead of overwriting.

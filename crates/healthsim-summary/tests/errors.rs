@@ -25,11 +25,8 @@ fn fixture() -> Connection {
 
 /// Breaks a table the way an outdated or hand-edited database would be broken.
 fn drop_column(conn: &Connection, table: &str, column: &str) {
-    let index = healthsim_schema::ddl::scenario_index_name(table);
-    conn.execute_batch(&format!(
-        "DROP INDEX {index}; ALTER TABLE {table} DROP COLUMN {column}"
-    ))
-    .expect("drop column");
+    conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+        .expect("drop column");
 }
 
 fn check_message(error: &Error, expected: &str) {

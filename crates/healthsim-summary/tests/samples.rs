@@ -55,9 +55,19 @@ fn check(conn: &Connection, count: usize, strategy: SampleStrategy, expected: &[
 #[test]
 fn deterministic_strategies_pick_the_expected_rows() {
     let conn = patients(300);
-    // Diverse: female (150 rows) gets 2 picks at 1/4 and 3/4 of its rows, male 1 in the middle.
-    check(&conn, 3, SampleStrategy::Diverse, &["p074", "p224", "p151"]);
-    check(&conn, 1, SampleStrategy::Diverse, &["p150"]);
+    // Diverse: the categories take turns, female first (150 rows each, ties by value), each
+    // giving its rows in the order of hash(patient_id).
+    check(&conn, 3, SampleStrategy::Diverse, &["p020", "p145", "p182"]);
+    check(&conn, 1, SampleStrategy::Diverse, &["p020"]);
+    let lowest_hash: String = conn
+        .query_row(
+            "SELECT patient_id FROM patients WHERE scenario_id = 's1' AND gender = 'female'
+             ORDER BY hash(patient_id), patient_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("independent SQL");
+    assert_eq!(lowest_hash, "p020");
     check(&conn, 3, SampleStrategy::Recent, &["p299", "p298", "p297"]);
     check(&conn, 0, SampleStrategy::Diverse, &[]);
     let few = patients(2);
