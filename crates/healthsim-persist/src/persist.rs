@@ -706,15 +706,13 @@ fn count_existing_ids(conn: &Connection, scenario_id: &str, batch: &Batch) -> Re
     let mut params: Vec<&dyn ToSql> = Vec::with_capacity(batch.rows.len() + 1);
     params.push(&scenario_id);
     params.extend(batch.rows.iter().map(|r| &r.id as &dyn ToSql));
+    let sql = format!(
+        "SELECT count(*) FROM main.{} WHERE {SCENARIO_COLUMN} = ? AND {} IN ({placeholders})",
+        t.table, t.primary_key
+    );
     let existing: i64 = conn
-        .query_row(
-            &format!(
-                "SELECT count(*) FROM main.{} WHERE {SCENARIO_COLUMN} = ? AND {} IN ({placeholders})",
-                t.table, t.primary_key
-            ),
-            params.as_slice(),
-            |r| r.get(0),
-        )
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(params.as_slice(), |r| r.get(0)))
         .map_err(db(format!("counting existing ids of {}", t.table)))?;
     Ok(u64::try_from(existing).unwrap_or(0))
 }

@@ -356,7 +356,7 @@ pub(crate) fn resolve_on(conn: &Connection, given: &str) -> Result<ScenarioRef> 
     }
     let context = || format!("looking up scenario '{}'", truncate(given));
     let one = |sql: &str| -> Result<Vec<ScenarioRef>> {
-        let mut stmt = conn.prepare(sql).map_err(db(context()))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(db(context()))?;
         let rows = stmt
             .query_map(params![given, (MAX_CANDIDATES + 1) as i64], |r| {
                 Ok(ScenarioRef {
@@ -585,11 +585,9 @@ pub(crate) fn insert_scenario(
 
 /// Sets `scenarios.updated_at`.
 pub(crate) fn touch(conn: &Connection, scenario_id: &str, now: NaiveDateTime) -> Result<()> {
-    conn.execute(
-        "UPDATE scenarios SET updated_at = ? WHERE scenario_id = ?",
-        params![timestamp(now), scenario_id],
-    )
-    .map_err(db("updating the scenario's time"))?;
+    conn.prepare_cached("UPDATE scenarios SET updated_at = ? WHERE scenario_id = ?")
+        .and_then(|mut s| s.execute(params![timestamp(now), scenario_id]))
+        .map_err(db("updating the scenario's time"))?;
     Ok(())
 }
 
@@ -606,18 +604,18 @@ pub(crate) fn add_to_manifest(
     // UPDATE first, INSERT when the type is new to the scenario: two plain statements cost less
     // than one ON CONFLICT upsert in DuckDB, and the first alone is the common case.
     let changed = conn
-        .execute(
+        .prepare_cached(
             "UPDATE scenario_entities SET entity_count = entity_count + ?, updated_at = ?
              WHERE scenario_id = ? AND entity_type = ?",
-            params![count, timestamp(now), scenario_id, table],
         )
+        .and_then(|mut s| s.execute(params![count, timestamp(now), scenario_id, table]))
         .map_err(context())?;
     if changed == 0 {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO scenario_entities (scenario_id, entity_type, entity_count, updated_at)
              VALUES (?, ?, ?, ?)",
-            params![scenario_id, table, count, timestamp(now)],
         )
+        .and_then(|mut s| s.execute(params![scenario_id, table, count, timestamp(now)]))
         .map_err(context())?;
     }
     Ok(())

@@ -28,7 +28,8 @@ pub(crate) fn query_rows<T, P: Params>(
     params: P,
     mut map: impl FnMut(&Row<'_>) -> duckdb::Result<T>,
 ) -> duckdb::Result<Vec<T>> {
-    let mut statement = conn.prepare(sql)?;
+    // Cached: the summary runs the same statements for every call on a connection.
+    let mut statement = conn.prepare_cached(sql)?;
     let mut rows = statement.query(params)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
