@@ -27,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod mcp;
+mod mcp_transport;
 pub mod output;
 pub mod synth;
 pub mod transfer;

@@ -58,14 +58,24 @@ pub fn serve_stdio(config: DbConfig) -> CliResult<()> {
     );
     runtime.block_on(async move {
         let server = HealthsimServer::new(config, IDLE_RELEASE);
+        let transport = crate::mcp_transport::line_transport(
+            tokio::io::BufReader::new(tokio::io::stdin()),
+            tokio::io::stdout(),
+        );
         let running = server
-            .serve(rmcp::transport::stdio())
+            .serve((transport.sink, transport.stream))
             .await
             .map_err(|e| CliError::failure(format!("MCP session failed to start: {e}")))?;
         running
             .waiting()
             .await
             .map_err(|e| CliError::failure(format!("MCP session ended abnormally: {e}")))?;
+        // Every answer is written before the process ends.
+        transport
+            .writer
+            .await
+            .map_err(|e| CliError::failure(format!("the MCP writer failed: {e}")))?
+            .map_err(|e| CliError::failure(format!("cannot write MCP messages: {e}")))?;
         Ok(())
     })
 }

@@ -855,7 +855,9 @@ async fn protocol_garbage_does_not_stop_the_server() -> TestResult {
         stdin.write_all(message).await?;
     }
     stdin.flush().await?;
-    // Read until the answer to id 5; whatever comes for ids 2-4 must be an error.
+    // Read until the answer to id 5: the three lines that are not JSON (invalid UTF-8, text,
+    // 10,000 levels) each get a JSON-RPC parse error without id, id 4 an error.
+    let mut parse_errors = 0;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let line = tokio::time::timeout(remaining, lines.next_line())
@@ -868,13 +870,21 @@ async fn protocol_garbage_does_not_stop_the_server() -> TestResult {
                 assert_eq!(reply["result"]["structuredContent"]["count"], 1, "{reply}");
                 break;
             }
-            Some(2..=4) => assert!(
+            Some(1) => assert!(reply.get("result").is_some(), "initialize: {reply}"),
+            Some(4) => assert!(
                 reply.get("error").is_some() || reply["result"]["isError"] == true,
                 "{reply}"
             ),
-            _ => {}
+            // A notification from the server.
+            None if reply.get("method").is_some() => {}
+            None if reply.get("id").is_none() => {
+                assert_eq!(reply["error"]["code"], -32700, "{reply}");
+                parse_errors += 1;
+            }
+            other => panic!("unexpected reply for {other:?}: {reply}"),
         }
     }
+    assert_eq!(parse_errors, 3, "one parse error per line that is not JSON");
     assert!(child.try_wait()?.is_none(), "the server exited");
     drop(stdin);
     tokio::time::timeout(Duration::from_secs(60), child.wait()).await??;

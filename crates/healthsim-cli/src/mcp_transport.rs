@@ -1,0 +1,209 @@
+//! The stdio transport of `healthsim mcp`: one JSON-RPC message per line in, one per line out.
+//!
+//! rmcp's own stdio transport drops a line it cannot decode, so a client that sent a broken
+//! message waits for an answer that never comes. JSON-RPC 2.0 asks for one: this transport
+//! answers a line that is not JSON with a parse error (-32700, no id) and a JSON message with an
+//! id that is not a valid request with an invalid-request error (-32600, that id). A line
+//! without an id (a notification, valid or not) gets no answer, as JSON-RPC requires. Every
+//! outgoing message, the server's and these errors, goes through one writer task, so lines never
+//! interleave.
+
+use std::io;
+
+use futures::{Sink, Stream};
+use rmcp::model::{ErrorCode, ErrorData, JsonRpcMessage, NumberOrString};
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::RoleServer;
+use serde_json::Value as Json;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+type Outgoing = TxJsonRpcMessage<RoleServer>;
+type Incoming = RxJsonRpcMessage<RoleServer>;
+
+/// The transport's halves and its writer task, which ends after both halves are dropped and
+/// every message is written (await it before the process exits).
+pub(crate) struct LineTransport<Si, St> {
+    pub(crate) sink: Si,
+    pub(crate) stream: St,
+    pub(crate) writer: JoinHandle<io::Result<()>>,
+}
+
+/// A line transport over `input` and `output` (stdin and stdout for the server).
+pub(crate) fn line_transport(
+    input: impl AsyncBufRead + Send + Unpin + 'static,
+    output: impl AsyncWrite + Send + Unpin + 'static,
+) -> LineTransport<
+    impl Sink<Outgoing, Error = io::Error> + Send + Unpin + 'static,
+    impl Stream<Item = Incoming> + Send + Unpin + 'static,
+> {
+    let (sender, receiver) = mpsc::unbounded_channel::<Outgoing>();
+    let writer = tokio::spawn(write_lines(receiver, output));
+    let sink = Box::pin(futures::sink::unfold(
+        sender.clone(),
+        |sender, message: Outgoing| async move {
+            sender
+                .send(message)
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the writer has stopped"))?;
+            Ok::<_, io::Error>(sender)
+        },
+    ));
+    let stream = Box::pin(futures::stream::unfold(
+        (input, sender),
+        |(mut input, sender)| async move {
+            let message = next_message(&mut input, &sender).await?;
+            Some((message, (input, sender)))
+        },
+    ));
+    LineTransport {
+        sink,
+        stream,
+        writer,
+    }
+}
+
+/// Writes each message as one line, flushed, until every sender is gone.
+async fn write_lines(
+    mut receiver: mpsc::UnboundedReceiver<Outgoing>,
+    mut output: impl AsyncWrite + Unpin,
+) -> io::Result<()> {
+    while let Some(message) = receiver.recv().await {
+        let mut line = serde_json::to_vec(&message).map_err(io::Error::other)?;
+        line.push(b'\n');
+        output.write_all(&line).await?;
+        output.flush().await?;
+    }
+    Ok(())
+}
+
+/// Reads lines until one decodes as a message (answering the broken ones on the way); `None` at
+/// the end of the input or when it cannot be read.
+async fn next_message(
+    input: &mut (impl AsyncBufRead + Unpin),
+    replies: &mpsc::UnboundedSender<Outgoing>,
+) -> Option<Incoming> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line).await.ok()? == 0 {
+            return None;
+        }
+        let text = trim_line(&line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match decode(text) {
+            Ok(message) => return Some(message),
+            Err(Some(reply)) => {
+                // The writer is gone only when the session is over; nothing left to tell.
+                let _ = replies.send(*reply);
+            }
+            Err(None) => {}
+        }
+    }
+}
+
+/// The line without its line ending and a leading byte-order mark.
+fn trim_line(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+}
+
+/// A message, or the error to answer a broken line with (`None`: say nothing).
+fn decode(line: &[u8]) -> Result<Incoming, Option<Box<Outgoing>>> {
+    let error = match serde_json::from_slice::<Incoming>(line) {
+        Ok(message) => return Ok(message),
+        Err(error) => error,
+    };
+    let value = match serde_json::from_slice::<Json>(line) {
+        Ok(value) => value,
+        Err(not_json) => {
+            let reason = match std::str::from_utf8(line) {
+                Ok(_) => not_json.to_string(),
+                Err(e) => format!("the message is not UTF-8 text ({e})"),
+            };
+            return Err(Some(Box::new(JsonRpcMessage::error(
+                ErrorData::new(
+                    ErrorCode::PARSE_ERROR,
+                    format!("parse error: {reason}"),
+                    None,
+                ),
+                None,
+            ))));
+        }
+    };
+    let id = match value.get("id") {
+        // A notification: JSON-RPC never answers one, even a malformed or unknown one.
+        None => return Err(None),
+        Some(Json::Number(n)) => n.as_i64().map(NumberOrString::Number),
+        Some(Json::String(s)) => Some(NumberOrString::String(s.as_str().into())),
+        Some(_) => None,
+    };
+    Err(Some(Box::new(JsonRpcMessage::error(
+        ErrorData::new(
+            ErrorCode::INVALID_REQUEST,
+            format!("invalid request: {error}"),
+            None,
+        ),
+        id,
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(line: &str) -> Json {
+        match decode(line.as_bytes()) {
+            Err(Some(reply)) => serde_json::to_value(reply).unwrap_or_default(),
+            Err(None) => Json::Null,
+            Ok(message) => panic!("{line} decoded: {message:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_lines_get_json_rpc_errors() {
+        let not_json = reply("this is not json");
+        assert_eq!(not_json["error"]["code"], -32700, "{not_json}");
+        assert!(not_json.get("id").is_none(), "{not_json}");
+        assert!(not_json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("parse error: expected ident at line 1 column")));
+
+        let not_utf8 = match decode(b"{\"id\": 1, \"x\": \"\xff\"}") {
+            Err(Some(reply)) => serde_json::to_value(reply).unwrap_or_default(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(not_utf8["error"]["code"], -32700);
+        assert!(not_utf8["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not UTF-8")));
+
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(reply(&deep)["error"]["code"], -32700);
+
+        let bad_request = reply(r#"{"jsonrpc": "2.0", "id": 7, "method": 12}"#);
+        assert_eq!(bad_request["error"]["code"], -32600, "{bad_request}");
+        assert_eq!(bad_request["id"], 7);
+        let string_id = reply(r#"{"jsonrpc": "2.0", "id": "a", "params": {}}"#);
+        assert_eq!(string_id["id"], "a", "{string_id}");
+    }
+
+    #[test]
+    fn notifications_are_never_answered() {
+        assert_eq!(
+            reply(r#"{"jsonrpc": "2.0", "method": 12}"#),
+            Json::Null,
+            "a broken notification gets no reply"
+        );
+        assert!(decode(br#"{"jsonrpc": "2.0", "method": "notifications/initialized"}"#).is_ok());
+    }
+
+    #[test]
+    fn line_endings_and_byte_order_marks_are_trimmed() {
+        assert_eq!(trim_line(b"\xEF\xBB\xBF{}\r\n"), b"{}");
+        assert_eq!(trim_line(b"{}"), b"{}");
+    }
+}
