@@ -34,7 +34,7 @@
 //! spliced into SQL and need no quoting; the statement numbers its parameters explicitly
 //! (`$1`, `$2`) because DuckDB binds the `TO` parameter before those of the inner query.
 //! Where the output goes and what may be replaced is decided by the rules of
-//! [`paths`](super::paths); output is written under a hidden temporary name and renamed into
+//! `paths`; output is written under a hidden temporary name and renamed into
 //! place only when complete.
 
 use std::collections::BTreeMap;

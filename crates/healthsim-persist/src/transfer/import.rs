@@ -1,9 +1,9 @@
-//! [`Store::import_scenario`]: an export back into a new scenario.
+//! [`Store::import_scenario`](crate::Store::import_scenario): an export back into a new scenario.
 //!
 //! - A **JSON export** ([`super::export`]) is read whole, checked to be an export document,
-//!   and persisted through the persist path ([`crate::persist::prepare`] and
-//!   [`crate::persist::write`]), so every entity is validated exactly as
-//!   [`Store::persist_entities`] validates it, before anything is written. The scenario gets
+//!   and persisted through the persist path (`prepare` and
+//!   `write` in `persist.rs`), so every entity is validated exactly as
+//!   [`Store::persist_entities`](crate::Store::persist_entities) validates it, before anything is written. The scenario gets
 //!   the document's name (made unique), description, tags and metadata; entities keep their
 //!   ids, values, `extra` fields, provenance and `created_at`.
 //! - A **folder** of `<table>.parquet` or `<table>.csv` files (one format, one file per table)

@@ -1,17 +1,17 @@
-//! Scenario-level data management on [`Store`]: clone, merge, export and import whole
+//! Scenario-level data management on [`Store`](crate::Store): clone, merge, export and import whole
 //! scenarios, set-based inside DuckDB.
 //!
-//! - [`Store::clone_scenario`] ([`clone`]): a new scenario with a copy of all entities, or of
+//! - [`Store::clone_scenario`](crate::Store::clone_scenario) ([`clone`]): a new scenario with a copy of all entities, or of
 //!   selected types; one `INSERT ... SELECT` per table.
-//! - [`Store::merge_scenarios`] ([`merge`]): two or more scenarios into a new one; an id that
+//! - [`Store::merge_scenarios`](crate::Store::merge_scenarios) ([`merge`]): two or more scenarios into a new one; an id that
 //!   two sources share in one table is a conflict, settled by [`OnConflict`]: skip (the first
 //!   source wins), overwrite (the last wins) or rename (the later entity gets a new id and every
 //!   reference to it inside its source is rewritten, through the registry's declared
 //!   references).
-//! - [`Store::export_scenario`] ([`export`]): one JSON document (re-importable, streamed to the
+//! - [`Store::export_scenario`](crate::Store::export_scenario) ([`export`]): one JSON document (re-importable, streamed to the
 //!   file), or a folder with one CSV or Parquet file per table (written by DuckDB's `COPY`).
-//! - [`Store::import_scenario`] ([`import`]): a JSON export (through the persist path, so
-//!   validation is the same as for [`Store::persist_entities`]) or a folder of CSV or Parquet
+//! - [`Store::import_scenario`](crate::Store::import_scenario) ([`import`]): a JSON export (through the persist path, so
+//!   validation is the same as for [`Store::persist_entities`](crate::Store::persist_entities)) or a folder of CSV or Parquet
 //!   files, into a new scenario.
 //!
 //! Every write is one transaction and keeps the manifest (`scenario_entities`) exact; every
