@@ -132,7 +132,7 @@ pub fn head_tables() -> Vec<String> {
 }
 
 /// Every `CREATE INDEX` of the head schema. Canonical tables have only their primary key
-/// (scenario_id, <pk>): a separate scenario_id index cost more than it saved (migration V0003).
+/// `(scenario_id, <pk>)`: a separate scenario_id index cost more than it saved (migration V0003).
 pub fn head_indexes() -> Vec<String> {
     vec!["CREATE INDEX idx_scenario_tags_tag ON scenario_tags (tag);".to_string()]
 }
