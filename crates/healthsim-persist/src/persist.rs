@@ -290,10 +290,7 @@ impl Store {
             &prepared,
             &request.scenario,
             &request.provenance,
-            |conn, written| {
-                let summary = result_summary(conn, &written)?;
-                Ok(with_summary(written, summary))
-            },
+            summarized,
         )
     }
 
@@ -465,8 +462,7 @@ pub(crate) fn write(
     now: NaiveDateTime,
 ) -> Result<PersistResult> {
     let written = write_rows(conn, target, is_new, batches, defaults, now)?;
-    let summary = result_summary(conn, &written)?;
-    Ok(with_summary(written, summary))
+    summarized(conn, written)
 }
 
 /// Writes the batches into the scenario, touches its `updated_at`, and lists the first ids.
@@ -497,10 +493,10 @@ fn write_rows(
     })
 }
 
-/// The summary a [`PersistResult`] carries: what the rest of the result leaves of
-/// [`RESULT_TOKEN_BUDGET`], measured with the first [`MIN_IDS_IN_RESULT`] ids listed, so a
-/// result always has room for some ids.
-fn result_summary(conn: &Connection, written: &WriteResult) -> Result<ScenarioSummary> {
+/// The result of a write with its summary, ids trimmed to the token budget. The summary gets
+/// what the rest of the result leaves of [`RESULT_TOKEN_BUDGET`], measured with the first
+/// [`MIN_IDS_IN_RESULT`] ids listed, so a result always has room for some ids.
+fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> {
     let envelope = serde_json::json!({
         "scenario_id": written.scenario_id,
         "scenario_name": written.scenario_name,
@@ -512,16 +508,12 @@ fn result_summary(conn: &Connection, written: &WriteResult) -> Result<ScenarioSu
         "summary": {},
     });
     let envelope_tokens = healthsim_summary::count_tokens(&envelope.to_string());
-    Ok(healthsim_summary::scenario_summary_within(
+    let summary = healthsim_summary::scenario_summary_within(
         conn,
         &written.scenario_id,
         &SummaryOptions::without_samples(),
         RESULT_TOKEN_BUDGET.saturating_sub(envelope_tokens),
-    )?)
-}
-
-/// The result of a write with its summary, ids trimmed to the token budget.
-fn with_summary(written: WriteResult, summary: ScenarioSummary) -> PersistResult {
+    )?;
     let mut result = PersistResult {
         ids_truncated: (written.entity_ids.len() as u64) < written.total_persisted,
         scenario_id: written.scenario_id,
@@ -533,7 +525,7 @@ fn with_summary(written: WriteResult, summary: ScenarioSummary) -> PersistResult
         summary,
     };
     fit_token_budget(&mut result);
-    result
+    Ok(result)
 }
 
 /// Writes the batches into the scenario (stage, count, upsert, manifest per type) and returns
