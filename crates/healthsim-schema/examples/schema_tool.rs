@@ -21,8 +21,11 @@ fn main() {
         "check" => match check() {
             Ok(problems) if problems.is_empty() => {
                 println!(
-                    "schema check: ok ({} migrations, 41 tables + schema_migrations)",
-                    migrations::MIGRATIONS.len()
+                    "schema check: ok ({} migrations, each with its pinned checksum; {} entity + {} state tables + {})",
+                    migrations::MIGRATIONS.len(),
+                    healthsim_schema::ENTITY_TYPES.len(),
+                    healthsim_schema::registry::STATE_TABLES.len(),
+                    healthsim_schema::registry::MIGRATIONS_TABLE
                 );
                 0
             }
@@ -47,6 +50,9 @@ fn main() {
 
 fn check() -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let mut problems = Vec::new();
+    if let Err(edited) = migrations::verify_pins(migrations::MIGRATIONS) {
+        problems.push(edited.to_string());
+    }
     let fresh = duckdb::Connection::open_in_memory()?;
     migrations::migrate(&fresh)?;
     let fresh_catalog = catalog::read_catalog(&fresh)?;

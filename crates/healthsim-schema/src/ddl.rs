@@ -124,10 +124,17 @@ pub fn create_state_table(t: &StateTable) -> String {
 
 /// Every `CREATE TABLE` of the head schema (state tables first).
 pub fn head_tables() -> Vec<String> {
+    tables_for(ENTITY_TYPES)
+}
+
+/// Every `CREATE TABLE` of a schema whose canonical tables are `types` (state tables first).
+/// [`head_tables`] with the registry; a test passes a registry with an extra type to show that a
+/// new entity type needs nothing but its registry entry and a migration.
+pub fn tables_for<'a>(types: impl IntoIterator<Item = &'a EntityType>) -> Vec<String> {
     STATE_TABLE_DEFS
         .iter()
         .map(create_state_table)
-        .chain(ENTITY_TYPES.iter().map(create_entity_table))
+        .chain(types.into_iter().map(create_entity_table))
         .collect()
 }
 
@@ -139,7 +146,12 @@ pub fn head_indexes() -> Vec<String> {
 
 /// The whole head schema as one script.
 pub fn head_schema_sql() -> String {
-    let mut parts = head_tables();
+    schema_sql_for(ENTITY_TYPES)
+}
+
+/// The whole schema of a registry whose canonical tables are `types`, as one script.
+pub fn schema_sql_for<'a>(types: impl IntoIterator<Item = &'a EntityType>) -> String {
+    let mut parts = tables_for(types);
     parts.extend(head_indexes());
     parts.join("\n\n") + "\n"
 }

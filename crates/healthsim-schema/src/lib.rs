@@ -40,8 +40,8 @@ pub use migrations::{
     head_version, migrate, status, Migration, MigrationReport, SchemaStatus, MIGRATIONS,
 };
 pub use registry::{
-    by_table, entity_type, Column, ColumnKind, EntityType, Layer, Reference, ENTITY_TYPES,
-    EXTRA_COLUMN, PROVENANCE_COLUMNS, SCENARIO_COLUMN, SYSTEM_COLUMNS,
+    by_table, entity_type, Column, ColumnKind, EntityType, Layer, Reference, SummaryProfile,
+    ENTITY_TYPES, EXTRA_COLUMN, PROVENANCE_COLUMNS, SCENARIO_COLUMN, SYSTEM_COLUMNS,
 };
 
 /// Errors of the schema crate.
@@ -75,6 +75,19 @@ pub enum Error {
         recorded: String,
         /// Checksum of the code's migration.
         expected: String,
+    },
+    /// A frozen migration's SQL no longer has the checksum pinned in the code: the file was
+    /// edited after it shipped. Found by [`migrations::verify_pins`] before any user sees it.
+    #[error("migration {version} ({name}) was edited after it was frozen: pinned checksum {pinned}, the file now has {actual}; restore the file and add a new migration instead")]
+    EditedMigration {
+        /// Version.
+        version: u32,
+        /// Name.
+        name: String,
+        /// The checksum written next to the migration when it was frozen.
+        pinned: String,
+        /// The checksum of the SQL as it is now.
+        actual: String,
     },
     /// A version in the sequence is missing (in the code's list or in the database's history).
     #[error("migration {version} is missing from the sequence")]

@@ -5,6 +5,11 @@
 //! leaves the database at the previous version. Before applying anything, the recorded history is
 //! verified against the code: an edited migration (checksum differs), a missing one, or a database
 //! newer than the code is refused.
+//!
+//! Each entry also carries the checksum it had when it was frozen ([`Migration::pinned`]).
+//! [`verify_pins`] compares the two, so editing a shipped migration (even a comment) fails the
+//! test suite and `cargo xtask check` on the developer's machine, instead of failing every
+//! existing database with [`Error::ChecksumMismatch`] on the user's.
 
 use duckdb::{params, Connection};
 use serde::Serialize;
@@ -22,6 +27,9 @@ pub struct Migration {
     pub name: &'static str,
     /// The SQL script.
     pub sql: &'static str,
+    /// The checksum of `sql` when the migration was frozen, written out by hand. Never update it
+    /// to match an edited file: add a new migration instead.
+    pub pinned: &'static str,
 }
 
 impl Migration {
@@ -45,18 +53,38 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "initial_schema",
         sql: include_str!("../migrations/V0001__initial_schema.sql"),
+        pinned: "sha256:b4a70c8846251db54f9b17a770b400dfd0361a7e99794f47790ececd002a6455",
     },
     Migration {
         version: 2,
         name: "scenario_indexes",
         sql: include_str!("../migrations/V0002__scenario_indexes.sql"),
+        pinned: "sha256:d85348e5260671b4a0db62dccb3d1e807b400879fd4dc95156231ae23f9c6c77",
     },
     Migration {
         version: 3,
         name: "drop_scenario_indexes",
         sql: include_str!("../migrations/V0003__drop_scenario_indexes.sql"),
+        pinned: "sha256:fcc59e9b56af5d2f19d1702769a0ea98e7038ebe8d69c839ebc746a6717836e6",
     },
 ];
+
+/// Every migration's SQL still has the checksum pinned when it was frozen; the first that does
+/// not is [`Error::EditedMigration`]. Run by the schema tests and `cargo xtask check`.
+pub fn verify_pins(migrations: &[Migration]) -> Result<(), Error> {
+    for m in migrations {
+        let actual = m.checksum();
+        if actual != m.pinned {
+            return Err(Error::EditedMigration {
+                version: m.version,
+                name: m.name.to_string(),
+                pinned: m.pinned.to_string(),
+                actual,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// The version the code brings a database to.
 pub fn head_version() -> u32 {

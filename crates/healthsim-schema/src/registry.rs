@@ -140,6 +140,35 @@ pub struct EntityType {
     pub date_column: Option<&'static str>,
     /// Major types get samples in a scenario summary.
     pub major: bool,
+    /// Which statistics a scenario summary computes for this type.
+    #[serde(skip)]
+    pub summary: SummaryProfile,
+}
+
+/// Which statistics a scenario summary computes for an entity type, besides its count. The
+/// registry chooses; `healthsim-summary` turns each profile into SQL aggregates over the columns
+/// the type has, so a new entity type picks a profile here and needs no code in the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryProfile {
+    /// Person-like (inline demographics): age, gender shares, top states and counties, trial
+    /// arms, the category and date columns.
+    Person,
+    /// The category column's shares, the date column's range, and without a category the range
+    /// of the first numeric column.
+    Generic,
+    /// Class mix, date range, average inpatient length of stay.
+    Encounters,
+    /// Top codes with their description and share of patients.
+    Diagnoses,
+    /// Money totals and the average per claim, claim type and status mix, date range.
+    Claims,
+    /// Top drugs, money totals, date range.
+    PharmacyClaims,
+    /// Top drugs, quantity and days-supply totals, date range.
+    Prescriptions,
+    /// Top terms (decoded, else verbatim) and severity mix.
+    AdverseEvents,
 }
 
 impl EntityType {
@@ -289,6 +318,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("gender"),
         date_column: Some("birth_date"),
         major: true,
+        summary: SummaryProfile::Person,
     },
     EntityType {
         table: "providers",
@@ -322,6 +352,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("specialty"),
         date_column: None,
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "facilities",
@@ -352,6 +383,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("facility_type"),
         date_column: None,
         major: true,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- PatientSim
     EntityType {
@@ -377,6 +409,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("gender"),
         date_column: Some("birth_date"),
         major: true,
+        summary: SummaryProfile::Person,
     },
     EntityType {
         table: "encounters",
@@ -409,6 +442,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("encounter_class"),
         date_column: Some("start_datetime"),
         major: true,
+        summary: SummaryProfile::Encounters,
     },
     EntityType {
         table: "diagnoses",
@@ -434,6 +468,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("code"),
         date_column: Some("onset_date"),
         major: true,
+        summary: SummaryProfile::Diagnoses,
     },
     EntityType {
         table: "procedures",
@@ -462,6 +497,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("code"),
         date_column: Some("performed_datetime"),
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "lab_results",
@@ -490,6 +526,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("test_name"),
         date_column: Some("collected_datetime"),
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "medications",
@@ -522,6 +559,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("drug_name"),
         date_column: Some("start_date"),
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "allergies",
@@ -546,6 +584,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("category"),
         date_column: Some("onset_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "vitals",
@@ -574,6 +613,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: None,
         date_column: Some("observation_datetime"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- MemberSim
     EntityType {
@@ -610,6 +650,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("line_of_business"),
         date_column: Some("coverage_start_date"),
         major: true,
+        summary: SummaryProfile::Person,
     },
     EntityType {
         table: "accumulators",
@@ -634,6 +675,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("accumulator_type"),
         date_column: Some("as_of_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "claims",
@@ -677,6 +719,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("claim_type"),
         date_column: Some("service_date"),
         major: true,
+        summary: SummaryProfile::Claims,
     },
     EntityType {
         table: "claim_lines",
@@ -709,6 +752,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("procedure_code"),
         date_column: Some("service_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "authorizations",
@@ -746,6 +790,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("status"),
         date_column: Some("request_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- RxMemberSim
     EntityType {
@@ -777,6 +822,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("plan_code"),
         date_column: Some("coverage_start_date"),
         major: true,
+        summary: SummaryProfile::Person,
     },
     EntityType {
         table: "prescriptions",
@@ -813,6 +859,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("drug_name"),
         date_column: Some("written_date"),
         major: true,
+        summary: SummaryProfile::Prescriptions,
     },
     EntityType {
         table: "pharmacy_claims",
@@ -849,6 +896,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("drug_name"),
         date_column: Some("fill_date"),
         major: true,
+        summary: SummaryProfile::PharmacyClaims,
     },
     EntityType {
         table: "dur_alerts",
@@ -878,6 +926,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("reason_code"),
         date_column: Some("alert_datetime"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "pharmacies",
@@ -901,6 +950,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("pharmacy_type"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- TrialSim
     EntityType {
@@ -927,6 +977,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("phase"),
         date_column: Some("start_date"),
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "sites",
@@ -956,6 +1007,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("status"),
         date_column: Some("activation_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "treatment_arms",
@@ -977,6 +1029,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("arm_type"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "subjects",
@@ -1018,6 +1071,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("status"),
         date_column: Some("enrollment_date"),
         major: true,
+        summary: SummaryProfile::Person,
     },
     EntityType {
         table: "adverse_events",
@@ -1046,6 +1100,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("aedecod"),
         date_column: Some("aestdtc"),
         major: true,
+        summary: SummaryProfile::AdverseEvents,
     },
     EntityType {
         table: "visit_schedule",
@@ -1069,6 +1124,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("visit_type"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "actual_visits",
@@ -1096,6 +1152,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("status"),
         date_column: Some("visit_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "disposition_events",
@@ -1117,6 +1174,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("dsdecod"),
         date_column: Some("dsstdtc"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- PopulationSim
     EntityType {
@@ -1149,6 +1207,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("geo_level"),
         date_column: None,
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "population_profiles",
@@ -1175,6 +1234,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("year"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "health_indicators",
@@ -1199,6 +1259,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("measure_id"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "sdoh_indices",
@@ -1224,6 +1285,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("index_type"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "cohort_specifications",
@@ -1250,6 +1312,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("status"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
     // ---------------------------------------------------------------- NetworkSim
     EntityType {
@@ -1273,6 +1336,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("network_type"),
         date_column: Some("effective_date"),
         major: true,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "network_providers",
@@ -1295,6 +1359,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("tier"),
         date_column: Some("effective_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "network_facilities",
@@ -1316,6 +1381,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("tier"),
         date_column: Some("effective_date"),
         major: false,
+        summary: SummaryProfile::Generic,
     },
     EntityType {
         table: "provider_specialties",
@@ -1337,6 +1403,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         category_column: Some("specialty_name"),
         date_column: None,
         major: false,
+        summary: SummaryProfile::Generic,
     },
 ];
 

@@ -2,7 +2,7 @@
 
 use duckdb::Connection;
 use healthsim_schema::catalog::{check_catalog, read_catalog};
-use healthsim_schema::migrations::{migrate_with, status, status_with, Migration};
+use healthsim_schema::migrations::{migrate_with, status, status_with, verify_pins, Migration};
 use healthsim_schema::{head_version, migrate, Error, MIGRATIONS};
 
 fn fresh() -> Connection {
@@ -24,7 +24,11 @@ fn fresh_database_reaches_head_and_passes_the_catalog_check() {
     assert_eq!(report.applied, (1..=head_version()).collect::<Vec<_>>());
     let catalog = read_catalog(&conn).expect("catalog");
     assert_eq!(check_catalog(&catalog), Vec::<String>::new());
-    assert_eq!(catalog.tables.len(), 42, "41 tables + schema_migrations");
+    assert_eq!(
+        catalog.tables.len(),
+        healthsim_schema::ENTITY_TYPES.len() + healthsim_schema::registry::STATE_TABLES.len() + 1,
+        "every registry table, the state tables and schema_migrations"
+    );
 }
 
 #[test]
@@ -110,6 +114,7 @@ fn gaps_and_repeats_in_the_code_are_refused() {
             version: 3,
             name: "gap",
             sql: "SELECT 1;",
+            pinned: "",
         },
     ];
     assert!(matches!(
@@ -122,6 +127,7 @@ fn gaps_and_repeats_in_the_code_are_refused() {
             version: 1,
             name: "again",
             sql: "SELECT 1;",
+            pinned: "",
         },
     ];
     assert!(matches!(
@@ -149,6 +155,7 @@ fn failure_mid_migration_leaves_the_previous_version() {
         version: head_version() + 1,
         name: "breaks_halfway",
         sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE no_such_table ADD COLUMN y INTEGER;",
+        pinned: "",
     });
     let err = migrate_with(&conn, &list, None).expect_err("must fail");
     assert!(
@@ -193,4 +200,28 @@ fn checksums_are_pinned_sha256() {
         healthsim_schema::migrations::checksum_of("abc"),
         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+#[test]
+fn every_frozen_migration_still_has_its_pinned_checksum() {
+    assert_eq!(verify_pins(MIGRATIONS).map_err(|e| e.to_string()), Ok(()));
+}
+
+#[test]
+fn an_edited_frozen_migration_fails_the_pin_check() {
+    let mut edited: Vec<Migration> = MIGRATIONS.to_vec();
+    edited[1].sql = "-- a comment is an edit too\nSELECT 1;";
+    match verify_pins(&edited) {
+        Err(Error::EditedMigration {
+            version,
+            ref name,
+            ref pinned,
+            ref actual,
+        }) => {
+            assert_eq!((version, name.as_str()), (2, "scenario_indexes"));
+            assert_eq!(pinned, MIGRATIONS[1].pinned);
+            assert_eq!(actual, &edited[1].checksum());
+        }
+        other => panic!("wrong result: {other:?}"),
+    }
 }
