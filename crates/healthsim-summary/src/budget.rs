@@ -21,10 +21,9 @@ use healthsim_schema::EntityType;
 use serde_json::Value as Json;
 
 use crate::samples::{RawSample, SAMPLE_TEXT_CHARS};
+use crate::scenario::{registry_position, Metadata, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+use crate::shape::ScenarioSummary;
 use crate::stats::{TypeStats, MAX_TOP};
-use crate::summary::{
-    registry_position, Metadata, ScenarioSummary, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS,
-};
 use crate::tokens::count_tokens;
 use crate::BUDGET_WITH_SAMPLES;
 

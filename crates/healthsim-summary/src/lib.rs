@@ -62,6 +62,8 @@
 
 mod budget;
 mod samples;
+mod scenario;
+mod shape;
 mod sql;
 mod stats;
 mod summary;
@@ -69,7 +71,8 @@ mod text;
 pub mod tokens;
 
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
-pub use summary::{scenario_summary, scenario_summary_within, ScenarioSummary, SummaryOptions};
+pub use shape::ScenarioSummary;
+pub use summary::{scenario_summary, scenario_summary_within, SummaryOptions};
 pub use tokens::count_tokens;
 
 /// Samples per major entity type in a summary, unless the caller asks otherwise (SPEC §1).

@@ -14,8 +14,8 @@ use healthsim_schema::{ColumnKind, EntityType, EXTRA_COLUMN};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::scenario::ensure_scenario;
 use crate::sql::{query_rows, row_values, scope_filter, scoped_from};
-use crate::summary::ensure_scenario;
 use crate::text::compact_value;
 use crate::Error;
 

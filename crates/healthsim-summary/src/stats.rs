@@ -14,7 +14,7 @@
 use chrono::NaiveDate;
 use duckdb::types::Value;
 use duckdb::Connection;
-use healthsim_schema::{ColumnKind, EntityType};
+use healthsim_schema::{ColumnKind, EntityType, SummaryProfile};
 use serde_json::{Map, Value as Json};
 
 use crate::sql::scope_filter;
@@ -157,37 +157,35 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
     };
     let date_range = |column: &'static str| Kind::DateRange { column };
 
-    if t.is_person_like() {
-        if let Some(birth_date) = col("birth_date") {
-            push("age", Kind::Age { birth_date });
+    match t.summary {
+        SummaryProfile::Person => {
+            if let Some(birth_date) = col("birth_date") {
+                push("age", Kind::Age { birth_date });
+            }
+            if let Some(gender) = col("gender") {
+                push(gender, share_of(gender));
+            }
+            let (state, county) = (col("state"), col("county_fips"));
+            if state.is_some() || county.is_some() {
+                push("top_states", Kind::TopLocation { state, county });
+            }
+            if let Some(arm) = col("arm_id") {
+                push(
+                    "arms",
+                    Kind::Distribution {
+                        expr: arm.to_string(),
+                        measure: Measure::Count,
+                    },
+                );
+            }
+            if let Some(category) = t.category_column.filter(|c| Some(*c) != col("gender")) {
+                push(category, share_of(category));
+            }
+            if let Some(date) = t.date_column.filter(|c| Some(*c) != col("birth_date")) {
+                push(&range_key(date), date_range(date));
+            }
         }
-        if let Some(gender) = col("gender") {
-            push(gender, share_of(gender));
-        }
-        let (state, county) = (col("state"), col("county_fips"));
-        if state.is_some() || county.is_some() {
-            push("top_states", Kind::TopLocation { state, county });
-        }
-        if let Some(arm) = col("arm_id") {
-            push(
-                "arms",
-                Kind::Distribution {
-                    expr: arm.to_string(),
-                    measure: Measure::Count,
-                },
-            );
-        }
-        if let Some(category) = t.category_column.filter(|c| Some(*c) != col("gender")) {
-            push(category, share_of(category));
-        }
-        if let Some(date) = t.date_column.filter(|c| Some(*c) != col("birth_date")) {
-            push(&range_key(date), date_range(date));
-        }
-        return plans;
-    }
-
-    match t.table {
-        "encounters" => {
+        SummaryProfile::Encounters => {
             if let Some(class) = t.category_column {
                 push(class, share_of(class));
             }
@@ -205,7 +203,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 );
             }
         }
-        "diagnoses" => {
+        SummaryProfile::Diagnoses => {
             if let (Some(code), Some(patient)) = (col("code"), col("patient_id")) {
                 let description = col("description");
                 push(
@@ -218,7 +216,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 );
             }
         }
-        "claims" => {
+        SummaryProfile::Claims => {
             push(
                 "totals",
                 Kind::Totals {
@@ -233,11 +231,11 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 push(&range_key(date), date_range(date));
             }
         }
-        "pharmacy_claims" | "prescriptions" => {
+        SummaryProfile::PharmacyClaims | SummaryProfile::Prescriptions => {
             if let Some(drug) = col("drug_name") {
                 push("top_drugs", share_of(drug));
             }
-            let columns = if t.table == "pharmacy_claims" {
+            let columns = if t.summary == SummaryProfile::PharmacyClaims {
                 money_columns(t)
             } else {
                 [col("quantity"), col("days_supply")]
@@ -256,7 +254,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 push(&range_key(date), date_range(date));
             }
         }
-        "adverse_events" => {
+        SummaryProfile::AdverseEvents => {
             let term = match (col("aedecod"), col("aeterm")) {
                 (Some(decoded), Some(verbatim)) => Some(format!("coalesce({decoded}, {verbatim})")),
                 (one, other) => one.or(other).map(str::to_string),
@@ -274,7 +272,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 push(severity, share_of(severity));
             }
         }
-        _ => {
+        SummaryProfile::Generic => {
             if let Some(category) = t.category_column {
                 push(category, share_of(category));
             }
