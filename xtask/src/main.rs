@@ -19,14 +19,52 @@ const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
 /// SHA-256 of that package's libduckdb.so (DuckDB v1.5.6), pinned so a changed artifact is refused.
 const DUCKDB_LIB_SHA256: &str = "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633";
 
-/// Crate layering, bottom-up. A crate may depend only on crates before it.
-const LAYERS: &[&str] = &[
-    "healthsim-schema",
-    "healthsim-naming",
-    "healthsim-summary",
-    "healthsim-persist",
-    "healthsim-cli",
+/// The crate graph, bottom-up: each workspace crate and the internal crates it may depend on
+/// (normal dependencies). Every edge points down this list; leaf crates list only what their job
+/// needs. A crate missing from this table fails the check, so a new crate is placed on purpose.
+const CRATE_EDGES: &[(&str, &[&str])] = &[
+    ("healthsim-schema", &[]),
+    ("healthsim-naming", &[]),
+    ("healthsim-synth", &["healthsim-schema"]),
+    ("healthsim-summary", &["healthsim-schema"]),
+    (
+        "healthsim-query",
+        &["healthsim-schema", "healthsim-summary"],
+    ),
+    ("healthsim-fhir", &["healthsim-schema"]),
+    (
+        "healthsim-persist",
+        &[
+            "healthsim-schema",
+            "healthsim-naming",
+            "healthsim-summary",
+            "healthsim-query",
+            "healthsim-fhir",
+        ],
+    ),
+    (
+        "healthsim-cli",
+        &[
+            "healthsim-schema",
+            "healthsim-naming",
+            "healthsim-synth",
+            "healthsim-summary",
+            "healthsim-query",
+            "healthsim-fhir",
+            "healthsim-persist",
+        ],
+    ),
+    ("xtask", &[]),
 ];
+
+/// Crates whose jobs are pure (no database): they must not depend on duckdb directly.
+const PURE_CRATES: &[&str] = &["healthsim-naming", "healthsim-synth", "healthsim-fhir"];
+
+/// Tests, benches and examples may also use the generator for realistic data.
+const DEV_ONLY_EDGES: &[&str] = &["healthsim-synth"];
+
+/// The front end's own frameworks: argv (clap), MCP (rmcp) and its runtime (tokio) stay in the CLI.
+const CLI_ONLY_DEPENDENCIES: &[&str] = &["clap", "rmcp", "tokio"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -191,17 +229,27 @@ fn check() -> Result<()> {
         bail!("docs/schema.md is stale: run `cargo xtask schema` and commit it");
     }
     eprintln!("xtask: docs/schema.md is up to date");
-    // insta: with INSTA_UPDATE=no a changed snapshot fails the test and nothing is written.
+    // insta: with INSTA_UPDATE=no a changed snapshot fails the test and nothing is written; every
+    // snapshot a test reads is listed in the references file, so files no test reads show up.
+    let references = root().join("target").join("insta-references.txt");
+    if references.exists() {
+        std::fs::remove_file(&references)?;
+    }
     run(
         "snapshot and unit tests (INSTA_UPDATE=no)",
         cargo()
             .args(["test", "--workspace", "--quiet"])
             .env("INSTA_UPDATE", "no")
+            .env("INSTA_SNAPSHOT_REFERENCES_FILE", &references)
             .env("CI", "true"),
     )?;
     let pending = find_pending_snapshots(&root())?;
     if !pending.is_empty() {
         bail!("pending snapshots (review with cargo insta review, then commit or delete): {pending:?}");
+    }
+    let orphaned = find_orphaned_snapshots(&references)?;
+    if !orphaned.is_empty() {
+        bail!("snapshots that no test reads (a renamed or deleted test left them): {orphaned:?}");
     }
     eprintln!("xtask: check passed");
     Ok(())
@@ -231,7 +279,8 @@ fn schema() -> Result<()> {
     Ok(())
 }
 
-/// Every internal dependency edge must point down the layer list; healthsim-naming stays pure.
+/// Every internal dependency edge is one that [`CRATE_EDGES`] allows; pure crates do not link
+/// DuckDB; clap, rmcp and tokio are used only by healthsim-cli.
 fn check_layering() -> Result<()> {
     let json = output(
         "cargo metadata",
@@ -247,33 +296,70 @@ fn check_layering() -> Result<()> {
     let mut problems = Vec::new();
     for pkg in meta["packages"].as_array().into_iter().flatten() {
         let name = pkg["name"].as_str().unwrap_or_default();
-        let Some(rank) = LAYERS.iter().position(|l| *l == name) else {
+        let Some((_, allowed)) = CRATE_EDGES
+            .iter()
+            .find(|(crate_name, _)| *crate_name == name)
+        else {
+            problems.push(format!(
+                "{name} is not placed in the crate graph (xtask CRATE_EDGES)"
+            ));
             continue;
         };
         for dep in pkg["dependencies"].as_array().into_iter().flatten() {
             let dep_name = dep["name"].as_str().unwrap_or_default();
-            let normal = dep["kind"].is_null();
-            if let Some(dep_rank) = LAYERS.iter().position(|l| *l == dep_name) {
-                if dep_rank >= rank {
-                    problems.push(format!(
-                        "{name} depends on {dep_name}, which is not below it"
-                    ));
-                }
+            let dev = dep["kind"].as_str() == Some("dev");
+            let internal = CRATE_EDGES.iter().any(|(c, _)| *c == dep_name);
+            if internal
+                && !allowed.contains(&dep_name)
+                && !(dev && DEV_ONLY_EDGES.contains(&dep_name))
+            {
+                problems.push(format!("{name} must not depend on {dep_name}"));
             }
-            if name == "healthsim-naming" && normal && dep_name == "duckdb" {
-                problems
-                    .push("healthsim-naming must not depend on duckdb (it is pure)".to_string());
+            if PURE_CRATES.contains(&name) && !dev && dep_name == "duckdb" {
+                problems.push(format!(
+                    "{name} must not depend on duckdb (it never touches a database)"
+                ));
+            }
+            if name != "healthsim-cli" && CLI_ONLY_DEPENDENCIES.contains(&dep_name) {
+                problems.push(format!(
+                    "{name} depends on {dep_name}: argv, MCP and async runtimes belong to healthsim-cli"
+                ));
             }
         }
     }
     if !problems.is_empty() {
-        bail!("crate layering violated:\n  {}", problems.join("\n  "));
+        bail!("crate graph violated:\n  {}", problems.join("\n  "));
     }
-    eprintln!("xtask: crate layering is bottom-up");
+    eprintln!("xtask: crate graph is as ARCHITECTURE.md draws it");
     Ok(())
 }
 
+/// Snapshot files that no test read during the run whose references insta wrote to
+/// `references` (`INSTA_SNAPSHOT_REFERENCES_FILE`): left behind by a renamed or deleted test.
+fn find_orphaned_snapshots(references: &Path) -> Result<Vec<PathBuf>> {
+    let listed = std::fs::read_to_string(references).unwrap_or_default();
+    let referenced: std::collections::BTreeSet<PathBuf> = listed
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| std::fs::canonicalize(line).unwrap_or_else(|_| PathBuf::from(line)))
+        .collect();
+    let mut orphaned = Vec::new();
+    for snapshot in find_files(&root().join("crates"), &|name| name.ends_with(".snap"))? {
+        let canonical = std::fs::canonicalize(&snapshot)?;
+        if !referenced.contains(&canonical) {
+            orphaned.push(snapshot);
+        }
+    }
+    Ok(orphaned)
+}
+
 fn find_pending_snapshots(dir: &Path) -> Result<Vec<PathBuf>> {
+    find_files(dir, &|name| {
+        name.ends_with(".snap.new") || name.ends_with(".pending-snap")
+    })
+}
+
+fn find_files(dir: &Path, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -282,9 +368,9 @@ fn find_pending_snapshots(dir: &Path) -> Result<Vec<PathBuf>> {
         let name = name.to_string_lossy();
         if entry.file_type()?.is_dir() {
             if name != "target" && name != ".git" {
-                found.extend(find_pending_snapshots(&path)?);
+                found.extend(find_files(&path, wanted)?);
             }
-        } else if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+        } else if wanted(&name) {
             found.push(path);
         }
     }
