@@ -359,7 +359,7 @@ fn request_level_errors() -> TestResult {
     match store.persist_entities(&PersistRequest::by_type(map)) {
         Err(Error::UnknownEntityType { given, valid }) => {
             assert_eq!(given, "spaceships");
-            assert_eq!(valid.len(), 38);
+            assert_eq!(valid.len(), healthsim_schema::ENTITY_TYPES.len());
         }
         other => panic!("{other:?}"),
     }
@@ -555,6 +555,9 @@ fn a_result_keeps_room_for_ids_in_a_scenario_of_many_types() -> TestResult {
         "only {} ids listed",
         result.entity_ids.len()
     );
-    assert_eq!(result.summary.entity_counts.len(), 38);
+    assert_eq!(
+        result.summary.entity_counts.len(),
+        healthsim_schema::ENTITY_TYPES.len()
+    );
     Ok(())
 }

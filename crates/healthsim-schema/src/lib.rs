@@ -3,11 +3,14 @@
 //! The bottom of the HealthSim Persist stack: the **entity registry** and the database schema
 //! that is generated from it.
 //!
-//! - [`registry`]: the 38 canonical entity types of SPEC §4 — table, primary key, singular name,
-//!   aliases, typed columns (dates, money, codes), foreign keys and summary hints. Every other
-//!   crate reads [`ENTITY_TYPES`]; no table list is written anywhere else.
-//! - [`ddl`]: the head schema generated from the registry (38 canonical + 3 state tables).
-//! - [`migrations`]: the append-only migration history, checksummed, applied in transactions.
+//! - [`registry`]: the canonical entity types in seven product layers (docs/schema.md lists
+//!   them) — table, primary key, singular name, aliases, typed columns (dates, money, codes),
+//!   foreign keys and summary hints ([`SummaryProfile`]). Every other crate reads
+//!   [`ENTITY_TYPES`]; no table list is written anywhere else.
+//! - [`ddl`]: the head schema generated from the registry (one table per entity type, plus the
+//!   three state tables), or from any list of types ([`ddl::schema_sql_for`]).
+//! - [`migrations`]: the append-only migration history, each with the checksum pinned when it
+//!   was frozen, verified, applied in transactions.
 //! - [`value`]: renders DuckDB values as JSON (ISO dates, DECIMAL as numbers), shared by
 //!   summaries, samples, queries and exports.
 //! - [`catalog`]: reads a database's catalog, checks it against the registry, and renders the

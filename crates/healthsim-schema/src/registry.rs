@@ -1,4 +1,4 @@
-//! The entity registry: one declarative definition of the 38 canonical entity types.
+//! The entity registry: one declarative definition of the canonical entity types (38 today).
 //!
 //! Everything that needs to know about tables, columns, keys, aliases or references reads
 //! [`ENTITY_TYPES`]: the DDL, the migrations check, persist's field mapping, the summaries,

@@ -130,7 +130,7 @@ proptest! {
     }
 }
 
-/// The worst case: all 38 types, 10 KB values everywhere, long name, description and tags.
+/// The worst case: every entity type, 10 KB values everywhere, long name, description and tags.
 #[test]
 fn budgets_hold_for_the_worst_case() {
     let shape = Shape {
@@ -144,14 +144,17 @@ fn budgets_hold_for_the_worst_case() {
     };
     let conn = build(&shape);
     let (without, with) = check_budgets(&conn);
-    println!("38 types, 10 KB values: {without} tokens without samples, {with} with samples");
+    println!(
+        "{} types, 10 KB values: {without} tokens without samples, {with} with samples",
+        ENTITY_TYPES.len()
+    );
     let summary = summarize(&conn, 3);
     assert_eq!(
         summary.entity_counts.len(),
-        38,
+        ENTITY_TYPES.len(),
         "every type keeps its count"
     );
-    assert_eq!(summary.total_entities, 3 * 38);
+    assert_eq!(summary.total_entities, 3 * ENTITY_TYPES.len() as u64);
 }
 
 /// The floor: every type's count is huge (the manifest says so), the metadata is long, and the
@@ -171,7 +174,10 @@ fn budgets_hold_with_huge_counts() {
     conn.execute_batch("UPDATE scenario_entities SET entity_count = 987654321987")
         .expect("inflate counts");
     let (without, with) = check_budgets(&conn);
-    println!("38 types with 987,654,321,987 entities each: {without} / {with} tokens");
+    println!(
+        "{} types with 987,654,321,987 entities each: {without} / {with} tokens",
+        ENTITY_TYPES.len()
+    );
 }
 
 /// Rows per type of the footprint test; `HEALTHSIM_SUMMARY_LARGE_ROWS=1000000` for the full claim.

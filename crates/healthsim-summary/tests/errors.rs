@@ -68,7 +68,7 @@ fn unknown_entity_type() {
             &error,
             Error::UnknownEntityType {
                 source: healthsim_schema::Error::UnknownEntityType { given, valid }
-            } if given == "widgets" && valid.len() == 38
+            } if given == "widgets" && valid.len() == healthsim_schema::ENTITY_TYPES.len()
         ),
         "{error:?}"
     );

@@ -203,6 +203,9 @@ mod tests {
             tables(&["spaceships"]),
             Err(Error::UnknownEntityType { .. })
         ));
-        assert_eq!(selected_types(None).map(|t| t.len()).ok(), Some(38));
+        assert_eq!(
+            selected_types(None).map(|t| t.len()).ok(),
+            Some(healthsim_schema::ENTITY_TYPES.len())
+        );
     }
 }

@@ -91,7 +91,7 @@ pub(crate) fn persist_into(
     store.persist_entities(&request).expect("persist")
 }
 
-/// Row counts of every table of the database (41 + schema_migrations), for "nothing changed".
+/// Row counts of every table of the database (the registry's tables, the state tables and schema_migrations), for "nothing changed".
 pub(crate) fn table_counts(store: &Store) -> BTreeMap<String, i64> {
     store
         .with_reader(|conn| {
