@@ -1,9 +1,11 @@
-//! The crate's one error type, shared by every stage (parse, walk, scope, run, render).
+//! The crate's one error type, shared by every stage (parse, walk, scope, run, render), and its
+//! classification into the caller's fault and the sandbox's own.
 
 /// Why a query was refused or failed.
 ///
 /// Messages are lowercase, written for the agent that sent the query: they say what was wrong
-/// and, where there is one, what to do instead.
+/// and, where there is one, what to do instead. [`Error::is_caller_error`] tells refusals and
+/// invalid queries from failures of the sandbox itself.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -149,10 +151,75 @@ pub enum Error {
 /// (`healthsim_persist::query::QueryError`); kept so that callers need not change.
 pub type QueryError = Error;
 
+impl Error {
+    /// True when the agent's SQL or arguments are at fault and a changed query can succeed:
+    /// refused, invalid, over a limit, or stopped by the timeout. False when the sandbox itself
+    /// failed (its own statements, the watchdog thread), which no change to the query fixes.
+    ///
+    /// Written as an exhaustive `match` (no catch-all arm), so a new variant must be classified
+    /// here before the crate compiles.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::Empty
+            | Error::TooLong { .. }
+            | Error::TooDeep { .. }
+            | Error::Syntax { .. }
+            | Error::MultipleStatements { .. }
+            | Error::NotReadOnly { .. }
+            | Error::ForbiddenTable { .. }
+            | Error::QualifiedName { .. }
+            | Error::ForbiddenFunction { .. }
+            | Error::UnboundedSize { .. }
+            | Error::Unsupported { .. }
+            | Error::InvalidLimit { .. }
+            | Error::Timeout { .. }
+            | Error::ResultTooWide { .. } => true,
+            // DuckDB refused to run the query as written (unknown column, type mismatch, a
+            // value too large for the memory limit): the query is what has to change.
+            Error::Execution { .. } => true,
+            Error::Database { .. } | Error::Watchdog { .. } => false,
+        }
+    }
+}
+
 /// The refusal for a syntax tree whose shape the walk does not expect (DuckDB changed its
 /// serialization, or the JSON is not what the parser should produce): refused, never guessed at.
 pub(crate) fn malformed_ast(what: &str) -> Error {
     Error::Unsupported {
         construct: format!("a query DuckDB serializes unexpectedly ({what})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_is_classified() {
+        let text = String::new;
+        // One line per variant: (error, the agent's SQL or arguments are at fault).
+        #[rustfmt::skip]
+        let cases = [
+            (Error::Empty, true),
+            (Error::TooLong { chars: 2, max: 1 }, true),
+            (Error::TooDeep { max: 1 }, true),
+            (Error::Syntax { message: text() }, true),
+            (Error::MultipleStatements { count: 2 }, true),
+            (Error::NotReadOnly { statement_type: text() }, true),
+            (Error::ForbiddenTable { name: text(), reason: text(), valid: vec![] }, true),
+            (Error::QualifiedName { name: text() }, true),
+            (Error::ForbiddenFunction { name: text(), reason: text() }, true),
+            (Error::UnboundedSize { name: text(), reason: text(), max: 1 }, true),
+            (Error::Unsupported { construct: text() }, true),
+            (Error::InvalidLimit { given: 0, max: 1 }, true),
+            (Error::Timeout { seconds: 1.0 }, true),
+            (Error::Execution { message: text(), valid_tables: vec![] }, true),
+            (Error::ResultTooWide { tokens: 2, budget: 1 }, true),
+            (Error::Database { context: "", source: duckdb::Error::QueryReturnedNoRows }, false),
+            (Error::Watchdog { source: std::io::Error::other("") }, false),
+        ];
+        for (error, caller) in cases {
+            assert_eq!(error.is_caller_error(), caller, "{error:?}");
+        }
     }
 }

@@ -14,7 +14,8 @@
 //! - [`validate_query`]: is this text one allowed query? Parses, runs nothing.
 //! - [`run_query`]: one page of the query over the rows of one scenario, as a [`QueryResult`],
 //!   shaped by [`QueryOptions`] (page size, offset, timeout, cell length).
-//! - [`Error`] (also named [`QueryError`]): why a query was refused or failed.
+//! - [`Error`] (also named [`QueryError`]): why a query was refused or failed;
+//!   [`Error::is_caller_error`] separates the agent's mistakes from the sandbox's failures.
 //! - The bounds, all public constants: [`MAX_QUERY_CHARS`], [`MAX_AST_DEPTH`],
 //!   [`MAX_BUILT_SIZE`], [`MAX_LIMIT`], [`DEFAULT_LIMIT`], [`PAGE_TOKEN_BUDGET`],
 //!   [`DEFAULT_TIMEOUT`], [`DEFAULT_MAX_CELL_CHARS`], and the table functions a query may call,
@@ -96,6 +97,7 @@
 //!
 //! let refused = run_query(&sandbox, "s1", "DELETE FROM patients", &QueryOptions::default());
 //! assert!(matches!(refused, Err(Error::NotReadOnly { .. })));
+//! assert!(refused.is_err_and(|e| e.is_caller_error()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
