@@ -31,9 +31,9 @@ pub enum Error {
     #[error("{0}")]
     Summary(Box<healthsim_summary::Error>),
 
-    /// A scenario query was refused or failed (see [`crate::query::QueryError`]).
+    /// A scenario query was refused or failed (see [`healthsim_query::Error`]).
     #[error("{0}")]
-    Query(#[from] crate::query::QueryError),
+    Query(#[from] healthsim_query::Error),
 
     /// The directory that should hold the database could not be created.
     #[error("cannot create directory {path} for the database: {source}")]

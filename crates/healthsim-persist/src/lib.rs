@@ -22,7 +22,8 @@
 //!   summary / samples pass-throughs.
 //! - [`saveload`]: full-data save and load of small scenarios (up to [`saveload::LOAD_LIMIT`]
 //!   entities).
-//! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection.
+//! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection (the `healthsim-query`
+//!   crate, re-exported).
 //!
 //! Neighbours: table and column names come only from the entity registry of
 //! `healthsim-schema`; scenario names from `healthsim-naming` (with an `exists` predicate
@@ -65,19 +66,20 @@ mod error;
 pub mod fhir;
 pub mod input;
 pub mod persist;
-pub mod query;
 pub mod saveload;
 pub mod scenario;
 pub mod store;
 pub mod transfer;
 
 pub use error::{Error, Result};
+/// The SQL sandbox, re-exported at the path it had when it was a module of this crate.
+pub use healthsim_query as query;
+pub use healthsim_query::{QueryOptions, QueryResult};
 pub use input::{convert, row_to_json, Provenance, Row};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,
     WriteResult, MAX_IDS_IN_RESULT, MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
 };
-pub use query::{QueryOptions, QueryResult};
 pub use saveload::{LoadedScenario, LOAD_LIMIT};
 pub use scenario::{DeleteResult, ListOptions, ScenarioInfo, ScenarioRef, SortBy, TagCount};
 pub use store::{Store, StoreOptions};

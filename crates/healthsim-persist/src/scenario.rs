@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{NaiveDateTime, Utc};
 use duckdb::types::Value;
 use duckdb::{params, Connection, OptionalExt};
+use healthsim_query::{QueryOptions, QueryResult};
 use healthsim_schema::value::to_json;
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
 use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
@@ -15,7 +16,6 @@ use serde_json::Value as Json;
 
 use crate::error::{db, truncate, Error, Result};
 use crate::persist::timestamp;
-use crate::query::{QueryOptions, QueryResult};
 use crate::store::{in_transaction, Store};
 
 /// How many names an [`Error::AmbiguousScenario`] lists.
@@ -295,7 +295,7 @@ impl Store {
     }
 
     /// Runs one read-only SQL query over the scenario's rows and returns one page (see
-    /// [`crate::query`]). It runs in the sandbox connection ([`Store::with_sandbox`]), where the
+    /// [`healthsim_query`]). It runs in the sandbox connection ([`Store::with_sandbox`]), where the
     /// scenario is resolved too.
     ///
     /// # Errors
@@ -310,7 +310,7 @@ impl Store {
     ) -> Result<QueryResult> {
         self.with_sandbox(|conn| {
             let target = resolve_on(conn, id_or_name)?;
-            Ok(crate::query::run_query(
+            Ok(healthsim_query::run_query(
                 conn,
                 &target.scenario_id,
                 sql,

@@ -166,7 +166,7 @@ impl Store {
     }
 
     /// Runs `f` on a separate read-only DuckDB instance configured by
-    /// [`crate::query::sandbox_config`]: the held writer is closed first (DuckDB allows one
+    /// [`healthsim_query::sandbox_config`]: the held writer is closed first (DuckDB allows one
     /// configuration per file and process).
     ///
     /// The sandbox connection stays held afterwards as the current connection, so paging
@@ -212,7 +212,7 @@ impl Store {
                     .and_then(|config| Connection::open_with_flags(&self.path, config)),
                 // `duckdb::Config` is consumed by the open, so each attempt builds its own.
                 Mode::Sandbox => {
-                    let config = crate::query::sandbox_config()
+                    let config = healthsim_query::sandbox_config()
                         .map_err(|e| Attempt::Failed(db("configuring the query sandbox")(e)))?;
                     Connection::open_with_flags(&self.path, config)
                 }

@@ -17,13 +17,13 @@
 //! - the database is unchanged at the end.
 //!
 //! Cases: 384 by default (queries get 500 ms each); `PROPTEST_CASES` sets it, e.g.
-//! `PROPTEST_CASES=20000 cargo test --release -p healthsim-persist --test fuzz_query`.
+//! `PROPTEST_CASES=20000 cargo test --release -p healthsim-query --test fuzz_query`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use duckdb::Connection;
-use healthsim_persist::query::{run_query, sandbox_config, validate_query, QueryOptions};
+use healthsim_query::{run_query, sandbox_config, validate_query, QueryOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
@@ -506,7 +506,7 @@ fn options() -> QueryOptions {
 }
 
 /// Rows of a page as sorted JSON texts (order between equal sort keys is not defined).
-fn rows(page: &healthsim_persist::QueryResult) -> Vec<String> {
+fn rows(page: &healthsim_query::QueryResult) -> Vec<String> {
     let mut rows: Vec<String> = page
         .results
         .iter()

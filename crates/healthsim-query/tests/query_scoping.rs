@@ -4,7 +4,7 @@
 
 mod query_fixture;
 
-use healthsim_persist::query::{run_query, validate_query, QueryOptions};
+use healthsim_query::{run_query, validate_query, QueryOptions};
 use query_fixture::{sorted, Fixture, A, B};
 use serde_json::json;
 

@@ -5,8 +5,8 @@ mod query_fixture;
 
 use std::time::Duration;
 
-use healthsim_persist::query::{
-    run_query, QueryError, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT, PAGE_TOKEN_BUDGET,
+use healthsim_query::{
+    run_query, Error, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT, PAGE_TOKEN_BUDGET,
 };
 use healthsim_summary::count_tokens;
 use proptest::prelude::*;
@@ -184,7 +184,7 @@ fn limits_are_validated() {
     let sql = "SELECT patient_id FROM patients";
     for limit in [0, MAX_LIMIT + 1, usize::MAX] {
         match run_query(&fixture.sandbox, A, sql, &options(limit, 0)) {
-            Err(QueryError::InvalidLimit { given, max }) => {
+            Err(Error::InvalidLimit { given, max }) => {
                 assert_eq!((given, max), (limit, MAX_LIMIT));
             }
             other => panic!("limit {limit}: {other:?}"),
@@ -205,13 +205,13 @@ fn a_runaway_query_is_interrupted_and_the_connection_survives() {
         ..QueryOptions::default()
     };
     match run_query(&fixture.sandbox, A, slow, &opts) {
-        Err(QueryError::Timeout { seconds }) => assert_eq!(seconds, 0.2),
+        Err(Error::Timeout { seconds }) => assert_eq!(seconds, 0.2),
         other => panic!("expected a timeout, got {other:?}"),
     }
     let slow_rows = "SELECT a.range AS x FROM range(100000000) a, range(100000000) b";
     assert!(matches!(
         run_query(&fixture.sandbox, A, slow_rows, &opts),
-        Err(QueryError::Timeout { .. })
+        Err(Error::Timeout { .. })
     ));
     // The same connection answers the next queries normally.
     for _ in 0..3 {
@@ -226,11 +226,11 @@ fn a_runaway_query_is_interrupted_and_the_connection_survives() {
 // result size is an argument now need a small constant size.
 #[test]
 fn functions_that_build_values_of_a_chosen_size_are_bounded() {
-    use healthsim_persist::query::{validate_query, MAX_BUILT_SIZE};
+    use healthsim_query::{validate_query, MAX_BUILT_SIZE};
     let fixture = fixture();
     let refused = |sql: &str, expected: &str| {
         match run_query(&fixture.sandbox, A, sql, &QueryOptions::default()) {
-            Err(e @ QueryError::UnboundedSize { .. }) => {
+            Err(e @ Error::UnboundedSize { .. }) => {
                 assert_eq!(e.to_string(), expected, "{sql}")
             }
             other => panic!("{sql}: {other:?}"),

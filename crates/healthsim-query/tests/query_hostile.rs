@@ -4,27 +4,27 @@
 
 mod query_fixture;
 
-use healthsim_persist::query::{run_query, validate_query, QueryError, QueryOptions};
+use healthsim_query::{run_query, validate_query, Error, QueryOptions};
 use query_fixture::{Fixture, A};
 
-fn kind(error: &QueryError) -> &'static str {
+fn kind(error: &Error) -> &'static str {
     match error {
-        QueryError::Empty => "Empty",
-        QueryError::TooLong { .. } => "TooLong",
-        QueryError::TooDeep { .. } => "TooDeep",
-        QueryError::Syntax { .. } => "Syntax",
-        QueryError::MultipleStatements { .. } => "MultipleStatements",
-        QueryError::NotReadOnly { .. } => "NotReadOnly",
-        QueryError::ForbiddenTable { .. } => "ForbiddenTable",
-        QueryError::QualifiedName { .. } => "QualifiedName",
-        QueryError::ForbiddenFunction { .. } => "ForbiddenFunction",
-        QueryError::Unsupported { .. } => "Unsupported",
-        QueryError::InvalidLimit { .. } => "InvalidLimit",
-        QueryError::Timeout { .. } => "Timeout",
-        QueryError::Execution { .. } => "Execution",
-        QueryError::ResultTooWide { .. } => "ResultTooWide",
-        QueryError::Database { .. } => "Database",
-        QueryError::Watchdog { .. } => "Watchdog",
+        Error::Empty => "Empty",
+        Error::TooLong { .. } => "TooLong",
+        Error::TooDeep { .. } => "TooDeep",
+        Error::Syntax { .. } => "Syntax",
+        Error::MultipleStatements { .. } => "MultipleStatements",
+        Error::NotReadOnly { .. } => "NotReadOnly",
+        Error::ForbiddenTable { .. } => "ForbiddenTable",
+        Error::QualifiedName { .. } => "QualifiedName",
+        Error::ForbiddenFunction { .. } => "ForbiddenFunction",
+        Error::Unsupported { .. } => "Unsupported",
+        Error::InvalidLimit { .. } => "InvalidLimit",
+        Error::Timeout { .. } => "Timeout",
+        Error::Execution { .. } => "Execution",
+        Error::ResultTooWide { .. } => "ResultTooWide",
+        Error::Database { .. } => "Database",
+        Error::Watchdog { .. } => "Watchdog",
         _ => "other",
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::types::Value;
 use duckdb::Connection;
-use healthsim_persist::query::{run_query, sandbox_config, QueryOptions, QueryResult};
+use healthsim_query::{run_query, sandbox_config, QueryOptions, QueryResult};
 use healthsim_schema::value::{json_column, to_json};
 use serde_json::Value as Json;
 

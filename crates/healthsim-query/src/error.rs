@@ -1,0 +1,225 @@
+//! The crate's one error type, shared by every stage (parse, walk, scope, run, render), and its
+//! classification into the caller's fault and the sandbox's own.
+
+/// Why a query was refused or failed.
+///
+/// Messages are lowercase, written for the agent that sent the query: they say what was wrong
+/// and, where there is one, what to do instead. [`Error::is_caller_error`] tells refusals and
+/// invalid queries from failures of the sandbox itself.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text holds no statement at all (empty or only comments).
+    #[error("the query is empty; send one read-only SELECT query")]
+    Empty,
+    /// The text is longer than [`MAX_QUERY_CHARS`](crate::MAX_QUERY_CHARS).
+    #[error("the query is {chars} characters long; the maximum is {max}")]
+    TooLong {
+        /// Length of the query text.
+        chars: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The syntax tree is nested deeper than [`MAX_AST_DEPTH`](crate::MAX_AST_DEPTH).
+    #[error("the query is nested too deeply (its syntax tree exceeds {max} levels); simplify it")]
+    TooDeep {
+        /// The depth limit.
+        max: usize,
+    },
+    /// DuckDB's parser rejected the text.
+    #[error("syntax error: {message}")]
+    Syntax {
+        /// The parser's message.
+        message: String,
+    },
+    /// More than one statement was sent.
+    #[error("only a single read-only query is allowed; the text holds {count} statements")]
+    MultipleStatements {
+        /// Number of statements found.
+        count: usize,
+    },
+    /// The statement is not a query (INSERT, CREATE, SET, ATTACH, COPY, PRAGMA, ...).
+    #[error(
+        "only a single read-only query is allowed (SELECT, WITH ... SELECT, VALUES, UNION ...); \
+         got {statement_type}"
+    )]
+    NotReadOnly {
+        /// The statement, e.g. `a DROP statement` (its leading keyword, for the message only).
+        statement_type: String,
+    },
+    /// A table reference that is not a canonical entity table or a CTE in scope.
+    #[error("table '{name}' cannot be queried: {reason}; valid tables: {}", valid.join(", "))]
+    ForbiddenTable {
+        /// The name as written.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+        /// Every table a query may use.
+        valid: Vec<&'static str>,
+    },
+    /// A schema- or catalog-qualified table or function name (`main.patients`, `memory.main.x`).
+    #[error(
+        "qualified name '{name}' is not allowed: use plain table names such as patients \
+         (every table is already limited to the scenario)"
+    )]
+    QualifiedName {
+        /// The name as written, parts joined with dots.
+        name: String,
+    },
+    /// A function that could reach outside the scenario, or a table function off the allow-list.
+    #[error("function '{name}' is not allowed in scenario queries: {reason}")]
+    ForbiddenFunction {
+        /// The function name.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A function that builds a text or list of a size the query chooses (`repeat`, `lpad`, ...)
+    /// without a small constant size: DuckDB allocates such values outside its memory limit and
+    /// cannot interrupt their construction, so they are bounded before the query runs.
+    #[error(
+        "function '{name}' builds a value whose size the query chooses: {reason}; the result may \
+         have at most {max} characters or elements"
+    )]
+    UnboundedSize {
+        /// The function name.
+        name: String,
+        /// What is wrong with its size argument.
+        reason: String,
+        /// [`MAX_BUILT_SIZE`](crate::MAX_BUILT_SIZE).
+        max: u64,
+    },
+    /// A construct the sandbox does not support (query parameters, DESCRIBE/SHOW/SUMMARIZE, ...).
+    #[error("not supported in scenario queries: {construct}")]
+    Unsupported {
+        /// What was found.
+        construct: String,
+    },
+    /// The page size is 0 or above [`MAX_LIMIT`](crate::MAX_LIMIT).
+    #[error("limit {given} is out of range: use 1 to {max}")]
+    InvalidLimit {
+        /// The requested limit.
+        given: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The query ran longer than [`QueryOptions::timeout`](crate::QueryOptions::timeout) and was interrupted.
+    #[error(
+        "the query was stopped after {seconds} s; add filters, aggregate inside SQL or \
+         query fewer rows"
+    )]
+    Timeout {
+        /// The timeout, in seconds.
+        seconds: f64,
+    },
+    /// DuckDB could not run the query (unknown column, type mismatch, out of memory, ...).
+    #[error("query failed: {message}\nvalid tables: {}", valid_tables.join(", "))]
+    Execution {
+        /// DuckDB's message.
+        message: String,
+        /// Every table a query may use.
+        valid_tables: Vec<&'static str>,
+    },
+    /// Not even one row fits the page budget, because the column names alone exceed it.
+    #[error(
+        "the result is too wide for one page: its columns alone take {tokens} of {budget} \
+         tokens; select fewer or shorter-named columns"
+    )]
+    ResultTooWide {
+        /// Tokens of the page without rows.
+        tokens: usize,
+        /// [`PAGE_TOKEN_BUDGET`](crate::PAGE_TOKEN_BUDGET).
+        budget: usize,
+    },
+    /// One of the sandbox's own statements failed (parsing through DuckDB, reading the catalog).
+    #[error("query sandbox failed while {context}: {source}")]
+    Database {
+        /// What the sandbox was doing.
+        context: &'static str,
+        /// The DuckDB error.
+        source: duckdb::Error,
+    },
+    /// The timeout watchdog thread could not be started.
+    #[error("could not start the query timeout watchdog: {source}")]
+    Watchdog {
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+}
+
+/// The name this error had before the sandbox became a crate of its own
+/// (`healthsim_persist::query::QueryError`); kept so that callers need not change.
+pub type QueryError = Error;
+
+impl Error {
+    /// True when the agent's SQL or arguments are at fault and a changed query can succeed:
+    /// refused, invalid, over a limit, or stopped by the timeout. False when the sandbox itself
+    /// failed (its own statements, the watchdog thread), which no change to the query fixes.
+    ///
+    /// Written as an exhaustive `match` (no catch-all arm), so a new variant must be classified
+    /// here before the crate compiles.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::Empty
+            | Error::TooLong { .. }
+            | Error::TooDeep { .. }
+            | Error::Syntax { .. }
+            | Error::MultipleStatements { .. }
+            | Error::NotReadOnly { .. }
+            | Error::ForbiddenTable { .. }
+            | Error::QualifiedName { .. }
+            | Error::ForbiddenFunction { .. }
+            | Error::UnboundedSize { .. }
+            | Error::Unsupported { .. }
+            | Error::InvalidLimit { .. }
+            | Error::Timeout { .. }
+            | Error::ResultTooWide { .. } => true,
+            // DuckDB refused to run the query as written (unknown column, type mismatch, a
+            // value too large for the memory limit): the query is what has to change.
+            Error::Execution { .. } => true,
+            Error::Database { .. } | Error::Watchdog { .. } => false,
+        }
+    }
+}
+
+/// The refusal for a syntax tree whose shape the walk does not expect (DuckDB changed its
+/// serialization, or the JSON is not what the parser should produce): refused, never guessed at.
+pub(crate) fn malformed_ast(what: &str) -> Error {
+    Error::Unsupported {
+        construct: format!("a query DuckDB serializes unexpectedly ({what})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_is_classified() {
+        let text = String::new;
+        // One line per variant: (error, the agent's SQL or arguments are at fault).
+        #[rustfmt::skip]
+        let cases = [
+            (Error::Empty, true),
+            (Error::TooLong { chars: 2, max: 1 }, true),
+            (Error::TooDeep { max: 1 }, true),
+            (Error::Syntax { message: text() }, true),
+            (Error::MultipleStatements { count: 2 }, true),
+            (Error::NotReadOnly { statement_type: text() }, true),
+            (Error::ForbiddenTable { name: text(), reason: text(), valid: vec![] }, true),
+            (Error::QualifiedName { name: text() }, true),
+            (Error::ForbiddenFunction { name: text(), reason: text() }, true),
+            (Error::UnboundedSize { name: text(), reason: text(), max: 1 }, true),
+            (Error::Unsupported { construct: text() }, true),
+            (Error::InvalidLimit { given: 0, max: 1 }, true),
+            (Error::Timeout { seconds: 1.0 }, true),
+            (Error::Execution { message: text(), valid_tables: vec![] }, true),
+            (Error::ResultTooWide { tokens: 2, budget: 1 }, true),
+            (Error::Database { context: "", source: duckdb::Error::QueryReturnedNoRows }, false),
+            (Error::Watchdog { source: std::io::Error::other("") }, false),
+        ];
+        for (error, caller) in cases {
+            assert_eq!(error.is_caller_error(), caller, "{error:?}");
+        }
+    }
+}

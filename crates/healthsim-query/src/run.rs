@@ -1,0 +1,195 @@
+//! Running a query: validate, scope, count, fetch one page, render — with the watchdog armed
+//! for the whole call.
+//!
+//! Pagination is exact (`total_count` from `SELECT count(*)` over the scoped query), the page
+//! order stable (the query's own top-level `ORDER BY`, else `ORDER BY ALL`), and only the page
+//! is ever fetched into Rust. DuckDB's errors become [`Error::Execution`] with the line numbers
+//! of the agent's own text.
+
+use std::collections::HashSet;
+
+use duckdb::types::Value;
+use duckdb::Connection;
+
+use crate::allow::valid_tables;
+use crate::error::Error;
+use crate::limits::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::page::{render_page, QueryOptions, QueryResult, RawPage};
+use crate::sandbox::Watchdog;
+use crate::scope::scoped_queries;
+use crate::validate::analyze;
+
+/// Runs one read-only query against the rows of `scenario_id` and returns one page.
+///
+/// See the [crate documentation](crate) for what is checked and how the query is scoped.
+pub fn run_query(
+    conn: &Connection,
+    scenario_id: &str,
+    sql: &str,
+    options: &QueryOptions,
+) -> Result<QueryResult, Error> {
+    let limit = options.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(Error::InvalidLimit {
+            given: limit,
+            max: MAX_LIMIT,
+        });
+    }
+    let watchdog = Watchdog::start(conn, options.timeout)?;
+    let outcome = run_watched(conn, scenario_id, sql, options, limit);
+    let fired = watchdog.stop();
+    match outcome {
+        // A deadline that passed wins over whatever the interrupted statement reported.
+        _ if fired => Err(Error::Timeout {
+            seconds: options.timeout.as_secs_f64(),
+        }),
+        Ok(page) => render_page(page, limit, options),
+        Err(e) => Err(e),
+    }
+}
+
+fn run_watched(
+    conn: &Connection,
+    scenario_id: &str,
+    sql: &str,
+    options: &QueryOptions,
+    limit: usize,
+) -> Result<RawPage, Error> {
+    let analysis = analyze(conn, sql)?;
+    let wrappers = scoped_queries(conn, sql, &analysis)?;
+    let scenario = (!analysis.tables.is_empty()).then_some(scenario_id);
+    let total_count = count_rows(conn, &wrappers.count, scenario)?;
+    let (columns, json_columns, rows) =
+        fetch_page(conn, &wrappers.page, scenario, limit, options.offset)?;
+    Ok(RawPage {
+        columns: unique_names(columns),
+        json_columns,
+        rows,
+        total_count,
+        offset: options.offset,
+    })
+}
+
+fn count_rows(conn: &Connection, sql: &str, scenario: Option<&str>) -> Result<u64, Error> {
+    let mut stmt = conn.prepare(sql).map_err(execution)?;
+    let count: i64 = match scenario {
+        Some(id) => stmt.query_row([id], |row| row.get(0)),
+        None => stmt.query_row([], |row| row.get(0)),
+    }
+    .map_err(execution)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+type PageRows = (Vec<String>, Vec<bool>, Vec<Vec<Value>>);
+
+fn fetch_page(
+    conn: &Connection,
+    sql: &str,
+    scenario: Option<&str>,
+    limit: usize,
+    offset: usize,
+) -> Result<PageRows, Error> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare(sql).map_err(execution)?;
+    let mut rows = match scenario {
+        Some(id) => stmt.query(duckdb::params![id, limit, offset]),
+        None => stmt.query(duckdb::params![limit, offset]),
+    }
+    .map_err(execution)?;
+    let (columns, json_columns) = match rows.as_ref() {
+        Some(stmt) => {
+            let count = stmt.column_count();
+            let names = (0..count)
+                .map(|i| {
+                    stmt.column_name(i)
+                        .map_or_else(|_| format!("column{i}"), Clone::clone)
+                })
+                .collect();
+            let json = (0..count)
+                .map(|i| stmt.column_logical_type(i).get_alias().as_deref() == Some("JSON"))
+                .collect();
+            (names, json)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(execution)? {
+        let values = (0..columns.len())
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(execution)?;
+        out.push(values);
+    }
+    Ok((columns, json_columns, out))
+}
+
+fn execution(source: duckdb::Error) -> Error {
+    let message = match &source {
+        duckdb::Error::DuckDBFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    };
+    Error::Execution {
+        message: renumber_lines(&message),
+        valid_tables: valid_tables(),
+    }
+}
+
+/// DuckDB points at the failing line (`LINE 2: ...`) of the wrapped text, where the user's
+/// query starts on line 2; renumber so the agent sees its own line numbers.
+fn renumber_lines(message: &str) -> String {
+    let Some(at) = message.find("LINE ") else {
+        return message.to_string();
+    };
+    let digits_start = at + "LINE ".len();
+    let rest = &message[digits_start..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[..digits].parse::<usize>() {
+        Ok(line) if line > 1 && rest[digits..].starts_with(':') => format!(
+            "{}{}{}",
+            &message[..digits_start],
+            line - 1,
+            &rest[digits..]
+        ),
+        _ => message.to_string(),
+    }
+}
+
+/// Column names as JSON object keys must be unique: `a`, `a` becomes `a`, `a_1` (DuckDB
+/// already does this for the columns of a subquery; this is the safety net).
+fn unique_names(columns: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    columns
+        .into_iter()
+        .map(|name| {
+            let mut candidate = name.clone();
+            let mut n = 1;
+            while !seen.insert(candidate.clone()) {
+                candidate = format!("{name}_{n}");
+                n += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_are_renumbered_to_the_users_text() {
+        assert_eq!(
+            renumber_lines("Binder Error: x\n\nLINE 3: SELECT y\n  ^"),
+            "Binder Error: x\n\nLINE 2: SELECT y\n  ^"
+        );
+        assert_eq!(renumber_lines("no line here"), "no line here");
+        assert_eq!(renumber_lines("LINE 1: odd"), "LINE 1: odd");
+    }
+
+    #[test]
+    fn unique_column_names() {
+        let names = unique_names(vec!["a".into(), "a".into(), "b".into(), "a".into()]);
+        assert_eq!(names, ["a", "a_1", "b", "a_2"]);
+    }
+}

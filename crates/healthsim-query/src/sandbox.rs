@@ -1,0 +1,95 @@
+//! The sandboxed connection and the timeout: the parts enforced by DuckDB itself, below any
+//! parsing.
+//!
+//! [`sandbox_config`] is the first line of defence: a read-only instance with no external access,
+//! no extensions, no spilling, bounded memory and threads, and the configuration locked. Even a
+//! statement the checks misjudged cannot write, touch the file system or the network, or change
+//! a setting. What it cannot do is keep a query inside *its scenario* or away from the state
+//! tables: those are ordinary tables of the same file ([`crate::scope`] does that).
+//!
+//! The [`Watchdog`] interrupts the connection once a query outlives its time.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use duckdb::{AccessMode, Config, Connection};
+
+use crate::error::Error;
+
+/// The configuration a sandboxed query connection is opened with:
+/// `Connection::open_with_flags(path, sandbox_config()?)`.
+///
+/// Read-only access, no external access (files, network, `ATTACH` of files), no extension
+/// installing or loading, no temp-file spilling, 1 GB of memory, 2 threads, and the
+/// configuration locked so that no statement can change any of it.
+pub fn sandbox_config() -> Result<Config, duckdb::Error> {
+    Config::default()
+        .access_mode(AccessMode::ReadOnly)?
+        // Spilling off. DuckDB refuses to change the temp directory once external access is
+        // disabled, so these two come before `enable_external_access`.
+        .with("temp_directory", "")?
+        .with("max_temp_directory_size", "0B")?
+        .enable_external_access(false)?
+        .with("autoinstall_known_extensions", "false")?
+        .with("autoload_known_extensions", "false")?
+        .with("allow_community_extensions", "false")?
+        .with("allow_unsigned_extensions", "false")?
+        .with("memory_limit", "1GB")?
+        .threads(2)?
+        // Last: after this no setting changes, from us or from a query.
+        .with("lock_configuration", "true")
+}
+
+/// Interrupts the connection's running query once the deadline passes.
+pub(crate) struct Watchdog {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    fired: Arc<AtomicBool>,
+}
+
+impl Watchdog {
+    pub(crate) fn start(conn: &Connection, timeout: Duration) -> Result<Watchdog, Error> {
+        let interrupt = conn.interrupt_handle();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let fired = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&fired);
+        let thread = std::thread::Builder::new()
+            .name("healthsim-query-watchdog".into())
+            .spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(timeout) {
+                    flag.store(true, Ordering::SeqCst);
+                    interrupt.interrupt();
+                }
+            })
+            .map_err(|source| Error::Watchdog { source })?;
+        Ok(Watchdog {
+            stop: Some(stop),
+            thread: Some(thread),
+            fired,
+        })
+    }
+
+    /// Stops the watchdog; true when it had interrupted the query.
+    pub(crate) fn stop(mut self) -> bool {
+        self.shutdown();
+        self.fired.load(Ordering::SeqCst)
+    }
+
+    fn shutdown(&mut self) {
+        // Dropping the sender wakes the thread, which then exits without interrupting.
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            // The thread only waits and interrupts; it cannot panic in practice, and if it did
+            // there would be nothing left to clean up.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,137 @@
+//! Splitting SQL text into statements and naming a statement's leading keyword — only to word
+//! error messages ("got a DROP statement", "the text holds 2 statements").
+//!
+//! Nothing here decides what is allowed: DuckDB's parser has already refused the text when this
+//! runs. A mistake in this hand-written scanner can make a message less precise, never let a
+//! statement through.
+
+/// Splits SQL text at top-level semicolons (outside strings, quoted identifiers, dollar quotes
+/// and comments), dropping pieces that hold only whitespace and comments. Used only to word
+/// error messages: what is allowed is decided by DuckDB's parser.
+pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut pieces = Vec::new();
+    let (mut start, mut i) = (0usize, 0usize);
+    let mut has_code = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' => {
+                let quote = bytes[i];
+                has_code = true;
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == quote {
+                        if bytes.get(i + 1) == Some(&quote) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' => {
+                has_code = true;
+                let tag_end = bytes[i + 1..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(end) if bytes[end] == b'$' => {
+                        let tag = &sql[i..=end];
+                        match sql[end + 1..].find(tag) {
+                            Some(close) => i = end + 1 + close + tag.len(),
+                            None => i = bytes.len(),
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+            b';' => {
+                if has_code {
+                    pieces.push(&sql[start..i]);
+                }
+                has_code = false;
+                i += 1;
+                start = i;
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                has_code = true;
+                i += 1;
+            }
+        }
+    }
+    if has_code {
+        pieces.push(&sql[start.min(sql.len())..]);
+    }
+    pieces
+}
+
+/// The first keyword of a statement, uppercase (`DROP`), skipping whitespace, comments and
+/// opening parentheses.
+pub(crate) fn leading_keyword(statement: &str) -> String {
+    let mut rest = statement;
+    loop {
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(after) = trimmed.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(after) = trimmed.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    rest.chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_only_for_messages() {
+        let check = |sql: &str, expected: &[&str]| {
+            let pieces: Vec<String> = split_statements(sql)
+                .iter()
+                .map(|p| leading_keyword(p))
+                .collect();
+            assert_eq!(pieces, expected, "{sql}");
+        };
+        check("SELECT 1", &["SELECT"]);
+        check("SELECT 1; DROP TABLE x;", &["SELECT", "DROP"]);
+        check("SELECT ';' AS x -- ; not here\n", &["SELECT"]);
+        check("/* ; */ insert into t values (';')", &["INSERT"]);
+        check("SELECT $$;$$; SET x = 1", &["SELECT", "SET"]);
+        check("SELECT \"a;b\" FROM t;;  ; -- c", &["SELECT"]);
+        check("  -- only a comment", &[]);
+        check("(SELECT 1)", &["SELECT"]);
+    }
+}
