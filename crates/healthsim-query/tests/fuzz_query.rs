@@ -540,7 +540,10 @@ fn check(
     prop_assert!(valid.is_ok(), "ran but is invalid: {:?}\n{}", valid, sql);
     stats.ran += 1;
     let text = serde_json::to_string(&page).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    for canary in CANARIES {
+    // A query may echo a literal it contains itself ('CANARYB' is one of the fuzzer's tokens):
+    // that is not a leak, and the differential check below still compares it with a database
+    // that never held scenario B.
+    for canary in CANARIES.iter().filter(|c| !sql.contains(**c)) {
         prop_assert!(
             !text.contains(canary),
             "{} leaked by\n{}\n{}",
