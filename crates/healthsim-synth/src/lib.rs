@@ -47,7 +47,7 @@
 //!   number of persons.
 //!
 //! ```
-//! use healthsim_cli::synth::{Generator, GeneratorConfig};
+//! use healthsim_synth::{Generator, GeneratorConfig};
 //!
 //! let config = GeneratorConfig { persons: 3, ..GeneratorConfig::default() };
 //! let mut tables: Vec<&str> = Generator::new(config).map(|(table, _)| table).collect();
@@ -55,6 +55,8 @@
 //! assert_eq!(tables[0], "providers");
 //! assert!(tables.contains(&"claims"));
 //! ```
+
+#![warn(missing_docs)]
 
 mod plan;
 mod render;
@@ -71,7 +73,7 @@ use plan::{Day, Header, Person, PersonPlanner, PERSON_TABLES};
 use render::{Emit, Framing, JsonEmitter, Templates, ValueEmitter, HEADER_TABLES};
 
 /// Which entity types a generated scenario contains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mix {
     /// Only `patients` rows (for single-type throughput benchmarks).
     Patients,
