@@ -13,20 +13,29 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::rng::Rng;
-use super::vocab::{
-    age_band, preventive_visit, Acute, Allergen, FacilityKind, LabTest, Plan, Proc, Role, ACUTES,
-    ADVERSE_EVENTS, ALLERGENS, ANEMIA, ARMS, CAD, CITIES, CKD, COMMERCIAL_PLANS, CONDITIONS,
-    CPT_36415, CPT_80048, CPT_80061, CPT_83036, CPT_83880, CPT_84443, CPT_84484, CPT_85025,
-    CPT_99203, CPT_99204, CPT_99212, CPT_99213, CPT_99214, CPT_99215, CPT_99283, CPT_99284,
-    CPT_99285, DIABETES, DRUGS, ENDOCRINOLOGY, FACILITY_CYCLE, FAMILY_NAMES, FEMALE_NAMES,
-    HEART_FAILURE, HYPERLIPIDEMIA, HYPERTENSION, HYPOTHYROIDISM, INTERNAL_MEDICINE, IN_ED,
+use super::vocab::claims::{
+    preventive_visit, Plan, Proc, COMMERCIAL_PLANS, CPT_36415, CPT_80048, CPT_80061, CPT_83036,
+    CPT_83880, CPT_84443, CPT_84484, CPT_85025, CPT_99203, CPT_99204, CPT_99212, CPT_99213,
+    CPT_99214, CPT_99215, CPT_99283, CPT_99284, CPT_99285, MEDICAID_PLAN, MEDICARE_PLANS, REV_LAB,
+    REV_PHARMACY, REV_ROOM_BOARD,
+};
+use super::vocab::clinical::{
+    age_band, Acute, Allergen, LabTest, ACUTES, AFIB, ALLERGENS, ANEMIA, CAD, CKD, CONDITIONS,
+    COPD, DIABETES, HEART_FAILURE, HYPERLIPIDEMIA, HYPERTENSION, HYPOTHYROIDISM, IN_ED,
     IN_HOSPITAL, IN_OFFICE, IN_TELEHEALTH, LAB_A1C, LAB_CREATININE, LAB_EGFR, LAB_GLUCOSE,
     LAB_HEMOGLOBIN, LAB_LDL, LAB_NTPROBNP, LAB_POTASSIUM, LAB_SODIUM, LAB_TROPONIN, LAB_TSH,
-    LAB_WBC, LANGUAGES, MALE_NAMES, MEDICAID_PLAN, MEDICARE_PLANS, MIDDLE_NAMES, N_ADVERSE_EVENTS,
-    N_ALLERGENS, OBESITY, OSTEOPOROSIS, RACES, RETAIL_PHARMACIES, REV_LAB, REV_PHARMACY,
-    REV_ROOM_BOARD, SLEEP_APNEA, SPECIALTIES, SPECIALTY_CYCLE, STREETS, WELLNESS_ADULT,
-    WELLNESS_CHILD,
+    LAB_WBC, N_ALLERGENS, OBESITY, OSTEOPOROSIS, SLEEP_APNEA, WELLNESS_ADULT, WELLNESS_CHILD,
 };
+use super::vocab::people::{
+    FAMILY_NAMES, FEMALE_NAMES, LANGUAGES, MALE_NAMES, MIDDLE_NAMES, RACES,
+};
+use super::vocab::pharmacy::{DRUGS, RETAIL_PHARMACIES};
+use super::vocab::places::{CITIES, STREETS};
+use super::vocab::providers::{
+    FacilityKind, Role, CLINIC_NAMES, ENDOCRINOLOGY, FACILITY_CYCLE, FAMILY_MEDICINE,
+    HOSPITAL_NAMES, INTERNAL_MEDICINE, SPECIALTIES, SPECIALTY_CYCLE, URGENT_CARE_NAMES,
+};
+use super::vocab::trial::{ADVERSE_EVENTS, ARMS, N_ADVERSE_EVENTS};
 
 /// A calendar day, counted from 0001-01-01 (day 1).
 pub(crate) type Day = i32;
@@ -278,9 +287,9 @@ impl Header {
                 let round = i / m;
                 let kind = FACILITY_CYCLE[round % FACILITY_CYCLE.len()];
                 let names = match kind {
-                    FacilityKind::Hospital => super::vocab::HOSPITAL_NAMES,
-                    FacilityKind::Clinic => super::vocab::CLINIC_NAMES,
-                    FacilityKind::UrgentCare => super::vocab::URGENT_CARE_NAMES,
+                    FacilityKind::Hospital => HOSPITAL_NAMES,
+                    FacilityKind::Clinic => CLINIC_NAMES,
+                    FacilityKind::UrgentCare => URGENT_CARE_NAMES,
                 };
                 Facility {
                     kind,
@@ -331,7 +340,7 @@ impl Header {
                     Role::Hospitalist => pool.hospitalist.push(i),
                     Role::Specialist => {}
                 }
-                if p.specialty == super::vocab::FAMILY_MEDICINE {
+                if p.specialty == FAMILY_MEDICINE {
                     pool.child_pcp.push(i);
                 }
                 if p.specialty == INTERNAL_MEDICINE {
@@ -1071,7 +1080,7 @@ impl PersonPlanner {
         } else {
             (rng.normal(110.0 + 0.25 * age, 8.0), rng.normal(73.0, 6.0))
         };
-        let heart_rate = if has(super::vocab::AFIB) {
+        let heart_rate = if has(AFIB) {
             rng.normal(92.0, 10.0)
         } else if adult {
             rng.normal(74.0, 7.0)
@@ -1445,7 +1454,7 @@ impl PersonPlanner {
                     Some("J06.9" | "J02.9" | "N39.0") if rng.chance(0.4) => rng.uniform(37.6, 38.6),
                     _ => rng.normal(36.8, 0.2),
                 };
-                let spo2 = if has(super::vocab::COPD)
+                let spo2 = if has(COPD)
                     || matches!(
                         acute.map(|a| ACUTES[a].code),
                         Some("J18.9" | "J44.1" | "U07.1")

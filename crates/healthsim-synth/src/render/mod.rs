@@ -13,9 +13,11 @@ use super::plan::{
     date_of, day_of, round_to, ClaimStatus, Day, Demographics, Gender, Header, Member, Person, Ts,
     DAY_SECS,
 };
-use super::vocab::{
-    FacilityKind, ADVERSE_EVENTS, ARMS, CITIES, DRUGS, HISPANIC, NOT_HISPANIC, SPECIALTIES, STUDY,
-};
+use super::vocab::people::{HISPANIC, NOT_HISPANIC};
+use super::vocab::pharmacy::DRUGS;
+use super::vocab::places::CITIES;
+use super::vocab::providers::{FacilityKind, SPECIALTIES};
+use super::vocab::trial::{ADVERSE_EVENTS, ARMS, STUDY};
 use super::{ENVELOPE_ENTITY_KEY, ENVELOPE_TYPE_KEY};
 
 /// Where rendered entities go. Renderers call `begin`, then one method per present field in
