@@ -69,7 +69,9 @@ use std::io::{self, Write};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use plan::{Day, Header, Person, PersonPlanner, PERSON_TABLES};
+use plan::calendar::Day;
+use plan::header::Header;
+use plan::{Person, PersonPlanner, PERSON_TABLES};
 use render::{Emit, Framing, JsonEmitter, Templates, ValueEmitter, HEADER_TABLES};
 
 /// Which entity types a generated scenario contains.

@@ -9,10 +9,11 @@ use std::collections::VecDeque;
 use chrono::Datelike;
 use serde_json::{Map, Number, Value};
 
-use super::plan::{
-    date_of, day_of, round_to, ClaimStatus, Day, Demographics, Gender, Header, Member, Person, Ts,
-    DAY_SECS,
-};
+use super::plan::calendar::{date_of, day_of, Day, Ts, DAY_SECS};
+use super::plan::claims::{ClaimStatus, Member};
+use super::plan::header::Header;
+use super::plan::person::Demographics;
+use super::plan::{round_to, Gender, Person};
 use super::vocab::people::{HISPANIC, NOT_HISPANIC};
 use super::vocab::pharmacy::DRUGS;
 use super::vocab::places::CITIES;
@@ -1249,7 +1250,7 @@ mod tests {
         b.date(day);
         assert_eq!(b.as_str(), "2024-02-09");
         let mut b = Buf::new();
-        b.ts(super::super::plan::at(day, 3_723));
+        b.ts(crate::plan::calendar::at(day, 3_723));
         assert_eq!(b.as_str(), "2024-02-09T01:02:03Z");
         assert_eq!(id("pat-", 1, 6).as_str(), "pat-000001");
         assert_eq!(id("pat-", 12_345_678, 6).as_str(), "pat-12345678");
