@@ -72,7 +72,9 @@ use serde_json::Value;
 use plan::calendar::Day;
 use plan::header::Header;
 use plan::{Person, PersonPlanner, PERSON_TABLES};
-use render::{Emit, Framing, JsonEmitter, Templates, ValueEmitter, HEADER_TABLES};
+use render::emit::{Framing, JsonEmitter, Templates, ValueEmitter};
+use render::header::HEADER_TABLES;
+use render::Emit;
 
 /// Which entity types a generated scenario contains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -204,12 +206,12 @@ impl Driver {
     fn step(&mut self, emit: &mut impl Emit) -> bool {
         while let Some(&table) = HEADER_TABLES.get(self.header_cursor.0) {
             let (t, i) = self.header_cursor;
-            if !emit.wants(table) || i >= render::header_len(&self.header, t) {
+            if !emit.wants(table) || i >= render::header::header_len(&self.header, t) {
                 self.header_cursor = (t + 1, 0);
                 continue;
             }
             self.header_cursor = (t, i + 1);
-            render::header_entity(&self.header, t, i, emit);
+            render::header::header_entity(&self.header, t, i, emit);
             return true;
         }
         // Plan people only as far as the wanted tables need (all of it for the iterator).
@@ -230,7 +232,7 @@ impl Driver {
             Mix::Patients => {
                 self.planner
                     .plan_demographics_only(&self.header, index, &mut self.person);
-                render::patient_only(&self.person, emit);
+                render::person::patient_only(&self.person, emit);
             }
             Mix::MultiProduct => {
                 self.planner
