@@ -1,10 +1,34 @@
-//! A deterministic synthetic data generator: realistic, referentially consistent multi-product
-//! healthcare data, streamed person by person.
+//! A deterministic synthetic data generator for HealthSim Persist: realistic, referentially
+//! consistent multi-product healthcare data, streamed person by person.
 //!
 //! [`Generator`] is an iterator of `(table, entity)` pairs whose entities use the canonical column
-//! names of the entity registry ([`healthsim_schema::ENTITY_TYPES`]), so persisting them fills
+//! names of the entity registry (`healthsim_schema::ENTITY_TYPES`), so persisting them fills
 //! typed columns and nothing lands in `extra`. [`write_jsonl`] and [`write_document`] stream the
 //! same entities as JSON Lines or as one `{type: [...]}` document.
+//!
+//! # Main types
+//!
+//! - [`GeneratorConfig`]: what to generate — seed, number of persons, [`Mix`], the "today" of the
+//!   data ([`DEFAULT_AS_OF`] unless set).
+//! - [`Generator`]: the lazy entity stream, `serde_json` values.
+//! - [`write_jsonl`] / [`write_document`]: the same stream written as JSON text without building
+//!   values, returning [`GenerationStats`]. JSON Lines wrap each entity in an envelope keyed by
+//!   [`ENVELOPE_TYPE_KEY`] and [`ENVELOPE_ENTITY_KEY`].
+//!
+//! # Neighbours
+//!
+//! `healthsim-cli` drives it for `healthsim demo` (persisting the iterator's entities in batches)
+//! and `healthsim generate` (the writers, piped into `healthsim persist`); its `persist` input
+//! reader accepts the JSON Lines envelopes. Tests, examples and benches of the other crates use it
+//! for realistic bulk data. The tests of this crate check every generated key and value against
+//! `healthsim-schema`'s registry, which is only a dev-dependency.
+//!
+//! # What it does not know
+//!
+//! It does not touch a database, read the clock (the data's "today" is [`GeneratorConfig::as_of`],
+//! fixed by default) or read any file, and knows nothing of scenarios, names or argv. Its only
+//! failure is the caller's writer failing: the writers return that [`std::io::Error`] unchanged,
+//! so the crate has no error type of its own.
 //!
 //! # What a scenario contains (`Mix::MultiProduct`)
 //!
@@ -41,40 +65,46 @@
 //!   pending claims carry no adjudicated amounts; per fill ingredient cost + dispensing fee = gross
 //!   amount due = patient pay + plan paid (rejected fills carry no paid amounts).
 //! - **Deterministic**: the same [`GeneratorConfig`] gives byte-identical output on every
-//!   platform. The PRNG is SplitMix64, written out in this module; floating point uses only exactly
+//!   platform. The PRNG is SplitMix64, written out in this crate; floating point uses only exactly
 //!   rounded operations. Each person has its own random stream, derived from (seed, index).
 //! - **Streaming**: memory is bounded by the header pools and one person's entities, whatever the
 //!   number of persons.
 //!
+//! # Example
+//!
 //! ```
-//! use healthsim_synth::{Generator, GeneratorConfig};
+//! use healthsim_synth::{write_jsonl, Generator, GeneratorConfig};
 //!
 //! let config = GeneratorConfig { persons: 3, ..GeneratorConfig::default() };
-//! let mut tables: Vec<&str> = Generator::new(config).map(|(table, _)| table).collect();
+//! let mut tables: Vec<&str> = Generator::new(config.clone()).map(|(table, _)| table).collect();
+//! let entities = tables.len();
 //! tables.dedup();
 //! assert_eq!(tables[0], "providers");
 //! assert!(tables.contains(&"claims"));
+//!
+//! // The same entities again, as JSON Lines: one envelope per line.
+//! let mut out = Vec::new();
+//! let stats = write_jsonl(config, &mut out)?;
+//! assert_eq!(stats.total as usize, entities);
+//! assert!(out.starts_with(br#"{"type":"providers","entity":{"provider_id":"prv-00001""#));
+//! # Ok::<(), std::io::Error>(())
 //! ```
 
 #![warn(missing_docs)]
 
+mod generator;
 mod plan;
 mod render;
 mod rng;
 mod vocab;
+mod write;
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, Write};
+use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
-use serde_json::Value;
+use chrono::NaiveDate;
 
-use plan::calendar::Day;
-use plan::header::Header;
-use plan::{Person, PersonPlanner, PERSON_TABLES};
-use render::emit::{Framing, JsonEmitter, Templates, ValueEmitter};
-use render::header::HEADER_TABLES;
-use render::Emit;
+pub use generator::Generator;
+pub use write::{write_document, write_jsonl};
 
 /// Which entity types a generated scenario contains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -166,199 +196,17 @@ pub struct GenerationStats {
     pub total: u64,
 }
 
-/// Plans and renders a scenario step by step into any [`Emit`] target.
-struct Driver {
-    persons: u64,
-    mix: Mix,
-    as_of: Day,
-    header: Header,
-    planner: PersonPlanner,
-    person: Person,
-    /// Next header entity: (index into `HEADER_TABLES`, index within the table).
-    header_cursor: (usize, usize),
-    /// Next person to plan (1-based).
-    next_person: u64,
-}
-
-impl Driver {
-    fn new(config: &GeneratorConfig) -> Self {
-        let lowest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
-        let highest = NaiveDate::from_ymd_opt(9000, 12, 31).unwrap_or(NaiveDate::MAX);
-        let as_of = config.as_of.clamp(lowest, highest).num_days_from_ce();
-        let header_cursor = match config.mix {
-            Mix::MultiProduct => (0, 0),
-            Mix::Patients => (HEADER_TABLES.len(), 0),
-        };
-        Driver {
-            persons: config.persons as u64,
-            mix: config.mix,
-            as_of,
-            header: Header::build(config.seed, config.persons, as_of),
-            planner: PersonPlanner::new(config.seed, as_of),
-            person: Person::default(),
-            header_cursor,
-            next_person: 1,
-        }
-    }
-
-    /// Renders the next header entity, or the next person with everything that depends on them;
-    /// false when the scenario is complete. A step may render nothing the emitter wants.
-    fn step(&mut self, emit: &mut impl Emit) -> bool {
-        while let Some(&table) = HEADER_TABLES.get(self.header_cursor.0) {
-            let (t, i) = self.header_cursor;
-            if !emit.wants(table) || i >= render::header::header_len(&self.header, t) {
-                self.header_cursor = (t + 1, 0);
-                continue;
-            }
-            self.header_cursor = (t, i + 1);
-            render::header::header_entity(&self.header, t, i, emit);
-            return true;
-        }
-        // Plan people only as far as the wanted tables need (all of it for the iterator).
-        let Some(depth) = PERSON_TABLES
-            .iter()
-            .filter(|(table, _)| emit.wants(table))
-            .map(|&(_, depth)| depth)
-            .max()
-        else {
-            return false;
-        };
-        if self.next_person > self.persons {
-            return false;
-        }
-        let index = self.next_person;
-        self.next_person += 1;
-        match self.mix {
-            Mix::Patients => {
-                self.planner
-                    .plan_demographics_only(&self.header, index, &mut self.person);
-                render::person::patient_only(&self.person, emit);
-            }
-            Mix::MultiProduct => {
-                self.planner
-                    .plan(&self.header, index, &mut self.person, depth);
-                render::person(&self.header, self.as_of, &self.person, emit);
-            }
-        }
-        true
-    }
-}
-
-/// The lazy entity stream: an iterator of `(table name, entity object)`.
-///
-/// The header pools come first, then each person with their dependent entities. Only the current
-/// person's entities are buffered.
-pub struct Generator {
-    driver: Driver,
-    queue: VecDeque<(&'static str, Value)>,
-    templates: Templates,
-}
-
-impl Generator {
-    /// A generator for `config`; nothing is generated until the iterator is advanced (apart from
-    /// the small header pools).
-    pub fn new(config: GeneratorConfig) -> Self {
-        Generator {
-            driver: Driver::new(&config),
-            queue: VecDeque::with_capacity(128),
-            templates: Templates::default(),
-        }
-    }
-}
-
-impl Iterator for Generator {
-    type Item = (&'static str, Value);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Some(item);
-            }
-            let mut emit = ValueEmitter::new(&mut self.queue, &mut self.templates);
-            if !self.driver.step(&mut emit) {
-                return None;
-            }
-        }
-    }
-}
-
-/// Bytes collected before they are handed to the caller's writer.
-const CHUNK: usize = 1 << 16;
-
 /// The key of the table name in a JSON Lines envelope.
 pub const ENVELOPE_TYPE_KEY: &str = "type";
+
 /// The key of the entity object in a JSON Lines envelope.
 pub const ENVELOPE_ENTITY_KEY: &str = "entity";
-
-fn stats_of(emit: &JsonEmitter) -> GenerationStats {
-    let per_type: BTreeMap<&'static str, u64> = emit.counts.iter().copied().collect();
-    GenerationStats {
-        total: per_type.values().sum(),
-        per_type,
-    }
-}
-
-/// Drives `driver` to the end, handing `emit`'s output to `out` in chunks.
-fn pump(driver: &mut Driver, emit: &mut JsonEmitter, out: &mut impl Write) -> io::Result<()> {
-    while driver.step(emit) {
-        if emit.buf.len() >= CHUNK {
-            out.write_all(&emit.buf)?;
-            emit.buf.clear();
-        }
-    }
-    match emit.error.take() {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
-}
-
-/// Writes the stream as JSON Lines, one typed envelope per entity:
-/// `{"type":"patients","entity":{"patient_id":"pat-000001",...}}`.
-///
-/// The envelope keeps the entity exactly as it would be persisted (no extra key inside it), and
-/// the type is a registry table name. Lines come in stream order, so references always point to
-/// earlier lines; each entity is byte for byte the `serde_json` serialization of the iterator's
-/// value. Output is collected in 64 KiB chunks, so an unbuffered writer is fine; the writer is
-/// flushed at the end.
-pub fn write_jsonl(config: GeneratorConfig, out: &mut impl Write) -> io::Result<GenerationStats> {
-    let mut driver = Driver::new(&config);
-    let mut emit = JsonEmitter::new(Framing::Lines, CHUNK + 8192);
-    pump(&mut driver, &mut emit, out)?;
-    out.write_all(&emit.buf)?;
-    out.flush()?;
-    Ok(stats_of(&emit))
-}
-
-/// Writes the stream as one JSON document mapping each table to its entities:
-/// `{"providers":[...],"facilities":[...],...,"patients":[...],...}` followed by a newline.
-///
-/// Tables appear in [`Mix::tables`] order (each after the tables it references); tables without
-/// entities are left out. The document is written incrementally and never held in memory: each
-/// table is one pass over the scenario that renders only that table (planning is cheap and
-/// deterministic, so every pass sees the same people). The writer is flushed at the end.
-pub fn write_document(
-    config: GeneratorConfig,
-    out: &mut impl Write,
-) -> io::Result<GenerationStats> {
-    let mut emit = JsonEmitter::new(Framing::DocumentArray, CHUNK + 8192);
-    emit.buf.push(b'{');
-    for &table in config.mix.tables() {
-        emit.only = Some(table);
-        emit.pass_count = 0;
-        pump(&mut Driver::new(&config), &mut emit, out)?;
-        if emit.pass_count > 0 {
-            emit.buf.push(b']');
-        }
-    }
-    emit.buf.extend_from_slice(b"}\n");
-    out.write_all(&emit.buf)?;
-    out.flush()?;
-    Ok(stats_of(&emit))
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::PERSON_TABLES;
+    use crate::render::header::HEADER_TABLES;
 
     #[test]
     fn multi_product_tables_are_the_header_then_the_person_tables() {

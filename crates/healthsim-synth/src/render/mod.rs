@@ -7,8 +7,9 @@
 //! [`Emit`] is the one interface renderers write to; [`emit`] has its two implementations (JSON
 //! values for the iterator, JSON text for the writers) and [`text`] the allocation-free ids and
 //! formatted values. The renderers follow the planner's products: [`header`] (the reference
-//! pools), [`person`], [`clinical`], [`claims`], [`pharmacy`] and [`trial`]; [`person()`] renders one
-//! planned person in an order where every entity comes after the entities it references.
+//! pools), [`person`](mod@person), [`clinical`], [`claims`], [`pharmacy`] and [`trial`](mod@trial);
+//! [`person()`] renders one planned person in an order where every entity comes after the
+//! entities it references.
 
 pub(crate) mod claims;
 pub(crate) mod clinical;
