@@ -685,7 +685,7 @@ pub enum MixArg {
     Multi,
 }
 
-impl From<MixArg> for crate::synth::Mix {
+impl From<MixArg> for healthsim_synth::Mix {
     fn from(value: MixArg) -> Self {
         match value {
             MixArg::Patients => Self::Patients,

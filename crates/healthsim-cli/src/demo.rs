@@ -1,11 +1,12 @@
 //! `healthsim demo`: the whole product in one command.
 //!
-//! Generates a realistic multi-product cohort with [`crate::synth`] (deterministic for a seed),
-//! persists it the way an agent would — batches of 50 entities, each one `persist_entities` call
-//! into the same scenario — with a progress bar on stderr, then prints the scenario summary and
-//! the first page of an example query.
+//! Generates a realistic multi-product cohort with [`healthsim_synth`] (deterministic for a
+//! seed), persists it the way an agent would — batches of 50 entities, each one
+//! `persist_entities` call into the same scenario — with a progress bar on stderr, then prints the
+//! scenario summary and the first page of an example query.
 
 use healthsim_persist::{PersistRequest, Provenance, ScenarioTarget, SummaryOptions};
+use healthsim_synth::{Generator, GeneratorConfig};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
@@ -14,7 +15,6 @@ use crate::commands::{self, entity_progress};
 use crate::db::DbConfig;
 use crate::error::CliResult;
 use crate::output::Output;
-use crate::synth::{Generator, GeneratorConfig};
 use crate::views::QueryView;
 
 /// Entities per persist call: the agent's generation loop (SPEC §1).

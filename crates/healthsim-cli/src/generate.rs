@@ -1,4 +1,4 @@
-//! `healthsim generate`: the deterministic synthetic generator ([`crate::synth`]) as a command.
+//! `healthsim generate`: the deterministic synthetic generator ([`healthsim_synth`]) as a command.
 //!
 //! Writes JSON Lines ([`synth::write_jsonl`]) or one JSON document ([`synth::write_document`])
 //! to a file or to stdout, and a one-line summary of what was written to stderr. It does not
@@ -9,12 +9,12 @@ use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::time::Instant;
 
+use healthsim_synth::{self as synth, GenerationStats, GeneratorConfig};
 use serde::Serialize;
 
 use crate::args::{GenerateArgs, GenerateFormatArg, MixArg};
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Output};
-use crate::synth::{self, GenerationStats, GeneratorConfig};
 use crate::transfer::human_bytes;
 
 /// What `healthsim generate --out FILE` wrote.

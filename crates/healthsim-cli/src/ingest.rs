@@ -15,11 +15,11 @@
 use std::fmt;
 use std::io::{BufRead, Read};
 
+use healthsim_synth::{ENVELOPE_ENTITY_KEY, ENVELOPE_TYPE_KEY};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
 use crate::error::{CliError, CliResult};
-use crate::synth::{ENVELOPE_ENTITY_KEY, ENVELOPE_TYPE_KEY};
 
 /// Where an entity was in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! # healthsim-cli
 //!
 //! The `healthsim` command (clap) and the MCP stdio server (`healthsim mcp`, rmcp) over
-//! `healthsim-persist`, plus the deterministic synthetic data generator used by `healthsim demo`,
-//! benches and large tests.
+//! `healthsim-persist`. The deterministic synthetic data generator behind `healthsim demo` and
+//! `healthsim generate` is its own crate, [`healthsim_synth`].
 //!
 //! - [`args`]: the command tree; [`app`]: running a command and mapping errors to exit codes.
 //! - [`commands`]: the scenario commands over a [`healthsim_persist::Store`]; [`transfer`]:
@@ -10,7 +10,6 @@
 //!   `db status|migrate`; [`demo`]: `healthsim demo`; [`generate`]: `healthsim generate`.
 //! - [`mcp`]: the MCP server, its tools and the idle release of the database lock.
 //! - [`views`]: the result shapes of commands and tools (JSON Schemas for MCP outputs).
-//! - [`synth`]: the deterministic synthetic data generator.
 //! - [`ingest`]: streaming `persist` input (JSON arrays, type maps, JSON Lines) in batches.
 //! - [`describe`]: `describe_schema` / `healthsim schema` from the entity registry.
 //! - [`output`]: JSON or readable tables on stdout; [`error`]: exit codes and tool errors.
@@ -29,6 +28,5 @@ pub mod ingest;
 pub mod mcp;
 mod mcp_transport;
 pub mod output;
-pub mod synth;
 pub mod transfer;
 pub mod views;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use healthsim_cli::synth::{self, GeneratorConfig};
+use healthsim_synth::{self as synth, GeneratorConfig};
 use serde_json::{json, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

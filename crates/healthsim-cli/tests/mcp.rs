@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use healthsim_cli::synth::{Generator, GeneratorConfig};
+use healthsim_synth::{Generator, GeneratorConfig};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};

@@ -16,10 +16,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use healthsim_cli::synth::{write_jsonl, GeneratorConfig};
 use healthsim_persist::{Store, StoreOptions};
 use healthsim_schema::duckdb::{params, Connection};
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
+use healthsim_synth::{write_jsonl, GeneratorConfig};
 use serde_json::Value;
 
 /// Errors of the helpers: a readable message is all a failing test needs.

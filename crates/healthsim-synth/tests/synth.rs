@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use healthsim_cli::synth::{
+use healthsim_schema::{by_table, ColumnKind, ENTITY_TYPES};
+use healthsim_synth::{
     write_document, write_jsonl, GenerationStats, Generator, GeneratorConfig, Mix,
     ENVELOPE_ENTITY_KEY, ENVELOPE_TYPE_KEY,
 };
-use healthsim_schema::{by_table, ColumnKind, ENTITY_TYPES};
 use proptest::prelude::*;
 use serde_json::Value;
 
