@@ -76,6 +76,15 @@ impl fmt::Display for Position {
 }
 
 impl Error {
+    /// Whether the input is at fault (true) rather than this crate (false): a file that cannot
+    /// be read, text that is not JSON and a resource that is not well-formed FHIR are all the
+    /// caller's to fix. Written as an exhaustive match so a new variant must be classified.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::Io { .. } | Error::InvalidJson { .. } | Error::Malformed { .. } => true,
+        }
+    }
+
     /// An [`Error::Malformed`] without a position (the reader adds it).
     pub(crate) fn malformed(
         resource_type: Option<&str>,
@@ -152,6 +161,33 @@ fn malformed_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One line per variant: whether the input is at fault.
+    #[test]
+    fn every_variant_is_classified() {
+        check(unreadable(), true);
+        check(invalid_json(), true);
+        check(Error::malformed(Some("Patient"), None, "missing id"), true);
+    }
+
+    fn check(error: Error, caller: bool) {
+        assert_eq!(error.is_caller_error(), caller, "{error}");
+    }
+
+    fn unreadable() -> Error {
+        Error::Io {
+            file: PathBuf::from("in.ndjson"),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        }
+    }
+
+    fn invalid_json() -> Error {
+        Error::InvalidJson {
+            file: PathBuf::from("in.ndjson"),
+            line: Some(3),
+            reason: "EOF while parsing a value".into(),
+        }
+    }
 
     #[test]
     fn positions_name_file_line_and_entry() {

@@ -13,7 +13,7 @@
 //!   in `extra.fhir`, so nothing is lost.
 //! - [`Error`]: I/O, invalid JSON, or a malformed resource, each naming file, line, entry
 //!   ([`Position`]), resource type, id and reason, so one bad resource can be reported and
-//!   skipped.
+//!   skipped. [`Error::is_caller_error`] tells the input's faults from this crate's.
 //!
 //! # Neighbours
 //!
@@ -48,6 +48,7 @@
 //! assert_eq!(rows[1].1["birth_date"], "1950-06-01");
 //!
 //! let Some(Err(error)) = items.next() else { unreachable!() };
+//! assert!(error.is_caller_error());
 //! assert!(matches!(error, Error::Malformed { .. }));
 //! assert!(error.to_string().starts_with("malformed fhir resource Patient/p2 (Patient.ndjson:2): "));
 //!
