@@ -703,11 +703,11 @@ fn demo_is_deterministic_for_a_seed() -> TestResult {
 
 // ------------------------------------------------------------------------------------ transfer
 
-/// A fixture of healthsim-persist's FHIR tests.
+/// A fixture of healthsim-fhir's tests.
 fn fhir_fixture(name: &str) -> Result<PathBuf, std::io::Error> {
     std::fs::canonicalize(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../healthsim-persist/tests/data/fhir")
+            .join("../healthsim-fhir/tests/data/fhir")
             .join(name),
     )
 }

@@ -477,7 +477,7 @@ async fn agent_workflow_over_stdio() -> TestResult {
     // import_fhir: a transaction bundle, then the malformed fixture with skip_invalid.
     let fhir = |name: &str| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../healthsim-persist/tests/data/fhir")
+            .join("../healthsim-fhir/tests/data/fhir")
             .join(name)
     };
     let bundle = std::fs::canonicalize(fhir("transaction-bundle.json"))?;
@@ -764,7 +764,7 @@ async fn skill_examples_work_against_the_server() -> TestResult {
     for bundle in ["transaction-bundle.json", "collection-bundle.json"] {
         std::fs::copy(
             Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../healthsim-persist/tests/data/fhir")
+                .join("../healthsim-fhir/tests/data/fhir")
                 .join(bundle),
             fhir.join(bundle),
         )?;

@@ -311,7 +311,7 @@ pub enum Error {
     #[error(
         "fhir resource {resource_type}/{} ({}) was rejected: {reason}",
         id.as_deref().unwrap_or("?"),
-        crate::fhir::import::position_text(position)
+        position
     )]
     FhirResourceRejected {
         /// Where it was read.

@@ -12,9 +12,10 @@ use healthsim_persist::fhir::{FhirError, FhirImportOptions, FhirImportReport};
 use healthsim_persist::{Error, ScenarioTarget, Store, SummaryOptions, TypeCounts};
 use serde_json::{json, Value as Json};
 
+/// A fixture of healthsim-fhir's tests (the FHIR fixtures live with the mapping they exercise).
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/fhir")
+        .join("../healthsim-fhir/tests/data/fhir")
         .join(relative)
 }
 
@@ -139,7 +140,7 @@ struct FixtureCase {
     rows: BTreeMap<String, u64>,
     resources: u64,
     unsupported: &'static [(&'static str, u64)],
-    /// The references the fixture authors left dangling on purpose (see tests/fhir_mapping.rs).
+    /// The references the fixture authors left dangling on purpose (see healthsim-fhir's tests/fhir_mapping.rs).
     unresolved: &'static [(&'static str, u64)],
     examples: &'static [&'static str],
 }

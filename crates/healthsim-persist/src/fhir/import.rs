@@ -534,18 +534,6 @@ fn rejection_reason(error: &Error) -> String {
     }
 }
 
-/// "file:line, bundle entry N", as [`FhirError`] writes positions.
-pub(crate) fn position_text(position: &Position) -> String {
-    let mut text = position.file.display().to_string();
-    if let Some(line) = position.line {
-        text.push_str(&format!(":{line}"));
-    }
-    if let Some(entry) = position.entry {
-        text.push_str(&format!(", bundle entry {entry}"));
-    }
-    text
-}
-
 /// Per reference column of the registry (`table.column`), how many rows of the scenario name
 /// a target id the scenario does not hold; and a few examples.
 fn unresolved_references(

@@ -67,7 +67,7 @@
 //! - **Errors.** A resource that is not an object, has no `resourceType` or id, has an element
 //!   of the wrong JSON shape, an unparseable date, a unit that cannot be converted, or lacks
 //!   what a required column needs (a Condition without a code, an Encounter without a patient
-//!   subject) is [`FhirError::Malformed`] naming the element.
+//!   subject) is [`Error::Malformed`] naming the element.
 //!
 //! # Vital signs
 //!
@@ -96,8 +96,8 @@ mod research;
 use healthsim_schema::by_table;
 use serde_json::{Map, Value};
 
-use super::values::{parse_reference, str_at, system_name, Coding, R};
-use super::FhirError;
+use crate::values::{parse_reference, str_at, system_name, Coding, R};
+use crate::Error;
 
 /// What one FHIR resource maps to.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +119,7 @@ pub enum Mapped {
 /// Maps one FHIR R4 resource (a JSON object with `resourceType` and `id`).
 ///
 /// ```
-/// use healthsim_persist::fhir::{map_resource, Mapped};
+/// use healthsim_fhir::{map_resource, Mapped};
 /// use serde_json::json;
 ///
 /// let condition = json!({
@@ -136,26 +136,26 @@ pub enum Mapped {
 /// assert_eq!(diagnosis["code_system"], "ICD-10-CM");
 /// assert_eq!(diagnosis["onset_date"], "2019-04-01");
 /// assert_eq!(diagnosis["extra"]["fhir"], condition);
-/// # Ok::<(), healthsim_persist::fhir::FhirError>(())
+/// # Ok::<(), healthsim_fhir::Error>(())
 /// ```
-pub fn map_resource(resource: &Value) -> Result<Mapped, FhirError> {
+pub fn map_resource(resource: &Value) -> Result<Mapped, Error> {
     map_with_full_url(resource, None)
 }
 
 /// Maps the resource of a Bundle entry (`{"fullUrl": …, "resource": {…}}`); a resource without
 /// `id` takes the id of the `fullUrl`.
-pub fn map_bundle_entry(entry: &Value) -> Result<Mapped, FhirError> {
+pub fn map_bundle_entry(entry: &Value) -> Result<Mapped, Error> {
     if !entry.is_object() {
-        return Err(FhirError::malformed(
+        return Err(Error::malformed(
             None,
             None,
             "a bundle entry must be a json object",
         ));
     }
-    let full_url = str_at(entry, &["fullUrl"]).map_err(|e| FhirError::malformed(None, None, e))?;
+    let full_url = str_at(entry, &["fullUrl"]).map_err(|e| Error::malformed(None, None, e))?;
     match entry.get("resource") {
         Some(resource) => map_with_full_url(resource, full_url),
-        None => Err(FhirError::malformed(
+        None => Err(Error::malformed(
             None,
             full_url,
             "bundle entry has no resource",
@@ -165,9 +165,9 @@ pub fn map_bundle_entry(entry: &Value) -> Result<Mapped, FhirError> {
 
 /// Maps one resource whose Bundle entry had `full_url`: the id is the resource's `id`, else the
 /// id in `full_url` (`urn:uuid:…` → the uuid, `…/Patient/123` → `123`).
-pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Mapped, FhirError> {
+pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Mapped, Error> {
     let Value::Object(_) = resource else {
-        return Err(FhirError::malformed(
+        return Err(Error::malformed(
             None,
             None,
             "a resource must be a json object",
@@ -176,16 +176,15 @@ pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Map
     let resource_type = match resource.get("resourceType") {
         Some(Value::String(t)) if !t.is_empty() => t.as_str(),
         Some(_) => {
-            return Err(FhirError::malformed(
+            return Err(Error::malformed(
                 None,
                 None,
                 "resourceType must be a non-empty string",
             ))
         }
-        None => return Err(FhirError::malformed(None, None, "missing resourceType")),
+        None => return Err(Error::malformed(None, None, "missing resourceType")),
     };
-    let fail =
-        |id: Option<&str>, reason: String| FhirError::malformed(Some(resource_type), id, reason);
+    let fail = |id: Option<&str>, reason: String| Error::malformed(Some(resource_type), id, reason);
     let Some(mapper) = mapper(resource_type) else {
         return Ok(Mapped::Unsupported {
             resource_type: resource_type.to_string(),

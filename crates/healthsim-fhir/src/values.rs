@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Number, Value};
 
 /// Why an element does not fit: a message naming the element, turned into
-/// [`FhirError::Malformed`](super::FhirError::Malformed) by the caller that knows the resource.
+/// [`Error::Malformed`](crate::Error::Malformed) by the caller that knows the resource.
 pub(crate) type Reason = String;
 
 /// Result of reading one element.

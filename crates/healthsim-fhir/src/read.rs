@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::map::{map_with_full_url, Mapped};
-use super::FhirError;
+use crate::map::{map_with_full_url, Mapped};
+use crate::Error;
 
 /// How a file's content is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,9 +68,9 @@ pub struct SourcedResource {
 }
 
 impl SourcedResource {
-    /// Maps the resource ([`map_with_full_url`]); a [`FhirError::Malformed`] names this
+    /// Maps the resource ([`map_with_full_url`]); an [`Error::Malformed`] names this
     /// resource's file, line and entry.
-    pub fn map_resource(&self) -> Result<Mapped, FhirError> {
+    pub fn map_resource(&self) -> Result<Mapped, Error> {
         map_with_full_url(&self.resource, self.full_url.as_deref())
             .map_err(|e| e.located(&self.file, self.line, self.entry))
     }
@@ -93,7 +93,7 @@ struct Lines {
 /// A lazy iterator over the resources of FHIR files and folders. See the [module](self) docs.
 ///
 /// ```no_run
-/// use healthsim_persist::fhir::{FhirSource, Mapped};
+/// use healthsim_fhir::{FhirSource, Mapped};
 ///
 /// let mut counts = std::collections::BTreeMap::<String, usize>::new();
 /// for item in FhirSource::open(["exports/bulk-2024-06"])? {
@@ -110,13 +110,13 @@ struct Lines {
 ///         Err(error) => eprintln!("{error}"),
 ///     }
 /// }
-/// # Ok::<(), healthsim_persist::fhir::FhirError>(())
+/// # Ok::<(), healthsim_fhir::Error>(())
 /// ```
 pub struct FhirSource {
     inputs: VecDeque<Input>,
     files: Vec<PathBuf>,
     current: Option<Lines>,
-    pending: VecDeque<Result<SourcedResource, FhirError>>,
+    pending: VecDeque<Result<SourcedResource, Error>>,
 }
 
 impl std::fmt::Debug for FhirSource {
@@ -132,8 +132,8 @@ impl std::fmt::Debug for FhirSource {
 impl FhirSource {
     /// A source over files and folders. Folders are listed now (their `*.json` and `*.ndjson`
     /// files, sorted); files are opened when reached. A path that does not exist or a folder
-    /// that cannot be listed is [`FhirError::Io`].
-    pub fn open<I, P>(paths: I) -> Result<FhirSource, FhirError>
+    /// that cannot be listed is [`Error::Io`].
+    pub fn open<I, P>(paths: I) -> Result<FhirSource, Error>
     where
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
@@ -141,7 +141,7 @@ impl FhirSource {
         let mut files = Vec::new();
         for path in paths {
             let path = path.as_ref();
-            let io = |source| FhirError::Io {
+            let io = |source| Error::Io {
                 file: path.to_path_buf(),
                 source,
             };
@@ -201,14 +201,14 @@ impl FhirSource {
             Input::File(file, format) => match File::open(&file) {
                 Ok(opened) => (file, Box::new(opened), format),
                 Err(source) => {
-                    self.pending.push_back(Err(FhirError::Io { file, source }));
+                    self.pending.push_back(Err(Error::Io { file, source }));
                     return;
                 }
             },
         };
         let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::new(reader));
         if let Err(source) = skip_bom(&mut reader) {
-            self.pending.push_back(Err(FhirError::Io { file, source }));
+            self.pending.push_back(Err(Error::Io { file, source }));
             return;
         }
         match format {
@@ -222,11 +222,11 @@ impl FhirSource {
             }
             Format::Json => match serde_json::from_reader::<_, Value>(reader) {
                 Ok(value) => unpack(value, &file, None, &mut self.pending),
-                Err(e) if e.is_io() => self.pending.push_back(Err(FhirError::Io {
+                Err(e) if e.is_io() => self.pending.push_back(Err(Error::Io {
                     file,
                     source: e.into(),
                 })),
-                Err(e) => self.pending.push_back(Err(FhirError::InvalidJson {
+                Err(e) => self.pending.push_back(Err(Error::InvalidJson {
                     line: Some(e.line()),
                     reason: without_position(&e),
                     file,
@@ -253,7 +253,7 @@ impl FhirSource {
                         Ok(value) => {
                             unpack(value, &lines.file, Some(lines.line), &mut self.pending)
                         }
-                        Err(e) => self.pending.push_back(Err(FhirError::InvalidJson {
+                        Err(e) => self.pending.push_back(Err(Error::InvalidJson {
                             file: lines.file.clone(),
                             line: Some(lines.line),
                             reason: format!("{} at column {}", without_position(&e), e.column()),
@@ -262,7 +262,7 @@ impl FhirSource {
                     return true;
                 }
                 Err(source) => {
-                    self.pending.push_back(Err(FhirError::Io {
+                    self.pending.push_back(Err(Error::Io {
                         file: lines.file.clone(),
                         source,
                     }));
@@ -274,7 +274,7 @@ impl FhirSource {
 }
 
 impl Iterator for FhirSource {
-    type Item = Result<SourcedResource, FhirError>;
+    type Item = Result<SourcedResource, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -317,11 +317,11 @@ fn unpack(
     value: Value,
     file: &Path,
     line: Option<usize>,
-    out: &mut VecDeque<Result<SourcedResource, FhirError>>,
+    out: &mut VecDeque<Result<SourcedResource, Error>>,
 ) {
-    let located = |error: FhirError| error.located(file, line, None);
+    let located = |error: Error| error.located(file, line, None);
     let Value::Object(mut object) = value else {
-        out.push_back(Err(located(FhirError::malformed(
+        out.push_back(Err(located(Error::malformed(
             None,
             None,
             format!(
@@ -343,7 +343,7 @@ fn unpack(
     }
     let bundle_id = object.get("id").and_then(Value::as_str).map(str::to_string);
     let bundle_error = |reason: String| {
-        located(FhirError::malformed(
+        located(Error::malformed(
             Some("Bundle"),
             bundle_id.as_deref(),
             reason,

@@ -1,16 +1,14 @@
 //! FHIR R4 import: the resource → canonical entity mapping, and the streaming reader.
 //!
 
-use healthsim_persist::fhir;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use fhir::{
-    map_bundle_entry, map_resource, map_with_full_url, FhirError, FhirSource, Format, Mapped,
+use healthsim_fhir::{
+    map_bundle_entry, map_resource, map_with_full_url, Error, FhirSource, Format, Mapped,
     SourcedResource,
 };
 use healthsim_schema::{by_table, ColumnKind};
@@ -61,7 +59,7 @@ fn check(resource: Value, expected: &[(&str, Value)]) {
 /// `resource` is malformed, for a reason containing `reason`.
 fn check_err(resource: Value, reason: &str) {
     match map_resource(&resource) {
-        Err(FhirError::Malformed { reason: got, .. }) => {
+        Err(Error::Malformed { reason: got, .. }) => {
             assert!(
                 got.contains(reason),
                 "reason {got:?} lacks {reason:?} for {resource}"
@@ -1032,7 +1030,7 @@ fn resolves_every_reference_style() {
 fn ids_come_from_the_resource_or_its_full_url() {
     let condition = json!({"resourceType": "Condition", "subject": {"reference": "Patient/p"},
                            "code": {"coding": [{"code": "x"}]}});
-    let id_of = |mapped: Result<Mapped, FhirError>| match mapped {
+    let id_of = |mapped: Result<Mapped, Error>| match mapped {
         Ok(Mapped::Entities(rows)) => rows[0].1["diagnosis_id"].clone(),
         other => panic!("{other:?}"),
     };
@@ -1065,15 +1063,15 @@ fn ids_come_from_the_resource_or_its_full_url() {
     );
     assert!(matches!(
         map_bundle_entry(&json!({"fullUrl": "urn:uuid:u-4"})),
-        Err(FhirError::Malformed { ref reason, .. }) if reason.contains("no resource")
+        Err(Error::Malformed { ref reason, .. }) if reason.contains("no resource")
     ));
     assert!(matches!(
         map_bundle_entry(&json!("Condition/c")),
-        Err(FhirError::Malformed { ref reason, .. }) if reason.contains("entry must be a json object")
+        Err(Error::Malformed { ref reason, .. }) if reason.contains("entry must be a json object")
     ));
     assert!(matches!(
         map_with_full_url(&condition, Some("#x")),
-        Err(FhirError::Malformed { ref reason, .. }) if reason.contains("fullUrl cannot give one")
+        Err(Error::Malformed { ref reason, .. }) if reason.contains("fullUrl cannot give one")
     ));
 }
 
@@ -1584,11 +1582,11 @@ fn malformed_ndjson_reports_file_line_and_reason_and_goes_on() {
             |item| match item.and_then(|s| s.map_resource().map(|m| (s, m))) {
                 Ok((s, Mapped::Entities(_))) => format!("ok line {}", s.line.expect("line")),
                 Ok((s, other)) => format!("line {}: {other:?}", s.line.expect("line")),
-                Err(FhirError::InvalidJson { file: f, line, .. }) => {
+                Err(Error::InvalidJson { file: f, line, .. }) => {
                     assert_eq!(f, file);
                     format!("invalid json line {}", line.expect("line"))
                 }
-                Err(FhirError::Malformed {
+                Err(Error::Malformed {
                     position: Some(position),
                     reason,
                     ..
@@ -1638,7 +1636,7 @@ fn reader_errors_name_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("nope.json");
     match FhirSource::open([&missing]) {
-        Err(FhirError::Io { file, .. }) => assert_eq!(file, missing),
+        Err(Error::Io { file, .. }) => assert_eq!(file, missing),
         other => panic!("{other:?}"),
     }
     let broken = dir.path().join("broken.json");
@@ -1655,34 +1653,34 @@ fn reader_errors_name_the_file() {
     .expect("write");
     let not_list = dir.path().join("not-list.json");
     std::fs::write(&not_list, r#"{"resourceType": "Bundle", "entry": {}}"#).expect("write");
-    let items: Vec<Result<SourcedResource, FhirError>> =
+    let items: Vec<Result<SourcedResource, Error>> =
         FhirSource::open([&broken, &bad_entries, &not_list])
             .expect("open")
             .collect();
     assert_eq!(items.len(), 5);
     assert!(
-        matches!(&items[0], Err(FhirError::InvalidJson { file, line: Some(4), .. }) if *file == broken)
+        matches!(&items[0], Err(Error::InvalidJson { file, line: Some(4), .. }) if *file == broken)
     );
-    let entry_of = |item: &Result<SourcedResource, FhirError>| match item {
-        Err(FhirError::Malformed {
+    let entry_of = |item: &Result<SourcedResource, Error>| match item {
+        Err(Error::Malformed {
             position: Some(position),
             ..
         }) => position.entry,
         _ => None,
     };
     assert!(
-        matches!(&items[1], Err(FhirError::Malformed { reason, .. }) if reason.contains("must be an object, found a number"))
+        matches!(&items[1], Err(Error::Malformed { reason, .. }) if reason.contains("must be an object, found a number"))
     );
     assert_eq!(entry_of(&items[1]), Some(0));
     assert!(
-        matches!(&items[2], Err(FhirError::Malformed { resource_type: Some(t), id: Some(id), .. }) if t == "Bundle" && id == "b")
+        matches!(&items[2], Err(Error::Malformed { resource_type: Some(t), id: Some(id), .. }) if t == "Bundle" && id == "b")
     );
     assert_eq!(entry_of(&items[2]), Some(1));
     assert!(
         matches!(&items[3], Ok(s) if s.entry == Some(2) && s.full_url.as_deref() == Some("urn:uuid:x"))
     );
     assert!(
-        matches!(&items[4], Err(FhirError::Malformed { reason, position: Some(position), .. })
+        matches!(&items[4], Err(Error::Malformed { reason, position: Some(position), .. })
         if reason.contains("entry must be a list, found an object") && position.file == not_list)
     );
 }
@@ -1754,7 +1752,7 @@ const STREAM_LINES: usize = 100_000;
 fn sources_can_move_to_another_thread() {
     fn assert_send<T: Send>() {}
     assert_send::<FhirSource>();
-    assert_send::<FhirError>();
+    assert_send::<Error>();
 }
 
 #[test]

@@ -1,6 +1,9 @@
-//! The one error type of the FHIR import: [`FhirError`].
+//! The one error type of this crate, [`Error`], and [`Position`], the place in the input a
+//! resource was read from. Both live here because persist's own error names a position too (a
+//! resource its validation rejects), and it should write it the way these messages do without
+//! reaching into the import driver.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 /// Why FHIR input could not be read or mapped.
@@ -9,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// was wrong, so a caller can report it and go on with the next resource.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum FhirError {
+pub enum Error {
     /// A file or folder could not be opened or read.
     #[error("cannot read {}: {source}", file.display())]
     Io {
@@ -46,6 +49,9 @@ pub enum FhirError {
 }
 
 /// Where in the input a resource was read.
+///
+/// It displays as `file:line, bundle entry N` (the parts that are known), the way every message
+/// of this crate and of the import names a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     /// The file (or the label of a reader).
@@ -56,14 +62,36 @@ pub struct Position {
     pub entry: Option<usize>,
 }
 
-impl FhirError {
-    /// A [`FhirError::Malformed`] without a position (the reader adds it).
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(entry) = self.entry {
+            write!(f, ", bundle entry {entry}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Whether the input is at fault (true) rather than this crate (false): a file that cannot
+    /// be read, text that is not JSON and a resource that is not well-formed FHIR are all the
+    /// caller's to fix. Written as an exhaustive match so a new variant must be classified.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::Io { .. } | Error::InvalidJson { .. } | Error::Malformed { .. } => true,
+        }
+    }
+
+    /// An [`Error::Malformed`] without a position (the reader adds it).
     pub(crate) fn malformed(
         resource_type: Option<&str>,
         id: Option<&str>,
         reason: impl Into<String>,
-    ) -> FhirError {
-        FhirError::Malformed {
+    ) -> Error {
+        Error::Malformed {
             resource_type: resource_type.map(str::to_string),
             id: id.map(str::to_string),
             position: None,
@@ -72,14 +100,9 @@ impl FhirError {
     }
 
     /// The same error, placed in `file` at `line` / bundle `entry` (fields already set win).
-    pub(crate) fn located(
-        self,
-        file: &Path,
-        line: Option<usize>,
-        entry: Option<usize>,
-    ) -> FhirError {
+    pub(crate) fn located(self, file: &Path, line: Option<usize>, entry: Option<usize>) -> Error {
         match self {
-            FhirError::Malformed {
+            Error::Malformed {
                 resource_type,
                 id,
                 position,
@@ -97,7 +120,7 @@ impl FhirError {
                         entry,
                     }),
                 };
-                FhirError::Malformed {
+                Error::Malformed {
                     resource_type,
                     id,
                     position: Some(position),
@@ -129,15 +152,59 @@ fn malformed_message(
         (None, None) => {}
     }
     if let Some(position) = position {
-        let _ = write!(out, " ({}", position.file.display());
-        if let Some(line) = position.line {
-            let _ = write!(out, ":{line}");
-        }
-        if let Some(entry) = position.entry {
-            let _ = write!(out, ", bundle entry {entry}");
-        }
-        out.push(')');
+        let _ = write!(out, " ({position})");
     }
     let _ = write!(out, ": {reason}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per variant: whether the input is at fault.
+    #[test]
+    fn every_variant_is_classified() {
+        check(unreadable(), true);
+        check(invalid_json(), true);
+        check(Error::malformed(Some("Patient"), None, "missing id"), true);
+    }
+
+    fn check(error: Error, caller: bool) {
+        assert_eq!(error.is_caller_error(), caller, "{error}");
+    }
+
+    fn unreadable() -> Error {
+        Error::Io {
+            file: PathBuf::from("in.ndjson"),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        }
+    }
+
+    fn invalid_json() -> Error {
+        Error::InvalidJson {
+            file: PathBuf::from("in.ndjson"),
+            line: Some(3),
+            reason: "EOF while parsing a value".into(),
+        }
+    }
+
+    #[test]
+    fn positions_name_file_line_and_entry() {
+        let position = |line, entry| Position {
+            file: PathBuf::from("bulk/Claim.ndjson"),
+            line,
+            entry,
+        };
+        assert_eq!(position(None, None).to_string(), "bulk/Claim.ndjson");
+        assert_eq!(position(Some(7), None).to_string(), "bulk/Claim.ndjson:7");
+        assert_eq!(
+            position(None, Some(2)).to_string(),
+            "bulk/Claim.ndjson, bundle entry 2"
+        );
+        assert_eq!(
+            position(Some(7), Some(2)).to_string(),
+            "bulk/Claim.ndjson:7, bundle entry 2"
+        );
+    }
 }
