@@ -76,12 +76,15 @@ impl fmt::Display for Position {
 }
 
 impl Error {
-    /// Whether the input is at fault (true) rather than this crate (false): a file that cannot
-    /// be read, text that is not JSON and a resource that is not well-formed FHIR are all the
-    /// caller's to fix. Written as an exhaustive match so a new variant must be classified.
+    /// Whether the input is at fault (true) rather than the machine (false): a path that does
+    /// not exist, text that is not JSON and a resource that is not well-formed FHIR are the
+    /// caller's to fix; any other I/O failure (permissions, a disk error) is not something a
+    /// different request would cure. Written as an exhaustive match so a new variant must be
+    /// classified.
     pub fn is_caller_error(&self) -> bool {
         match self {
-            Error::Io { .. } | Error::InvalidJson { .. } | Error::Malformed { .. } => true,
+            Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::InvalidJson { .. } | Error::Malformed { .. } => true,
         }
     }
 
@@ -165,13 +168,21 @@ mod tests {
     /// One line per variant: whether the input is at fault.
     #[test]
     fn every_variant_is_classified() {
-        check(unreadable(), true);
+        check(missing(), true);
+        check(unreadable(), false);
         check(invalid_json(), true);
         check(Error::malformed(Some("Patient"), None, "missing id"), true);
     }
 
     fn check(error: Error, caller: bool) {
         assert_eq!(error.is_caller_error(), caller, "{error}");
+    }
+
+    fn missing() -> Error {
+        Error::Io {
+            file: PathBuf::from("in.ndjson"),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        }
     }
 
     fn unreadable() -> Error {
