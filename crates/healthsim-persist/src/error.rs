@@ -344,6 +344,99 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the caller can fix this by changing the request: an unknown entity type or
+    /// scenario, an invalid entity, a refused query or path, a missing or invalid input file.
+    /// Everything else (the database locked or failing, I/O other than a missing file, a
+    /// schema the code cannot open) is not the caller's doing. The CLI's exit codes and the
+    /// MCP server's tool errors rest on this.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            // Of the schema's errors only an unknown type is the caller's; the others are about
+            // the database file and its migrations.
+            Error::Schema(inner) => {
+                matches!(**inner, healthsim_schema::Error::UnknownEntityType { .. })
+            }
+            // Every naming error comes from the name or context the caller gave.
+            Error::Naming(_) => true,
+            Error::Summary(inner) => inner.is_caller_error(),
+            Error::Query(inner) => query_is_caller_error(inner),
+            Error::Fhir(inner) => fhir_is_caller_error(inner),
+            Error::Io { source, .. } => is_missing(source),
+            Error::UnknownEntityType { .. }
+            | Error::InvalidRequest { .. }
+            | Error::NotAList { .. }
+            | Error::NotAnObject { .. }
+            | Error::MissingField { .. }
+            | Error::InvalidField { .. }
+            | Error::DuplicateId { .. }
+            | Error::ScenarioNotFound { .. }
+            | Error::AmbiguousScenario { .. }
+            | Error::ScenarioExists { .. }
+            | Error::ConfirmationRequired { .. }
+            | Error::InvalidTag { .. }
+            | Error::TooLargeToLoad { .. }
+            | Error::TooFewMergeSources { .. }
+            | Error::DuplicateMergeSource { .. }
+            | Error::InvalidPath { .. }
+            | Error::OutputExists { .. }
+            | Error::InvalidImportFile { .. }
+            | Error::ImportEntities { .. }
+            | Error::UnknownImportFiles { .. }
+            | Error::ImportData { .. }
+            | Error::FhirResourceRejected { .. }
+            | Error::FhirNothingToImport { .. } => true,
+            Error::CreateDirectory { .. }
+            | Error::NotADatabase { .. }
+            | Error::Open { .. }
+            | Error::DatabaseLocked { .. }
+            | Error::Database { .. } => false,
+        }
+    }
+}
+
+// TODO(merge): when QueryError moves to its own crate, this becomes its
+// `QueryError::is_caller_error` and `Error::Query` delegates to it.
+/// A refused, invalid, too slow or too wide query is the caller's to change; the sandbox's own
+/// failures are not.
+fn query_is_caller_error(error: &crate::query::QueryError) -> bool {
+    use crate::query::QueryError as Q;
+    match error {
+        Q::Empty
+        | Q::TooLong { .. }
+        | Q::TooDeep { .. }
+        | Q::Syntax { .. }
+        | Q::MultipleStatements { .. }
+        | Q::NotReadOnly { .. }
+        | Q::ForbiddenTable { .. }
+        | Q::QualifiedName { .. }
+        | Q::ForbiddenFunction { .. }
+        | Q::UnboundedSize { .. }
+        | Q::Unsupported { .. }
+        | Q::InvalidLimit { .. }
+        | Q::Timeout { .. }
+        | Q::Execution { .. }
+        | Q::ResultTooWide { .. } => true,
+        Q::Database { .. } | Q::Watchdog { .. } => false,
+    }
+}
+
+// TODO(merge): when the FHIR import moves to its own crate, this becomes its
+// `FhirError::is_caller_error` and `Error::Fhir` delegates to it.
+/// Invalid input is the caller's, and so is a file or folder that does not exist.
+fn fhir_is_caller_error(error: &crate::fhir::FhirError) -> bool {
+    use crate::fhir::FhirError as F;
+    match error {
+        F::Io { source, .. } => is_missing(source),
+        F::InvalidJson { .. } | F::Malformed { .. } => true,
+    }
+}
+
+/// A path that does not exist is the caller's to fix; other I/O errors are not.
+fn is_missing(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::NotFound
+}
+
 impl From<healthsim_schema::Error> for Error {
     fn from(error: healthsim_schema::Error) -> Self {
         Error::Schema(Box::new(error))
@@ -385,5 +478,105 @@ pub(crate) fn truncate(text: &str) -> String {
         format!("{head}...")
     } else {
         head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::fhir::FhirError;
+    use crate::query::QueryError;
+
+    fn check(error: Error, expected: bool) {
+        assert_eq!(error.is_caller_error(), expected, "{error:?}");
+    }
+
+    fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::from(kind)
+    }
+
+    /// The wrapper variants and the I/O variants decide by what they wrap; the CLI's table test
+    /// (`every_persist_error_keeps_its_exit_code`) pins every variant.
+    #[test]
+    fn wrappers_and_io_decide_by_their_inner_error() {
+        let path = || PathBuf::from("x");
+        let db = || duckdb::Error::QueryReturnedNoRows;
+        check(
+            Error::Schema(Box::new(healthsim_schema::Error::UnknownEntityType {
+                given: "x".into(),
+                valid: vec!["patients"],
+            })),
+            true,
+        );
+        check(
+            Error::Schema(Box::new(healthsim_schema::Error::MissingMigration {
+                version: 2,
+            })),
+            false,
+        );
+        check(
+            Error::Naming(healthsim_naming::Error::EmptyName { given: "!".into() }),
+            true,
+        );
+        check(
+            Error::Summary(Box::new(healthsim_summary::Error::ScenarioNotFound {
+                scenario_id: "s".into(),
+            })),
+            true,
+        );
+        check(
+            Error::Summary(Box::new(healthsim_summary::Error::Database {
+                context: "counting".into(),
+                source: db(),
+            })),
+            false,
+        );
+        check(Error::Query(QueryError::Empty), true);
+        check(
+            Error::Query(QueryError::Watchdog {
+                source: io(ErrorKind::Other),
+            }),
+            false,
+        );
+        for (kind, expected) in [
+            (ErrorKind::NotFound, true),
+            (ErrorKind::PermissionDenied, false),
+        ] {
+            check(
+                Error::Io {
+                    action: "read",
+                    path: path(),
+                    source: io(kind),
+                },
+                expected,
+            );
+            check(
+                Error::Fhir(FhirError::Io {
+                    file: path(),
+                    source: io(kind),
+                }),
+                expected,
+            );
+        }
+        check(
+            Error::Fhir(FhirError::InvalidJson {
+                file: path(),
+                line: Some(1),
+                reason: "eof".into(),
+            }),
+            true,
+        );
+        check(
+            Error::DatabaseLocked {
+                path: path(),
+                waited_ms: 10,
+                detail: "pid 1".into(),
+            },
+            false,
+        );
+        check(Error::ScenarioNotFound { given: "s".into() }, true);
     }
 }
