@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use crate::args::{GenerateArgs, GenerateFormatArg, MixArg};
 use crate::error::{CliError, CliResult};
-use crate::output::{self, Output};
+use crate::output::{self, human_bytes, Output};
 use crate::synth::{self, GenerationStats, GeneratorConfig};
-use crate::transfer::human_bytes;
 
 /// What `healthsim generate --out FILE` wrote.
 #[derive(Debug, Clone, Serialize)]
