@@ -6,6 +6,9 @@
 //!   missing path, an export target that exists, an invalid import or FHIR file.
 //! - [`ErrorClass::Failure`] (exit code 1): everything else — the database is locked by another
 //!   process, I/O (other than a missing path), a database error.
+//!
+//! Service errors say themselves whose fault they are (`Error::is_caller_error` of
+//! healthsim-persist and healthsim-summary); this module only turns that into a class.
 
 use std::fmt;
 
@@ -95,75 +98,18 @@ impl From<healthsim_schema::Error> for CliError {
 }
 
 impl From<healthsim_persist::Error> for CliError {
+    /// The class is the service's own answer ([`healthsim_persist::Error::is_caller_error`]),
+    /// so a new error variant is classified where it is defined.
     fn from(error: healthsim_persist::Error) -> Self {
-        use healthsim_persist::fhir::FhirError;
-        use healthsim_persist::query::QueryError;
-        use healthsim_persist::Error as E;
-        let class = match &error {
-            E::Schema(inner)
-                if matches!(**inner, healthsim_schema::Error::UnknownEntityType { .. }) =>
-            {
-                ErrorClass::Input
-            }
-            E::Summary(inner) => match **inner {
-                healthsim_summary::Error::ScenarioNotFound { .. }
-                | healthsim_summary::Error::UnknownEntityType { .. }
-                | healthsim_summary::Error::UnknownSampleStrategy { .. } => ErrorClass::Input,
-                _ => ErrorClass::Failure,
-            },
-            E::Query(inner) => match inner {
-                // The sandbox's own failures are not the query's fault.
-                QueryError::Database { .. } | QueryError::Watchdog { .. } => ErrorClass::Failure,
-                // Refused, invalid, too slow or too wide: the caller changes the query.
-                _ => ErrorClass::Input,
-            },
-            E::UnknownEntityType { .. }
-            | E::Naming(_)
-            | E::InvalidRequest { .. }
-            | E::NotAList { .. }
-            | E::NotAnObject { .. }
-            | E::MissingField { .. }
-            | E::InvalidField { .. }
-            | E::DuplicateId { .. }
-            | E::ScenarioNotFound { .. }
-            | E::AmbiguousScenario { .. }
-            | E::ScenarioExists { .. }
-            | E::ConfirmationRequired { .. }
-            | E::InvalidTag { .. }
-            | E::TooLargeToLoad { .. }
-            | E::TooFewMergeSources { .. }
-            | E::DuplicateMergeSource { .. }
-            | E::InvalidPath { .. }
-            | E::OutputExists { .. }
-            | E::InvalidImportFile { .. }
-            | E::ImportEntities { .. }
-            | E::UnknownImportFiles { .. }
-            | E::ImportData { .. }
-            | E::FhirResourceRejected { .. }
-            | E::FhirNothingToImport { .. } => ErrorClass::Input,
-            // A path that does not exist is the caller's to fix; other I/O errors are not.
-            E::Io { source, .. } => io_class(source),
-            E::Fhir(inner) => match inner {
-                FhirError::Io { source, .. } => io_class(source),
-                FhirError::InvalidJson { .. } | FhirError::Malformed { .. } => ErrorClass::Input,
-                _ => ErrorClass::Failure,
-            },
-            // Locks, I/O, database errors, and anything added later that is not known to be
-            // the caller's mistake.
-            _ => ErrorClass::Failure,
+        let class = if error.is_caller_error() {
+            ErrorClass::Input
+        } else {
+            ErrorClass::Failure
         };
         Self {
             class,
             message: error.to_string(),
         }
-    }
-}
-
-/// A missing file or folder is an input error (exit code 2); any other I/O error a failure.
-fn io_class(error: &std::io::Error) -> ErrorClass {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => ErrorClass::Input,
-        _ => ErrorClass::Failure,
     }
 }
 
@@ -202,7 +148,7 @@ mod tests {
     }
 
     /// The exit code of every persist error variant (and of each inner variant of the wrapper
-    /// variants), as the mapping gave it before `Error::is_caller_error` existed.
+    /// variants), as this module's own mapping gave it before `Error::is_caller_error` existed.
     #[test]
     fn every_persist_error_keeps_its_exit_code() {
         use healthsim_persist::fhir::Position;
