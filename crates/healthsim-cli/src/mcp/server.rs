@@ -12,8 +12,9 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use healthsim_persist::Store;
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
-use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::handler::server::tool::{schema_for_output, schema_for_type, ToolCallContext};
+use rmcp::handler::server::tool::{
+    schema_for_output, schema_for_type, IntoCallToolResult, ToolCallContext,
+};
 use rmcp::handler::server::wrapper::Json;
 use rmcp::model::{
     CallToolResponse, Implementation, JsonObject, ServerCapabilities, ServerConfig, ToolAnnotations,
