@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, DbCommand};
+use crate::args::{Cli, Command};
 use crate::db::{self, DbConfig};
 use crate::error::CliResult;
+use crate::mcp;
+use crate::ops;
 use crate::output::Output;
-use crate::{commands, demo, describe, generate, mcp, transfer};
 
 /// The binary's entry point: exit code 0 (ok), 2 (bad input or usage) or 1 (other failure).
 pub fn main() -> ExitCode {
@@ -54,28 +55,27 @@ pub fn run(cli: Cli) -> CliResult<Option<Output>> {
         })
     };
     let output = match &cli.command {
-        Command::Schema(args) => describe::schema_output(args.entity_type.as_deref())?,
-        Command::Db(DbCommand::Status) => db::status(&config()?)?,
-        Command::Db(DbCommand::Migrate) => db::migrate(&config()?)?,
+        Command::Schema(args) => ops::schema::run(args)?,
+        Command::Db(command) => ops::db::run(&config()?, command)?,
         Command::Mcp => {
             mcp::serve_stdio(config()?)?;
             return Ok(None);
         }
-        Command::Demo(args) => demo::run(&config()?, args)?,
-        Command::Persist(args) => commands::persist(&config()?, args)?,
-        Command::Summary(args) => commands::summary(&config()?, args)?,
-        Command::Query(args) => commands::query(&config()?, args)?,
-        Command::Samples(args) => commands::samples(&config()?, args)?,
-        Command::List(args) => commands::list(&config()?, args)?,
-        Command::Rename(args) => commands::rename(&config()?, args)?,
-        Command::Delete(args) => commands::delete(&config()?, args)?,
-        Command::Tag(tag) => commands::tag(&config()?, tag)?,
-        Command::Clone(args) => transfer::clone(&config()?, args)?,
-        Command::Merge(args) => transfer::merge(&config()?, args)?,
-        Command::Export(args) => transfer::export(&config()?, args)?,
-        Command::Import(args) => transfer::import(&config()?, args)?,
-        Command::ImportFhir(args) => transfer::import_fhir(&config()?, args)?,
-        Command::Generate(args) => match generate::run(args)? {
+        Command::Demo(args) => ops::demo::run(&config()?, args)?,
+        Command::Persist(args) => ops::persist::run(&config()?, args)?,
+        Command::Summary(args) => ops::summary::run(&config()?, args)?,
+        Command::Query(args) => ops::query::run(&config()?, args)?,
+        Command::Samples(args) => ops::samples::run(&config()?, args)?,
+        Command::List(args) => ops::list::run(&config()?, args)?,
+        Command::Rename(args) => ops::rename::run(&config()?, args)?,
+        Command::Delete(args) => ops::delete::run(&config()?, args)?,
+        Command::Tag(command) => ops::tag::run(&config()?, command)?,
+        Command::Clone(args) => ops::clone::run(&config()?, args)?,
+        Command::Merge(args) => ops::merge::run(&config()?, args)?,
+        Command::Export(args) => ops::export::run(&config()?, args)?,
+        Command::Import(args) => ops::import::run(&config()?, args)?,
+        Command::ImportFhir(args) => ops::import_fhir::run(&config()?, args)?,
+        Command::Generate(args) => match ops::generate::run(args)? {
             Some(output) => output,
             None => return Ok(None),
         },

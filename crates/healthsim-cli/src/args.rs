@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use healthsim_persist::{ExportFormat, OnConflict, SampleStrategy, SortBy};
 
 /// Default entities per transaction when `persist` reads a file (see `healthsim persist --help`).
 pub const DEFAULT_FILE_BATCH_SIZE: u64 = 10_000;
@@ -279,6 +281,66 @@ Examples:
   healthsim demo --persons 1000 --seed 7 --name big-demo
   healthsim --db /tmp/demo.duckdb --json demo";
 
+/// A library enum the command line takes by name (the same enum the MCP tools take, so the
+/// two cannot drift apart).
+pub trait Choice: Copy + Send + Sync + 'static {
+    /// Every value, in the order `--help` lists them.
+    fn all() -> &'static [Self];
+    /// The lowercase name on the command line (and in JSON).
+    fn name(self) -> &'static str;
+}
+
+impl Choice for SampleStrategy {
+    fn all() -> &'static [Self] {
+        &SampleStrategy::ALL
+    }
+    fn name(self) -> &'static str {
+        SampleStrategy::name(self)
+    }
+}
+
+impl Choice for SortBy {
+    fn all() -> &'static [Self] {
+        &SortBy::ALL
+    }
+    fn name(self) -> &'static str {
+        SortBy::name(self)
+    }
+}
+
+impl Choice for OnConflict {
+    fn all() -> &'static [Self] {
+        &OnConflict::ALL
+    }
+    fn name(self) -> &'static str {
+        OnConflict::name(self)
+    }
+}
+
+impl Choice for ExportFormat {
+    fn all() -> &'static [Self] {
+        &ExportFormat::ALL
+    }
+    fn name(self) -> &'static str {
+        ExportFormat::name(self)
+    }
+}
+
+/// The parser of a [`Choice`]: its names are the possible values, each with the help text
+/// `help` gives it (so `--help` lists them), and a name parses back into its value.
+pub fn one_of<T: Choice>(help: fn(T) -> &'static str) -> impl TypedValueParser<Value = T> {
+    let values = T::all()
+        .iter()
+        .map(move |&value| PossibleValue::new(value.name()).help(help(value)));
+    PossibleValuesParser::new(values).try_map(|given: String| {
+        T::all()
+            .iter()
+            .copied()
+            .find(|value| value.name() == given)
+            .ok_or_else(|| format!("'{given}' is not one of the possible values"))
+    })
+}
+
 /// `healthsim persist`.
 #[derive(Debug, Args)]
 pub struct PersistArgs {
@@ -350,24 +412,12 @@ pub struct QueryArgs {
     pub offset: Option<u64>,
 }
 
-/// How samples are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    /// Spread over the data.
-    Diverse,
-    /// Uniformly random.
-    Random,
-    /// Most recent first.
-    Recent,
-}
-
-impl From<StrategyArg> for healthsim_summary::SampleStrategy {
-    fn from(value: StrategyArg) -> Self {
-        match value {
-            StrategyArg::Diverse => Self::Diverse,
-            StrategyArg::Random => Self::Random,
-            StrategyArg::Recent => Self::Recent,
-        }
+/// The help text of each sample strategy.
+fn strategy_help(strategy: SampleStrategy) -> &'static str {
+    match strategy {
+        SampleStrategy::Diverse => "Spread over the data",
+        SampleStrategy::Random => "Uniformly random",
+        SampleStrategy::Recent => "Most recent first",
     }
 }
 
@@ -386,19 +436,17 @@ pub struct SamplesArgs {
     pub count: usize,
 
     /// How they are chosen.
-    #[arg(long, value_enum, default_value_t = StrategyArg::Diverse)]
-    pub strategy: StrategyArg,
+    #[arg(long, value_parser = one_of(strategy_help), default_value_t = SampleStrategy::Diverse)]
+    pub strategy: SampleStrategy,
 }
 
-/// Sort order of `list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SortArg {
-    /// Most recently updated first.
-    Updated,
-    /// Most recently created first.
-    Created,
-    /// By name.
-    Name,
+/// The help text of each sort order of `list`.
+fn sort_help(sort: SortBy) -> &'static str {
+    match sort {
+        SortBy::Updated => "Most recently updated first",
+        SortBy::Created => "Most recently created first",
+        SortBy::Name => "By name",
+    }
 }
 
 /// `healthsim list`.
@@ -413,8 +461,8 @@ pub struct ListArgs {
     pub tag: Option<String>,
 
     /// Sort order.
-    #[arg(long, value_enum, default_value_t = SortArg::Updated)]
-    pub sort: SortArg,
+    #[arg(long, value_parser = one_of(sort_help), default_value_t = SortBy::Updated)]
+    pub sort: SortBy,
 
     /// At most this many scenarios.
     #[arg(long, value_name = "N", default_value_t = 50)]
@@ -539,24 +587,12 @@ pub struct CloneArgs {
     pub types: Option<Vec<String>>,
 }
 
-/// What a merge does with an id two sources hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnConflictArg {
-    /// Keep the first source's entity.
-    Skip,
-    /// Keep the last source's entity.
-    Overwrite,
-    /// Keep both; the later one gets a new id.
-    Rename,
-}
-
-impl From<OnConflictArg> for healthsim_persist::OnConflict {
-    fn from(value: OnConflictArg) -> Self {
-        match value {
-            OnConflictArg::Skip => Self::Skip,
-            OnConflictArg::Overwrite => Self::Overwrite,
-            OnConflictArg::Rename => Self::Rename,
-        }
+/// The help text of each way a merge settles an id two sources hold.
+fn on_conflict_help(on_conflict: OnConflict) -> &'static str {
+    match on_conflict {
+        OnConflict::Skip => "Keep the first source's entity",
+        OnConflict::Overwrite => "Keep the last source's entity",
+        OnConflict::Rename => "Keep both; the later one gets a new id",
     }
 }
 
@@ -580,28 +616,16 @@ pub struct MergeArgs {
     pub tags: Vec<String>,
 
     /// What an id held by two sources in one table does.
-    #[arg(long, value_enum, default_value_t = OnConflictArg::Skip)]
-    pub on_conflict: OnConflictArg,
+    #[arg(long, value_parser = one_of(on_conflict_help), default_value_t = OnConflict::Skip)]
+    pub on_conflict: OnConflict,
 }
 
-/// An export's file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormatArg {
-    /// One JSON document (re-importable).
-    Json,
-    /// A folder with one CSV file per table.
-    Csv,
-    /// A folder with one Parquet file per table.
-    Parquet,
-}
-
-impl From<ExportFormatArg> for healthsim_persist::ExportFormat {
-    fn from(value: ExportFormatArg) -> Self {
-        match value {
-            ExportFormatArg::Json => Self::Json,
-            ExportFormatArg::Csv => Self::Csv,
-            ExportFormatArg::Parquet => Self::Parquet,
-        }
+/// The help text of each export format.
+fn export_format_help(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Json => "One JSON document (re-importable)",
+        ExportFormat::Csv => "A folder with one CSV file per table",
+        ExportFormat::Parquet => "A folder with one Parquet file per table",
     }
 }
 
@@ -612,8 +636,8 @@ pub struct ExportArgs {
     pub scenario: String,
 
     /// File format.
-    #[arg(long, value_enum)]
-    pub format: ExportFormatArg,
+    #[arg(long, value_parser = one_of(export_format_help))]
+    pub format: ExportFormat,
 
     /// Folder or file to write [default: exports/ next to the database file].
     #[arg(long, value_name = "PATH")]

@@ -1,13 +1,12 @@
-//! The database file: where it is, opening it as a [`Store`], and `healthsim db status|migrate`.
+//! The database file: where it is, and opening it as a [`Store`] (`healthsim db status|migrate`
+//! are in [`crate::ops::db`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use healthsim_persist::{Store, StoreOptions};
-use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
-use crate::output::{self, Output};
 
 /// The environment variable naming the database file when `--db` is not given.
 pub const DB_ENV: &str = "HEALTHSIM_DB";
@@ -53,7 +52,7 @@ impl DbConfig {
 
     /// Opens a plain connection without migrating (for `db status` and `db migrate`), waiting
     /// for the lock like a [`Store`] does.
-    fn connect(&self) -> CliResult<healthsim_schema::duckdb::Connection> {
+    pub(crate) fn connect(&self) -> CliResult<healthsim_schema::duckdb::Connection> {
         self.create_parent()?;
         healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
             healthsim_persist::store::writer_config().and_then(|config| {
@@ -64,7 +63,7 @@ impl DbConfig {
     }
 
     /// Creates the folder that holds the database, if missing.
-    fn create_parent(&self) -> CliResult<()> {
+    pub(crate) fn create_parent(&self) -> CliResult<()> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 CliError::failure(format!(
@@ -75,101 +74,4 @@ impl DbConfig {
         }
         Ok(())
     }
-}
-
-/// `healthsim db status`.
-#[derive(Debug, Serialize)]
-struct DbStatus {
-    path: String,
-    exists: bool,
-    #[serde(flatten)]
-    schema: Option<healthsim_schema::SchemaStatus>,
-}
-
-/// `healthsim db status`: the file and where its schema stands; changes nothing.
-pub fn status(config: &DbConfig) -> CliResult<Output> {
-    let exists = config.path.exists();
-    let schema = if exists {
-        let conn = config.connect()?;
-        Some(healthsim_schema::status(&conn)?)
-    } else {
-        None
-    };
-    let mut pairs = vec![("database", config.path.display().to_string())];
-    match &schema {
-        None => pairs.push((
-            "status",
-            "does not exist yet (created and migrated on first use)".into(),
-        )),
-        Some(s) => {
-            pairs.push(("schema version", s.current_version.to_string()));
-            pairs.push(("head version", s.head_version.to_string()));
-            let pending = if s.pending.is_empty() {
-                "none".to_string()
-            } else {
-                let list: Vec<String> = s.pending.iter().map(u32::to_string).collect();
-                format!("{} (run `healthsim db migrate`)", list.join(", "))
-            };
-            pairs.push(("pending", pending));
-        }
-    }
-    let mut text = output::key_values(&pairs);
-    if let Some(s) = schema.as_ref().filter(|s| !s.applied.is_empty()) {
-        let rows: Vec<Vec<String>> = s
-            .applied
-            .iter()
-            .map(|m| vec![m.version.to_string(), m.name.clone(), m.checksum.clone()])
-            .collect();
-        text.push('\n');
-        text.push_str(&output::table(&["version", "migration", "checksum"], &rows));
-    }
-    Output::new(
-        &DbStatus {
-            path: config.path.display().to_string(),
-            exists,
-            schema,
-        },
-        text,
-    )
-}
-
-#[derive(Debug, Serialize)]
-struct DbMigrated {
-    path: String,
-    #[serde(flatten)]
-    report: healthsim_schema::MigrationReport,
-}
-
-/// `healthsim db migrate`: creates the database if needed and applies pending migrations.
-pub fn migrate(config: &DbConfig) -> CliResult<Output> {
-    // A new file is built and migrated under a temporary name and appears whole (see
-    // `create_database`); an existing one is migrated in place, one transaction per migration.
-    config.create_parent()?;
-    let report = match healthsim_persist::store::create_database(&config.path)? {
-        Some(report) => report,
-        None => healthsim_schema::migrate(&config.connect()?)?,
-    };
-    let text = if report.applied.is_empty() {
-        format!(
-            "{}: schema is up to date (version {})\n",
-            config.path.display(),
-            report.to_version
-        )
-    } else {
-        let list: Vec<String> = report.applied.iter().map(u32::to_string).collect();
-        format!(
-            "{}: migrated from version {} to {} (applied {})\n",
-            config.path.display(),
-            report.from_version,
-            report.to_version,
-            list.join(", ")
-        )
-    };
-    Output::new(
-        &DbMigrated {
-            path: config.path.display().to_string(),
-            report,
-        },
-        text,
-    )
 }

@@ -6,6 +6,9 @@
 //!   missing path, an export target that exists, an invalid import or FHIR file.
 //! - [`ErrorClass::Failure`] (exit code 1): everything else — the database is locked by another
 //!   process, I/O (other than a missing path), a database error.
+//!
+//! Service errors say themselves whose fault they are (`Error::is_caller_error` of
+//! healthsim-persist and healthsim-summary); this module only turns that into a class.
 
 use std::fmt;
 
@@ -95,75 +98,18 @@ impl From<healthsim_schema::Error> for CliError {
 }
 
 impl From<healthsim_persist::Error> for CliError {
+    /// The class is the service's own answer ([`healthsim_persist::Error::is_caller_error`]),
+    /// so a new error variant is classified where it is defined.
     fn from(error: healthsim_persist::Error) -> Self {
-        use healthsim_persist::fhir::FhirError;
-        use healthsim_persist::query::QueryError;
-        use healthsim_persist::Error as E;
-        let class = match &error {
-            E::Schema(inner)
-                if matches!(**inner, healthsim_schema::Error::UnknownEntityType { .. }) =>
-            {
-                ErrorClass::Input
-            }
-            E::Summary(inner) => match **inner {
-                healthsim_summary::Error::ScenarioNotFound { .. }
-                | healthsim_summary::Error::UnknownEntityType { .. }
-                | healthsim_summary::Error::UnknownSampleStrategy { .. } => ErrorClass::Input,
-                _ => ErrorClass::Failure,
-            },
-            E::Query(inner) => match inner {
-                // The sandbox's own failures are not the query's fault.
-                QueryError::Database { .. } | QueryError::Watchdog { .. } => ErrorClass::Failure,
-                // Refused, invalid, too slow or too wide: the caller changes the query.
-                _ => ErrorClass::Input,
-            },
-            E::UnknownEntityType { .. }
-            | E::Naming(_)
-            | E::InvalidRequest { .. }
-            | E::NotAList { .. }
-            | E::NotAnObject { .. }
-            | E::MissingField { .. }
-            | E::InvalidField { .. }
-            | E::DuplicateId { .. }
-            | E::ScenarioNotFound { .. }
-            | E::AmbiguousScenario { .. }
-            | E::ScenarioExists { .. }
-            | E::ConfirmationRequired { .. }
-            | E::InvalidTag { .. }
-            | E::TooLargeToLoad { .. }
-            | E::TooFewMergeSources { .. }
-            | E::DuplicateMergeSource { .. }
-            | E::InvalidPath { .. }
-            | E::OutputExists { .. }
-            | E::InvalidImportFile { .. }
-            | E::ImportEntities { .. }
-            | E::UnknownImportFiles { .. }
-            | E::ImportData { .. }
-            | E::FhirResourceRejected { .. }
-            | E::FhirNothingToImport { .. } => ErrorClass::Input,
-            // A path that does not exist is the caller's to fix; other I/O errors are not.
-            E::Io { source, .. } => io_class(source),
-            E::Fhir(inner) => match inner {
-                FhirError::Io { source, .. } => io_class(source),
-                FhirError::InvalidJson { .. } | FhirError::Malformed { .. } => ErrorClass::Input,
-                _ => ErrorClass::Failure,
-            },
-            // Locks, I/O, database errors, and anything added later that is not known to be
-            // the caller's mistake.
-            _ => ErrorClass::Failure,
+        let class = if error.is_caller_error() {
+            ErrorClass::Input
+        } else {
+            ErrorClass::Failure
         };
         Self {
             class,
             message: error.to_string(),
         }
-    }
-}
-
-/// A missing file or folder is an input error (exit code 2); any other I/O error a failure.
-fn io_class(error: &std::io::Error) -> ErrorClass {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => ErrorClass::Input,
-        _ => ErrorClass::Failure,
     }
 }
 
@@ -199,6 +145,429 @@ mod tests {
 
     fn io(kind: ErrorKind) -> std::io::Error {
         std::io::Error::from(kind)
+    }
+
+    /// The exit code of every persist error variant (and of each inner variant of the wrapper
+    /// variants), as this module's own mapping gave it before `Error::is_caller_error` existed.
+    #[test]
+    fn every_persist_error_keeps_its_exit_code() {
+        use healthsim_persist::fhir::Position;
+        use healthsim_persist::query::QueryError as Q;
+        use healthsim_schema::duckdb::Error as DuckDb;
+        use healthsim_summary::Error as S;
+
+        let path = || PathBuf::from("x");
+        let text = || "x".to_string();
+        let schema = |e: healthsim_schema::Error| E::Schema(Box::new(e));
+        let summary = |e: S| E::Summary(Box::new(e));
+        let unknown_type = || healthsim_schema::Error::UnknownEntityType {
+            given: text(),
+            valid: vec!["patients"],
+        };
+        let entity_error = || E::NotAnObject {
+            entity_type: "patients",
+            index: 0,
+        };
+        let cases: Vec<(E, u8)> = vec![
+            // Schema: only an unknown entity type is the caller's.
+            (schema(unknown_type()), 2),
+            (
+                schema(healthsim_schema::Error::DatabaseNewer {
+                    database_version: 9,
+                    code_version: 1,
+                }),
+                1,
+            ),
+            (
+                schema(healthsim_schema::Error::ChecksumMismatch {
+                    version: 1,
+                    name: text(),
+                    recorded: text(),
+                    expected: text(),
+                }),
+                1,
+            ),
+            (
+                schema(healthsim_schema::Error::MissingMigration { version: 2 }),
+                1,
+            ),
+            (
+                schema(healthsim_schema::Error::DuplicateMigration { version: 2 }),
+                1,
+            ),
+            (
+                schema(healthsim_schema::Error::MigrationFailed {
+                    version: 1,
+                    name: text(),
+                    source: DuckDb::QueryReturnedNoRows,
+                }),
+                1,
+            ),
+            (
+                schema(healthsim_schema::Error::Database {
+                    context: text(),
+                    source: DuckDb::QueryReturnedNoRows,
+                }),
+                1,
+            ),
+            (
+                E::UnknownEntityType {
+                    given: text(),
+                    valid: vec!["patients"],
+                },
+                2,
+            ),
+            // Naming: every variant is the caller's.
+            (
+                E::Naming(healthsim_naming::Error::EmptyName { given: text() }),
+                2,
+            ),
+            (
+                E::Naming(healthsim_naming::Error::Exhausted {
+                    base: text(),
+                    tried: 3,
+                }),
+                2,
+            ),
+            (
+                E::Naming(healthsim_naming::Error::DateOutOfRange {
+                    date: chrono::NaiveDate::MIN,
+                }),
+                2,
+            ),
+            // Summary.
+            (
+                summary(S::ScenarioNotFound {
+                    scenario_id: text(),
+                }),
+                2,
+            ),
+            (
+                summary(S::UnknownEntityType {
+                    source: unknown_type(),
+                }),
+                2,
+            ),
+            (
+                summary(S::UnknownSampleStrategy {
+                    given: text(),
+                    valid: vec!["diverse"],
+                }),
+                2,
+            ),
+            (
+                summary(S::Statistic {
+                    entity_type: text(),
+                    statistic: text(),
+                    source: DuckDb::QueryReturnedNoRows,
+                }),
+                1,
+            ),
+            (
+                summary(S::Database {
+                    context: text(),
+                    source: DuckDb::QueryReturnedNoRows,
+                }),
+                1,
+            ),
+            // Query: refused, invalid, too slow or too wide is the caller's; the sandbox's
+            // own failures are not.
+            (E::Query(Q::Empty), 2),
+            (E::Query(Q::TooLong { chars: 9, max: 1 }), 2),
+            (E::Query(Q::TooDeep { max: 1 }), 2),
+            (E::Query(Q::Syntax { message: text() }), 2),
+            (E::Query(Q::MultipleStatements { count: 2 }), 2),
+            (
+                E::Query(Q::NotReadOnly {
+                    statement_type: text(),
+                }),
+                2,
+            ),
+            (
+                E::Query(Q::ForbiddenTable {
+                    name: text(),
+                    reason: text(),
+                    valid: vec!["patients"],
+                }),
+                2,
+            ),
+            (E::Query(Q::QualifiedName { name: text() }), 2),
+            (
+                E::Query(Q::ForbiddenFunction {
+                    name: text(),
+                    reason: text(),
+                }),
+                2,
+            ),
+            (
+                E::Query(Q::UnboundedSize {
+                    name: text(),
+                    reason: text(),
+                    max: 1,
+                }),
+                2,
+            ),
+            (E::Query(Q::Unsupported { construct: text() }), 2),
+            (E::Query(Q::InvalidLimit { given: 0, max: 100 }), 2),
+            (E::Query(Q::Timeout { seconds: 5.0 }), 2),
+            (
+                E::Query(Q::Execution {
+                    message: text(),
+                    valid_tables: vec!["patients"],
+                }),
+                2,
+            ),
+            (
+                E::Query(Q::ResultTooWide {
+                    tokens: 9,
+                    budget: 1,
+                }),
+                2,
+            ),
+            (
+                E::Query(Q::Database {
+                    context: "parsing",
+                    source: DuckDb::QueryReturnedNoRows,
+                }),
+                1,
+            ),
+            (
+                E::Query(Q::Watchdog {
+                    source: io(ErrorKind::Other),
+                }),
+                1,
+            ),
+            // The database and the file system.
+            (
+                E::CreateDirectory {
+                    path: path(),
+                    source: io(ErrorKind::PermissionDenied),
+                },
+                1,
+            ),
+            (
+                E::NotADatabase {
+                    path: path(),
+                    detail: text(),
+                },
+                1,
+            ),
+            (
+                E::Open {
+                    path: path(),
+                    source: DuckDb::QueryReturnedNoRows,
+                },
+                1,
+            ),
+            (
+                E::DatabaseLocked {
+                    path: path(),
+                    waited_ms: 10,
+                    detail: text(),
+                },
+                1,
+            ),
+            (
+                E::Database {
+                    context: text(),
+                    source: DuckDb::QueryReturnedNoRows,
+                },
+                1,
+            ),
+            // Requests and entities.
+            (E::InvalidRequest { reason: text() }, 2),
+            (
+                E::NotAList {
+                    entity_type: text(),
+                    found: "a string",
+                },
+                2,
+            ),
+            (entity_error(), 2),
+            (
+                E::MissingField {
+                    entity_type: "patients",
+                    index: 0,
+                    field: "patient_id",
+                },
+                2,
+            ),
+            (
+                E::InvalidField {
+                    entity_type: "patients",
+                    index: 0,
+                    field: text(),
+                    value: text(),
+                    reason: text(),
+                },
+                2,
+            ),
+            (
+                E::DuplicateId {
+                    entity_type: "patients",
+                    id: text(),
+                    first_index: 0,
+                    index: 1,
+                },
+                2,
+            ),
+            // Scenarios and tags.
+            (E::ScenarioNotFound { given: text() }, 2),
+            (
+                E::AmbiguousScenario {
+                    given: text(),
+                    candidates: vec![text()],
+                },
+                2,
+            ),
+            (E::ScenarioExists { name: text() }, 2),
+            (
+                E::ConfirmationRequired {
+                    scenario_id: text(),
+                    name: text(),
+                    entity_count: 1,
+                },
+                2,
+            ),
+            (
+                E::InvalidTag {
+                    tag: text(),
+                    reason: text(),
+                },
+                2,
+            ),
+            (
+                E::TooLargeToLoad {
+                    scenario: text(),
+                    entities: 9,
+                    limit: 1,
+                },
+                2,
+            ),
+            // Transfer.
+            (E::TooFewMergeSources { given: 1 }, 2),
+            (
+                E::DuplicateMergeSource {
+                    given: text(),
+                    name: text(),
+                },
+                2,
+            ),
+            (
+                E::InvalidPath {
+                    path: path(),
+                    reason: text(),
+                },
+                2,
+            ),
+            (E::OutputExists { path: path() }, 2),
+            (
+                E::Io {
+                    action: "read",
+                    path: path(),
+                    source: io(ErrorKind::NotFound),
+                },
+                2,
+            ),
+            (
+                E::Io {
+                    action: "write",
+                    path: path(),
+                    source: io(ErrorKind::PermissionDenied),
+                },
+                1,
+            ),
+            (
+                E::InvalidImportFile {
+                    path: path(),
+                    line: None,
+                    column: None,
+                    reason: text(),
+                },
+                2,
+            ),
+            (
+                E::ImportEntities {
+                    path: path(),
+                    source: Box::new(entity_error()),
+                },
+                2,
+            ),
+            (
+                E::UnknownImportFiles {
+                    path: path(),
+                    files: vec![text()],
+                    valid: vec!["patients"],
+                },
+                2,
+            ),
+            (
+                E::ImportData {
+                    path: path(),
+                    source: DuckDb::QueryReturnedNoRows,
+                },
+                2,
+            ),
+            // FHIR.
+            (
+                E::Fhir(FhirError::Io {
+                    file: path(),
+                    source: io(ErrorKind::NotFound),
+                }),
+                2,
+            ),
+            (
+                E::Fhir(FhirError::Io {
+                    file: path(),
+                    source: io(ErrorKind::PermissionDenied),
+                }),
+                1,
+            ),
+            (
+                E::Fhir(FhirError::InvalidJson {
+                    file: path(),
+                    line: None,
+                    reason: text(),
+                }),
+                2,
+            ),
+            (
+                E::Fhir(FhirError::Malformed {
+                    resource_type: None,
+                    id: None,
+                    position: None,
+                    reason: text(),
+                }),
+                2,
+            ),
+            (
+                E::FhirResourceRejected {
+                    position: Box::new(Position {
+                        file: path(),
+                        line: Some(1),
+                        entry: None,
+                    }),
+                    resource_type: text(),
+                    id: None,
+                    reason: text(),
+                    source: Box::new(entity_error()),
+                },
+                2,
+            ),
+            (
+                E::FhirNothingToImport {
+                    files: 0,
+                    resources_read: 0,
+                    unsupported: 0,
+                    skipped: 0,
+                },
+                2,
+            ),
+        ];
+        for (error, expected) in cases {
+            let debug = format!("{error:?}");
+            assert_eq!(CliError::from(error).exit_code(), expected, "{debug}");
+        }
     }
 
     #[test]

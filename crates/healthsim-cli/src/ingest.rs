@@ -11,6 +11,9 @@
 //! input (line number, or index in the array) so failures can be reported precisely. Nothing is
 //! held in memory beyond one batch, except a single-document object given with `--type` (which is
 //! read whole to tell a type map from one entity).
+//!
+//! The input-shape checks the `persist_entities` tool shares with this reader live here once:
+//! `is_type_map` and `json_kind`.
 
 use std::fmt;
 use std::io::{BufRead, Read};
@@ -263,12 +266,29 @@ fn envelope(mut object: Map<String, Json>) -> Result<(String, Json), Map<String,
     }
 }
 
-/// An object whose values are all arrays, and whose keys are all entity types.
-fn is_type_map(object: &Map<String, Json>) -> bool {
-    !object.is_empty()
-        && object
-            .iter()
-            .all(|(k, v)| v.is_array() && healthsim_schema::entity_type(k).is_ok())
+/// A non-empty object whose values are all arrays, and whose keys are all entity types.
+fn is_nonempty_type_map(object: &Map<String, Json>) -> bool {
+    !object.is_empty() && is_type_map(object)
+}
+
+/// An object whose keys are all entity types and whose values are all lists (the empty object
+/// is one: a persist call refuses it as "no entities").
+pub(crate) fn is_type_map(object: &Map<String, Json>) -> bool {
+    object
+        .iter()
+        .all(|(k, v)| v.is_array() && healthsim_schema::entity_type(k).is_ok())
+}
+
+/// What kind of JSON value this is, for error messages (`a string`, `an object`, ...).
+pub(crate) fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
 }
 
 fn push_line_object(
@@ -294,10 +314,10 @@ fn push_line_object(
             position: Position::Line(line),
         });
     }
-    if is_type_map(&object) {
+    if is_nonempty_type_map(&object) {
         for (entity_type, values) in object {
             let Json::Array(values) = values else {
-                continue; // is_type_map checked that every value is an array
+                continue; // is_nonempty_type_map checked that every value is an array
             };
             for value in values {
                 batcher.push(InputEntity {
@@ -438,7 +458,7 @@ fn read_object_document(
     let Json::Object(object) = value else {
         return Err(CliError::input("expected a JSON object"));
     };
-    if is_type_map(&object) {
+    if is_nonempty_type_map(&object) {
         for (key, values) in object {
             for (index, value) in values.as_array().into_iter().flatten().enumerate() {
                 batcher.push(InputEntity {

@@ -1,7 +1,8 @@
 //! What a command prints: a JSON document for scripts (`--json`) or readable text for people.
 //!
 //! Commands build an [`Output`] and return it; `main` writes exactly one of its two forms to
-//! stdout. Logs and progress go to stderr elsewhere, so stdout stays parseable.
+//! stdout. Logs and progress go to stderr elsewhere, so stdout stays parseable. The text helpers
+//! every command shares (tables, cells, cutting text, byte sizes) live here, once.
 
 use std::io::Write;
 
@@ -70,6 +71,24 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// `n` bytes for people: `812 B`, `14.2 KiB`, `3.0 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
 /// A plain text table: a header row, a rule, and left-aligned columns.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -127,6 +146,20 @@ mod tests {
         check_cell(json!({"a": 1}), "{\"a\":1}");
         check_cell(json!("line\nbreak"), "line break");
         check_cell(json!("x".repeat(50)), &format!("{}…", "x".repeat(40)));
+    }
+
+    fn check_bytes(n: u64, expected: &str) {
+        assert_eq!(human_bytes(n), expected, "{n}");
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        check_bytes(0, "0 B");
+        check_bytes(1023, "1023 B");
+        check_bytes(1024, "1.0 KiB");
+        check_bytes(14_540, "14.2 KiB");
+        check_bytes(3 * 1024 * 1024, "3.0 MiB");
+        check_bytes(5 * 1024 * 1024 * 1024, "5.0 GiB");
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! drives it over stdio through a whole agent workflow, asserting on structured results. Tool
 //! errors come back as `isError: true` and the server keeps working. The tool list is an insta
 //! snapshot.
+//!
+//! The workflow is one session (each step builds on the scenario the previous ones made), run
+//! as named steps: a failure says which step, and every assertion says what it checks.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use healthsim_synth::{Generator, GeneratorConfig};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
@@ -119,24 +122,26 @@ fn batches(persons: usize) -> (Vec<Map<String, Value>>, Map<String, Value>) {
     (batches, counts)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agent_workflow_over_stdio() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("mcp.duckdb");
-    let client = connect(&db).await?;
+// ------------------------------------------------------------------------------------ tools
 
-    // initialize
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initialize_and_tools_list() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let client = connect(&dir.path().join("mcp.duckdb")).await?;
+
     let info = client.peer_info().ok_or("no server info")?;
     assert_eq!(
         info.server_info.as_ref().map(|s| s.name.as_str()),
-        Some("healthsim")
+        Some("healthsim"),
+        "server name"
     );
-    assert!(info
-        .instructions
-        .as_deref()
-        .is_some_and(|i| i.contains("persist_entities")));
+    assert!(
+        info.instructions
+            .as_deref()
+            .is_some_and(|i| i.contains("persist_entities")),
+        "the instructions name the batch loop's tool"
+    );
 
-    // tools/list
     let mut tools = client.list_all_tools().await?;
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
@@ -159,7 +164,8 @@ async fn agent_workflow_over_stdio() -> TestResult {
             "query_scenario",
             "remove_tag",
             "rename_scenario",
-        ]
+        ],
+        "tools/list names"
     );
     assert!(
         tools.iter().all(|t| t.output_schema.is_some()),
@@ -172,7 +178,7 @@ async fn agent_workflow_over_stdio() -> TestResult {
         assert_eq!(
             annotations.destructive_hint == Some(true),
             tool.name == "delete_scenario",
-            "{}",
+            "{}: destructive only for delete_scenario",
             tool.name
         );
         if [
@@ -184,52 +190,164 @@ async fn agent_workflow_over_stdio() -> TestResult {
         ]
         .contains(&tool.name.as_ref())
         {
-            assert_eq!(annotations.read_only_hint, Some(false), "{}", tool.name);
+            assert_eq!(
+                annotations.read_only_hint,
+                Some(false),
+                "{}: writes, so not read-only",
+                tool.name
+            );
         }
     }
+    client.cancel().await?;
+    Ok(())
+}
 
-    // persist in batches of 50: the first creates the scenario, the others pass its id
+// ------------------------------------------------------------------------------------ workflow
+
+/// What the steps of the agent workflow share: one server over one database, and the scenario
+/// (and its copies) the steps build.
+struct Workflow {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    client: Client,
+    /// The scenario the batch loop created.
+    scenario_id: String,
+    /// Entities generated per table.
+    counts: Map<String, Value>,
+    /// Entities persisted into the scenario.
+    persisted: u64,
+    /// The clone made by `clone_and_export` (a subset of the scenario's types).
+    copy: Value,
+    /// A folder outside the database's, for `clone_and_export`'s Parquet export.
+    exports: tempfile::TempDir,
+    /// The merge made by `import_and_merge_with_rename`.
+    merged: Value,
+    /// The scenario `import_fhir` made.
+    fhir_id: String,
+}
+
+impl Workflow {
+    fn copy_id(&self) -> String {
+        self.copy["scenario_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Runs the steps in order; a failing step is named in the error and, for a failed assertion,
+/// in the `--- step:` line printed before it (shown with the test's output).
+macro_rules! run_steps {
+    ($workflow:expr, $($step:ident),+ $(,)?) => {
+        $(
+            eprintln!("--- step: {}", stringify!($step));
+            $step(&mut $workflow)
+                .await
+                .map_err(|e| format!("step {}: {e}", stringify!($step)))?;
+        )+
+    };
+}
+
+/// An agent's whole session against one server: every tool on the same database, in the order
+/// an agent would use them, then errors, then the database shared while the server is idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_workflow_over_stdio() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("mcp.duckdb");
+    let client = connect(&db).await?;
+    let mut workflow = Workflow {
+        dir,
+        db,
+        client,
+        scenario_id: String::new(),
+        counts: Map::new(),
+        persisted: 0,
+        copy: Value::Null,
+        exports: tempfile::tempdir()?,
+        merged: Value::Null,
+        fhir_id: String::new(),
+    };
+    run_steps!(
+        workflow,
+        persist_in_batches,
+        persist_one_type_and_lenient_shapes,
+        summaries_with_and_without_samples,
+        query_in_pages,
+        rename_and_tag,
+        samples_and_listing,
+        describe_schema,
+        clone_and_export,
+        import_and_merge_with_rename,
+        export_paths_relative_to_the_database,
+        import_fhir_files,
+        transfer_errors_are_tool_errors,
+        delete_the_transfer_scenarios,
+        tool_errors_leave_the_server_working,
+        idle_server_shares_the_database,
+        delete_with_confirmation,
+    );
+    workflow.client.cancel().await?;
+    Ok(())
+}
+
+/// Persist in batches of 50: the first creates the scenario, the others pass its id.
+async fn persist_in_batches(w: &mut Workflow) -> TestResult {
     let (batches, counts) = batches(4);
-    assert!(batches.len() > 2);
-    let mut scenario_id = String::new();
-    let mut persisted = 0;
+    assert!(batches.len() > 2, "the cohort needs several batches");
     for (i, batch) in batches.into_iter().enumerate() {
         let mut args = json!({"entities": batch});
         if i == 0 {
             args["context"] = json!("diabetic members in Maricopa county with claims");
             args["tags"] = json!(["Diabetes"]);
         } else {
-            args["scenario_id"] = json!(scenario_id);
+            args["scenario_id"] = json!(w.scenario_id);
         }
-        let result = ok(&client, "persist_entities", args).await?;
-        assert_eq!(result["is_new_scenario"], i == 0);
+        let result = ok(&w.client, "persist_entities", args).await?;
+        assert_eq!(
+            result["is_new_scenario"],
+            i == 0,
+            "batch {i}: only the first creates the scenario"
+        );
         if i == 0 {
-            scenario_id = result["scenario_id"]
+            w.scenario_id = result["scenario_id"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
             let name = result["scenario_name"].as_str().unwrap_or_default();
             assert!(name.contains("diabetic"), "auto-named from context: {name}");
         } else {
-            assert_eq!(result["scenario_id"], scenario_id.as_str());
+            assert_eq!(
+                result["scenario_id"],
+                w.scenario_id.as_str(),
+                "batch {i} lands in the first batch's scenario"
+            );
         }
-        assert!(result["summary"].get("samples").is_none());
-        persisted += result["total_persisted"].as_u64().unwrap_or(0);
+        assert!(
+            result["summary"].get("samples").is_none(),
+            "batch {i}: the summary has no samples"
+        );
+        w.persisted += result["total_persisted"].as_u64().unwrap_or(0);
     }
-    // ... and a list of one type with entity_type
+    w.counts = counts;
+    Ok(())
+}
+
+/// A list of one type with entity_type; one entity as an object; the list as a JSON string.
+async fn persist_one_type_and_lenient_shapes(w: &mut Workflow) -> TestResult {
     let extra = ok(
-        &client,
+        &w.client,
         "persist_entities",
         json!({
             "entity_type": "patient",
             "entities": [{"patient_id": "extra-1", "birthDate": "1961-02-03", "gender": "female"}],
-            "scenario_id": scenario_id,
+            "scenario_id": w.scenario_id,
         }),
     )
     .await?;
     assert_eq!(
         extra["counts"]["patients"],
-        json!({"inserted": 1, "updated": 0})
+        json!({"inserted": 1, "updated": 0}),
+        "a list of one type with entity_type (an alias)"
     );
     // Ids are listed as far as the 500-token budget of the result allows.
     assert!(
@@ -237,166 +355,259 @@ async fn agent_workflow_over_stdio() -> TestResult {
             || (extra["entity_ids"] == json!([]) && extra["ids_truncated"] == true),
         "{extra}"
     );
-    persisted += 1;
+    w.persisted += 1;
 
-    // Lenient shapes: one entity as an object, or the list encoded as a JSON string.
     let single = ok(
-        &client,
+        &w.client,
         "persist_entities",
-        json!({"entity_type": "patients", "entities": {"patient_id": "extra-1", "gender": "female"}, "scenario_id": scenario_id}),
+        json!({"entity_type": "patients", "entities": {"patient_id": "extra-1", "gender": "female"}, "scenario_id": w.scenario_id}),
     )
     .await?;
     assert_eq!(
         single["counts"]["patients"],
-        json!({"inserted": 0, "updated": 1})
+        json!({"inserted": 0, "updated": 1}),
+        "one entity sent as an object"
     );
     let encoded = ok(
-        &client,
+        &w.client,
         "persist_entities",
-        json!({"entity_type": "patients", "entities": "[{\"patient_id\": \"extra-1\"}]", "scenario_id": scenario_id}),
+        json!({"entity_type": "patients", "entities": "[{\"patient_id\": \"extra-1\"}]", "scenario_id": w.scenario_id}),
     )
     .await?;
     assert_eq!(
         encoded["counts"]["patients"],
-        json!({"inserted": 0, "updated": 1})
+        json!({"inserted": 0, "updated": 1}),
+        "the list encoded as a JSON string"
     );
+    Ok(())
+}
 
-    // summary
+async fn summaries_with_and_without_samples(w: &mut Workflow) -> TestResult {
     let summary = ok(
-        &client,
+        &w.client,
         "get_scenario_summary",
-        json!({"scenario_id": scenario_id}),
+        json!({"scenario_id": w.scenario_id}),
     )
     .await?;
-    assert_eq!(summary["total_entities"], persisted);
-    for (table, count) in &counts {
+    assert_eq!(
+        summary["total_entities"], w.persisted,
+        "total_entities counts every persisted entity"
+    );
+    for (table, count) in &w.counts {
         let expected = count.as_u64().unwrap_or(0) + u64::from(table == "patients");
-        assert_eq!(summary["entity_counts"][table], expected, "{table}");
+        assert_eq!(
+            summary["entity_counts"][table], expected,
+            "entity_counts of {table}"
+        );
     }
-    assert!(summary["samples"]["patients"].is_array());
-    assert_eq!(summary["tags"], json!(["diabetes"]));
+    assert!(
+        summary["samples"]["patients"].is_array(),
+        "samples by default"
+    );
+    assert_eq!(
+        summary["tags"],
+        json!(["diabetes"]),
+        "tags are stored lowercase"
+    );
     let small = ok(
-        &client,
+        &w.client,
         "get_scenario_summary",
-        json!({"scenario_id": scenario_id, "include_samples": false}),
+        json!({"scenario_id": w.scenario_id, "include_samples": false}),
     )
     .await?;
-    assert!(small.get("samples").is_none());
+    assert!(
+        small.get("samples").is_none(),
+        "include_samples: false leaves samples out"
+    );
+    Ok(())
+}
 
-    // query with pagination
+async fn query_in_pages(w: &mut Workflow) -> TestResult {
     let sql = "SELECT patient_id, gender FROM patients ORDER BY patient_id";
     let page = ok(
-        &client,
+        &w.client,
         "query_scenario",
-        json!({"scenario_id": scenario_id, "query": sql, "limit": 2}),
+        json!({"scenario_id": w.scenario_id, "query": sql, "limit": 2}),
     )
     .await?;
-    assert_eq!(page["total_count"], 5);
-    assert_eq!(page["returned"], 2);
-    assert_eq!(page["has_more"], true);
+    assert_eq!(page["total_count"], 5, "first page: total_count");
+    assert_eq!(page["returned"], 2, "first page: returned");
+    assert_eq!(page["has_more"], true, "first page: has_more");
     let last = ok(
-        &client,
+        &w.client,
         "query_scenario",
-        json!({"scenario_id": scenario_id, "query": sql, "limit": 2, "offset": 4}),
+        json!({"scenario_id": w.scenario_id, "query": sql, "limit": 2, "offset": 4}),
     )
     .await?;
-    assert_eq!(last["has_more"], false);
-    assert_eq!(last["results"][0]["patient_id"], "pat-000004");
+    assert_eq!(last["has_more"], false, "last page: has_more");
+    assert_eq!(
+        last["results"][0]["patient_id"], "pat-000004",
+        "last page: its row"
+    );
     let joined = ok(
-        &client,
+        &w.client,
         "query_scenario",
-        json!({"scenario_id": scenario_id, "query":
+        json!({"scenario_id": w.scenario_id, "query":
             "SELECT count(*) AS lines FROM claims c JOIN claim_lines l USING (claim_id)"}),
     )
     .await?;
-    assert_eq!(joined["results"][0]["lines"], counts["claim_lines"]);
+    assert_eq!(
+        joined["results"][0]["lines"], w.counts["claim_lines"],
+        "a join inside the scenario"
+    );
+    Ok(())
+}
 
-    // rename (the id stays) and find it by the new name
+/// Rename (the id stays) and find it by the new name; add, remove and list tags.
+async fn rename_and_tag(w: &mut Workflow) -> TestResult {
     let renamed = ok(
-        &client,
+        &w.client,
         "rename_scenario",
-        json!({"scenario_id": scenario_id, "new_name": "Maricopa Diabetes Baseline"}),
+        json!({"scenario_id": w.scenario_id, "new_name": "Maricopa Diabetes Baseline"}),
     )
     .await?;
-    assert_eq!(renamed["scenario_id"], scenario_id.as_str());
-    assert_eq!(renamed["name"], "maricopa-diabetes-baseline");
+    assert_eq!(
+        renamed["scenario_id"],
+        w.scenario_id.as_str(),
+        "rename keeps the id"
+    );
+    assert_eq!(
+        renamed["name"], "maricopa-diabetes-baseline",
+        "the new name is sanitized"
+    );
 
-    // tags
     let tagged = ok(
-        &client,
+        &w.client,
         "add_tag",
         json!({"scenario_id": "maricopa-diabetes-baseline", "tag": "Medicare"}),
     )
     .await?;
-    assert_eq!(tagged["tags"], json!(["diabetes", "medicare"]));
+    assert_eq!(
+        tagged["tags"],
+        json!(["diabetes", "medicare"]),
+        "add_tag by the new name"
+    );
     let untagged = ok(
-        &client,
+        &w.client,
         "remove_tag",
         json!({"scenario_id": "maricopa", "tag": "diabetes"}),
     )
     .await?;
-    assert_eq!(untagged["tags"], json!(["medicare"]));
-    let one = ok(&client, "list_tags", json!({"scenario_id": scenario_id})).await?;
-    assert_eq!(one["tags"], json!(["medicare"]));
-    let all = ok(&client, "list_tags", json!({})).await?;
-    assert_eq!(all["scenario_counts"], json!({"medicare": 1}));
-
-    // samples
-    let samples = ok(
-        &client,
-        "get_entity_samples",
-        json!({"scenario_id": scenario_id, "entity_type": "claims", "count": 2, "strategy": "recent"}),
+    assert_eq!(
+        untagged["tags"],
+        json!(["medicare"]),
+        "remove_tag by a part of the name"
+    );
+    let one = ok(
+        &w.client,
+        "list_tags",
+        json!({"scenario_id": w.scenario_id}),
     )
     .await?;
-    assert_eq!(samples["entity_type"], "claims");
-    assert_eq!(samples["count"], 2);
-    assert!(samples["samples"][0]["claim_id"].is_string());
+    assert_eq!(
+        one["tags"],
+        json!(["medicare"]),
+        "list_tags of one scenario"
+    );
+    let all = ok(&w.client, "list_tags", json!({})).await?;
+    assert_eq!(
+        all["scenario_counts"],
+        json!({"medicare": 1}),
+        "list_tags of every scenario"
+    );
+    Ok(())
+}
 
-    // list
-    let listed = ok(&client, "list_scenarios", json!({"tag": "medicare"})).await?;
-    assert_eq!(listed["count"], 1);
-    assert_eq!(listed["scenarios"][0]["entity_count"], persisted);
+async fn samples_and_listing(w: &mut Workflow) -> TestResult {
+    let samples = ok(
+        &w.client,
+        "get_entity_samples",
+        json!({"scenario_id": w.scenario_id, "entity_type": "claims", "count": 2, "strategy": "recent"}),
+    )
+    .await?;
+    assert_eq!(samples["entity_type"], "claims", "samples: entity_type");
+    assert_eq!(samples["count"], 2, "samples: count");
+    assert!(
+        samples["samples"][0]["claim_id"].is_string(),
+        "samples are claims"
+    );
+
+    let listed = ok(&w.client, "list_scenarios", json!({"tag": "medicare"})).await?;
+    assert_eq!(listed["count"], 1, "list_scenarios by tag");
+    assert_eq!(
+        listed["scenarios"][0]["entity_count"], w.persisted,
+        "list_scenarios: entity_count"
+    );
     let none = ok(
-        &client,
+        &w.client,
         "list_scenarios",
         json!({"filter": "nothing-like-this"}),
     )
     .await?;
-    assert_eq!(none["count"], 0);
+    assert_eq!(
+        none["count"], 0,
+        "list_scenarios: a filter matching nothing"
+    );
+    Ok(())
+}
 
-    // schema
+async fn describe_schema(w: &mut Workflow) -> TestResult {
     let schema = ok(
-        &client,
+        &w.client,
         "describe_schema",
         json!({"entity_type": "claims,claim_lines"}),
     )
     .await?;
-    assert_eq!(schema["entity_types"][1]["table"], "claim_lines");
-    let everything = ok(&client, "describe_schema", json!({})).await?;
-    assert!(everything["entity_types"]
-        .as_array()
-        .is_some_and(|t| t.len() == 38));
+    assert_eq!(
+        schema["entity_types"][1]["table"], "claim_lines",
+        "the requested types in order"
+    );
+    let everything = ok(&w.client, "describe_schema", json!({})).await?;
+    assert!(
+        everything["entity_types"]
+            .as_array()
+            .is_some_and(|t| t.len() == 38),
+        "every entity type"
+    );
+    Ok(())
+}
 
-    // clone -> export (parquet, into a temporary folder) -> import -> merge (rename)
+/// Clone some types, export the clone as Parquet into a temporary folder; a second export to
+/// the same place is refused.
+async fn clone_and_export(w: &mut Workflow) -> TestResult {
     let copy = ok(
-        &client,
+        &w.client,
         "clone_scenario",
-        json!({"scenario_id": scenario_id, "new_name": "What-if copy", "tags": ["what-if"],
+        json!({"scenario_id": w.scenario_id, "new_name": "What-if copy", "tags": ["what-if"],
                "entity_types": ["patients", "claims", "claim_lines"]}),
     )
     .await?;
-    let copy_id = copy["scenario_id"].as_str().unwrap_or_default().to_string();
-    assert_eq!(copy["name"], "what-if-copy");
-    assert_eq!(copy["source"]["scenario_id"], scenario_id.as_str());
-    assert_eq!(copy["counts"]["patients"], 5);
-    assert_eq!(copy["counts"]["claim_lines"], counts["claim_lines"]);
-    assert!(copy["counts"].get("encounters").is_none(), "{copy}");
-    let exports = tempfile::tempdir()?;
-    let export_args = json!({"scenario_id": copy_id, "format": "parquet",
-        "output_path": exports.path(), "include_provenance": false});
-    let exported = ok(&client, "export_scenario", export_args.clone()).await?;
-    let folder = exports.path().join("what-if-copy");
-    assert_eq!(exported["path"], folder.to_string_lossy().as_ref());
+    assert_eq!(copy["name"], "what-if-copy", "clone: the new name");
+    assert_eq!(
+        copy["source"]["scenario_id"],
+        w.scenario_id.as_str(),
+        "clone: its source"
+    );
+    assert_eq!(copy["counts"]["patients"], 5, "clone: patients copied");
+    assert_eq!(
+        copy["counts"]["claim_lines"], w.counts["claim_lines"],
+        "clone: claim lines copied"
+    );
+    assert!(
+        copy["counts"].get("encounters").is_none(),
+        "clone: only the requested types: {copy}"
+    );
+    w.copy = copy;
+
+    let export_args = json!({"scenario_id": w.copy_id(), "format": "parquet",
+        "output_path": w.exports.path(), "include_provenance": false});
+    let exported = ok(&w.client, "export_scenario", export_args.clone()).await?;
+    let folder = w.exports.path().join("what-if-copy");
+    assert_eq!(
+        exported["path"],
+        folder.to_string_lossy().as_ref(),
+        "export: the folder named after the scenario"
+    );
     let mut files: Vec<&str> = exported["files"]
         .as_array()
         .into_iter()
@@ -406,34 +617,59 @@ async fn agent_workflow_over_stdio() -> TestResult {
     files.sort_unstable();
     assert_eq!(
         files,
-        ["claim_lines.parquet", "claims.parquet", "patients.parquet"]
+        ["claim_lines.parquet", "claims.parquet", "patients.parquet"],
+        "export: one file per table"
     );
-    assert!(folder.join("claims.parquet").is_file());
-    assert_eq!(exported["total_entities"], copy["total_entities"]);
-    tool_error(&client, "export_scenario", export_args, "already exists").await?;
+    assert!(
+        folder.join("claims.parquet").is_file(),
+        "export: the files exist"
+    );
+    assert_eq!(
+        exported["total_entities"], w.copy["total_entities"],
+        "export: every entity of the clone"
+    );
+    tool_error(&w.client, "export_scenario", export_args, "already exists").await?;
+    Ok(())
+}
+
+/// Import the Parquet export, merge it with the clone renaming conflicts; renamed claims keep
+/// their lines.
+async fn import_and_merge_with_rename(w: &mut Workflow) -> TestResult {
     let imported = ok(
-        &client,
+        &w.client,
         "import_scenario",
-        json!({"path": folder, "name": "what-if-restored"}),
+        json!({"path": w.exports.path().join("what-if-copy"), "name": "what-if-restored"}),
     )
     .await?;
-    assert_eq!(imported["name"], "what-if-restored");
-    assert_eq!(imported["format"], "parquet");
-    assert_eq!(imported["counts"], copy["counts"]);
+    assert_eq!(
+        imported["name"], "what-if-restored",
+        "import: the given name"
+    );
+    assert_eq!(imported["format"], "parquet", "import: the format found");
+    assert_eq!(
+        imported["counts"], w.copy["counts"],
+        "import: every exported entity"
+    );
     let merged = ok(
-        &client,
+        &w.client,
         "merge_scenarios",
-        json!({"scenario_ids": [copy_id, "what-if-restored"], "target_name": "what-if-merged",
+        json!({"scenario_ids": [w.copy_id(), "what-if-restored"], "target_name": "what-if-merged",
                "on_conflict": "rename"}),
     )
     .await?;
-    let copied = copy["total_entities"].as_u64().unwrap_or(0);
-    assert_eq!(merged["on_conflict"], "rename");
-    assert_eq!(merged["total_entities"], 2 * copied);
-    assert_eq!(merged["total_conflicts"], copied);
-    // Renamed claims keep their lines: every line still joins its claim.
+    let copied = w.copy["total_entities"].as_u64().unwrap_or(0);
+    assert_eq!(merged["on_conflict"], "rename", "merge: the strategy");
+    assert_eq!(
+        merged["total_entities"],
+        2 * copied,
+        "merge with rename keeps both copies"
+    );
+    assert_eq!(
+        merged["total_conflicts"], copied,
+        "merge: every id of the second copy conflicts"
+    );
     let joined = ok(
-        &client,
+        &w.client,
         "query_scenario",
         json!({"scenario_id": "what-if-merged", "query":
             "SELECT count(*) AS n FROM claim_lines l JOIN claims c USING (claim_id)"}),
@@ -441,82 +677,117 @@ async fn agent_workflow_over_stdio() -> TestResult {
     .await?;
     assert_eq!(
         joined["results"][0]["n"],
-        2 * counts["claim_lines"].as_u64().unwrap_or(0)
+        2 * w.counts["claim_lines"].as_u64().unwrap_or(0),
+        "every line still joins its (renamed) claim"
     );
-    // Relative paths are relative to the database's folder; no path: exports/ next to it.
+    w.merged = merged;
+    Ok(())
+}
+
+/// Relative paths are relative to the database's folder; no path: exports/ next to it.
+async fn export_paths_relative_to_the_database(w: &mut Workflow) -> TestResult {
     let relative = ok(
-        &client,
+        &w.client,
         "export_scenario",
         json!({"scenario_id": "what-if-merged", "format": "csv", "output_path": "merged-csv"}),
     )
     .await?;
     assert_eq!(
         relative["path"],
-        dir.path().join("merged-csv").to_string_lossy().as_ref()
+        w.dir.path().join("merged-csv").to_string_lossy().as_ref(),
+        "a relative output_path"
     );
     let default = ok(
-        &client,
+        &w.client,
         "export_scenario",
         json!({"scenario_id": "what-if-merged", "format": "json", "entity_types": "claims"}),
     )
     .await?;
-    let document = dir.path().join("exports").join("what-if-merged.json");
-    assert_eq!(default["path"], document.to_string_lossy().as_ref());
+    let document = w.dir.path().join("exports").join("what-if-merged.json");
+    assert_eq!(
+        default["path"],
+        document.to_string_lossy().as_ref(),
+        "no output_path"
+    );
     assert_eq!(
         default["counts"],
-        json!({"claims": merged["counts"]["claims"]})
+        json!({"claims": w.merged["counts"]["claims"]}),
+        "entity_types as one string"
     );
     let reimported = ok(
-        &client,
+        &w.client,
         "import_scenario",
         json!({"path": "exports/what-if-merged.json"}),
     )
     .await?;
-    assert_eq!(reimported["name"], "what-if-merged-2");
+    assert_eq!(
+        reimported["name"], "what-if-merged-2",
+        "a relative import path; the exported name made unique"
+    );
+    Ok(())
+}
 
-    // import_fhir: a transaction bundle, then the malformed fixture with skip_invalid.
+/// A transaction bundle, then the malformed fixture: refused, then with skip_invalid.
+async fn import_fhir_files(w: &mut Workflow) -> TestResult {
     let fhir = |name: &str| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../healthsim-fhir/tests/data/fhir")
             .join(name)
     };
     let bundle = std::fs::canonicalize(fhir("transaction-bundle.json"))?;
-    let imported_fhir = ok(
-        &client,
+    let imported = ok(
+        &w.client,
         "import_fhir",
         json!({"paths": [bundle], "context": "fhir transaction bundle"}),
     )
     .await?;
-    assert_eq!(imported_fhir["is_new_scenario"], true);
-    assert_eq!(imported_fhir["resources_imported"], 19);
+    assert_eq!(imported["is_new_scenario"], true, "bundle: a new scenario");
     assert_eq!(
-        imported_fhir["rows_written"]["claim_lines"],
-        json!({"inserted": 4, "updated": 0})
+        imported["resources_imported"], 19,
+        "bundle: resources imported"
     );
-    assert_eq!(imported_fhir["unsupported"], json!({"ImagingStudy": 1}));
-    let fhir_id = imported_fhir["scenario_id"]
+    assert_eq!(
+        imported["rows_written"]["claim_lines"],
+        json!({"inserted": 4, "updated": 0}),
+        "bundle: claim lines written"
+    );
+    assert_eq!(
+        imported["unsupported"],
+        json!({"ImagingStudy": 1}),
+        "bundle: unsupported types counted"
+    );
+    w.fhir_id = imported["scenario_id"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     let bad = std::fs::canonicalize(fhir("malformed/bad.ndjson"))?;
     tool_error(
-        &client,
+        &w.client,
         "import_fhir",
-        json!({"paths": [bad], "scenario_id": fhir_id}),
+        json!({"paths": [bad], "scenario_id": w.fhir_id}),
         "bad.ndjson line 2",
     )
     .await?;
     let skipped = ok(
-        &client,
+        &w.client,
         "import_fhir",
-        json!({"paths": bad, "scenario_id": fhir_id, "skip_invalid": true}),
+        json!({"paths": bad, "scenario_id": w.fhir_id, "skip_invalid": true}),
     )
     .await?;
-    assert_eq!(skipped["is_new_scenario"], false);
-    assert_eq!(skipped["skipped_total"], 5);
-    assert_eq!(skipped["skipped"][0]["file"], "bad.ndjson");
-    assert_eq!(skipped["skipped"][1]["id"], "wrong-shape");
-    for result in [&imported_fhir, &skipped] {
+    assert_eq!(
+        skipped["is_new_scenario"], false,
+        "skip_invalid: into the existing scenario"
+    );
+    assert_eq!(skipped["skipped_total"], 5, "skip_invalid: skipped_total");
+    assert_eq!(
+        skipped["skipped"][0]["file"], "bad.ndjson",
+        "skip_invalid: the file's name only"
+    );
+    assert_eq!(
+        skipped["skipped"][1]["id"], "wrong-shape",
+        "skip_invalid: the resource's id"
+    );
+    for result in [&imported, &skipped] {
         let tokens = healthsim_summary::count_tokens(&result.to_string());
         assert!(
             tokens <= 500,
@@ -524,179 +795,205 @@ async fn agent_workflow_over_stdio() -> TestResult {
         );
     }
     tool_error(
-        &client,
+        &w.client,
         "import_fhir",
         json!({"paths": []}),
         "paths is empty",
     )
     .await?;
+    Ok(())
+}
 
-    // Transfer errors are tool errors too.
+async fn transfer_errors_are_tool_errors(w: &mut Workflow) -> TestResult {
+    let copy_id = w.copy_id();
     tool_error(
-        &client,
+        &w.client,
         "export_scenario",
         json!({"scenario_id": copy_id, "format": "json", "output_path": "../escape.json"}),
         "'..' components are not allowed",
     )
     .await?;
     tool_error(
-        &client,
+        &w.client,
         "export_scenario",
         json!({"scenario_id": copy_id, "format": "xml"}),
         "invalid arguments for export_scenario",
     )
     .await?;
     tool_error(
-        &client,
+        &w.client,
         "merge_scenarios",
         json!({"scenario_ids": [copy_id]}),
         "at least two source scenarios",
     )
     .await?;
     tool_error(
-        &client,
+        &w.client,
         "clone_scenario",
         json!({"scenario_id": "no-such-scenario"}),
         "no scenario matches",
     )
     .await?;
     tool_error(
-        &client,
+        &w.client,
         "import_scenario",
         json!({"path": "exports/nothing-here.json"}),
         "nothing-here.json",
     )
     .await?;
+    Ok(())
+}
 
-    // The scenarios these steps made go again, so the rest of the workflow sees one.
+/// The scenarios the transfer steps made go again, so the rest of the workflow sees one.
+async fn delete_the_transfer_scenarios(w: &mut Workflow) -> TestResult {
     for made in [
         "what-if-copy",
         "what-if-restored",
         "what-if-merged",
         "what-if-merged-2",
-        fhir_id.as_str(),
+        w.fhir_id.as_str(),
     ] {
         ok(
-            &client,
+            &w.client,
             "delete_scenario",
             json!({"scenario_id": made, "confirm": true}),
         )
         .await?;
     }
+    Ok(())
+}
 
-    // tool errors: reported, nothing crashes, the server keeps working
+/// Tool errors are reported, nothing crashes, the server keeps working.
+async fn tool_errors_leave_the_server_working(w: &mut Workflow) -> TestResult {
+    let id = w.scenario_id.clone();
+    let client = &w.client;
     tool_error(
-        &client,
+        client,
         "query_scenario",
-        json!({"scenario_id": scenario_id, "query": "SELEC nonsense"}),
+        json!({"scenario_id": id, "query": "SELEC nonsense"}),
         "syntax error",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "query_scenario",
-        json!({"scenario_id": scenario_id, "query": "DROP TABLE patients"}),
+        json!({"scenario_id": id, "query": "DROP TABLE patients"}),
         "read-only",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "get_entity_samples",
-        json!({"scenario_id": scenario_id, "entity_type": "spaceships"}),
+        json!({"scenario_id": id, "entity_type": "spaceships"}),
         "unknown entity type 'spaceships'",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "persist_entities",
         json!({"entity_type": "spaceships", "entities": [{"id": 1}]}),
         "unknown entity type",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "persist_entities",
         json!({"entities": [{"patient_id": "x"}]}),
         "entity_type is required",
     )
     .await?;
-    tool_error(&client, "persist_entities", json!({"entity_type": "patients", "entities": [{"patient_id": "x", "birth_date": "soon"}], "scenario_id": scenario_id}), "patients[0].birth_date").await?;
+    tool_error(client, "persist_entities", json!({"entity_type": "patients", "entities": [{"patient_id": "x", "birth_date": "soon"}], "scenario_id": id}), "patients[0].birth_date").await?;
     tool_error(
-        &client,
+        client,
         "persist_entities",
         json!({"entities": 42}),
         "entities must be a list of entity objects",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "get_scenario_summary",
         json!({"scenario_id": "no-such-scenario"}),
         "no scenario matches",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "get_scenario_summary",
-        json!({"scenario": scenario_id}),
+        json!({"scenario": id}),
         "invalid arguments for get_scenario_summary",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "delete_scenario",
-        json!({"scenario_id": scenario_id}),
+        json!({"scenario_id": id}),
         "confirm: true",
     )
     .await?;
     tool_error(
-        &client,
+        client,
         "add_tag",
-        json!({"scenario_id": scenario_id, "tag": "  "}),
+        json!({"scenario_id": id, "tag": "  "}),
         "invalid tag",
     )
     .await?;
     let still_there = ok(
-        &client,
+        client,
         "get_scenario_summary",
-        json!({"scenario_id": scenario_id, "include_samples": false}),
+        json!({"scenario_id": id, "include_samples": false}),
     )
     .await?;
-    assert_eq!(still_there["total_entities"], persisted);
+    assert_eq!(
+        still_there["total_entities"], w.persisted,
+        "after the errors the scenario is whole"
+    );
+    Ok(())
+}
 
-    // The database is not locked while the server is idle: the CLI and a second server use it.
+/// The database is not locked while the server is idle: the CLI and a second server use it.
+async fn idle_server_shares_the_database(w: &mut Workflow) -> TestResult {
     let cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthsim"))
         .arg("--db")
-        .arg(&db)
+        .arg(&w.db)
         .args(["--lock-timeout", "60", "--json", "list"])
         .output()
         .await?;
     assert_eq!(
         cli.status.code(),
         Some(0),
-        "{}",
+        "the CLI while the server is idle: {}",
         String::from_utf8_lossy(&cli.stderr)
     );
     let listed: Value = serde_json::from_slice(&cli.stdout)?;
-    assert_eq!(listed["scenarios"][0]["name"], "maricopa-diabetes-baseline");
-    let second = connect(&db).await?;
+    assert_eq!(
+        listed["scenarios"][0]["name"], "maricopa-diabetes-baseline",
+        "the CLI sees the server's scenario"
+    );
+    let second = connect(&w.db).await?;
     let seen = ok(&second, "list_scenarios", json!({})).await?;
-    assert_eq!(seen["count"], 1);
+    assert_eq!(seen["count"], 1, "a second server sees the scenario");
     second.cancel().await?;
+    Ok(())
+}
 
-    // delete with confirmation
+async fn delete_with_confirmation(w: &mut Workflow) -> TestResult {
     let deleted = ok(
-        &client,
+        &w.client,
         "delete_scenario",
-        json!({"scenario_id": scenario_id, "confirm": true}),
+        json!({"scenario_id": w.scenario_id, "confirm": true}),
     )
     .await?;
-    assert_eq!(deleted["name"], "maricopa-diabetes-baseline");
-    assert_eq!(deleted["deleted_counts"]["patients"], 5);
-    let empty = ok(&client, "list_scenarios", json!({})).await?;
-    assert_eq!(empty["count"], 0);
-
-    client.cancel().await?;
+    assert_eq!(
+        deleted["name"], "maricopa-diabetes-baseline",
+        "delete: the scenario's name"
+    );
+    assert_eq!(
+        deleted["deleted_counts"]["patients"], 5,
+        "delete: rows removed per table"
+    );
+    let empty = ok(&w.client, "list_scenarios", json!({})).await?;
+    assert_eq!(empty["count"], 0, "nothing left after the delete");
     Ok(())
 }
 

@@ -344,6 +344,57 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the caller can fix this by changing the request: an unknown entity type or
+    /// scenario, an invalid entity, a refused query or path, a missing or invalid input file.
+    /// Everything else (the database locked or failing, I/O other than a missing file, a
+    /// schema the code cannot open) is not the caller's doing. The CLI's exit codes and the
+    /// MCP server's tool errors rest on this.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            // Of the schema's errors only an unknown type is the caller's; the others are about
+            // the database file and its migrations.
+            Error::Schema(inner) => {
+                matches!(**inner, healthsim_schema::Error::UnknownEntityType { .. })
+            }
+            // Every naming error comes from the name or context the caller gave.
+            Error::Naming(_) => true,
+            Error::Summary(inner) => inner.is_caller_error(),
+            Error::Query(inner) => inner.is_caller_error(),
+            Error::Fhir(inner) => inner.is_caller_error(),
+            Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::UnknownEntityType { .. }
+            | Error::InvalidRequest { .. }
+            | Error::NotAList { .. }
+            | Error::NotAnObject { .. }
+            | Error::MissingField { .. }
+            | Error::InvalidField { .. }
+            | Error::DuplicateId { .. }
+            | Error::ScenarioNotFound { .. }
+            | Error::AmbiguousScenario { .. }
+            | Error::ScenarioExists { .. }
+            | Error::ConfirmationRequired { .. }
+            | Error::InvalidTag { .. }
+            | Error::TooLargeToLoad { .. }
+            | Error::TooFewMergeSources { .. }
+            | Error::DuplicateMergeSource { .. }
+            | Error::InvalidPath { .. }
+            | Error::OutputExists { .. }
+            | Error::InvalidImportFile { .. }
+            | Error::ImportEntities { .. }
+            | Error::UnknownImportFiles { .. }
+            | Error::ImportData { .. }
+            | Error::FhirResourceRejected { .. }
+            | Error::FhirNothingToImport { .. } => true,
+            Error::CreateDirectory { .. }
+            | Error::NotADatabase { .. }
+            | Error::Open { .. }
+            | Error::DatabaseLocked { .. }
+            | Error::Database { .. } => false,
+        }
+    }
+}
+
 impl From<healthsim_schema::Error> for Error {
     fn from(error: healthsim_schema::Error) -> Self {
         Error::Schema(Box::new(error))
@@ -385,5 +436,105 @@ pub(crate) fn truncate(text: &str) -> String {
         format!("{head}...")
     } else {
         head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::fhir::FhirError;
+    use crate::query::QueryError;
+
+    fn check(error: Error, expected: bool) {
+        assert_eq!(error.is_caller_error(), expected, "{error:?}");
+    }
+
+    fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::from(kind)
+    }
+
+    /// The wrapper variants and the I/O variants decide by what they wrap; the CLI's table test
+    /// (`every_persist_error_keeps_its_exit_code`) pins every variant.
+    #[test]
+    fn wrappers_and_io_decide_by_their_inner_error() {
+        let path = || PathBuf::from("x");
+        let db = || duckdb::Error::QueryReturnedNoRows;
+        check(
+            Error::Schema(Box::new(healthsim_schema::Error::UnknownEntityType {
+                given: "x".into(),
+                valid: vec!["patients"],
+            })),
+            true,
+        );
+        check(
+            Error::Schema(Box::new(healthsim_schema::Error::MissingMigration {
+                version: 2,
+            })),
+            false,
+        );
+        check(
+            Error::Naming(healthsim_naming::Error::EmptyName { given: "!".into() }),
+            true,
+        );
+        check(
+            Error::Summary(Box::new(healthsim_summary::Error::ScenarioNotFound {
+                scenario_id: "s".into(),
+            })),
+            true,
+        );
+        check(
+            Error::Summary(Box::new(healthsim_summary::Error::Database {
+                context: "counting".into(),
+                source: db(),
+            })),
+            false,
+        );
+        check(Error::Query(QueryError::Empty), true);
+        check(
+            Error::Query(QueryError::Watchdog {
+                source: io(ErrorKind::Other),
+            }),
+            false,
+        );
+        for (kind, expected) in [
+            (ErrorKind::NotFound, true),
+            (ErrorKind::PermissionDenied, false),
+        ] {
+            check(
+                Error::Io {
+                    action: "read",
+                    path: path(),
+                    source: io(kind),
+                },
+                expected,
+            );
+            check(
+                Error::Fhir(FhirError::Io {
+                    file: path(),
+                    source: io(kind),
+                }),
+                expected,
+            );
+        }
+        check(
+            Error::Fhir(FhirError::InvalidJson {
+                file: path(),
+                line: Some(1),
+                reason: "eof".into(),
+            }),
+            true,
+        );
+        check(
+            Error::DatabaseLocked {
+                path: path(),
+                waited_ms: 10,
+                detail: "pid 1".into(),
+            },
+            false,
+        );
+        check(Error::ScenarioNotFound { given: "s".into() }, true);
     }
 }

@@ -32,6 +32,11 @@
 //! What it does not know: argv, MCP or JSON-RPC (that is `healthsim-cli`), how entities are
 //! generated, or token counting (summaries measure themselves).
 //!
+//! With the `json-schema` feature, the results and options the CLI and the MCP server expose
+//! ([`PersistResult`], [`ScenarioInfo`], [`CloneResult`], [`OnConflict`], [`ExportFormat`], ...)
+//! derive `schemars::JsonSchema`: their doc comments are the descriptions an agent reads in
+//! the tools' schemas, so they are written for that reader.
+//!
 //! ```
 //! use healthsim_persist::{PersistRequest, ScenarioTarget, Store, StoreOptions};
 //! use serde_json::json;

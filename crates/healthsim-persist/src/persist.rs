@@ -172,34 +172,35 @@ impl PersistRequest {
     }
 }
 
-/// How many entities of one type were inserted and updated.
+/// Inserted and updated entities of one type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct TypeCounts {
     /// New ids in the scenario.
     pub inserted: u64,
-    /// Ids the scenario already had (their rows were replaced, `created_at` kept).
+    /// Ids the scenario already had (their rows were replaced).
     pub updated: u64,
 }
 
 /// What a persist call did. Small whatever the batch size: ids are capped at
 /// [`MAX_IDS_IN_RESULT`] and at what fits in [`RESULT_TOKEN_BUDGET`] tokens, and the summary
-/// has no samples.
+/// has no samples. An updated entity keeps its `created_at`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PersistResult {
-    /// The scenario written to.
+    /// The scenario written to: pass it as scenario_id to the next batch.
     pub scenario_id: String,
     /// Its name.
     pub scenario_name: String,
-    /// Whether this call created it.
+    /// Whether this call created the scenario.
     pub is_new_scenario: bool,
-    /// Per table name.
+    /// Inserted / updated per table.
     pub counts: BTreeMap<String, TypeCounts>,
-    /// The persisted ids in input order (all types): at most [`MAX_IDS_IN_RESULT`], and fewer
-    /// when they would not fit in [`RESULT_TOKEN_BUDGET`].
+    /// Persisted ids in input order, at most 50.
     pub entity_ids: Vec<String>,
-    /// Whether `entity_ids` lists fewer ids than were persisted.
+    /// Whether entity_ids lists fewer ids than were persisted.
     pub ids_truncated: bool,
-    /// How many entities the call persisted (inserted + updated).
+    /// Entities persisted by this call (inserted + updated).
     pub total_persisted: u64,
     /// The scenario's summary after the call, without samples.
     pub summary: ScenarioSummary,

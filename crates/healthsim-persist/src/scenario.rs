@@ -27,27 +27,41 @@ pub const DEFAULT_LIST_LIMIT: usize = 50;
 
 /// A scenario's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ScenarioRef {
-    /// The id (stable across renames).
+    /// Id.
     pub scenario_id: String,
-    /// The current name.
+    /// Name.
     pub name: String,
 }
 
-/// Order of [`Store::list_scenarios`].
+/// Sort order of list_scenarios.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
-    /// Most recently updated first.
+    /// Most recently updated first (default).
     #[default]
     Updated,
     /// Most recently created first.
     Created,
-    /// By name, A to Z.
+    /// By name.
     Name,
 }
 
 impl SortBy {
+    /// Every order, in documentation order.
+    pub const ALL: [SortBy; 3] = [SortBy::Updated, SortBy::Created, SortBy::Name];
+
+    /// The lowercase name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            SortBy::Updated => "updated",
+            SortBy::Created => "created",
+            SortBy::Name => "name",
+        }
+    }
+
     fn order_by(self) -> &'static str {
         match self {
             SortBy::Updated => "s.updated_at DESC, s.name",
@@ -82,8 +96,15 @@ impl Default for ListOptions {
     }
 }
 
+impl std::fmt::Display for SortBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One scenario in a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ScenarioInfo {
     /// Id.
     pub scenario_id: String,
@@ -101,14 +122,15 @@ pub struct ScenarioInfo {
     pub entity_count: u64,
 }
 
-/// What [`Store::delete_scenario`] removed.
+/// What [`Store::delete_scenario`] removed (tables without rows are left out of the counts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct DeleteResult {
     /// Id of the deleted scenario.
     pub scenario_id: String,
     /// Its name.
     pub name: String,
-    /// Rows removed per table (tables with none are left out).
+    /// Rows removed per table.
     pub deleted_counts: BTreeMap<String, u64>,
     /// How many tags it had.
     pub tags_removed: u64,
@@ -116,6 +138,7 @@ pub struct DeleteResult {
 
 /// A tag and how many scenarios have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct TagCount {
     /// The tag.
     pub tag: String,

@@ -44,26 +44,30 @@ impl Default for QueryOptions {
     }
 }
 
-/// One page of a scenario query.
-#[derive(Debug, Clone, Serialize)]
+/// One page of a scenario query. Its field docs are also the MCP output schema's descriptions
+/// (feature `json-schema`), written for the agent that reads them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "json-schema",
+    schemars(description = "One page of query results (≤ 2,000 tokens).")
+)]
 pub struct QueryResult {
-    /// Result column names in order, unique (DuckDB names a repeated column `a_1`, `a_2`, …).
+    /// Result column names in order.
     pub columns: Vec<String>,
-    /// The page's rows, each a column → value object (dates ISO 8601, DECIMAL as numbers,
-    /// JSON columns as JSON).
+    /// The page's rows, each a column -> value object.
     pub results: Vec<Map<String, Json>>,
     /// Rows in this page.
     pub returned: usize,
     /// Rows of the whole result (exact).
     pub total_count: u64,
-    /// More rows follow this page: fetch again with `offset + returned`.
+    /// More rows follow: query again with offset = offset + returned.
     pub has_more: bool,
-    /// The page size that was asked for.
+    /// The page size asked for.
     pub limit: usize,
     /// The offset of this page.
     pub offset: usize,
-    /// Something was cut to fit the page budget: cell text (ending in `…`) and/or trailing rows
-    /// (then `returned < limit` while `has_more` is true).
+    /// Something was cut to fit the page budget (long cells end in '…', or fewer rows than limit).
     pub truncated: bool,
 }
 

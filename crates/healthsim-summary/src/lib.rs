@@ -37,6 +37,10 @@
 //! This crate **never writes** to the database, and it does not resolve scenario names:
 //! callers pass the `scenario_id`.
 //!
+//! With the `json-schema` feature, [`ScenarioSummary`] and [`SampleStrategy`] derive
+//! `schemars::JsonSchema` (the MCP server publishes them as tool schemas): their doc comments
+//! are the descriptions an agent reads, so they are written for that reader.
+//!
 //! ```
 //! use healthsim_summary::{scenario_summary, count_tokens, SummaryOptions, BUDGET_WITH_SAMPLES};
 //!
@@ -125,4 +129,68 @@ pub enum Error {
         /// The database error.
         source: duckdb::Error,
     },
+}
+
+impl Error {
+    /// Whether the caller can fix this by changing the request (a scenario that does not exist,
+    /// an unknown entity type or sample strategy), rather than a failure of the database.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::ScenarioNotFound { .. }
+            | Error::UnknownEntityType { .. }
+            | Error::UnknownSampleStrategy { .. } => true,
+            Error::Statistic { .. } | Error::Database { .. } => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    fn check(error: Error, expected: bool) {
+        assert_eq!(error.is_caller_error(), expected, "{error}");
+    }
+
+    #[test]
+    fn caller_errors_are_the_request_s_fault() {
+        let db = || duckdb::Error::QueryReturnedNoRows;
+        check(
+            Error::ScenarioNotFound {
+                scenario_id: "s".into(),
+            },
+            true,
+        );
+        check(
+            Error::UnknownEntityType {
+                source: healthsim_schema::Error::UnknownEntityType {
+                    given: "x".into(),
+                    valid: vec!["patients"],
+                },
+            },
+            true,
+        );
+        check(
+            Error::UnknownSampleStrategy {
+                given: "x".into(),
+                valid: vec!["diverse"],
+            },
+            true,
+        );
+        check(
+            Error::Statistic {
+                entity_type: "patients".into(),
+                statistic: "age".into(),
+                source: db(),
+            },
+            false,
+        );
+        check(
+            Error::Database {
+                context: "counting".into(),
+                source: db(),
+            },
+            false,
+        );
+    }
 }

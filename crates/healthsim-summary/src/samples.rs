@@ -4,6 +4,13 @@
 //! A sample is a JSON object of the entity's domain columns plus the fields of its `extra`
 //! JSON; NULL fields, `scenario_id`, provenance and `created_at` are left out, and long text is
 //! truncated ([`SAMPLE_TEXT_CHARS`] characters and an ellipsis).
+//!
+//! The strategies ([`SampleStrategy`]):
+//! - diverse: stratified by the type's category column (largest categories first, round
+//!   robin), pseudo-random inside each category (lowest hash of the primary key first).
+//!   Deterministic: the same rows give the same samples.
+//! - random: uniformly random rows; differs from call to call.
+//! - recent: most recently created first, then latest by the type's date column.
 
 use std::str::FromStr;
 
@@ -32,15 +39,14 @@ const MAX_POINT_LOOKUPS: usize = 64;
 
 /// How samples are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SampleStrategy {
-    /// Spread over the data: stratified by the type's category column (largest categories
-    /// first, round robin), pseudo-random inside each category (lowest hash of the primary
-    /// key first). Deterministic: the same rows give the same samples.
+    /// Spread over the data (default).
     Diverse,
-    /// Uniformly random rows; differs from call to call.
+    /// Uniformly random.
     Random,
-    /// Most recently created first, then latest by the type's date column.
+    /// Most recent first.
     Recent,
 }
 

@@ -12,32 +12,40 @@ use serde_json::{Map, Value as Json};
 /// Its compact JSON (`serde_json::to_string`) is at most [`crate::BUDGET_WITHOUT_SAMPLES`]
 /// cl100k_base tokens without samples and [`crate::BUDGET_WITH_SAMPLES`] with samples, whatever
 /// the scenario's size: when the full content does not fit, top-N lists get shorter, statistics
-/// of minor types are reduced to their counts, and samples get fewer, shorter fields.
+/// of minor types are reduced to their counts (types trimmed away appear only in
+/// `entity_counts`), and samples get fewer, shorter fields. A long description is cut, and
+/// when a scenario has more tags than fit, the last entry of `tags` reads `+N more`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "json-schema",
+    schemars(
+        description = "A scenario's compact summary (≤ 500 tokens without samples, ≤ 3,500 with)."
+    )
+)]
 pub struct ScenarioSummary {
     /// Scenario id.
     pub scenario_id: String,
     /// Scenario name.
     pub name: String,
-    /// Description, if any (truncated).
+    /// Description, if any.
     pub description: Option<String>,
     /// Creation time, ISO 8601 UTC.
     pub created_at: String,
     /// Last update time, ISO 8601 UTC.
     pub updated_at: String,
-    /// Tags in alphabetical order; when there are more than fit, the last entry reads `+N more`.
+    /// Tags, sorted.
     pub tags: Vec<String>,
-    /// Entity count per table name; only types with entities.
+    /// Entity count per table; only types with entities.
     pub entity_counts: BTreeMap<String, u64>,
-    /// Sum of `entity_counts`.
+    /// Sum of entity_counts.
     pub total_entities: u64,
-    /// Statistics per table name: an object per type (types trimmed away appear only in
-    /// `entity_counts`).
+    /// Statistics per table (age and gender distributions, top codes, amounts, date ranges).
     pub statistics: BTreeMap<String, Json>,
-    /// Samples per major table name; empty (and not serialized) without samples.
+    /// A few diverse samples per major table (absent without samples).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<String, Vec<Json>>,
-    /// cl100k_base tokens of this summary's compact JSON (the final, measured size).
+    /// Measured size of this summary in tokens (cl100k_base).
     pub token_estimate: usize,
 }
 

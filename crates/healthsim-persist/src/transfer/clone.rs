@@ -32,16 +32,17 @@ pub struct CloneOptions {
     pub types: Option<Vec<String>>,
 }
 
-/// What [`Store::clone_scenario`] made.
+/// What [`Store::clone_scenario`] made (tables without entities are left out of the counts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CloneResult {
-    /// The new scenario's id.
+    /// The new scenario's id: use it for changes that should touch only the copy.
     pub scenario_id: String,
     /// Its name.
     pub name: String,
-    /// The scenario it was copied from.
+    /// The scenario it was copied from (unchanged).
     pub source: ScenarioRef,
-    /// Entities copied per table (tables without any are left out).
+    /// Entities copied per table.
     pub counts: BTreeMap<String, u64>,
     /// Entities copied over all tables.
     pub total_entities: u64,

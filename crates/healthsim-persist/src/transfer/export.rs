@@ -64,18 +64,23 @@ pub const FORMAT_VERSION: u64 = 1;
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
-    /// One JSON document (re-importable).
+    /// One JSON document (re-importable with import_scenario).
     #[default]
     Json,
-    /// A folder with one CSV file (with a header line) per table.
+    /// A folder with one CSV file per table (with a header line).
     Csv,
-    /// A folder with one Parquet file per table.
+    /// A folder with one Parquet file per table (typed columns).
     Parquet,
 }
 
 impl ExportFormat {
+    /// Every format, in documentation order.
+    pub const ALL: [ExportFormat; 3] =
+        [ExportFormat::Json, ExportFormat::Csv, ExportFormat::Parquet];
+
     /// The lowercase name, also the file extension (`json`, `csv`, `parquet`).
     pub fn name(self) -> &'static str {
         match self {
@@ -83,6 +88,12 @@ impl ExportFormat {
             ExportFormat::Csv => "csv",
             ExportFormat::Parquet => "parquet",
         }
+    }
+}
+
+impl std::fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -117,8 +128,10 @@ impl Default for ExportOptions {
     }
 }
 
-/// What [`Store::export_scenario`] wrote.
+/// What [`Store::export_scenario`] wrote (tables without entities are left out of the
+/// counts; the files are in registry order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ExportResult {
     /// The exported scenario's id.
     pub scenario_id: String,
@@ -126,11 +139,12 @@ pub struct ExportResult {
     pub name: String,
     /// The format written.
     pub format: ExportFormat,
-    /// The JSON file or the folder.
+    /// The JSON file or the folder written, on the user's machine.
+    #[serde(serialize_with = "super::paths::serialize_lossy")]
     pub path: PathBuf,
-    /// The files inside the folder (CSV, Parquet), in registry order; empty for JSON.
+    /// The files inside the folder (csv, parquet); empty for json.
     pub files: Vec<String>,
-    /// Entities exported per table (tables without any are left out).
+    /// Entities exported per table.
     pub counts: BTreeMap<String, u64>,
     /// Entities exported over all tables.
     pub total_entities: u64,

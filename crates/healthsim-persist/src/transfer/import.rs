@@ -43,18 +43,20 @@ pub struct ImportOptions {
     pub name: Option<String>,
 }
 
-/// What [`Store::import_scenario`] made.
+/// What [`Store::import_scenario`] made (tables without entities are left out of the counts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ImportResult {
     /// The new scenario's id.
     pub scenario_id: String,
     /// Its name.
     pub name: String,
     /// The file or folder imported.
+    #[serde(serialize_with = "super::paths::serialize_lossy")]
     pub path: PathBuf,
     /// Its format.
     pub format: ExportFormat,
-    /// Entities imported per table (tables without any are left out).
+    /// Entities imported per table.
     pub counts: BTreeMap<String, u64>,
     /// Entities imported over all tables.
     pub total_entities: u64,

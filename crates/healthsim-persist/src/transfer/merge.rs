@@ -39,18 +39,38 @@ use crate::error::{db, Error, Result};
 use crate::scenario::{self, ScenarioRef};
 use crate::store::{in_transaction, Store};
 
-/// What a merge does with an id that two sources hold in the same table.
+/// What a merge does with an id that two sources hold in one table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnConflict {
-    /// Keep the entity of the first source that has the id.
+    /// Keep the first source's entity (default).
     #[default]
     Skip,
-    /// Keep the entity of the last source that has the id.
+    /// Keep the last source's entity.
     Overwrite,
-    /// Keep both: the later one gets a new id (`{id}~{n}`) and references to it inside its
-    /// source are rewritten.
+    /// Keep both; the later one gets a new id and its references are rewritten.
     Rename,
+}
+
+impl OnConflict {
+    /// Every strategy, in documentation order.
+    pub const ALL: [OnConflict; 3] = [OnConflict::Skip, OnConflict::Overwrite, OnConflict::Rename];
+
+    /// The lowercase name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnConflict::Skip => "skip",
+            OnConflict::Overwrite => "overwrite",
+            OnConflict::Rename => "rename",
+        }
+    }
+}
+
+impl std::fmt::Display for OnConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// How [`Store::merge_scenarios`] makes the merged scenario.
@@ -67,21 +87,21 @@ pub struct MergeOptions {
     pub on_conflict: OnConflict,
 }
 
-/// What [`Store::merge_scenarios`] made.
+/// What [`Store::merge_scenarios`] made (tables without entities are left out of the counts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct MergeResult {
-    /// The new scenario's id.
+    /// The new (merged) scenario's id.
     pub scenario_id: String,
     /// Its name.
     pub name: String,
-    /// The sources, in the order given.
+    /// The sources, in the order given (unchanged).
     pub sources: Vec<ScenarioRef>,
     /// The strategy applied to conflicts.
     pub on_conflict: OnConflict,
-    /// Entities in the merged scenario per table (tables without any are left out).
+    /// Entities in the merged scenario per table.
     pub counts: BTreeMap<String, u64>,
-    /// Conflicts per table (tables without any are left out): entities skipped (skip),
-    /// replaced (overwrite) or renamed (rename).
+    /// Conflicts per table (only tables with conflicts): entities skipped, replaced or renamed.
     pub conflicts: BTreeMap<String, u64>,
     /// Entities in the merged scenario.
     pub total_entities: u64,

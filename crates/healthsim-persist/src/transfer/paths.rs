@@ -244,6 +244,15 @@ pub(crate) fn temporary_sibling(path: &Path, what: &str) -> PathBuf {
     path.with_file_name(format!(".{name}.{what}-{}", uuid::Uuid::new_v4().simple()))
 }
 
+/// Serializes a path as text, replacing what is not UTF-8 (JSON cannot carry it) instead of
+/// failing: a result names the file it wrote even when its name is not valid UTF-8.
+pub(crate) fn serialize_lossy<S: serde::Serializer>(
+    path: &Path,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
+}
+
 /// `path` as UTF-8 text, for DuckDB (which takes file names as strings).
 pub(crate) fn utf8(path: &Path) -> Result<&str> {
     path.to_str()

@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use crate::args::{GenerateArgs, GenerateFormatArg, MixArg};
 use crate::error::{CliError, CliResult};
-use crate::output::{self, Output};
-use crate::transfer::human_bytes;
+use crate::output::{self, human_bytes, Output};
 
 /// What `healthsim generate --out FILE` wrote.
 #[derive(Debug, Clone, Serialize)]

@@ -1,4 +1,4 @@
-//! `describe_schema` / `healthsim schema`: the entity registry, compact enough for an agent's
+//! `schema` / `describe_schema`: the entity registry, compact enough for an agent's
 //! context, precise enough to write correct SQL.
 //!
 //! Without a type: every entity type with its table, layer, primary key, aliases and references
@@ -6,10 +6,45 @@
 //! SQL types. Everything is read from `healthsim_schema::ENTITY_TYPES`.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::args::SchemaArgs;
 use crate::error::CliResult;
+use crate::mcp::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
+
+/// describe_schema arguments.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeParams {
+    /// One or more entity types, comma-separated (e.g. "claims,claim_lines"), to get their
+    /// columns; omit for the list of every type.
+    pub entity_type: Option<String>,
+}
+
+/// The `describe_schema` tool.
+#[derive(Debug)]
+pub struct DescribeSchema;
+
+impl Tool for DescribeSchema {
+    const NAME: &'static str = "describe_schema";
+    const COMMAND: &'static str = "schema";
+    const TITLE: &'static str = "Describe schema";
+    const EFFECT: Effect = Effect::ReadOnly;
+    const DESCRIPTION: &'static str = "\
+Describe the HealthSim entity types, tables and columns, to choose \
+entity_type for persist_entities and to write correct SQL for query_scenario. Without \
+entity_type: every type with its table, layer, primary key, accepted aliases and references \
+(foreign keys inside a scenario). With entity_type (one or several, comma-separated, e.g. \
+'claims,claim_lines'): those types with their columns and SQL types.";
+    type Params = DescribeParams;
+    type Output = SchemaDescription;
+
+    /// Reads the registry only: the database is not opened.
+    async fn call(_context: ToolContext, params: DescribeParams) -> CliResult<SchemaDescription> {
+        describe(params.entity_type.as_deref())
+    }
+}
 
 /// What every canonical table has besides its domain columns; the same text for every type.
 pub const COMMON_COLUMNS_NOTE: &str =
@@ -103,9 +138,9 @@ pub fn describe(entity_types: Option<&str>) -> CliResult<SchemaDescription> {
     })
 }
 
-/// The `healthsim schema [TYPE]` output.
-pub fn schema_output(entity_types: Option<&str>) -> CliResult<Output> {
-    let description = describe(entity_types)?;
+/// `healthsim schema [TYPE]`.
+pub fn run(args: &SchemaArgs) -> CliResult<Output> {
+    let description = describe(args.entity_type.as_deref())?;
     let mut text = String::new();
     if description.entity_types.iter().all(|t| t.columns.is_none()) {
         let rows: Vec<Vec<String>> = description

@@ -5,17 +5,19 @@
 //! `persist_entities` call into the same scenario — with a progress bar on stderr, then prints the
 //! scenario summary and the first page of an example query.
 
-use healthsim_persist::{PersistRequest, Provenance, ScenarioTarget, SummaryOptions};
+use healthsim_persist::{
+    PersistRequest, Provenance, QueryResult, ScenarioTarget, SummaryOptions,
+};
 use healthsim_synth::{Generator, GeneratorConfig};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use super::persist::entity_progress;
+use super::query;
 use crate::args::DemoArgs;
-use crate::commands::{self, entity_progress};
 use crate::db::DbConfig;
 use crate::error::CliResult;
 use crate::output::Output;
-use crate::views::QueryView;
 
 /// Entities per persist call: the agent's generation loop (SPEC §1).
 pub const DEMO_BATCH_SIZE: usize = 50;
@@ -48,7 +50,7 @@ pub struct DemoReport {
     /// The example query.
     pub example_query: String,
     /// Its first page.
-    pub example_result: QueryView,
+    pub example_result: QueryResult,
 }
 
 /// `healthsim demo`.
@@ -116,7 +118,7 @@ pub fn run(config: &DbConfig, args: &DemoArgs) -> CliResult<Output> {
         ));
     };
     let summary = store.scenario_summary(&scenario_id, &SummaryOptions::default())?;
-    let example_result = commands::run_query(&store, &scenario_id, DEMO_QUERY, None, None)?;
+    let example_result = query::run_query(&store, &scenario_id, DEMO_QUERY, None, None)?;
     let mut text = format!(
         "Generated {} persons (seed {}) and persisted {total} entities in {batches} batches of \
          up to {DEMO_BATCH_SIZE} into scenario '{scenario_name}'.\n\n",
@@ -126,7 +128,7 @@ pub fn run(config: &DbConfig, args: &DemoArgs) -> CliResult<Output> {
     text.push_str(&format!(
         "\n\nExample query (paid amounts by claim type):\n  healthsim query {scenario_name} \"{DEMO_QUERY}\"\n\n"
     ));
-    text.push_str(&commands::query_text(&example_result));
+    text.push_str(&query::page_text(&example_result));
     text.push_str(&format!(
         "\nNext: `healthsim summary {scenario_name}`, `healthsim schema claims`, or connect an \
          agent with `healthsim mcp`.\n"

@@ -1,32 +1,151 @@
-//! The scenario commands: persist, summary, query, samples, list, rename, delete, tag.
+//! `persist` / `persist_entities`: entities into a new or existing scenario.
 //!
-//! Each opens the store, calls one service operation, and returns an [`Output`] with the
-//! result's JSON (field names of the service types) and a readable rendering.
+//! The command streams its input (a file or stdin, see [`crate::ingest`]) in batches, each one
+//! transaction, and reports over all batches; the tool stores one batch per call and returns
+//! the service's compact result.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 
 use healthsim_persist::{
-    EntityInput, ListOptions, PreparedEntities, ScenarioTarget, SortBy, Store, SummaryOptions,
+    EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, Store,
+    SummaryOptions, TypeCounts,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::args::{
-    DeleteArgs, ListArgs, PersistArgs, QueryArgs, RenameArgs, SamplesArgs, SortArg, SummaryArgs,
-    TagCommand,
-};
+use crate::args::PersistArgs;
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult, ErrorClass};
-use crate::ingest::{self, Batch, Position};
+use crate::ingest::{self, json_kind, Batch, Position};
+use crate::mcp::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
-use crate::views::{
-    DeleteView, QueryView, RenameView, SamplesView, ScenarioInfoView, ScenarioListView,
-    TagListView, TagsView, TypeCountsView,
-};
 
-// ------------------------------------------------------------------------------------ persist
+// ------------------------------------------------------------------------------------ tool
+
+/// The `persist_entities` tool.
+#[derive(Debug)]
+pub struct PersistEntities;
+
+impl Tool for PersistEntities {
+    const NAME: &'static str = "persist_entities";
+    const COMMAND: &'static str = "persist";
+    const TITLE: &'static str = "Persist entities";
+    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const DESCRIPTION: &'static str = "\
+Store generated healthcare entities and get back a compact result (counts, \
+up to 50 ids, and a scenario summary without samples; at most ~500 tokens whatever the batch \
+size), never the data. Use it in the generation loop: generate ~50 entities, call \
+persist_entities, tell the user the progress (e.g. 'persisted 150/500'), repeat. The first call \
+(without scenario_id) creates a scenario named scenario_name, or auto-named from the keywords of \
+context plus today's date (e.g. 'diabetic-medicare-maricopa-20250115'); every later batch must \
+pass the returned scenario_id so all batches land in the same scenario. entities is a list of \
+objects with entity_type (e.g. entity_type='patients'), or an object mapping types to lists \
+({'patients': [...], 'encounters': [...]}). Field names may be snake_case or camelCase, \
+FHIR-like nesting (name.given, period.start) is understood, and fields without a column are \
+kept. Re-sending an entity with the same id updates it. A call is atomic: on a validation error \
+nothing is stored and the message names the entity (type[index]) and field to fix.";
+    type Params = PersistParams;
+    type Output = PersistResult;
+
+    async fn call(context: ToolContext, params: PersistParams) -> CliResult<PersistResult> {
+        let request = persist_request(params)?;
+        context
+            .run(move |store| Ok(store.persist_entities(&request)?))
+            .await
+    }
+}
+
+// The shape of persist_entities' `entities`, for its JSON Schema only: the value itself is read
+// leniently by `persist_request`, so a wrong shape gets a precise tool error.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(description = "A list of entities of one type, or entity type -> list.")]
+#[allow(missing_docs)]
+pub enum EntitiesSchema {
+    /// Entities of one type (give entity_type).
+    List(Vec<Map<String, Json>>),
+    /// Entity type -> list of entities, for several types in one call.
+    ByType(std::collections::BTreeMap<String, Vec<Map<String, Json>>>),
+}
+
+/// persist_entities arguments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersistParams {
+    /// The generated entities: a list of objects of one entity_type, or an object mapping entity
+    /// types to lists ({"patients": [...], "encounters": [...]}). About 50 per call.
+    #[schemars(with = "EntitiesSchema")]
+    pub entities: Json,
+    /// Entity type of a list (patients, encounters, claims, ...; aliases like patient, labs,
+    /// vital_signs work). Not needed when entities maps types to lists.
+    pub entity_type: Option<String>,
+    /// Existing scenario (id or name) to add to. Omit on the first batch; pass the scenario_id
+    /// returned by the first batch on every later batch.
+    pub scenario_id: Option<String>,
+    /// Name for a NEW scenario (sanitized, made unique). Omit to generate one from context.
+    pub scenario_name: Option<String>,
+    /// What the data is about, e.g. the user's request; its keywords name a new scenario.
+    pub context: Option<String>,
+    /// Description of a new scenario.
+    pub description: Option<String>,
+    /// Tags for the scenario (lowercase).
+    pub tags: Option<Vec<String>>,
+}
+
+/// The service request for persist_entities arguments.
+fn persist_request(params: PersistParams) -> CliResult<PersistRequest> {
+    let PersistParams {
+        entities,
+        entity_type,
+        scenario_id,
+        scenario_name,
+        context,
+        description,
+        tags,
+    } = params;
+    // Some clients send the list as a JSON-encoded string; accept it as what it encodes.
+    let entities = match entities {
+        Json::String(text) => serde_json::from_str(&text).unwrap_or(Json::String(text)),
+        other => other,
+    };
+    let request = match (entities, entity_type) {
+        (Json::Array(list), Some(entity_type)) => PersistRequest::new(entity_type, list),
+        (Json::Array(_), None) => {
+            return Err(CliError::input(
+                "entity_type is required when entities is a list (or send entities as an \
+                 object mapping types to lists)",
+            ))
+        }
+        // One entity sent as an object instead of a list of one.
+        (Json::Object(map), Some(entity_type)) if !ingest::is_type_map(&map) => {
+            PersistRequest::new(entity_type, vec![Json::Object(map)])
+        }
+        // A type map; a given entity_type adds nothing to it.
+        (Json::Object(map), _) => PersistRequest::by_type(map),
+        (other, _) => {
+            return Err(CliError::input(format!(
+                "entities must be a list of entity objects (with entity_type) or an object \
+                 mapping entity types to lists, got {}",
+                json_kind(&other)
+            )))
+        }
+    };
+    let target = match scenario_id {
+        Some(id) => ScenarioTarget::existing(id),
+        None => ScenarioTarget::New {
+            name: scenario_name,
+            context,
+            description,
+            tags: tags.unwrap_or_default(),
+        },
+    };
+    Ok(request.with_scenario(target))
+}
+
+// ------------------------------------------------------------------------------------ command
 
 /// A batch that was rolled back, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -51,7 +170,7 @@ pub struct PersistReport {
     /// Whether this command created it.
     pub is_new_scenario: bool,
     /// Inserted / updated per table, over all batches.
-    pub counts: BTreeMap<String, TypeCountsView>,
+    pub counts: BTreeMap<String, TypeCounts>,
     /// The first persisted ids, at most 50.
     pub entity_ids: Vec<String>,
     /// Whether entity_ids lists fewer ids than were persisted.
@@ -248,7 +367,7 @@ impl<R: Read> Read for ProgressReader<R> {
 }
 
 /// `healthsim persist`.
-pub fn persist(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
+pub fn run(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
     let default_type = match &args.entity_type {
         Some(t) => Some(healthsim_schema::entity_type(t)?.table),
         None => None,
@@ -426,306 +545,4 @@ fn persist_text(report: &PersistReport) -> String {
         text.push('\n');
     }
     text
-}
-
-// ------------------------------------------------------------------------------------ reading
-
-/// `healthsim summary`.
-pub fn summary(config: &DbConfig, args: &SummaryArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let options = SummaryOptions {
-        samples_per_type: if args.no_samples { 0 } else { args.samples },
-        ..SummaryOptions::default()
-    };
-    let summary = store.scenario_summary(&args.scenario, &options)?;
-    let text = format!("{}\n", summary.render_text());
-    Output::new(&summary, text)
-}
-
-/// Human rendering of a query page.
-pub fn query_text(page: &QueryView) -> String {
-    let headers: Vec<&str> = page.columns.iter().map(String::as_str).collect();
-    let rows: Vec<Vec<String>> = page
-        .results
-        .iter()
-        .map(|row| {
-            page.columns
-                .iter()
-                .map(|c| row.get(c).map(output::cell).unwrap_or_default())
-                .collect()
-        })
-        .collect();
-    let mut text = output::table(&headers, &rows);
-    let first = if page.returned == 0 {
-        0
-    } else {
-        page.offset + 1
-    };
-    text.push_str(&format!(
-        "\nrows {first}-{} of {}",
-        page.offset + page.returned,
-        page.total_count
-    ));
-    if page.has_more {
-        text.push_str(&format!(
-            "; next page: --offset {}",
-            page.offset + page.returned
-        ));
-    }
-    if page.truncated {
-        text.push_str(" (long values were cut)");
-    }
-    text.push('\n');
-    text
-}
-
-/// `healthsim query`.
-pub fn query(config: &DbConfig, args: &QueryArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let page = run_query(&store, &args.scenario, &args.sql, args.limit, args.offset)?;
-    let text = query_text(&page);
-    Output::new(&page, text)
-}
-
-/// Runs a scenario query with the CLI's and the MCP server's page parameters.
-pub fn run_query(
-    store: &Store,
-    scenario: &str,
-    sql: &str,
-    limit: Option<u64>,
-    offset: Option<u64>,
-) -> CliResult<QueryView> {
-    let options = healthsim_persist::query::QueryOptions {
-        limit: limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
-        offset: offset.map_or(0, |o| usize::try_from(o).unwrap_or(usize::MAX)),
-        ..Default::default()
-    };
-    Ok(store.query_scenario(scenario, sql, &options)?.into())
-}
-
-/// Samples of one type, with the resolved scenario.
-pub fn entity_samples(
-    store: &Store,
-    scenario: &str,
-    entity_type: &str,
-    count: usize,
-    strategy: healthsim_persist::SampleStrategy,
-) -> CliResult<SamplesView> {
-    let table = healthsim_schema::entity_type(entity_type)?.table;
-    let target = store.resolve_scenario(scenario)?;
-    let samples = store.entity_samples(&target.scenario_id, table, count, strategy)?;
-    Ok(SamplesView {
-        scenario_id: target.scenario_id,
-        scenario_name: target.name,
-        entity_type: table.to_string(),
-        strategy: strategy.name().to_string(),
-        count: samples.len(),
-        samples,
-    })
-}
-
-/// `healthsim samples`.
-pub fn samples(config: &DbConfig, args: &SamplesArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let view = entity_samples(
-        &store,
-        &args.scenario,
-        &args.entity_type,
-        args.count,
-        args.strategy.into(),
-    )?;
-    let mut text = format!(
-        "{} {} of scenario '{}' ({}):\n",
-        view.count, view.entity_type, view.scenario_name, view.strategy
-    );
-    for (i, sample) in view.samples.iter().enumerate() {
-        text.push_str(&format!("\n#{}\n", i + 1));
-        if let Json::Object(fields) = sample {
-            let pairs: Vec<(&str, String)> = fields
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.as_str(), output::cell(v)))
-                .collect();
-            text.push_str(&output::key_values(&pairs));
-        } else {
-            text.push_str(&format!("{sample}\n"));
-        }
-    }
-    Output::new(&view, text)
-}
-
-/// Lists scenarios.
-pub fn list_scenarios(store: &Store, options: &ListOptions) -> CliResult<ScenarioListView> {
-    let scenarios: Vec<ScenarioInfoView> = store
-        .list_scenarios(options)?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(ScenarioListView {
-        count: scenarios.len(),
-        scenarios,
-    })
-}
-
-/// `healthsim list`.
-pub fn list(config: &DbConfig, args: &ListArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let view = list_scenarios(
-        &store,
-        &ListOptions {
-            filter: args.filter.clone(),
-            tag: args.tag.clone(),
-            sort: match args.sort {
-                SortArg::Updated => SortBy::Updated,
-                SortArg::Created => SortBy::Created,
-                SortArg::Name => SortBy::Name,
-            },
-            limit: args.limit,
-        },
-    )?;
-    let text = if view.scenarios.is_empty() {
-        "No scenarios. Create one with `healthsim persist` or `healthsim demo`.\n".to_string()
-    } else {
-        let rows: Vec<Vec<String>> = view
-            .scenarios
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.entity_count.to_string(),
-                    s.tags.join(","),
-                    s.updated_at.clone(),
-                    s.scenario_id.clone(),
-                ]
-            })
-            .collect();
-        output::table(&["name", "entities", "tags", "updated", "id"], &rows)
-    };
-    Output::new(&view, text)
-}
-
-// ------------------------------------------------------------------------------------ changes
-
-/// Renames a scenario and reports the previous name.
-pub fn rename_scenario(store: &Store, scenario: &str, new_name: &str) -> CliResult<RenameView> {
-    let before = store.resolve_scenario(scenario)?;
-    let after = store.rename_scenario(&before.scenario_id, new_name)?;
-    Ok(RenameView {
-        scenario_id: after.scenario_id,
-        name: after.name,
-        previous_name: before.name,
-    })
-}
-
-/// `healthsim rename`.
-pub fn rename(config: &DbConfig, args: &RenameArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let view = rename_scenario(&store, &args.scenario, &args.new_name)?;
-    let text = format!(
-        "Renamed '{}' to '{}' ({}).\n",
-        view.previous_name, view.name, view.scenario_id
-    );
-    Output::new(&view, text)
-}
-
-/// `healthsim delete`.
-pub fn delete(config: &DbConfig, args: &DeleteArgs) -> CliResult<Output> {
-    let store = config.open()?;
-    let result = store
-        .delete_scenario(&args.scenario, args.yes)
-        .map_err(|e| match e {
-            healthsim_persist::Error::ConfirmationRequired { .. } => {
-                CliError::from(e).hint("run again with --yes to delete it")
-            }
-            other => CliError::from(other),
-        })?;
-    let view = DeleteView::from(result);
-    let total: u64 = view.deleted_counts.values().sum();
-    let text = format!(
-        "Deleted scenario '{}' ({}): {total} entities, {} tags.\n",
-        view.name, view.scenario_id, view.tags_removed
-    );
-    Output::new(&view, text)
-}
-
-/// Adds or removes tags and reports the scenario's tags.
-pub fn change_tags(
-    store: &Store,
-    scenario: &str,
-    tags: &[String],
-    add: bool,
-) -> CliResult<TagsView> {
-    let target = store.resolve_scenario(scenario)?;
-    let tags = if add {
-        store.add_tags(&target.scenario_id, tags)?
-    } else {
-        store.remove_tags(&target.scenario_id, tags)?
-    };
-    Ok(TagsView {
-        scenario_id: target.scenario_id,
-        name: target.name,
-        tags,
-    })
-}
-
-/// A scenario's tags, or (without a scenario) every tag with its scenario count.
-pub fn list_tags(store: &Store, scenario: Option<&str>) -> CliResult<TagListView> {
-    match scenario {
-        Some(scenario) => {
-            let target = store.resolve_scenario(scenario)?;
-            let tags = store.scenario_tags(&target.scenario_id)?;
-            Ok(TagListView {
-                scenario_id: Some(target.scenario_id),
-                name: Some(target.name),
-                tags,
-                scenario_counts: None,
-            })
-        }
-        None => Ok(TagListView::all(store.all_tags()?)),
-    }
-}
-
-/// `healthsim tag ...`.
-pub fn tag(config: &DbConfig, command: &TagCommand) -> CliResult<Output> {
-    let store = config.open()?;
-    let tags_text = |view: &TagsView| {
-        let tags = if view.tags.is_empty() {
-            "(none)".to_string()
-        } else {
-            view.tags.join(", ")
-        };
-        format!("{}: {tags}\n", view.name)
-    };
-    match command {
-        TagCommand::Add { scenario, tags } => {
-            let view = change_tags(&store, scenario, tags, true)?;
-            let text = tags_text(&view);
-            Output::new(&view, text)
-        }
-        TagCommand::Remove { scenario, tags } => {
-            let view = change_tags(&store, scenario, tags, false)?;
-            let text = tags_text(&view);
-            Output::new(&view, text)
-        }
-        TagCommand::List { scenario } => {
-            let view = list_tags(&store, scenario.as_deref())?;
-            let text = match (&view.name, &view.scenario_counts) {
-                (Some(name), _) if view.tags.is_empty() => format!("{name}: (none)\n"),
-                (Some(name), _) => format!("{name}: {}\n", view.tags.join(", ")),
-                (None, _) if view.tags.is_empty() => "No tags.\n".to_string(),
-                (None, counts) => {
-                    let rows: Vec<Vec<String>> = view
-                        .tags
-                        .iter()
-                        .map(|t| {
-                            let n = counts.as_ref().and_then(|c| c.get(t)).copied();
-                            vec![t.clone(), n.unwrap_or(0).to_string()]
-                        })
-                        .collect();
-                    output::table(&["tag", "scenarios"], &rows)
-                }
-            };
-            Output::new(&view, text)
-        }
-    }
 }
