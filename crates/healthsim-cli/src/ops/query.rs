@@ -2,8 +2,7 @@
 
 use healthsim_persist::{QueryResult, Store};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
+use serde::Deserialize;
 
 use crate::args::QueryArgs;
 use crate::db::DbConfig;
