@@ -430,13 +430,20 @@ const MAX_VALUE_IN_ERROR: usize = 80;
 
 /// `text` cut to about 80 characters (with `...`), so a huge input does not make a huge message.
 pub(crate) fn truncate(text: &str) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(MAX_VALUE_IN_ERROR).collect();
-    if chars.next().is_some() {
-        format!("{head}...")
-    } else {
-        head
+    match healthsim_schema::text::cut_chars(text, MAX_VALUE_IN_ERROR) {
+        None => text.to_string(),
+        Some(head) => format!("{head}..."),
     }
+}
+
+/// The registry's entity type for a user-given name.
+pub(crate) fn entity_type(given: &str) -> Result<&'static healthsim_schema::EntityType> {
+    healthsim_schema::entity_type(given).map_err(|e| match e {
+        healthsim_schema::Error::UnknownEntityType { given, valid } => {
+            Error::UnknownEntityType { given, valid }
+        }
+        other => Error::from(other),
+    })
 }
 
 #[cfg(test)]

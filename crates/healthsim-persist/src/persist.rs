@@ -14,22 +14,24 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Utc};
-use duckdb::types::{TimeUnit, Value};
+
 use duckdb::{Connection, ToSql};
 use healthsim_schema::{EntityType, SCENARIO_COLUMN};
 use healthsim_summary::{ScenarioSummary, SummaryOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::error::{db, Error, Result};
+use healthsim_schema::text::json_kind;
+
+use crate::error::{db, entity_type, Error, Result};
 use crate::input::{convert, Provenance, Row};
-use crate::scenario::{self, ScenarioRef};
+use crate::scenario::{self, timestamp, ScenarioRef};
 use crate::store::{in_transaction, Store};
 
 /// How many ids a [`PersistResult`] lists at most; the rest is counted, not listed.
 pub const MAX_IDS_IN_RESULT: usize = 50;
 
-/// Token budget of a [`PersistResult`]'s compact JSON (SPEC §1, cl100k_base). The summary is
+/// Token budget of a [`PersistResult`]'s compact JSON (cl100k_base; ARCHITECTURE.md, "The agent's contract"). The summary is
 /// trimmed to what the rest of the result (with [`MIN_IDS_IN_RESULT`] ids) leaves of it; then
 /// ids are dropped from the end of [`PersistResult::entity_ids`] until the result fits.
 pub const RESULT_TOKEN_BUDGET: usize = 500;
@@ -424,32 +426,6 @@ pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
             })
         })
         .collect()
-}
-
-/// The registry's entity type for a user-given name.
-pub(crate) fn entity_type(given: &str) -> Result<&'static EntityType> {
-    healthsim_schema::entity_type(given).map_err(|e| match e {
-        healthsim_schema::Error::UnknownEntityType { given, valid } => {
-            Error::UnknownEntityType { given, valid }
-        }
-        other => Error::from(other),
-    })
-}
-
-fn json_kind(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
-}
-
-/// A TIMESTAMP parameter.
-pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
-    Value::Timestamp(TimeUnit::Microsecond, at.and_utc().timestamp_micros())
 }
 
 /// Writes the batches into the scenario and builds the result with its summary. Runs inside

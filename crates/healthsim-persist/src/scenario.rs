@@ -8,14 +8,12 @@ use chrono::{NaiveDateTime, Utc};
 use duckdb::types::Value;
 use duckdb::{params, Connection, OptionalExt};
 use healthsim_query::{QueryOptions, QueryResult};
-use healthsim_schema::value::to_json;
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
 use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::error::{db, truncate, Error, Result};
-use crate::persist::timestamp;
 use crate::store::{in_transaction, Store};
 
 /// How many names an [`Error::AmbiguousScenario`] lists.
@@ -351,7 +349,7 @@ impl Store {
         count: usize,
         strategy: SampleStrategy,
     ) -> Result<Vec<Json>> {
-        let t = crate::persist::entity_type(entity_type)?;
+        let t = crate::error::entity_type(entity_type)?;
         self.with_reader(|conn| {
             let target = resolve_on(conn, id_or_name)?;
             Ok(healthsim_summary::entity_samples(
@@ -461,13 +459,8 @@ fn list_on(
         .map_err(db("listing scenarios"))
 }
 
-/// A timestamp as ISO 8601 text.
-pub(crate) fn iso(value: &Value) -> String {
-    match to_json(value) {
-        Json::String(s) => s,
-        other => other.to_string(),
-    }
-}
+/// A timestamp (or any value) as ISO 8601 text.
+pub(crate) use healthsim_schema::text::display_text as iso;
 
 /// Whether a scenario has exactly this name.
 pub(crate) fn name_exists(conn: &Connection, name: &str) -> Result<bool> {
@@ -747,4 +740,12 @@ pub(crate) fn tags_of(conn: &Connection, scenario_id: &str) -> Result<Vec<String
         .map_err(db("reading tags"))?;
     rows.collect::<Result<Vec<String>, _>>()
         .map_err(db("reading tags"))
+}
+
+/// A TIMESTAMP parameter.
+pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
+    Value::Timestamp(
+        duckdb::types::TimeUnit::Microsecond,
+        at.and_utc().timestamp_micros(),
+    )
 }

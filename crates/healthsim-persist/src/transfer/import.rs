@@ -26,7 +26,7 @@ use healthsim_schema::{EntityType, ENTITY_TYPES, SCENARIO_COLUMN, SYSTEM_COLUMNS
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
-use super::export::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
+use super::format::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
 use super::paths::{check_user_path, io, table_file, utf8};
 use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};

@@ -41,6 +41,7 @@
 
 pub mod clone;
 pub mod export;
+mod format;
 pub mod import;
 pub mod merge;
 mod paths;
@@ -73,7 +74,7 @@ pub(crate) fn selected_types(types: Option<&[String]>) -> Result<Vec<&'static En
     }
     let mut wanted = Vec::with_capacity(types.len());
     for given in types {
-        wanted.push(crate::persist::entity_type(given)?.table);
+        wanted.push(crate::error::entity_type(given)?.table);
     }
     Ok(ENTITY_TYPES
         .iter()

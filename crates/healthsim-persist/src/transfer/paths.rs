@@ -24,7 +24,7 @@ use std::path::{Component, Path, PathBuf};
 
 use healthsim_schema::{by_table, EntityType};
 
-use super::export::ExportFormat;
+use super::format::ExportFormat;
 use crate::error::{Error, Result};
 
 /// Where an export will be written.
