@@ -13,7 +13,7 @@
 //! read whole to tell a type map from one entity).
 //!
 //! The input-shape checks the `persist_entities` tool shares with this reader live here once:
-//! `is_type_map` and `json_kind`.
+//! `is_type_map` (and uses the shared `json_kind`).
 
 use std::fmt;
 use std::io::{BufRead, Read};
@@ -277,18 +277,6 @@ pub(crate) fn is_type_map(object: &Map<String, Json>) -> bool {
     object
         .iter()
         .all(|(k, v)| v.is_array() && healthsim_schema::entity_type(k).is_ok())
-}
-
-/// What kind of JSON value this is, for error messages (`a string`, `an object`, ...).
-pub(crate) fn json_kind(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "a list",
-        Json::Object(_) => "an object",
-    }
 }
 
 fn push_line_object(

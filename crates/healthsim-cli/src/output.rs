@@ -65,9 +65,9 @@ pub fn cell(value: &Json) -> String {
 
 /// `text` cut to `max` characters, with an ellipsis when it was longer.
 pub fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
+    match healthsim_schema::text::cut_chars(text, max) {
         None => text.to_string(),
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+        Some(head) => format!("{head}…"),
     }
 }
 

@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use healthsim_schema::text::json_kind;
 use serde_json::Value;
 
 use crate::map::{map_with_full_url, Mapped};
@@ -326,7 +327,7 @@ fn unpack(
             None,
             format!(
                 "expected a FHIR resource or Bundle (a json object), found {}",
-                kind(&value)
+                json_kind(&value)
             ),
         ))));
         return;
@@ -355,7 +356,7 @@ fn unpack(
         Some(other) => {
             out.push_back(Err(bundle_error(format!(
                 "entry must be a list, found {}",
-                kind(&other)
+                json_kind(&other)
             ))));
             return;
         }
@@ -365,7 +366,7 @@ fn unpack(
         let Value::Object(mut entry) = entry else {
             out.push_back(Err(entry_error(format!(
                 "a bundle entry must be an object, found {}",
-                kind(&entry)
+                json_kind(&entry)
             ))));
             continue;
         };
@@ -375,7 +376,7 @@ fn unpack(
             Some(other) => {
                 out.push_back(Err(entry_error(format!(
                     "entry.fullUrl must be a string, found {}",
-                    kind(&other)
+                    json_kind(&other)
                 ))));
                 continue;
             }
@@ -390,16 +391,5 @@ fn unpack(
                 full_url,
             })),
         }
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }

@@ -2,6 +2,7 @@
 //! Quantities. Every reader checks the shape it expects and says which element is wrong.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use healthsim_schema::text::json_kind;
 use serde_json::{Number, Value};
 
 /// Why an element does not fit: a message naming the element, turned into
@@ -29,15 +30,11 @@ pub(crate) fn at<'a>(value: &'a Value, path: &[&str]) -> R<Option<&'a Value>> {
 }
 
 fn shape(path: &[&str], expected: &str, found: &Value) -> Reason {
-    let kind = match found {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    };
-    format!("{} must be {expected}, found {kind}", path.join("."))
+    format!(
+        "{} must be {expected}, found {}",
+        path.join("."),
+        json_kind(found)
+    )
 }
 
 /// A string element.

@@ -182,8 +182,7 @@ fn cap_cell(value: Json, max: usize) -> (Json, bool) {
 }
 
 fn cut(text: &str, max: usize) -> Option<String> {
-    let (end, _) = text.char_indices().nth(max)?;
-    let mut short = text[..end].to_string();
+    let mut short = healthsim_schema::text::cut_chars(text, max)?.to_string();
     short.push(ELLIPSIS);
     Some(short)
 }

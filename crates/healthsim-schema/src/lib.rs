@@ -36,6 +36,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod migrations;
 pub mod registry;
+pub mod text;
 pub mod value;
 
 pub use duckdb;

@@ -3,9 +3,7 @@
 //! them reaches into another for it.
 
 use duckdb::Connection;
-use healthsim_schema::value::to_json;
 use healthsim_schema::{by_table, EntityType, ENTITY_TYPES};
-use serde_json::Value as Json;
 
 use crate::sql::query_rows;
 use crate::text::truncate;
@@ -99,12 +97,8 @@ pub(crate) fn read_metadata(conn: &Connection, scenario_id: &str) -> Result<Meta
     })
 }
 
-fn iso(value: &duckdb::types::Value) -> String {
-    match to_json(value) {
-        Json::String(s) => s,
-        other => other.to_string(),
-    }
-}
+/// A timestamp (or any value) as ISO 8601 text.
+use healthsim_schema::text::display_text as iso;
 
 /// Non-zero counts of the manifest, in registry order (one query for every type).
 pub(crate) fn read_counts(

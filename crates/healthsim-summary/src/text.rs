@@ -7,10 +7,10 @@ pub(crate) const ELLIPSIS: char = '…';
 
 /// `text` cut to at most `max_chars` characters plus an ellipsis when it was longer.
 pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
+    match healthsim_schema::text::cut_chars(text, max_chars) {
         None => text.to_string(),
-        Some((cut, _)) => {
-            let mut short = text[..cut].trim_end().to_string();
+        Some(head) => {
+            let mut short = head.trim_end().to_string();
             short.push(ELLIPSIS);
             short
         }

@@ -19,7 +19,9 @@ use serde_json::{Map, Value as Json};
 use crate::args::PersistArgs;
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult, ErrorClass};
-use crate::ingest::{self, json_kind, Batch, Position};
+use healthsim_schema::text::json_kind;
+
+use crate::ingest::{self, Batch, Position};
 use crate::mcp::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
