@@ -1,5 +1,5 @@
-//! Crash safety (SPEC §6: "a persist interrupted at any point, even kill -9, leaves the database
-//! openable with the batch either fully present or absent").
+//! Crash safety (ARCHITECTURE.md, "The agent's contract": "a persist interrupted at any point, even
+//! kill -9, leaves the database openable with the batch either fully present or absent").
 //!
 //! Each suite starts the real `healthsim` binary on a database file and sends it SIGKILL after a
 //! seeded random delay drawn from `[0, 1.2 × the duration of one uninterrupted run]`, then

@@ -1,7 +1,7 @@
-//! Hostile and broken input through the real binary (SPEC §6: "bad input gets a clear error that
-//! names what was wrong and writes nothing"). One case per class of bad input, each asserting
-//! the exit code, the words of the error that a user needs, and that nothing was written; the
-//! observed texts are tabulated in docs/reliability.md.
+//! Hostile and broken input through the real binary (ARCHITECTURE.md, "The agent's contract": "bad
+//! input gets a clear error that names what was wrong and writes nothing"). One case per class of
+//! bad input, each asserting the exit code, the words of the error that a user needs, and that
+//! nothing was written; the observed texts are tabulated in docs/reliability.md.
 //!
 //! Also: files that are not a database, a database from newer code, a read-only database, a
 //! full disk (simulated with `ulimit -f`), and through the MCP server: queries that try to

@@ -1,5 +1,5 @@
-//! The single-writer file lock (SPEC §6: "two processes on one database file do not fail on the
-//! DuckDB file lock: they wait, bounded, or report clearly").
+//! The single-writer file lock (ARCHITECTURE.md, "The agent's contract": "two processes on one
+//! database file do not fail on the DuckDB file lock: they wait, bounded, or report clearly").
 //!
 //! - Four writers on one file and one scenario at once: two CLI loops (`healthsim persist`, one
 //!   feeding stdin, one temp files) and two `healthsim mcp` servers driven by real MCP clients.

@@ -1,8 +1,8 @@
 //! # healthsim-persist
 //!
 //! Persists LLM-generated healthcare entities into typed, scenario-scoped DuckDB tables and
-//! gives back a compact result instead of the data ("summary in context, data in DuckDB",
-//! SPEC §1). It is the service layer of HealthSim Persist: everything the CLI and the MCP
+//! gives back a compact result instead of the data ("summary in context, data in DuckDB";
+//! ARCHITECTURE.md, "The agent's contract"). It is the service layer of HealthSim Persist: everything the CLI and the MCP
 //! server do goes through a [`Store`].
 //!
 //! - [`Store`] holds one database file: it migrates the schema on open, keeps its connection

@@ -1,9 +1,9 @@
 //! The scenario query sandbox: one read-only SQL query, scoped to one scenario, paginated and
 //! bounded in time and size.
 //!
-//! An agent fetches specific data with SQL (`query_scenario`, SPEC §5). The query may join,
+//! An agent fetches specific data with SQL (`query_scenario`). The query may join,
 //! nest, aggregate and use CTEs over the 38 canonical tables, and it must never see another
-//! scenario, write, read files, attach databases, change settings or load extensions (SPEC §6).
+//! scenario, write, read files, attach databases, change settings or load extensions (ARCHITECTURE.md, "The agent's contract").
 //! This crate is that boundary, and nothing else: it can be reviewed without reading the rest of
 //! the workspace.
 //!

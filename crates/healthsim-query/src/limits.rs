@@ -11,7 +11,7 @@ use std::time::Duration;
 pub const DEFAULT_LIMIT: usize = 20;
 /// The largest page a caller may ask for.
 pub const MAX_LIMIT: usize = 100;
-/// The most cl100k_base tokens the compact JSON of one [`QueryResult`](crate::QueryResult) may take (SPEC §1).
+/// The most cl100k_base tokens the compact JSON of one [`QueryResult`](crate::QueryResult) may take (ARCHITECTURE.md, "The agent's contract").
 pub const PAGE_TOKEN_BUDGET: usize = 2000;
 /// The longest query text accepted, in characters (100 KB of SQL is far beyond any real query).
 pub const MAX_QUERY_CHARS: usize = 100_000;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::Error;
 
-/// The product layer an entity type belongs to (SPEC §4).
+/// The product layer an entity type belongs to (docs/schema.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
@@ -303,7 +303,7 @@ const ORG_ADDRESS: &[Column] = &[
     c("phone", T),
 ];
 
-/// Every canonical entity type, grouped by layer (SPEC §4).
+/// Every canonical entity type, grouped by layer (docs/schema.md).
 pub static ENTITY_TYPES: &[EntityType] = &[
     // ---------------------------------------------------------------- Core
     EntityType {

@@ -1,7 +1,7 @@
 //! # healthsim-summary
 //!
 //! Token-bounded summaries of a scenario: what the agent sees instead of the data
-//! ("summary in context, data in DuckDB", SPEC §1).
+//! ("summary in context, data in DuckDB"; ARCHITECTURE.md, "The agent's contract").
 //!
 //! - [`scenario_summary`] builds a [`ScenarioSummary`]: scenario metadata and tags, entity counts
 //!   per type, statistics per type computed inside DuckDB (SQL aggregates; rows are never loaded
@@ -79,7 +79,7 @@ pub use shape::ScenarioSummary;
 pub use summary::{scenario_summary, scenario_summary_within, SummaryOptions};
 pub use tokens::count_tokens;
 
-/// Samples per major entity type in a summary, unless the caller asks otherwise (SPEC §1).
+/// Samples per major entity type in a summary, unless the caller asks otherwise (ARCHITECTURE.md, "The agent's contract").
 pub const DEFAULT_SAMPLES_PER_TYPE: usize = 3;
 /// Token budget of a summary without samples (compact JSON, cl100k_base).
 pub const BUDGET_WITHOUT_SAMPLES: usize = 500;

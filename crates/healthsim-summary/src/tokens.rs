@@ -1,4 +1,4 @@
-//! Token counting with a real BPE tokenizer, so the budgets of SPEC §1 are measured, not guessed.
+//! Token counting with a real BPE tokenizer, so the budgets of ARCHITECTURE.md ("The agent's contract") are measured, not guessed.
 //!
 //! The encoding is OpenAI's **cl100k_base** (the ranks are embedded in `tiktoken-rs`, nothing is
 //! downloaded). Claude's tokenizer is not public; cl100k_base is a close, widely used stand-in

@@ -5,9 +5,7 @@
 //! `persist_entities` call into the same scenario — with a progress bar on stderr, then prints the
 //! scenario summary and the first page of an example query.
 
-use healthsim_persist::{
-    PersistRequest, Provenance, QueryResult, ScenarioTarget, SummaryOptions,
-};
+use healthsim_persist::{PersistRequest, Provenance, QueryResult, ScenarioTarget, SummaryOptions};
 use healthsim_synth::{Generator, GeneratorConfig};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -19,7 +17,7 @@ use crate::db::DbConfig;
 use crate::error::CliResult;
 use crate::output::Output;
 
-/// Entities per persist call: the agent's generation loop (SPEC §1).
+/// Entities per persist call: the agent's generation loop (ARCHITECTURE.md, "The agent's contract").
 pub const DEMO_BATCH_SIZE: usize = 50;
 
 /// What the demo says about the cohort (it becomes the scenario name's keywords).
