@@ -17,12 +17,9 @@ use healthsim_cli::mcp::HealthsimServer;
 /// the demo and the generator), not an agent.
 const CLI_ONLY: &[&str] = &["db migrate", "db status", "demo", "generate", "mcp"];
 
-/// Tools the skills' tool tables do not list, as the skills stand today. Each entry must still
-/// be missing (remove it when the skill gains the tool).
-const NOT_IN_SKILL_TABLES: &[&str] = &[
-    // state-management.md shows it only in an example call, not in "When to use which tool".
-    "get_entity_samples",
-];
+/// Tools the skills' tool tables may leave out (none today). Each entry must still be missing
+/// (remove it when a skill gains the tool).
+const NOT_IN_SKILL_TABLES: &[&str] = &[];
 
 /// A markdown table: its header cells and rows of cells (`\|` inside a cell is a literal bar).
 struct Table {
