@@ -290,41 +290,21 @@ pub trait Choice: Copy + Send + Sync + 'static {
     fn name(self) -> &'static str;
 }
 
-impl Choice for SampleStrategy {
-    fn all() -> &'static [Self] {
-        &SampleStrategy::ALL
-    }
-    fn name(self) -> &'static str {
-        SampleStrategy::name(self)
-    }
+/// The library enums offered as choices: each has `ALL` and `name()`.
+macro_rules! choices {
+    ($($library_enum:ty),* $(,)?) => {$(
+        impl Choice for $library_enum {
+            fn all() -> &'static [Self] {
+                &<$library_enum>::ALL
+            }
+            fn name(self) -> &'static str {
+                <$library_enum>::name(self)
+            }
+        }
+    )*};
 }
 
-impl Choice for SortBy {
-    fn all() -> &'static [Self] {
-        &SortBy::ALL
-    }
-    fn name(self) -> &'static str {
-        SortBy::name(self)
-    }
-}
-
-impl Choice for OnConflict {
-    fn all() -> &'static [Self] {
-        &OnConflict::ALL
-    }
-    fn name(self) -> &'static str {
-        OnConflict::name(self)
-    }
-}
-
-impl Choice for ExportFormat {
-    fn all() -> &'static [Self] {
-        &ExportFormat::ALL
-    }
-    fn name(self) -> &'static str {
-        ExportFormat::name(self)
-    }
-}
+choices!(SampleStrategy, SortBy, OnConflict, ExportFormat);
 
 /// The parser of a [`Choice`]: its names are the possible values, each with the help text
 /// `help` gives it (so `--help` lists them), and a name parses back into its value.

@@ -94,44 +94,26 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog, Error> {
             }
         }
     }
-    {
-        let err = db_err("reading duckdb_constraints()");
-        let mut stmt = conn
-            .prepare(
-                "SELECT table_name, constraint_type || '(' || array_to_string(constraint_column_names, ', ') || ')'
-                 FROM duckdb_constraints() WHERE schema_name = 'main' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
-            .map_err(&err)?;
-        for row in rows {
-            let (table, constraint) = row.map_err(&err)?;
-            if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
-                t.constraints.push(constraint);
-            }
+    let constraints = table_texts(
+        conn,
+        "reading duckdb_constraints()",
+        "SELECT table_name, constraint_type || '(' || array_to_string(constraint_column_names, ', ') || ')'
+         FROM duckdb_constraints() WHERE schema_name = 'main' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+    )?;
+    for (table, constraint) in constraints {
+        if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+            t.constraints.push(constraint);
         }
     }
-    {
-        let err = db_err("reading duckdb_indexes()");
-        let mut stmt = conn
-            .prepare(
-                "SELECT table_name, index_name || CASE WHEN is_unique THEN ' UNIQUE ' ELSE ' ' END || expressions
-                 FROM duckdb_indexes() WHERE schema_name = 'main'",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
-            .map_err(&err)?;
-        for row in rows {
-            let (table, index) = row.map_err(&err)?;
-            if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
-                t.indexes.push(index);
-            }
+    let indexes = table_texts(
+        conn,
+        "reading duckdb_indexes()",
+        "SELECT table_name, index_name || CASE WHEN is_unique THEN ' UNIQUE ' ELSE ' ' END || expressions
+         FROM duckdb_indexes() WHERE schema_name = 'main'",
+    )?;
+    for (table, index) in indexes {
+        if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+            t.indexes.push(index);
         }
     }
     for t in &mut tables {
@@ -139,6 +121,22 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog, Error> {
         t.indexes.sort();
     }
     Ok(Catalog { tables })
+}
+
+/// `(table name, text)` rows of a catalog query whose two columns are both text.
+fn table_texts(
+    conn: &Connection,
+    context: &str,
+    sql: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let err = db_err(context);
+    let mut stmt = conn.prepare(sql).map_err(&err)?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .map_err(&err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(&err)
 }
 
 /// Checks the structural invariants of a head-version catalog; returns every problem found.
