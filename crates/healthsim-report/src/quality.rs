@@ -264,7 +264,7 @@ pub(crate) fn render(
     let dangling: u64 = integrity.iter().map(|i| i.dangling).sum();
     let broken: Vec<&Integrity> = {
         let mut broken: Vec<&Integrity> = integrity.iter().filter(|i| i.dangling > 0).collect();
-        broken.sort_by(|a, b| b.dangling.cmp(&a.dangling));
+        broken.sort_by_key(|i| std::cmp::Reverse(i.dangling));
         broken
     };
     let duplicate_values: u64 = duplicates.iter().map(|d| d.values).sum();

@@ -23,18 +23,30 @@ const MAX_ARMS: i64 = 200;
 /// Severity words in their clinical order (CDISC AESEV); other values follow alphabetically.
 const SEVERITY_ORDER: [&str; 5] = ["mild", "moderate", "severe", "life threatening", "fatal"];
 
-/// Renders the section; `false` when the scenario has neither subjects nor adverse events.
+/// The trial types counted at the top of the section, with their labels.
+const COUNTED: [(&str, &str); 5] = [
+    ("studies", "studies"),
+    ("sites", "sites"),
+    ("treatment_arms", "treatment arms"),
+    ("subjects", "subjects"),
+    ("adverse_events", "adverse events"),
+];
+
+/// Renders the section; `false` when the scenario has no trial data at all.
 pub(crate) fn render(
     db: Db<'_>,
     present: &Present,
     options: &ReportOptions,
     page: &mut Page,
 ) -> Result<bool, Error> {
-    let subjects = present.get("subjects");
-    let events = present.get("adverse_events");
-    if subjects.is_none() && events.is_none() {
+    if COUNTED
+        .iter()
+        .all(|(table, _)| present.get(table).is_none())
+    {
         return Ok(false);
     }
+    let subjects = present.get("subjects");
+    let events = present.get("adverse_events");
     page.section("trial", "Trial");
     let arm_names = match present.get("treatment_arms") {
         Some(arms) => arm_names(db, arms)?,
@@ -44,20 +56,20 @@ pub(crate) fn render(
         Some(name) if name != arm => format!("{name} ({arm})"),
         _ => arm.to_string(),
     };
-    let mut kpis = Vec::new();
-    if let Some(s) = subjects {
-        kpis.push((
-            "subjects",
-            Cell::new(Value::Count(present.count(s.table))).figure("trial.subjects"),
-        ));
-    }
-    if let Some(e) = events {
-        kpis.push((
-            "adverse events",
-            Cell::new(Value::Count(present.count(e.table))).figure("trial.adverse_events"),
-        ));
-    }
+    let kpis: Vec<(&str, Cell)> = COUNTED
+        .iter()
+        .filter(|(table, _)| present.get(table).is_some() || *table == "subjects")
+        .map(|(table, label)| {
+            (
+                *label,
+                Cell::new(Value::Count(present.count(table))).figure(format!("trial.{table}")),
+            )
+        })
+        .collect();
     page.kpis(&kpis);
+    if subjects.is_none() {
+        page.note("No subject is enrolled in this scenario.");
+    }
     // Arms in the order of the enrollment chart, so each arm keeps its colour in every chart.
     let subject_stats = match subjects {
         Some(s) => TypeStats::load(db, s, options)?,

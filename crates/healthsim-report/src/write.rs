@@ -27,8 +27,9 @@ pub struct ReportSummary {
 
 /// Renders the report of `scenario_id` and writes it to `path` atomically.
 ///
-/// Missing parent directories are created. Without [`ReportOptions::overwrite`] an existing
-/// `path` is an [`Error::FileExists`] (checked before rendering, and again when the file is
+/// The parent directory must exist (nothing but the report itself is created, as with
+/// exports). Without [`ReportOptions::overwrite`] an existing `path` is an
+/// [`Error::FileExists`] (checked before rendering, and again when the file is
 /// put in place). Errors: those of [`render_report`], [`Error::FileExists`], and
 /// [`Error::Write`] when the directory or file cannot be written; no temporary file is left
 /// behind.
@@ -68,13 +69,6 @@ fn temporary_name(path: &Path) -> PathBuf {
 }
 
 fn put_in_place(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Error> {
-    let write_error = |at: &Path| {
-        let at = at.to_path_buf();
-        move |source| Error::Write { path: at, source }
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(write_error(dir))?;
-    }
     let temporary = temporary_name(path);
     let written = File::create_new(&temporary).and_then(|mut file| {
         file.write_all(bytes)?;

@@ -409,7 +409,7 @@ fn pharmacy_and_trial_match_sql() {
             &format!("trial.site.{site}"),
             &format!(
                 "SELECT count(*) FILTER (WHERE site_id = {}) {subjects}",
-                quoted(&site)
+                quoted(site)
             ),
             EXACT,
         );

@@ -255,8 +255,20 @@ impl Cohort {
     }
 }
 
-/// Generates `persons` persons (about 25 entities each) and the reference pools.
+/// Generates `persons` persons (about 19 entities each) and the reference pools.
 pub(crate) fn generate(persons: usize, seed: u64) -> Cohort {
+    generate_part(persons, seed, 0..persons, true)
+}
+
+/// The persons `part` of a cohort of `persons` (the same entities as [`generate`] makes for
+/// them), with the reference pools when `header`: large cohorts are generated and written
+/// part by part.
+pub(crate) fn generate_part(
+    persons: usize,
+    seed: u64,
+    part: std::ops::Range<usize>,
+    header: bool,
+) -> Cohort {
     let mut out: Vec<(&'static str, Vec<Json>)> = TABLES.iter().map(|t| (*t, Vec::new())).collect();
     let mut push = |table: &str, entity: Json| {
         if let Some((_, list)) = out.iter_mut().find(|(t, _)| *t == table) {
@@ -267,6 +279,8 @@ pub(crate) fn generate(persons: usize, seed: u64) -> Cohort {
     let facilities = (persons / 400).max(4);
     let pharmacies = (persons / 300).max(3);
     let mut rng = Rng::new(seed, u64::MAX);
+    let sites = 3usize;
+    let window_start = as_of() - Duration::days(730);
     let specialties = [
         "Family Medicine",
         "Internal Medicine",
@@ -274,64 +288,63 @@ pub(crate) fn generate(persons: usize, seed: u64) -> Cohort {
         "Endocrinology",
         "Emergency Medicine",
     ];
-    for p in 0..providers {
+    if header {
+        for p in 0..providers {
+            push(
+                "providers",
+                json!({"provider_id": format!("prv-{:05}", p + 1), "npi": format!("1{:09}", 100 + p),
+                       "given_name": rng.pick(&FEMALE_NAMES), "family_name": rng.pick(&FAMILY_NAMES),
+                       "credential": "MD", "specialty": specialties[p % specialties.len()],
+                       "state": STATES[p % STATES.len()].0}),
+            );
+        }
+        for f in 0..facilities {
+            let (state, city, fips, _) = STATES[f % STATES.len()];
+            let kind = if f % 2 == 0 { "hospital" } else { "clinic" };
+            push(
+                "facilities",
+                json!({"facility_id": format!("fac-{:04}", f + 1), "name": format!("{city} {} {}", if kind == "hospital" {"General Hospital"} else {"Family Clinic"}, f + 1),
+                       "facility_type": kind, "npi": format!("19{:08}", f), "county_fips": fips,
+                       "bed_count": if kind == "hospital" { 150 + f * 10 } else { 0 }, "city": city, "state": state}),
+            );
+        }
+        for h in 0..pharmacies {
+            push(
+                "pharmacies",
+                json!({"pharmacy_id": format!("phm-{:04}", h + 1), "ncpdp_id": format!("31{:05}", h),
+                       "npi": format!("18{:08}", h), "name": format!("HealthSim Pharmacy {}", h + 1),
+                       "pharmacy_type": if h == 0 { "mail_order" } else { "retail" }, "state": STATES[h % STATES.len()].0}),
+            );
+        }
         push(
-            "providers",
-            json!({"provider_id": format!("prv-{:05}", p + 1), "npi": format!("1{:09}", 100 + p),
-                   "given_name": rng.pick(&FEMALE_NAMES), "family_name": rng.pick(&FAMILY_NAMES),
-                   "credential": "MD", "specialty": specialties[p % specialties.len()],
-                   "state": STATES[p % STATES.len()].0}),
+            "studies",
+            json!({"study_id": "stu-001", "protocol_number": "HSX-2701-301",
+                   "title": "A Phase 3 Study of HSX-2701 Added to Metformin in Adults with Type 2 Diabetes",
+                   "phase": "Phase 3", "therapeutic_area": "Endocrinology", "sponsor": "HealthSim Therapeutics",
+                   "status": "active", "start_date": "2023-07-31", "planned_enrollment": 60}),
         );
+        for (s, (state, city, _, _)) in STATES.iter().take(sites).enumerate() {
+            push(
+                "sites",
+                json!({"site_id": format!("site-{:03}", s + 1), "study_id": "stu-001",
+                       "facility_id": format!("fac-{:04}", (s % facilities) + 1),
+                       "investigator_provider_id": format!("prv-{:05}", s + 1),
+                       "name": format!("{city} Research Center"), "state": state,
+                       "country": "US", "status": "active", "activation_date": "2023-10-01"}),
+            );
+        }
+        let arms = [
+            ("arm-pbo", "PBO", "Placebo", "PLACEBO_COMPARATOR"),
+            ("arm-trt", "TRT", "HSX-2701 10 mg", "EXPERIMENTAL"),
+        ];
+        for (id, code, name, kind) in arms {
+            push(
+                "treatment_arms",
+                json!({"arm_id": id, "study_id": "stu-001", "arm_code": code, "name": name, "arm_type": kind, "planned_size": 30}),
+            );
+        }
     }
-    for f in 0..facilities {
-        let (state, city, fips, _) = STATES[f % STATES.len()];
-        let kind = if f % 2 == 0 { "hospital" } else { "clinic" };
-        push(
-            "facilities",
-            json!({"facility_id": format!("fac-{:04}", f + 1), "name": format!("{city} {} {}", if kind == "hospital" {"General Hospital"} else {"Family Clinic"}, f + 1),
-                   "facility_type": kind, "npi": format!("19{:08}", f), "county_fips": fips,
-                   "bed_count": if kind == "hospital" { 150 + f * 10 } else { 0 }, "city": city, "state": state}),
-        );
-    }
-    for h in 0..pharmacies {
-        push(
-            "pharmacies",
-            json!({"pharmacy_id": format!("phm-{:04}", h + 1), "ncpdp_id": format!("31{:05}", h),
-                   "npi": format!("18{:08}", h), "name": format!("HealthSim Pharmacy {}", h + 1),
-                   "pharmacy_type": if h == 0 { "mail_order" } else { "retail" }, "state": STATES[h % STATES.len()].0}),
-        );
-    }
-    push(
-        "studies",
-        json!({"study_id": "stu-001", "protocol_number": "HSX-2701-301",
-               "title": "A Phase 3 Study of HSX-2701 Added to Metformin in Adults with Type 2 Diabetes",
-               "phase": "Phase 3", "therapeutic_area": "Endocrinology", "sponsor": "HealthSim Therapeutics",
-               "status": "active", "start_date": "2023-07-31", "planned_enrollment": 60}),
-    );
-    let sites = 3usize;
-    for s in 0..sites {
-        push(
-            "sites",
-            json!({"site_id": format!("site-{:03}", s + 1), "study_id": "stu-001",
-                   "facility_id": format!("fac-{:04}", (s % facilities) + 1),
-                   "investigator_provider_id": format!("prv-{:05}", s + 1),
-                   "name": format!("{} Research Center", STATES[s].1), "state": STATES[s].0,
-                   "country": "US", "status": "active", "activation_date": "2023-10-01"}),
-        );
-    }
-    let arms = [
-        ("arm-pbo", "PBO", "Placebo", "PLACEBO_COMPARATOR"),
-        ("arm-trt", "TRT", "HSX-2701 10 mg", "EXPERIMENTAL"),
-    ];
-    for (id, code, name, kind) in arms {
-        push(
-            "treatment_arms",
-            json!({"arm_id": id, "study_id": "stu-001", "arm_code": code, "name": name, "arm_type": kind, "planned_size": 30}),
-        );
-    }
-
-    let window_start = as_of() - Duration::days(730);
-    for i in 0..persons {
+    for i in part {
         let mut rng = Rng::new(seed, i as u64);
         let n = i + 1;
         let female = rng.chance(0.51);
@@ -465,7 +478,7 @@ pub(crate) fn generate(persons: usize, seed: u64) -> Cohort {
                     );
                 }
             }
-            if member && class != "telehealth" || member && rng.chance(0.5) {
+            if member && (class != "telehealth" || rng.chance(0.5)) {
                 let institutional = matches!(class, "inpatient" | "emergency");
                 let billed = match class {
                     "inpatient" => rng.normal(21000.0, 6000.0).max(4000.0),
@@ -583,8 +596,18 @@ pub(crate) fn generate(persons: usize, seed: u64) -> Cohort {
 /// Entities written per transaction.
 const BATCH: usize = 50_000;
 
+/// A new scenario named `name`, with a description and tags.
+pub(crate) fn new_scenario(name: &str, description: &str, tags: &[&str]) -> ScenarioTarget {
+    ScenarioTarget::New {
+        name: Some(name.to_string()),
+        context: None,
+        description: Some(description.to_string()),
+        tags: tags.iter().map(|t| (*t).to_string()).collect(),
+    }
+}
+
 /// Writes the cohort into a new scenario named `name` (with a description and tags) and
-/// returns its id. Large cohorts go in batches of [`BATCH`] entities, without summaries.
+/// returns its id.
 pub(crate) fn persist(
     store: &Store,
     cohort: &Cohort,
@@ -592,12 +615,13 @@ pub(crate) fn persist(
     description: &str,
     tags: &[&str],
 ) -> String {
-    let mut target = ScenarioTarget::New {
-        name: Some(name.to_string()),
-        context: None,
-        description: Some(description.to_string()),
-        tags: tags.iter().map(|t| (*t).to_string()).collect(),
-    };
+    let mut target = new_scenario(name, description, tags);
+    write(store, cohort, &mut target)
+}
+
+/// Writes the cohort into `target` in transactions of [`BATCH`] entities, without summaries,
+/// and returns the scenario id; `target` becomes that (existing) scenario.
+pub(crate) fn write(store: &Store, cohort: &Cohort, target: &mut ScenarioTarget) -> String {
     let provenance = Provenance {
         source_type: Some("synthetic".into()),
         source_system: Some("healthsim-report tests".into()),
@@ -624,7 +648,7 @@ pub(crate) fn persist(
     for (table, entities) in &cohort.tables {
         for chunk in entities.chunks(BATCH) {
             if in_batch + chunk.len() > BATCH {
-                flush(&mut batch, &mut target, &mut scenario_id);
+                flush(&mut batch, target, &mut scenario_id);
                 in_batch = 0;
             }
             if let Some(Json::Array(list)) = batch.get_mut(*table) {
@@ -635,6 +659,10 @@ pub(crate) fn persist(
             in_batch += chunk.len();
         }
     }
-    flush(&mut batch, &mut target, &mut scenario_id);
-    scenario_id.expect("the cohort has entities")
+    flush(&mut batch, target, &mut scenario_id);
+    match (scenario_id, target) {
+        (Some(id), _) => id,
+        (None, ScenarioTarget::Existing(id)) => id.clone(),
+        (None, _) => panic!("an empty cohort creates no scenario"),
+    }
 }
