@@ -98,7 +98,7 @@ fn label_width(labels: &[String]) -> u32 {
         .map(|l| l.chars().count().min(LABEL_CHARS + 1))
         .max()
         .unwrap_or(1);
-    (u32::try_from(chars).unwrap_or(30) * 7 + 14).clamp(40, 240)
+    (u32::try_from(chars).unwrap_or(30) * 8 + 16).clamp(40, 260)
 }
 
 /// `n` categories as a segmented axis (plotters' integer ranges include their end).

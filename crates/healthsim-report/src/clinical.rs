@@ -177,7 +177,8 @@ struct LabTest {
     low: Option<f64>,
     high: Option<f64>,
     median: Option<f64>,
-    /// Results with a value and both bounds, then below / within / above their own range.
+    /// Results with a value and at least one bound, then below / within / above their own
+    /// range (a missing bound is open).
     ranged: u64,
     below: u64,
     within: u64,
@@ -210,11 +211,12 @@ fn render_labs(
         &format!(
             "WITH base AS (SELECT {code} AS code, {name} AS name, {unit} AS unit, {value} AS v, \
                               {low} AS lo, {high} AS hi {from}), \
-                  ranged AS (SELECT *, v IS NOT NULL AND lo IS NOT NULL AND hi IS NOT NULL AS r FROM base) \
+                  ranged AS (SELECT *, v IS NOT NULL AND (lo IS NOT NULL OR hi IS NOT NULL) AS r, \
+                                    coalesce(v < lo, false) AS under, coalesce(v > hi, false) AS over FROM base) \
              SELECT code, min(name), mode(unit), count(*) AS n, count(v), median(lo), median(hi), median(v), \
                     quantile_cont(v, 0.02), quantile_cont(v, 0.98), \
-                    count(*) FILTER (WHERE r), count(*) FILTER (WHERE r AND v < lo), \
-                    count(*) FILTER (WHERE r AND v >= lo AND v <= hi), count(*) FILTER (WHERE r AND v > hi) \
+                    count(*) FILTER (WHERE r), count(*) FILTER (WHERE r AND under), \
+                    count(*) FILTER (WHERE r AND NOT under AND NOT over), count(*) FILTER (WHERE r AND over) \
              FROM ranged GROUP BY code ORDER BY n DESC, code LIMIT ?",
             from = scoped(t),
         ),
@@ -300,8 +302,8 @@ fn render_labs(
     }
     page.h3("Lab results");
     page.note(
-        "The most frequent tests. Each result is judged against its own reference range; \
-         the chart shades the typical (median) range. Values beyond the 2nd and 98th \
+        "The most frequent tests. Each result is judged against its own reference range (a \
+         missing bound is open); the chart shades the typical (median) range. Values beyond the 2nd and 98th \
          percentiles are counted in the edge bins.",
     );
     let mut summary = Table::new(
@@ -328,7 +330,9 @@ fn render_labs(
         let unit = test.unit.clone().unwrap_or_default();
         let range = match (test.low, test.high) {
             (Some(lo), Some(hi)) => format!("{}–{} {unit}", trim(lo), trim(hi)),
-            _ => String::new(),
+            (Some(lo), None) => format!("≥ {} {unit}", trim(lo)),
+            (None, Some(hi)) => format!("≤ {} {unit}", trim(hi)),
+            (None, None) => String::new(),
         };
         let key = format!("clinical.lab.{}", test.code);
         summary.row(vec![
@@ -358,8 +362,11 @@ fn render_labs(
             })
             .collect();
         let title = test.name.clone().unwrap_or_else(|| test.code.clone());
+        // One-sided ranges (eGFR ≥ 60) shade to the edge of the axis.
         let band = match (test.low, test.high) {
             (Some(lo), Some(hi)) if hi > lo => Some((lo, hi)),
+            (Some(lo), None) => Some((lo, f64::INFINITY)),
+            (None, Some(hi)) => Some((f64::NEG_INFINITY, hi)),
             _ => None,
         };
         let id = format!("clinical.lab.{}", test.code);

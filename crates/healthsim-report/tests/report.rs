@@ -695,3 +695,27 @@ fn the_headline_is_small() {
     let actual = serde_json::to_string(&rendered().report.headline).expect("JSON");
     assert!(healthsim_summary::count_tokens(&actual) <= 500);
 }
+
+/// A one-sided reference range (eGFR ≥ 60) judges results against its one bound.
+#[test]
+fn one_sided_reference_ranges() {
+    let f = fixture(0);
+    let labs: Vec<Json> = [50.0, 70.0, 90.0, 30.0]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::json!({"lab_result_id": format!("l{i}"), "patient_id": "p", "loinc_code": "33914-3",
+                               "test_name": "eGFR", "value_numeric": v, "unit": "mL/min", "reference_low": 60.0})
+        })
+        .collect();
+    let request = healthsim_persist::PersistRequest::new("lab_results", labs)
+        .into_existing(f.scenario_id.clone());
+    f.store.persist_entities(&request).expect("persisted");
+    let report = f.render();
+    let figures = figures(&report.html);
+    let value = |key: &str| figures[key][0].parse::<f64>().expect("a number");
+    assert_eq!(value("clinical.lab.33914-3.below"), 0.5);
+    assert_eq!(value("clinical.lab.33914-3.within"), 0.5);
+    assert_eq!(value("clinical.lab.33914-3.above"), 0.0);
+    assert!(report.html.contains("≥ 60 mL/min"));
+}
