@@ -11,6 +11,9 @@
 //! - [`entity_samples`] returns N samples of one type with a [`SampleStrategy`]
 //!   (diverse, random or recent), selected by a `LIMIT`ed query.
 //! - [`count_tokens`] measures text with a real BPE tokenizer (cl100k_base).
+//! - [`type_statistics`] returns the statistics of one type **untrimmed** (longer top-N lists
+//!   if asked), for readers that show more than the summary and must agree with it (the HTML
+//!   report).
 //!
 //! Statistics per type (keys of `statistics[table]`, shares rounded to 3 decimals, money to 2),
 //! derived from the registry rather than written per table:
@@ -76,6 +79,7 @@ pub mod tokens;
 
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
 pub use shape::ScenarioSummary;
+pub use stats::type_statistics;
 pub use summary::{scenario_summary, scenario_summary_within, SummaryOptions};
 pub use tokens::count_tokens;
 

@@ -21,7 +21,7 @@ use crate::sql::scope_filter;
 use crate::text::{number, truncate};
 use crate::Error;
 
-/// Longest top-N list a statistic holds before trimming.
+/// Longest top-N list a statistic of the summary holds before trimming.
 pub(crate) const MAX_TOP: usize = 5;
 /// Longest label (category value, code description) in a statistic.
 const MAX_LABEL_CHARS: usize = 40;
@@ -320,25 +320,51 @@ pub(crate) fn compute(
     scenario_id: &str,
     as_of: NaiveDate,
 ) -> Result<TypeStats, Error> {
-    let plans = plan(entity_type);
-    let entries = match TypeQuery::new(entity_type.table, &plans, as_of).run(conn, scenario_id) {
-        Ok(entries) => entries,
-        Err(source) => {
-            return Err(attribute_failure(
-                conn,
-                entity_type,
-                &plans,
-                scenario_id,
-                as_of,
-                source,
-            ))
-        }
-    };
     Ok(TypeStats {
         entity_type,
         count,
-        entries,
+        entries: entries(conn, entity_type, scenario_id, as_of, MAX_TOP)?,
     })
+}
+
+/// The statistics of one type in plan order, ranked lists holding up to `max_top` entries.
+fn entries(
+    conn: &Connection,
+    entity_type: &'static EntityType,
+    scenario_id: &str,
+    as_of: NaiveDate,
+    max_top: usize,
+) -> Result<Vec<(String, StatValue)>, Error> {
+    let plans = plan(entity_type);
+    TypeQuery::new(entity_type.table, &plans, as_of)
+        .run(conn, scenario_id, max_top)
+        .map_err(|source| attribute_failure(conn, entity_type, &plans, scenario_id, as_of, source))
+}
+
+/// The statistics of one entity type of a scenario, **untrimmed**: the object a summary holds
+/// under `statistics[table]` before it is fitted to its token budget (see the table in the
+/// crate documentation), with ranked lists (shares, top codes, top drugs) holding up to
+/// `top_n` entries instead of the summary's 5.
+///
+/// For readers that show more than the agent's summary and must never disagree with it (the
+/// HTML report of `healthsim-report`): the same plan, the same single query, the same rounding
+/// and labels. An empty object when the type has no rows in the scenario (or only NULLs).
+/// Read-only.
+///
+/// Errors: [`Error::ScenarioNotFound`], [`Error::Statistic`] (naming the statistic that
+/// failed), [`Error::Database`].
+pub fn type_statistics(
+    conn: &Connection,
+    scenario_id: &str,
+    entity_type: &'static EntityType,
+    as_of: NaiveDate,
+    top_n: usize,
+) -> Result<Map<String, Json>, Error> {
+    crate::scenario::ensure_scenario(conn, scenario_id)?;
+    Ok(entries(conn, entity_type, scenario_id, as_of, top_n)?
+        .iter()
+        .map(|(key, value)| (key.clone(), value.to_json(top_n)))
+        .collect())
 }
 
 /// The [`Error::Statistic`] of the first statistic that fails on its own; `source` (the error of
@@ -358,7 +384,7 @@ fn attribute_failure(
     };
     for p in plans {
         let alone = TypeQuery::new(entity_type.table, std::slice::from_ref(p), as_of);
-        if let Err(source) = alone.run(conn, scenario_id) {
+        if let Err(source) = alone.run(conn, scenario_id, MAX_TOP) {
             return error(p.key.clone(), source);
         }
     }
@@ -625,11 +651,13 @@ impl TypeQuery {
         (sql, params)
     }
 
-    /// Runs the query and builds the statistics in plan order.
+    /// Runs the query and builds the statistics in plan order, keeping the first `max_top`
+    /// rows of each grouping set.
     fn run(
         &self,
         conn: &Connection,
         scenario_id: &str,
+        max_top: usize,
     ) -> duckdb::Result<Vec<(String, StatValue)>> {
         let (sql, params) = self.sql(scenario_id);
         let has_groups = !self.group_measures.is_empty();
@@ -656,7 +684,7 @@ impl TypeQuery {
                     } else {
                         None
                     };
-                    if let Some(group) = groups.get_mut(set).filter(|g| g.rows.len() < MAX_TOP) {
+                    if let Some(group) = groups.get_mut(set).filter(|g| g.rows.len() < max_top) {
                         group.rows.push((
                             row.get("__value")?,
                             row.get("__n")?,

@@ -6,7 +6,7 @@ mod common;
 use common::{as_of, db, scenario, sync_manifest};
 use duckdb::Connection;
 use healthsim_schema::value::to_json;
-use healthsim_summary::{scenario_summary, SummaryOptions};
+use healthsim_summary::{scenario_summary, type_statistics, Error, SummaryOptions};
 use serde_json::Value as Json;
 
 const CLINICAL: &str = "
@@ -322,4 +322,38 @@ fn top_lists_are_ranked_and_short() {
         .and_then(Json::as_array)
         .expect("top codes");
     assert!(!codes.is_empty() && codes.len() <= 5);
+}
+
+/// `type_statistics` is the summary's statistics object before trimming: with the summary's
+/// top 5 it equals what the (untrimmed, small) summary shows; a longer top-N only extends the
+/// ranked lists, whose first entries stay the same.
+#[test]
+fn type_statistics_are_the_untrimmed_summary_statistics() {
+    let f = fixture("clin", CLINICAL);
+    for table in ["patients", "encounters", "diagnoses", "claims"] {
+        let entity_type = healthsim_schema::by_table(table).expect("registry table");
+        let five = type_statistics(&f.conn, "clin", entity_type, as_of(), 5).expect("statistics");
+        assert_eq!(Json::Object(five), f.statistics[table], "{table}");
+    }
+    // Six more states, one patient each: 11 states, more than a summary lists.
+    f.conn
+        .execute_batch(
+            "INSERT INTO patients (scenario_id, patient_id, state) \
+             SELECT 'clin', 'extra' || i, 'S' || i FROM range(6) t(i)",
+        )
+        .expect("extra patients");
+    let patients = healthsim_schema::by_table("patients").expect("registry table");
+    let top = |n| {
+        let stats = type_statistics(&f.conn, "clin", patients, as_of(), n).expect("statistics");
+        stats["top_states"].as_object().expect("top states").clone()
+    };
+    let (five, ten) = (top(5), top(10));
+    assert_eq!((five.len(), ten.len()), (5, 10));
+    assert!(
+        five.iter().zip(&ten).all(|(a, b)| a == b),
+        "{five:?} vs {ten:?}"
+    );
+
+    let error = type_statistics(&f.conn, "nope", patients, as_of(), 5).expect_err("unknown");
+    assert!(matches!(error, Error::ScenarioNotFound { .. }), "{error:?}");
 }
