@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> CliResult<Option<Output>> {
         Command::Clone(args) => ops::clone::run(&config()?, args)?,
         Command::Merge(args) => ops::merge::run(&config()?, args)?,
         Command::Export(args) => ops::export::run(&config()?, args)?,
+        Command::Report(args) => ops::report::run(&config()?, args)?,
         Command::Import(args) => ops::import::run(&config()?, args)?,
         Command::ImportFhir(args) => ops::import_fhir::run(&config()?, args)?,
         Command::Generate(args) => match ops::generate::run(args)? {

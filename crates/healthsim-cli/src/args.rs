@@ -108,6 +108,9 @@ pub enum Command {
     /// Import FHIR R4 files (Bundles, resources, NDJSON; e.g. Synthea output) into a scenario.
     #[command(name = "import-fhir", after_help = IMPORT_FHIR_EXAMPLES)]
     ImportFhir(ImportFhirArgs),
+    /// Write a self-contained HTML report of a scenario: charts and a data-quality check.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
     /// Describe entity types, tables and columns (for writing SQL).
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
@@ -209,6 +212,22 @@ Examples:
   healthsim merge clinical-cohort claims-cohort --name combined-cohort
   healthsim merge cohort-a cohort-b cohort-c --on-conflict rename --tag merged
   healthsim merge baseline-v1 baseline-v2 --on-conflict overwrite";
+
+const REPORT_EXAMPLES: &str = "\
+One HTML file with inline SVG charts and CSS: no script, nothing fetched, opens offline in any
+browser and prints cleanly. Sections per product present (people, clinical, claims, pharmacy,
+trial) and a data-quality check: null rates, repeated natural keys (MRN, NPI, ...), references
+that point at no entity, with examples.
+
+Where it goes (--out):
+  a file path                 the report itself
+  an existing folder          receives {scenario-name}.html
+  nothing                     exports/{scenario-name}.html next to the database file
+An existing file is replaced only with --overwrite.
+
+Examples:
+  healthsim report diabetic-medicare-providers-20261125
+  healthsim report diabetic --out review.html --overwrite";
 
 const EXPORT_EXAMPLES: &str = "\
 Where it goes (--out):
@@ -633,6 +652,21 @@ pub struct ExportArgs {
     pub no_provenance: bool,
 
     /// Replace an existing export at the target.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `healthsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario id or name.
+    pub scenario: String,
+
+    /// HTML file or existing folder to write to [default: exports/ next to the database file].
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing report at the target.
     #[arg(long)]
     pub overwrite: bool,
 }

@@ -164,6 +164,7 @@ async fn initialize_and_tools_list() -> TestResult {
             "query_scenario",
             "remove_tag",
             "rename_scenario",
+            "report_scenario",
         ],
         "tools/list names"
     );

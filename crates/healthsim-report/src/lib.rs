@@ -138,6 +138,19 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the caller is at fault (true) rather than the database or the machine (false):
+    /// an unknown scenario, a file that exists without `overwrite`, a folder that does not
+    /// exist. Written as an exhaustive match so a new variant must be classified.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::ScenarioNotFound { .. } | Error::FileExists { .. } => true,
+            Error::Write { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::Statistics { .. } | Error::Query { .. } | Error::Chart { .. } => false,
+        }
+    }
+}
+
 impl From<healthsim_summary::Error> for Error {
     fn from(source: healthsim_summary::Error) -> Self {
         match source {
@@ -148,5 +161,65 @@ impl From<healthsim_summary::Error> for Error {
                 source: Box::new(source),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::path::PathBuf;
+
+    use super::Error;
+
+    fn check(error: Error, caller: bool) {
+        assert_eq!(error.is_caller_error(), caller, "{error}");
+    }
+
+    fn write(kind: ErrorKind) -> Error {
+        Error::Write {
+            path: PathBuf::from("out/report.html"),
+            source: std::io::Error::from(kind),
+        }
+    }
+
+    /// One line per variant: whether the caller is at fault.
+    #[test]
+    fn every_variant_is_classified() {
+        check(
+            Error::ScenarioNotFound {
+                scenario_id: "s".into(),
+            },
+            true,
+        );
+        check(
+            Error::FileExists {
+                path: PathBuf::from("r.html"),
+            },
+            true,
+        );
+        check(write(ErrorKind::NotFound), true);
+        check(write(ErrorKind::PermissionDenied), false);
+        check(
+            Error::Statistics {
+                source: Box::new(healthsim_summary::Error::ScenarioNotFound {
+                    scenario_id: "s".into(),
+                }),
+            },
+            false,
+        );
+        check(
+            Error::Query {
+                context: "null rates".into(),
+                source: duckdb::Error::InvalidParameterCount(1, 2),
+            },
+            false,
+        );
+        check(
+            Error::Chart {
+                chart: "people.pyramid".into(),
+                message: "no room".into(),
+            },
+            false,
+        );
     }
 }

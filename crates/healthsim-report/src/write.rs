@@ -16,6 +16,7 @@ use crate::Error;
 
 /// What [`write_report`] wrote: small enough for an MCP tool result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ReportSummary {
     /// The file written.
     pub path: PathBuf,

@@ -50,6 +50,7 @@ fn registry() -> Vec<Registered> {
         register::<ops::export::ExportScenario>(),
         register::<ops::import::ImportScenario>(),
         register::<ops::import_fhir::ImportFhir>(),
+        register::<ops::report::ReportScenario>(),
     ]
 }
 

@@ -43,6 +43,7 @@ pub mod merge;
 pub mod persist;
 pub mod query;
 pub mod rename;
+pub mod report;
 pub mod samples;
 pub mod schema;
 pub mod summary;
