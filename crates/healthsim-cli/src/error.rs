@@ -134,7 +134,7 @@ mod tests {
     use std::path::PathBuf;
 
     use healthsim_persist::fhir::FhirError;
-    use healthsim_persist::Error as E;
+    use healthsim_persist::{Error as E, InputError, StoreError, TransferError};
 
     use super::*;
 
@@ -164,9 +164,11 @@ mod tests {
             given: text(),
             valid: vec!["patients"],
         };
-        let entity_error = || E::NotAnObject {
-            entity_type: "patients",
-            index: 0,
+        let entity_error = || {
+            E::Input(InputError::NotAnObject {
+                entity_type: "patients",
+                index: 0,
+            })
         };
         let cases: Vec<(E, u8)> = vec![
             // Schema: only an unknown entity type is the caller's.
@@ -339,32 +341,32 @@ mod tests {
             ),
             // The database and the file system.
             (
-                E::CreateDirectory {
+                E::Store(StoreError::CreateDirectory {
                     path: path(),
                     source: io(ErrorKind::PermissionDenied),
-                },
+                }),
                 1,
             ),
             (
-                E::NotADatabase {
+                E::Store(StoreError::NotADatabase {
                     path: path(),
                     detail: text(),
-                },
+                }),
                 1,
             ),
             (
-                E::Open {
+                E::Store(StoreError::Open {
                     path: path(),
                     source: DuckDb::QueryReturnedNoRows,
-                },
+                }),
                 1,
             ),
             (
-                E::DatabaseLocked {
+                E::Store(StoreError::DatabaseLocked {
                     path: path(),
                     waited_ms: 10,
                     detail: text(),
-                },
+                }),
                 1,
             ),
             (
@@ -377,38 +379,38 @@ mod tests {
             // Requests and entities.
             (E::InvalidRequest { reason: text() }, 2),
             (
-                E::NotAList {
+                E::Input(InputError::NotAList {
                     entity_type: text(),
                     found: "a string",
-                },
+                }),
                 2,
             ),
             (entity_error(), 2),
             (
-                E::MissingField {
+                E::Input(InputError::MissingField {
                     entity_type: "patients",
                     index: 0,
                     field: "patient_id",
-                },
+                }),
                 2,
             ),
             (
-                E::InvalidField {
+                E::Input(InputError::InvalidField {
                     entity_type: "patients",
                     index: 0,
                     field: text(),
                     value: text(),
                     reason: text(),
-                },
+                }),
                 2,
             ),
             (
-                E::DuplicateId {
+                E::Input(InputError::DuplicateId {
                     entity_type: "patients",
                     id: text(),
                     first_index: 0,
                     index: 1,
-                },
+                }),
                 2,
             ),
             // Scenarios and tags.
@@ -445,22 +447,25 @@ mod tests {
                 2,
             ),
             // Transfer.
-            (E::TooFewMergeSources { given: 1 }, 2),
             (
-                E::DuplicateMergeSource {
+                E::Transfer(TransferError::TooFewMergeSources { given: 1 }),
+                2,
+            ),
+            (
+                E::Transfer(TransferError::DuplicateMergeSource {
                     given: text(),
                     name: text(),
-                },
+                }),
                 2,
             ),
             (
-                E::InvalidPath {
+                E::Transfer(TransferError::InvalidPath {
                     path: path(),
                     reason: text(),
-                },
+                }),
                 2,
             ),
-            (E::OutputExists { path: path() }, 2),
+            (E::Transfer(TransferError::OutputExists { path: path() }), 2),
             (
                 E::Io {
                     action: "read",
@@ -478,34 +483,34 @@ mod tests {
                 1,
             ),
             (
-                E::InvalidImportFile {
+                E::Transfer(TransferError::InvalidImportFile {
                     path: path(),
                     line: None,
                     column: None,
                     reason: text(),
-                },
+                }),
                 2,
             ),
             (
-                E::ImportEntities {
+                E::Transfer(TransferError::ImportEntities {
                     path: path(),
                     source: Box::new(entity_error()),
-                },
+                }),
                 2,
             ),
             (
-                E::UnknownImportFiles {
+                E::Transfer(TransferError::UnknownImportFiles {
                     path: path(),
                     files: vec![text()],
                     valid: vec!["patients"],
-                },
+                }),
                 2,
             ),
             (
-                E::ImportData {
+                E::Transfer(TransferError::ImportData {
                     path: path(),
                     source: DuckDb::QueryReturnedNoRows,
-                },
+                }),
                 2,
             ),
             // FHIR.
@@ -573,29 +578,35 @@ mod tests {
     #[test]
     fn transfer_errors_map_to_exit_codes() {
         let path = || PathBuf::from("x");
-        check(E::TooFewMergeSources { given: 1 }, ErrorClass::Input);
         check(
-            E::DuplicateMergeSource {
+            E::Transfer(TransferError::TooFewMergeSources { given: 1 }),
+            ErrorClass::Input,
+        );
+        check(
+            E::Transfer(TransferError::DuplicateMergeSource {
                 given: "a".into(),
                 name: "a".into(),
-            },
+            }),
             ErrorClass::Input,
         );
         check(
-            E::InvalidPath {
+            E::Transfer(TransferError::InvalidPath {
                 path: path(),
                 reason: "..".into(),
-            },
+            }),
             ErrorClass::Input,
         );
-        check(E::OutputExists { path: path() }, ErrorClass::Input);
         check(
-            E::InvalidImportFile {
+            E::Transfer(TransferError::OutputExists { path: path() }),
+            ErrorClass::Input,
+        );
+        check(
+            E::Transfer(TransferError::InvalidImportFile {
                 path: path(),
                 line: Some(3),
                 column: None,
                 reason: "truncated".into(),
-            },
+            }),
             ErrorClass::Input,
         );
         check(

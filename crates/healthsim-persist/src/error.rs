@@ -1,6 +1,15 @@
-//! The crate's one error type.
+//! The crate's error type: [`Error`] wraps one enum per concern, each defined in the module
+//! that raises it ([`StoreError`] opening the database, [`InputError`] validating entities,
+//! [`TransferError`] merging, exporting and importing), so a module's failures are read next to
+//! its code and a caller can match a whole concern at once. What belongs to no single concern
+//! (an unknown entity type, a failed statement, file I/O, the wrapped errors of the neighbour
+//! crates) stays here.
 
 use std::path::PathBuf;
+
+use crate::input::InputError;
+use crate::store::StoreError;
+use crate::transfer::TransferError;
 
 /// Everything that can go wrong in healthsim-persist.
 ///
@@ -35,47 +44,17 @@ pub enum Error {
     #[error("{0}")]
     Query(#[from] healthsim_query::Error),
 
-    /// The directory that should hold the database could not be created.
-    #[error("cannot create directory {path} for the database: {source}")]
-    CreateDirectory {
-        /// The directory.
-        path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
+    /// The database file could not be opened (see [`StoreError`]).
+    #[error(transparent)]
+    Store(#[from] StoreError),
 
-    /// The file exists but DuckDB cannot read it as a database.
-    #[error("{path} is not a DuckDB database (healthsim cannot open it): {detail}")]
-    NotADatabase {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's message.
-        detail: String,
-    },
+    /// An entity of the input is unusable (see [`InputError`]); nothing was written.
+    #[error(transparent)]
+    Input(#[from] InputError),
 
-    /// Opening the database failed for another reason than a lock.
-    #[error("cannot open database {path}: {source}")]
-    Open {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's error.
-        source: duckdb::Error,
-    },
-
-    /// Another process (or another `Store` in this process) held the database for longer than
-    /// the lock timeout. DuckDB lets one process at a time open a file for writing.
-    #[error(
-        "database {path} is in use by another healthsim process (CLI or MCP server); waited {waited_ms} ms. \
-         Retry in a moment, close the other process, or raise --lock-timeout ({detail})"
-    )]
-    DatabaseLocked {
-        /// The file.
-        path: PathBuf,
-        /// How long the open was retried.
-        waited_ms: u64,
-        /// DuckDB's message (it names the process holding the lock).
-        detail: String,
-    },
+    /// A merge, export or import was refused or failed (see [`TransferError`]).
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
 
     /// A statement failed.
     #[error("database error while {context}: {source}")]
@@ -91,65 +70,6 @@ pub enum Error {
     InvalidRequest {
         /// What is wrong with it.
         reason: String,
-    },
-
-    /// The entities of a type were not sent as a JSON array.
-    #[error("entities of type '{entity_type}' must be a JSON array of objects, got {found}")]
-    NotAList {
-        /// The type as the caller named it.
-        entity_type: String,
-        /// The JSON type that came instead (`an object`, `a string`, ...).
-        found: &'static str,
-    },
-
-    /// An entity is not a JSON object.
-    #[error("{entity_type}[{index}] is not a JSON object")]
-    NotAnObject {
-        /// Table name of the entity type.
-        entity_type: &'static str,
-        /// Position in the list of that type.
-        index: usize,
-    },
-
-    /// A required (NOT NULL) column has no value.
-    #[error("{entity_type}[{index}]: required field '{field}' is missing or null")]
-    MissingField {
-        /// Table name of the entity type.
-        entity_type: &'static str,
-        /// Position in the list of that type.
-        index: usize,
-        /// The column.
-        field: &'static str,
-    },
-
-    /// A value cannot be converted to its column's type.
-    #[error("{entity_type}[{index}].{field}: {reason}, got {value}")]
-    InvalidField {
-        /// Table name of the entity type.
-        entity_type: &'static str,
-        /// Position in the list of that type.
-        index: usize,
-        /// The field as the input named it (`birthDate`, `name.given`, `period.start`).
-        field: String,
-        /// The offending value as JSON, cut to about 80 characters.
-        value: String,
-        /// What was expected.
-        reason: String,
-    },
-
-    /// The same primary key appears twice for one type in one call.
-    #[error(
-        "{entity_type}[{index}]: id '{id}' already appears at index {first_index} in this call"
-    )]
-    DuplicateId {
-        /// Table name of the entity type.
-        entity_type: &'static str,
-        /// The repeated id (cut to about 80 characters).
-        id: String,
-        /// Where it appeared first.
-        first_index: usize,
-        /// Where it appeared again.
-        index: usize,
     },
 
     /// No scenario has this id or name, and no name contains it.
@@ -209,40 +129,7 @@ pub enum Error {
         limit: u64,
     },
 
-    /// A merge needs at least two source scenarios.
-    #[error("a merge needs at least two source scenarios, got {given}")]
-    TooFewMergeSources {
-        /// How many were given.
-        given: usize,
-    },
-
-    /// Two of a merge's sources are the same scenario.
-    #[error("scenario '{name}' is given more than once as a merge source (as '{given}')")]
-    DuplicateMergeSource {
-        /// The source as the caller named it the second time.
-        given: String,
-        /// The scenario's name.
-        name: String,
-    },
-
-    /// An export or import path is refused (a `..` component, a missing parent, a file where a
-    /// folder belongs, a symbolic link to replace, ...); nothing was written.
-    #[error("path {path} is refused: {reason}")]
-    InvalidPath {
-        /// The path as given (or as derived from it).
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-
-    /// The export target exists and `overwrite` was not set; nothing was written.
-    #[error("{path} already exists; choose another path or allow overwriting")]
-    OutputExists {
-        /// The file or folder that exists.
-        path: PathBuf,
-    },
-
-    /// Reading or writing a file failed.
+    /// Reading or writing a file failed (creating the database file, or a transfer's files).
     #[error("cannot {action} {path}: {source}")]
     Io {
         /// What was being done (`write`, `read`, `create folder`, ...).
@@ -251,53 +138,6 @@ pub enum Error {
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
-    },
-
-    /// An import file is not a readable scenario export (bad or truncated JSON, not an export
-    /// document, unknown or missing columns, ...); nothing was written.
-    #[error("{path}{}: {reason}", location(*line, *column))]
-    InvalidImportFile {
-        /// The file (or folder).
-        path: PathBuf,
-        /// The line of the problem, when known (1-based).
-        line: Option<usize>,
-        /// The column of the problem, when known (1-based).
-        column: Option<usize>,
-        /// What is wrong.
-        reason: String,
-    },
-
-    /// The entities of an import file failed validation (the inner error names the entity type,
-    /// index and field); nothing was written.
-    #[error("{path}: {source}")]
-    ImportEntities {
-        /// The file.
-        path: PathBuf,
-        /// The validation error, as [`crate::Store::persist_entities`] reports it.
-        source: Box<Error>,
-    },
-
-    /// A folder to import holds files that are not `<table>.parquet` or `<table>.csv` of a
-    /// canonical table; nothing was written.
-    #[error("{path} holds files that are not <table>.parquet or <table>.csv of a known table: {}; valid tables: {}", files.join(", "), valid.join(", "))]
-    UnknownImportFiles {
-        /// The folder.
-        path: PathBuf,
-        /// The offending file names.
-        files: Vec<String>,
-        /// Every valid table name.
-        valid: Vec<&'static str>,
-    },
-
-    /// DuckDB could not read or store the rows of an import file (a value that does not fit its
-    /// column's type, a missing required value, a repeated id, a damaged file); nothing was
-    /// written.
-    #[error("{path}: the rows cannot be imported: {source}")]
-    ImportData {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's error (it names the column and, for CSV, the line).
-        source: duckdb::Error,
     },
 
     /// FHIR input could not be read, or (without `skip_invalid`) one of its resources is not
@@ -362,35 +202,21 @@ impl Error {
             Error::Summary(inner) => inner.is_caller_error(),
             Error::Query(inner) => inner.is_caller_error(),
             Error::Fhir(inner) => inner.is_caller_error(),
+            Error::Store(inner) => inner.is_caller_error(),
+            Error::Input(inner) => inner.is_caller_error(),
+            Error::Transfer(inner) => inner.is_caller_error(),
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             Error::UnknownEntityType { .. }
             | Error::InvalidRequest { .. }
-            | Error::NotAList { .. }
-            | Error::NotAnObject { .. }
-            | Error::MissingField { .. }
-            | Error::InvalidField { .. }
-            | Error::DuplicateId { .. }
             | Error::ScenarioNotFound { .. }
             | Error::AmbiguousScenario { .. }
             | Error::ScenarioExists { .. }
             | Error::ConfirmationRequired { .. }
             | Error::InvalidTag { .. }
             | Error::TooLargeToLoad { .. }
-            | Error::TooFewMergeSources { .. }
-            | Error::DuplicateMergeSource { .. }
-            | Error::InvalidPath { .. }
-            | Error::OutputExists { .. }
-            | Error::InvalidImportFile { .. }
-            | Error::ImportEntities { .. }
-            | Error::UnknownImportFiles { .. }
-            | Error::ImportData { .. }
             | Error::FhirResourceRejected { .. }
             | Error::FhirNothingToImport { .. } => true,
-            Error::CreateDirectory { .. }
-            | Error::NotADatabase { .. }
-            | Error::Open { .. }
-            | Error::DatabaseLocked { .. }
-            | Error::Database { .. } => false,
+            Error::Database { .. } => false,
         }
     }
 }
@@ -404,15 +230,6 @@ impl From<healthsim_schema::Error> for Error {
 impl From<healthsim_summary::Error> for Error {
     fn from(error: healthsim_summary::Error) -> Self {
         Error::Summary(Box::new(error))
-    }
-}
-
-/// ` (line L, column C)` when the line is known, else nothing.
-fn location(line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
-        (Some(line), None) => format!(" (line {line})"),
-        _ => String::new(),
     }
 }
 
@@ -535,11 +352,11 @@ mod tests {
             true,
         );
         check(
-            Error::DatabaseLocked {
+            Error::Store(StoreError::DatabaseLocked {
                 path: path(),
                 waited_ms: 10,
                 detail: "pid 1".into(),
-            },
+            }),
             false,
         );
         check(Error::ScenarioNotFound { given: "s".into() }, true);

@@ -43,7 +43,7 @@
 //! | Boolean | `true`/`false`, `1`/`0`, strings `true`, `false`, `yes`, `no`, `y`, `n`, `t`, `f`, `1`, `0` |
 //! | Json | any JSON value |
 //!
-//! `null` is NULL. A missing or null required column is [`Error::MissingField`], except the
+//! `null` is NULL. A missing or null required column is [`InputError::MissingField`], except the
 //! primary key, which gets a generated id.
 
 use std::borrow::Cow;
@@ -58,6 +58,85 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use crate::error::{truncate, Error};
+
+/// Why the entities of a call are unusable, naming the entity type, index and field; found
+/// before anything is written. Wrapped in [`Error::Input`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The entities of a type were not sent as a JSON array.
+    #[error("entities of type '{entity_type}' must be a JSON array of objects, got {found}")]
+    NotAList {
+        /// The type as the caller named it.
+        entity_type: String,
+        /// The JSON type that came instead (`an object`, `a string`, ...).
+        found: &'static str,
+    },
+
+    /// An entity is not a JSON object.
+    #[error("{entity_type}[{index}] is not a JSON object")]
+    NotAnObject {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+    },
+
+    /// A required (NOT NULL) column has no value.
+    #[error("{entity_type}[{index}]: required field '{field}' is missing or null")]
+    MissingField {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+        /// The column.
+        field: &'static str,
+    },
+
+    /// A value cannot be converted to its column's type.
+    #[error("{entity_type}[{index}].{field}: {reason}, got {value}")]
+    InvalidField {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// Position in the list of that type.
+        index: usize,
+        /// The field as the input named it (`birthDate`, `name.given`, `period.start`).
+        field: String,
+        /// The offending value as JSON, cut to about 80 characters.
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+
+    /// The same primary key appears twice for one type in one call.
+    #[error(
+        "{entity_type}[{index}]: id '{id}' already appears at index {first_index} in this call"
+    )]
+    DuplicateId {
+        /// Table name of the entity type.
+        entity_type: &'static str,
+        /// The repeated id (cut to about 80 characters).
+        id: String,
+        /// Where it appeared first.
+        first_index: usize,
+        /// Where it appeared again.
+        index: usize,
+    },
+}
+
+impl InputError {
+    /// Always true: every variant is about the entities the caller sent. See
+    /// [`Error::is_caller_error`].
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            InputError::NotAList { .. }
+            | InputError::NotAnObject { .. }
+            | InputError::MissingField { .. }
+            | InputError::InvalidField { .. }
+            | InputError::DuplicateId { .. } => true,
+        }
+    }
+}
 
 /// The longest primary key [`convert`] accepts, in characters. FHIR ids have at most 64
 /// characters and UUIDs 36; a longer key is almost certainly a mistake, and every persist result
@@ -127,9 +206,10 @@ pub struct Row {
 ///
 /// # Errors
 ///
-/// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`] (naming the entity
-/// type, index, field and value; also an empty id, or one longer than [`MAX_ID_CHARS`]) and
-/// [`Error::DuplicateId`] (the same id twice in `entities`).
+/// [`InputError::NotAnObject`], [`InputError::MissingField`], [`InputError::InvalidField`]
+/// (naming the entity type, index, field and value; also an empty id, or one longer than
+/// [`MAX_ID_CHARS`]) and [`InputError::DuplicateId`] (the same id twice in `entities`), each
+/// wrapped in [`Error::Input`].
 pub fn convert(
     entity_type: &'static EntityType,
     entities: &[Json],
@@ -150,10 +230,11 @@ pub fn convert(
     let mut rows = Vec::with_capacity(entities.len());
     for (index, entity) in entities.iter().enumerate() {
         let Json::Object(object) = entity else {
-            return Err(Error::NotAnObject {
+            return Err(InputError::NotAnObject {
                 entity_type: entity_type.table,
                 index,
-            });
+            }
+            .into());
         };
         rows.push(converter.row(index, object, new_id)?);
     }
@@ -197,12 +278,13 @@ fn check_duplicates(entity_type: &'static EntityType, rows: &[Row]) -> Result<()
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
         if let Some(first_index) = seen.insert(&row.id, index) {
-            return Err(Error::DuplicateId {
+            return Err(InputError::DuplicateId {
                 entity_type: entity_type.table,
                 id: truncate(&row.id),
                 first_index,
                 index,
-            });
+            }
+            .into());
         }
     }
     Ok(())
@@ -602,11 +684,12 @@ impl<'l, 'a> Converter<'l, 'a> {
                 continue;
             }
             if layout.required[slot] && matches!(value, Value::Null) {
-                return Err(Error::MissingField {
+                return Err(InputError::MissingField {
                     entity_type: self.entity_type.table,
                     index,
                     field: layout.names[slot],
-                });
+                }
+                .into());
             }
             values.push(value);
         }
@@ -752,13 +835,14 @@ fn invalid(
     value: &Json,
     reason: impl Into<String>,
 ) -> Error {
-    Error::InvalidField {
+    InputError::InvalidField {
         entity_type: entity_type.table,
         index,
         field: field.render(),
         value: truncate(&value.to_string()),
         reason: reason.into(),
     }
+    .into()
 }
 
 fn strings(items: &[Json]) -> Option<Vec<&str>> {

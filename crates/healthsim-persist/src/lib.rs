@@ -8,7 +8,7 @@
 //! - [`Store`] holds one database file: it migrates the schema on open, keeps its connection
 //!   between operations (DuckDB allows one writing process per file), reopens on demand after
 //!   [`Store::release`], and waits with backoff while another process holds the file
-//!   ([`StoreOptions::lock_timeout`], then [`Error::DatabaseLocked`]).
+//!   ([`StoreOptions::lock_timeout`], then [`StoreError::DatabaseLocked`]).
 //! - [`Store::persist_entities`] ([`persist`]): a batch of entities (one type, or type → list)
 //!   into a new, auto-named or an existing scenario. All input is validated before anything is
 //!   written; the write is one transaction; re-persisting an id updates it. Returns a
@@ -24,6 +24,10 @@
 //!   entities).
 //! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection (the `healthsim-query`
 //!   crate, re-exported).
+//! - [`Error`]: one error type for every call; each concern's failures are an enum of the module
+//!   that raises them, wrapped in it ([`StoreError`] opening the file, [`InputError`] validating
+//!   entities, [`TransferError`] merging, exporting and importing), and every error says
+//!   whether the caller can fix it ([`Error::is_caller_error`]).
 //!
 //! Neighbours: table and column names come only from the entity registry of
 //! `healthsim-schema`; scenario names from `healthsim-naming` (with an `exists` predicate
@@ -80,18 +84,18 @@ pub use error::{Error, Result};
 /// The SQL sandbox, re-exported at the path it had when it was a module of this crate.
 pub use healthsim_query as query;
 pub use healthsim_query::{QueryOptions, QueryResult};
-pub use input::{convert, row_to_json, Provenance, Row};
+pub use input::{convert, row_to_json, InputError, Provenance, Row};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,
     WriteResult, MAX_IDS_IN_RESULT, MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
 };
 pub use saveload::{LoadedScenario, LOAD_LIMIT};
 pub use scenario::{DeleteResult, ListOptions, ScenarioInfo, ScenarioRef, SortBy, TagCount};
-pub use store::{Store, StoreOptions};
+pub use store::{Store, StoreError, StoreOptions};
 
 /// Re-exported so callers need not depend on healthsim-summary for the option types.
 pub use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
 pub use transfer::{
     CloneOptions, CloneResult, ExportFormat, ExportOptions, ExportResult, ImportOptions,
-    ImportResult, MergeOptions, MergeResult, OnConflict,
+    ImportResult, MergeOptions, MergeResult, OnConflict, TransferError,
 };

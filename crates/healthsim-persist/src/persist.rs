@@ -24,7 +24,7 @@ use serde_json::{Map, Value as Json};
 use healthsim_schema::text::json_kind;
 
 use crate::error::{db, entity_type, Error, Result};
-use crate::input::{convert, Provenance, Row};
+use crate::input::{convert, InputError, Provenance, Row};
 use crate::scenario::{self, timestamp, ScenarioRef};
 use crate::store::{in_transaction, Store};
 
@@ -230,9 +230,9 @@ impl PreparedEntities {
     /// # Errors
     ///
     /// The input errors of [`Store::persist_entities`]: [`Error::UnknownEntityType`],
-    /// [`Error::NotAList`], [`Error::InvalidRequest`] (no entities, a type given twice),
-    /// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`],
-    /// [`Error::DuplicateId`].
+    /// [`Error::InvalidRequest`] (no entities, a type given twice), and [`Error::Input`]
+    /// ([`InputError::NotAList`], [`InputError::NotAnObject`], [`InputError::MissingField`],
+    /// [`InputError::InvalidField`], [`InputError::DuplicateId`]).
     pub fn new(entities: &EntityInput) -> Result<Self> {
         let batches = prepare(entities)?;
         if batches.iter().all(|b| b.rows.is_empty()) {
@@ -281,11 +281,11 @@ impl Store {
     /// # Errors
     ///
     /// Input errors, all detected before anything is written: [`Error::UnknownEntityType`],
-    /// [`Error::NotAList`], [`Error::InvalidRequest`] (no entities, a type given twice),
-    /// [`Error::NotAnObject`], [`Error::MissingField`], [`Error::InvalidField`],
-    /// [`Error::DuplicateId`], [`Error::InvalidTag`]. Then [`Error::ScenarioNotFound`] /
-    /// [`Error::AmbiguousScenario`] for an existing target, [`Error::Naming`], [`Error::Summary`],
-    /// [`Error::Database`], and the errors of opening the database. Nothing is written unless
+    /// [`Error::InvalidRequest`] (no entities, a type given twice), [`Error::Input`] (an
+    /// entity list or entity that validation refuses, see [`InputError`]),
+    /// [`Error::InvalidTag`]. Then [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`]
+    /// for an existing target, [`Error::Naming`], [`Error::Summary`], [`Error::Database`], and
+    /// the errors of opening the database ([`Error::Store`]). Nothing is written unless
     /// the call succeeds.
     pub fn persist_entities(&self, request: &PersistRequest) -> Result<PersistResult> {
         let prepared = PreparedEntities::new(&request.entities)?;
@@ -396,10 +396,11 @@ pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
             .iter()
             .map(|(given, list)| match list {
                 Json::Array(items) => Ok((given.as_str(), items.as_slice())),
-                other => Err(Error::NotAList {
+                other => Err(InputError::NotAList {
                     entity_type: given.clone(),
                     found: json_kind(other),
-                }),
+                }
+                .into()),
             })
             .collect::<Result<_>>()?,
     };

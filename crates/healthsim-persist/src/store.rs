@@ -3,7 +3,7 @@
 //! DuckDB lets one process at a time open a file for writing, and opening costs a few
 //! milliseconds. So a `Store` keeps its connection open between operations, reopens it on demand
 //! after [`Store::release`], and when another process holds the file it retries with backoff up
-//! to [`StoreOptions::lock_timeout`] before reporting [`Error::DatabaseLocked`].
+//! to [`StoreOptions::lock_timeout`] before reporting [`StoreError::DatabaseLocked`].
 //!
 //! Two DuckDB instances of one file inside one process are not refused by DuckDB (its file lock
 //! is per process) but would corrupt each other's view; a process-wide registry of open files
@@ -28,6 +28,67 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(5);
 /// Longest pause between two attempts.
 const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// Why the database file could not be opened. Wrapped in [`Error::Store`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The directory that should hold the database could not be created.
+    #[error("cannot create directory {path} for the database: {source}")]
+    CreateDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// The file exists but DuckDB cannot read it as a database.
+    #[error("{path} is not a DuckDB database (healthsim cannot open it): {detail}")]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's message.
+        detail: String,
+    },
+
+    /// Opening the database failed for another reason than a lock.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// DuckDB's error.
+        source: duckdb::Error,
+    },
+
+    /// Another process (or another `Store` in this process) held the database for longer than
+    /// the lock timeout. DuckDB lets one process at a time open a file for writing.
+    #[error(
+        "database {path} is in use by another healthsim process (CLI or MCP server); waited {waited_ms} ms. \
+         Retry in a moment, close the other process, or raise --lock-timeout ({detail})"
+    )]
+    DatabaseLocked {
+        /// The file.
+        path: PathBuf,
+        /// How long the open was retried.
+        waited_ms: u64,
+        /// DuckDB's message (it names the process holding the lock).
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// Always false: a directory that cannot be made, a file that is not a database, a failed
+    /// open or another holder of the lock is not the caller's doing. See
+    /// [`Error::is_caller_error`].
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            StoreError::CreateDirectory { .. }
+            | StoreError::NotADatabase { .. }
+            | StoreError::Open { .. }
+            | StoreError::DatabaseLocked { .. } => false,
+        }
+    }
+}
 
 /// How a [`Store`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,13 +155,14 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::CreateDirectory`], [`Error::NotADatabase`], [`Error::DatabaseLocked`] (after
-    /// waiting up to `options.lock_timeout`), [`Error::Open`], and [`Error::Schema`] when the
+    /// [`Error::Store`] ([`StoreError::CreateDirectory`], [`StoreError::NotADatabase`],
+    /// [`StoreError::DatabaseLocked`] after waiting up to `options.lock_timeout`,
+    /// [`StoreError::Open`]), and [`Error::Schema`] when the
     /// schema refuses the database (made by newer code, edited migration) or a migration fails.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| Error::CreateDirectory {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDirectory {
                 path: parent.to_path_buf(),
                 source,
             })?;
@@ -255,15 +317,21 @@ fn classify(path: &Path, error: duckdb::Error) -> Attempt {
     if is_lock_error(&error) {
         Attempt::Locked(text)
     } else if text.contains("not a valid DuckDB database file") {
-        Attempt::Failed(Error::NotADatabase {
-            path: path.to_path_buf(),
-            detail: text,
-        })
+        Attempt::Failed(
+            StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                detail: text,
+            }
+            .into(),
+        )
     } else {
-        Attempt::Failed(Error::Open {
-            path: path.to_path_buf(),
-            source: error,
-        })
+        Attempt::Failed(
+            StoreError::Open {
+                path: path.to_path_buf(),
+                source: error,
+            }
+            .into(),
+        )
     }
 }
 
@@ -274,8 +342,9 @@ fn classify(path: &Path, error: duckdb::Error) -> Attempt {
 ///
 /// # Errors
 ///
-/// [`Error::DatabaseLocked`] when the lock outlasts `timeout`; [`Error::NotADatabase`] or
-/// [`Error::Open`] for other failures.
+/// [`StoreError::DatabaseLocked`] when the lock outlasts `timeout`;
+/// [`StoreError::NotADatabase`] or [`StoreError::Open`] for other failures (all wrapped in
+/// [`Error::Store`]).
 pub fn open_with_lock_retry<T>(
     path: &Path,
     timeout: Duration,
@@ -298,11 +367,12 @@ fn retry_while_locked<T>(
             Err(Attempt::Locked(detail)) => {
                 let waited = start.elapsed();
                 if waited >= timeout {
-                    return Err(Error::DatabaseLocked {
+                    return Err(StoreError::DatabaseLocked {
                         path: path.to_path_buf(),
                         waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
                         detail,
-                    });
+                    }
+                    .into());
                 }
                 std::thread::sleep(delay.min(timeout - waited));
                 delay = (delay * 2).min(MAX_RETRY_DELAY);
@@ -327,7 +397,7 @@ fn retry_while_locked<T>(
 ///
 /// # Errors
 ///
-/// [`Error::Open`] when the temporary database cannot be created, [`Error::Schema`] when a
+/// [`StoreError::Open`] when the temporary database cannot be created, [`Error::Schema`] when a
 /// migration fails, [`Error::Database`] when the checkpoint fails, [`Error::Io`] when the file
 /// cannot be synced or linked into place. The temporary file is removed in every case.
 pub fn create_database(path: &Path) -> Result<Option<healthsim_schema::MigrationReport>> {
@@ -376,7 +446,7 @@ fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::M
     };
     let conn = writer_config()
         .and_then(|config| Connection::open_with_flags(temp, config))
-        .map_err(|source| Error::Open {
+        .map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{patients, persist_new, store, TestResult};
-use healthsim_persist::{Error, PersistRequest, ScenarioTarget, Store, StoreOptions};
+use healthsim_persist::{Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions};
 use serde_json::{json, Map, Value as Json};
 
 /// One line per case: `case: message`, with the temporary directory and ids redacted.
@@ -209,7 +209,7 @@ fn ids_are_bounded_and_a_refused_call_writes_nothing() -> TestResult {
         let length = entity[field].as_str().map_or(0, |s| s.chars().count());
         let request = PersistRequest::new(entity_type, vec![json!({}), entity]);
         let message = match store.persist_entities(&request) {
-            Err(e @ Error::InvalidField { .. }) => e.to_string(),
+            Err(e @ Error::Input(InputError::InvalidField { .. })) => e.to_string(),
             other => panic!("{entity_type}: {other:?}"),
         };
         assert!(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
 use healthsim_persist::fhir::{FhirError, FhirImportOptions, FhirImportReport};
-use healthsim_persist::{Error, ScenarioTarget, Store, SummaryOptions, TypeCounts};
+use healthsim_persist::{Error, InputError, ScenarioTarget, Store, SummaryOptions, TypeCounts};
 use serde_json::{json, Value as Json};
 
 /// A fixture of healthsim-fhir's tests (the FHIR fixtures live with the mapping they exercise).
@@ -660,7 +660,10 @@ fn entities_refused_by_persist_validation_fail_or_are_skipped() -> TestResult {
                 ("Claim", Some("huge"))
             );
             assert!(reason.starts_with("claims.total_billed: "), "{reason}");
-            assert!(matches!(*source, Error::InvalidField { .. }), "{source:?}");
+            assert!(
+                matches!(*source, Error::Input(InputError::InvalidField { .. })),
+                "{source:?}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -16,7 +16,9 @@
 //! Cases: 512 (convert) and 48 (persist) by default; `PROPTEST_CASES` sets both, e.g.
 //! `PROPTEST_CASES=20000 cargo test --release -p healthsim-persist --test fuzz_convert`.
 
-use healthsim_persist::{convert, Error, PersistRequest, ScenarioTarget, Store, StoreOptions};
+use healthsim_persist::{
+    convert, Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions,
+};
 use healthsim_schema::{ColumnKind, EntityType, ENTITY_TYPES};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -295,16 +297,16 @@ fn batch() -> BoxedStrategy<(&'static EntityType, Vec<Value>)> {
 /// Where an entity-level error points, if it is one.
 fn entity_error(error: &Error) -> Option<(&'static str, usize)> {
     match error {
-        Error::NotAnObject { entity_type, index }
-        | Error::MissingField {
+        Error::Input(InputError::NotAnObject { entity_type, index })
+        | Error::Input(InputError::MissingField {
             entity_type, index, ..
-        }
-        | Error::InvalidField {
+        })
+        | Error::Input(InputError::InvalidField {
             entity_type, index, ..
-        }
-        | Error::DuplicateId {
+        })
+        | Error::Input(InputError::DuplicateId {
             entity_type, index, ..
-        } => Some((entity_type, *index)),
+        }) => Some((entity_type, *index)),
         _ => None,
     }
 }
@@ -343,7 +345,7 @@ fn check_convert(t: &'static EntityType, entities: &[Value]) -> Result<bool, Tes
                 "{}",
                 message
             );
-            if let Error::InvalidField { value, .. } = &error {
+            if let Error::Input(InputError::InvalidField { value, .. }) = &error {
                 prop_assert!(value.chars().count() <= 83, "value not cut: {}", message);
             }
             Ok(false)

@@ -3,7 +3,7 @@
 mod common;
 
 use common::minimal_entity;
-use healthsim_persist::{convert, row_to_json, Error, Row};
+use healthsim_persist::{convert, row_to_json, Error, InputError, Row};
 use serde_json::{json, Value as Json};
 
 fn convert_one(entity_type: &str, entity: Json) -> Result<Row, Error> {
@@ -216,13 +216,13 @@ fn check_bad(entity_type: &str, field: &str, value: Json, reason: &str) {
     bad.insert(field.to_string(), value.clone());
     let mut new_id = || "x".to_string();
     match convert(t, &[good, Json::Object(bad)], &mut new_id) {
-        Err(Error::InvalidField {
+        Err(Error::Input(InputError::InvalidField {
             entity_type: got_type,
             index,
             field: got_field,
             value: got_value,
             reason: got_reason,
-        }) => {
+        })) => {
             assert_eq!(
                 (got_type, index, got_field.as_str(), got_reason.as_str()),
                 (t.table, 1, field, reason),

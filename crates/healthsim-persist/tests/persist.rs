@@ -7,8 +7,8 @@ use common::{
     TestResult,
 };
 use healthsim_persist::{
-    EntityInput, Error, PersistRequest, Provenance, ScenarioTarget, TypeCounts, MAX_IDS_IN_RESULT,
-    RESULT_TOKEN_BUDGET,
+    EntityInput, Error, InputError, PersistRequest, Provenance, ScenarioTarget, TypeCounts,
+    MAX_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,
 };
 use serde_json::{json, Map, Value as Json};
 
@@ -88,7 +88,7 @@ fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
         let request = PersistRequest::new("patients", batch.clone()).with_scenario(target);
         let error = store.persist_entities(&request).err().ok_or("must fail")?;
         assert!(
-            matches!(&error, Error::InvalidField { entity_type: "patients", index: 37, field, .. } if field == "birth_date"),
+            matches!(&error, Error::Input(InputError::InvalidField { entity_type: "patients", index: 37, field, .. }) if field == "birth_date"),
             "{error}"
         );
         assert_eq!(table_counts(&store), before);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{patients, persist_new, TestResult};
 use healthsim_persist::store::open_with_lock_retry;
-use healthsim_persist::{Error, Store, StoreOptions};
+use healthsim_persist::{Error, Store, StoreError, StoreOptions};
 
 fn short_timeout() -> StoreOptions {
     StoreOptions {
@@ -54,7 +54,7 @@ fn the_connection_is_held_released_and_reopened() -> TestResult {
     let other = Store::open(&path, short_timeout())?;
     assert!(matches!(
         store.resolve_scenario("one"),
-        Err(Error::DatabaseLocked { .. })
+        Err(Error::Store(StoreError::DatabaseLocked { .. }))
     ));
     drop(other);
     assert_eq!(
@@ -75,9 +75,9 @@ fn a_second_store_in_this_process_waits_then_reports_the_lock() -> TestResult {
     let same_file = dir.path().join(".").join("h.duckdb");
     for candidate in [&path, &same_file] {
         match Store::open(candidate, short_timeout()) {
-            Err(Error::DatabaseLocked {
+            Err(Error::Store(StoreError::DatabaseLocked {
                 waited_ms, detail, ..
-            }) => {
+            })) => {
                 assert!(waited_ms >= 300, "gave up after {waited_ms} ms");
                 assert!(detail.contains("another Store in this process"), "{detail}");
             }
@@ -112,11 +112,11 @@ fn lock_errors_are_retried_with_backoff_until_the_timeout() -> TestResult {
         Err(lock_error())
     });
     match result {
-        Err(Error::DatabaseLocked {
+        Err(Error::Store(StoreError::DatabaseLocked {
             path: p,
             waited_ms,
             detail,
-        }) => {
+        })) => {
             assert_eq!(p, path);
             assert!(waited_ms >= 300 && started.elapsed() >= Duration::from_millis(300));
             assert!(detail.contains("PID 4242"), "{detail}");
@@ -139,7 +139,10 @@ fn lock_errors_are_retried_with_backoff_until_the_timeout() -> TestResult {
             Some("IO Error: Cannot open file: Permission denied".into()),
         ))
     });
-    assert!(matches!(result, Err(Error::Open { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::Store(StoreError::Open { .. }))),
+        "{result:?}"
+    );
     assert_eq!(attempts.get(), 1);
 
     // A zero timeout tries once.
@@ -149,7 +152,13 @@ fn lock_errors_are_retried_with_backoff_until_the_timeout() -> TestResult {
         Err(lock_error())
     });
     assert!(
-        matches!(result, Err(Error::DatabaseLocked { waited_ms: 0, .. })),
+        matches!(
+            result,
+            Err(Error::Store(StoreError::DatabaseLocked {
+                waited_ms: 0,
+                ..
+            }))
+        ),
         "{result:?}"
     );
     assert_eq!(attempts.get(), 1);
@@ -204,9 +213,9 @@ fn another_process_holding_the_file_is_waited_for() -> TestResult {
     }
 
     match Store::open(&db, short_timeout()) {
-        Err(Error::DatabaseLocked {
+        Err(Error::Store(StoreError::DatabaseLocked {
             waited_ms, detail, ..
-        }) => {
+        })) => {
             assert!(waited_ms >= 300);
             assert!(detail.contains("Could not set lock on file"), "{detail}");
         }
@@ -363,7 +372,7 @@ fn a_file_that_is_not_a_database_is_reported_with_its_path() -> TestResult {
     let path = dir.path().join("notes.duckdb");
     std::fs::write(&path, "these are my notes, not a database ".repeat(200))?;
     match Store::open(&path, StoreOptions::default()) {
-        Err(e @ Error::NotADatabase { .. }) => {
+        Err(e @ Error::Store(StoreError::NotADatabase { .. })) => {
             let message = e.to_string();
             assert!(
                 message.starts_with(&format!("{} is not a DuckDB database", path.display())),

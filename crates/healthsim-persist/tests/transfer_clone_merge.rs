@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
 use healthsim_persist::{
     CloneOptions, Error, MergeOptions, MergeResult, OnConflict, PersistRequest, ScenarioTarget,
-    Store,
+    Store, TransferError,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -393,15 +393,19 @@ fn refused_clones_and_merges_write_nothing() -> TestResult {
 
     assert!(matches!(
         merge_with(&[]),
-        Err(Error::TooFewMergeSources { given: 0 })
+        Err(Error::Transfer(TransferError::TooFewMergeSources {
+            given: 0
+        }))
     ));
     assert!(matches!(
         merge_with(&["only-one"]),
-        Err(Error::TooFewMergeSources { given: 1 })
+        Err(Error::Transfer(TransferError::TooFewMergeSources {
+            given: 1
+        }))
     ));
     assert!(matches!(
         merge_with(&["only-one", "ONLY-ONE"]),
-        Err(Error::DuplicateMergeSource { ref name, .. }) if name == "only-one"
+        Err(Error::Transfer(TransferError::DuplicateMergeSource { ref name, .. })) if name == "only-one"
     ));
     assert!(matches!(
         merge_with(&["only-one", "missing"]),

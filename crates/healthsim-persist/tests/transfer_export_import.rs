@@ -11,7 +11,8 @@ use common::{
     assert_manifest_consistent, full_entity, patients, persist_new, store, table_counts, TestResult,
 };
 use healthsim_persist::{
-    Error, ExportFormat, ExportOptions, ImportOptions, PersistRequest, ScenarioTarget, Store,
+    Error, ExportFormat, ExportOptions, ImportOptions, InputError, PersistRequest, ScenarioTarget,
+    Store, TransferError,
 };
 use healthsim_schema::ENTITY_TYPES;
 use proptest::prelude::*;
@@ -353,7 +354,7 @@ fn refuses_to_overwrite_unless_asked() -> TestResult {
         let before = listing(&out);
         assert!(matches!(
             store.export_scenario(&scenario, &options),
-            Err(Error::OutputExists { ref path }) if *path == first.path
+            Err(Error::Transfer(TransferError::OutputExists { ref path })) if *path == first.path
         ));
         assert_eq!(listing(&out), before, "{format:?}: nothing left behind");
         // With overwrite, the export is replaced as a whole: fewer types, fewer files.
@@ -390,7 +391,9 @@ fn refuses_to_overwrite_unless_asked() -> TestResult {
             ..ExportOptions::default()
         },
     );
-    assert!(matches!(result, Err(Error::InvalidPath { ref path, .. }) if *path == foreign));
+    assert!(
+        matches!(result, Err(Error::Transfer(TransferError::InvalidPath { ref path, .. })) if *path == foreign)
+    );
     assert_eq!(fs::read_to_string(foreign.join("notes.txt"))?, "mine");
     assert_eq!(
         fs::read_to_string(foreign.join("patients.csv"))?,
@@ -413,7 +416,10 @@ fn refused_export_paths() -> TestResult {
             },
         );
         assert!(
-            matches!(result, Err(Error::InvalidPath { .. })),
+            matches!(
+                result,
+                Err(Error::Transfer(TransferError::InvalidPath { .. }))
+            ),
             "{format:?} {out:?}: {result:?}"
         );
     };
@@ -473,7 +479,10 @@ fn refused_export_paths() -> TestResult {
             },
         );
         assert!(
-            matches!(result, Err(Error::InvalidPath { .. })),
+            matches!(
+                result,
+                Err(Error::Transfer(TransferError::InvalidPath { .. }))
+            ),
             "{result:?}"
         );
         assert_eq!(fs::read_to_string(&target)?, "keep");
@@ -504,23 +513,29 @@ fn refused_imports_write_nothing() -> TestResult {
     for cut in [text.len() / 3, text.len() / 2, text.len() - 3] {
         let path = write("truncated.json", &text[..cut]);
         match import(&path) {
-            Err(Error::InvalidImportFile {
+            Err(Error::Transfer(TransferError::InvalidImportFile {
                 path: p,
                 line: Some(_),
                 ..
-            }) => assert_eq!(p, path),
+            })) => assert_eq!(p, path),
             other => panic!("cut at {cut}: {other:?}"),
         }
     }
     let path = write("garbage.json", "{\"format\": nope}");
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { line: Some(1), .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile {
+            line: Some(1),
+            ..
+        }))
     ));
     let path = write("array.json", "[1, 2]");
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { line: None, .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile {
+            line: None,
+            ..
+        }))
     ));
     let path = write(
         "other.json",
@@ -528,17 +543,17 @@ fn refused_imports_write_nothing() -> TestResult {
     );
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
     ));
     let path = write("newer.json", r#"{"format_version": 2, "entities": {}}"#);
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
     ));
     let path = write("no-entities.json", r#"{"scenario": {"name": "x"}}"#);
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
     ));
     // A count that does not match the entities (an edited or cut list).
     let mut document: Json = serde_json::from_str(&text)?;
@@ -549,23 +564,23 @@ fn refused_imports_write_nothing() -> TestResult {
     let path = write("short.json", &document.to_string());
     assert!(matches!(
         import(&path),
-        Err(Error::InvalidImportFile { .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
     ));
     // An entity persist refuses: the file, then the entity type, index and field.
     let mut document: Json = serde_json::from_str(&text)?;
     document["entities"]["patients"][1]["birth_date"] = json!("not a date");
     let path = write("bad-entity.json", &document.to_string());
     match import(&path) {
-        Err(Error::ImportEntities { path: p, source }) => {
+        Err(Error::Transfer(TransferError::ImportEntities { path: p, source })) => {
             assert_eq!(p, path);
             assert!(
                 matches!(
                     *source,
-                    Error::InvalidField {
+                    Error::Input(InputError::InvalidField {
                         entity_type: "patients",
                         index: 1,
                         ..
-                    }
+                    })
                 ),
                 "{source:?}"
             );
@@ -575,25 +590,31 @@ fn refused_imports_write_nothing() -> TestResult {
     let mut document: Json = serde_json::from_str(&text)?;
     document["entities"]["spaceships"] = json!([{}]);
     let path = write("bad-type.json", &document.to_string());
-    assert!(matches!(import(&path), Err(Error::ImportEntities { .. })));
+    assert!(matches!(
+        import(&path),
+        Err(Error::Transfer(TransferError::ImportEntities { .. }))
+    ));
     let mut document: Json = serde_json::from_str(&text)?;
     document["scenario"]["tags"] = json!([""]);
     let path = write("bad-tag.json", &document.to_string());
-    assert!(matches!(import(&path), Err(Error::ImportEntities { .. })));
+    assert!(matches!(
+        import(&path),
+        Err(Error::Transfer(TransferError::ImportEntities { .. }))
+    ));
     assert!(matches!(
         import(&dir.path().join("absent.json")),
         Err(Error::Io { .. })
     ));
     assert!(matches!(
         import(Path::new("../x.json")),
-        Err(Error::InvalidPath { .. })
+        Err(Error::Transfer(TransferError::InvalidPath { .. }))
     ));
 
     // Folders: an unknown table file, a foreign file, a missing column, a bad value, ...
     fs::write(csv.join("spaceships.csv"), "id\n1\n")?;
     fs::write(csv.join("notes.txt"), "x")?;
     match import(&csv) {
-        Err(Error::UnknownImportFiles { files, .. }) => {
+        Err(Error::Transfer(TransferError::UnknownImportFiles { files, .. })) => {
             assert_eq!(files, ["notes.txt", "spaceships.csv"])
         }
         other => panic!("{other:?}"),
@@ -607,14 +628,14 @@ fn refused_imports_write_nothing() -> TestResult {
         patients_csv.replacen("patient_id,", "patient_ident,", 1),
     )?;
     assert!(
-        matches!(import(&csv), Err(Error::InvalidImportFile { ref path, .. }) if path.ends_with("patients.csv"))
+        matches!(import(&csv), Err(Error::Transfer(TransferError::InvalidImportFile { ref path, .. })) if path.ends_with("patients.csv"))
     );
     let mut lines: Vec<&str> = patients_csv.lines().collect();
     let broken = lines[2].replacen("1950-06-01", "1950-13-45", 1);
     lines[2] = &broken;
     fs::write(csv.join("patients.csv"), lines.join("\n"))?;
     assert!(
-        matches!(import(&csv), Err(Error::ImportData { ref path, .. }) if path.ends_with("patients.csv"))
+        matches!(import(&csv), Err(Error::Transfer(TransferError::ImportData { ref path, .. })) if path.ends_with("patients.csv"))
     );
     fs::write(csv.join("patients.csv"), &patients_csv)?;
     // A repeated id.
@@ -623,20 +644,26 @@ fn refused_imports_write_nothing() -> TestResult {
         patients_csv.lines().nth(1).ok_or("a row")?
     );
     fs::write(csv.join("patients.csv"), doubled)?;
-    assert!(matches!(import(&csv), Err(Error::ImportData { .. })));
+    assert!(matches!(
+        import(&csv),
+        Err(Error::Transfer(TransferError::ImportData { .. }))
+    ));
     fs::write(csv.join("patients.csv"), &patients_csv)?;
     fs::copy(parquet.join("claims.parquet"), csv.join("claims.parquet"))?;
-    assert!(matches!(import(&csv), Err(Error::InvalidImportFile { .. })));
+    assert!(matches!(
+        import(&csv),
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
+    ));
     fs::remove_file(csv.join("claims.parquet"))?;
     fs::write(parquet.join("claims.parquet"), "PAR1 not really")?;
     assert!(
-        matches!(import(&parquet), Err(Error::ImportData { ref path, .. }) if path.ends_with("claims.parquet"))
+        matches!(import(&parquet), Err(Error::Transfer(TransferError::ImportData { ref path, .. })) if path.ends_with("claims.parquet"))
     );
     let empty = dir.path().join("empty");
     fs::create_dir(&empty)?;
     assert!(matches!(
         import(&empty),
-        Err(Error::InvalidImportFile { .. })
+        Err(Error::Transfer(TransferError::InvalidImportFile { .. }))
     ));
 
     assert_eq!(table_counts(&store), before);

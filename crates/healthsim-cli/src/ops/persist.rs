@@ -315,20 +315,20 @@ impl BatchPersister<'_> {
 
 /// The (table, index) an entity-level persist error points at.
 fn entity_of(error: &healthsim_persist::Error) -> Option<(&'static str, usize)> {
-    use healthsim_persist::Error as E;
+    use healthsim_persist::{Error as E, InputError};
     match error {
-        E::NotAnObject {
+        E::Input(InputError::NotAnObject {
             entity_type, index, ..
-        }
-        | E::MissingField {
+        })
+        | E::Input(InputError::MissingField {
             entity_type, index, ..
-        }
-        | E::InvalidField {
+        })
+        | E::Input(InputError::InvalidField {
             entity_type, index, ..
-        }
-        | E::DuplicateId {
+        })
+        | E::Input(InputError::DuplicateId {
             entity_type, index, ..
-        } => Some((entity_type, *index)),
+        }) => Some((entity_type, *index)),
         _ => None,
     }
 }

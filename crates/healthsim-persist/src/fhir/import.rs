@@ -51,7 +51,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{FhirError, FhirSource, Mapped, Position, SourcedResource};
 use crate::error::{db, truncate, Error, Result};
-use crate::input::{convert, Provenance, Row};
+use crate::input::{convert, InputError, Provenance, Row};
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
 use crate::store::{in_transaction, Store};
@@ -517,19 +517,19 @@ fn registry_position(table: &str) -> Result<usize> {
 /// resource and would mislead).
 fn rejection_reason(error: &Error) -> String {
     match error {
-        Error::InvalidField {
+        Error::Input(InputError::InvalidField {
             entity_type,
             field,
             value,
             reason,
             ..
-        } => format!("{entity_type}.{field}: {reason}, got {value}"),
-        Error::MissingField {
+        }) => format!("{entity_type}.{field}: {reason}, got {value}"),
+        Error::Input(InputError::MissingField {
             entity_type, field, ..
-        } => format!("{entity_type}: required field '{field}' is missing or null"),
-        Error::DuplicateId {
+        }) => format!("{entity_type}: required field '{field}' is missing or null"),
+        Error::Input(InputError::DuplicateId {
             entity_type, id, ..
-        } => format!("{entity_type}: the resource maps to id '{id}' twice"),
+        }) => format!("{entity_type}: the resource maps to id '{id}' twice"),
         other => other.to_string(),
     }
 }

@@ -120,9 +120,9 @@ impl Store {
     /// # Errors
     ///
     /// [`crate::Error::UnknownEntityType`] and [`crate::Error::InvalidRequest`] (an empty type
-    /// list), [`crate::Error::InvalidPath`] (a `..` component, a missing parent folder, a file
-    /// where a folder belongs, ...), [`crate::Error::OutputExists`] without `overwrite`,
-    /// [`crate::Error::Io`], the errors of [`Store::resolve_scenario`], and
+    /// list), [`crate::TransferError::InvalidPath`] (a `..` component, a missing parent folder,
+    /// a file where a folder belongs, ...), [`crate::TransferError::OutputExists`] without
+    /// `overwrite` (both wrapped in [`crate::Error::Transfer`]), [`crate::Error::Io`], the errors of [`Store::resolve_scenario`], and
     /// [`crate::Error::Database`]. A failed export leaves nothing behind, and a replaced one
     /// stays as it was.
     pub fn export_scenario(&self, scenario: &str, options: &ExportOptions) -> Result<ExportResult> {

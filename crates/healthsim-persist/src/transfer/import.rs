@@ -28,6 +28,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::format::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
 use super::paths::{check_user_path, io, table_file, utf8};
+use super::TransferError;
 use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};
 use crate::persist::{prepare, write, EntityInput};
@@ -68,12 +69,13 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidPath`] (a `..` component), [`Error::Io`] (missing or unreadable),
-    /// [`Error::InvalidImportFile`] (bad or truncated JSON, not an export document, unknown or
-    /// missing columns, an empty or mixed folder), [`Error::ImportEntities`] (an entity that
-    /// persist refuses, with its type, index and field), [`Error::UnknownImportFiles`],
-    /// [`Error::ImportData`] (DuckDB cannot read or store a file's rows), [`Error::Naming`] and
-    /// [`Error::Database`]. Nothing is written unless the call succeeds.
+    /// [`Error::Io`] (missing or unreadable), and wrapped in [`Error::Transfer`]:
+    /// [`TransferError::InvalidPath`] (a `..` component), [`TransferError::InvalidImportFile`]
+    /// (bad or truncated JSON, not an export document, unknown or missing columns, an empty or
+    /// mixed folder), [`TransferError::ImportEntities`] (an entity that persist refuses, with
+    /// its type, index and field), [`TransferError::UnknownImportFiles`],
+    /// [`TransferError::ImportData`] (DuckDB cannot read or store a file's rows). Also
+    /// [`Error::Naming`] and [`Error::Database`]. Nothing is written unless the call succeeds.
     pub fn import_scenario(
         &self,
         path: impl AsRef<Path>,
@@ -94,9 +96,11 @@ impl Store {
         let document: Json =
             serde_json::from_reader(BufReader::new(file)).map_err(|e| parse_error(path, e))?;
         let document = Document::read(path, document)?;
-        let invalid = |source: Error| Error::ImportEntities {
-            path: path.to_path_buf(),
-            source: Box::new(source),
+        let invalid = |source: Error| {
+            Error::from(TransferError::ImportEntities {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            })
         };
         let batches = prepare(&EntityInput::ByType(document.entities)).map_err(invalid)?;
         for tag in &document.tags {
@@ -215,12 +219,12 @@ fn parse_error(path: &Path, error: serde_json::Error) -> Error {
     } else {
         format!("invalid JSON: {message}")
     };
-    Error::InvalidImportFile {
+    Error::from(TransferError::InvalidImportFile {
         path: path.to_path_buf(),
         line: Some(error.line()),
         column: Some(error.column()),
         reason,
-    }
+    })
 }
 
 /// The parts of a JSON export that an import uses.
@@ -235,11 +239,13 @@ struct Document {
 
 impl Document {
     fn read(path: &Path, document: Json) -> Result<Document> {
-        let bad = |reason: String| Error::InvalidImportFile {
-            path: path.to_path_buf(),
-            line: None,
-            column: None,
-            reason,
+        let bad = |reason: String| {
+            Error::from(TransferError::InvalidImportFile {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                reason,
+            })
         };
         let Json::Object(mut document) = document else {
             return Err(bad(
@@ -332,11 +338,13 @@ impl Document {
 
 /// The table files of an export folder, in registry order, and their one format.
 fn table_files(folder: &Path) -> Result<(ExportFormat, Vec<(&'static EntityType, PathBuf)>)> {
-    let bad = |reason: &str| Error::InvalidImportFile {
-        path: folder.to_path_buf(),
-        line: None,
-        column: None,
-        reason: reason.to_string(),
+    let bad = |reason: &str| {
+        Error::from(TransferError::InvalidImportFile {
+            path: folder.to_path_buf(),
+            line: None,
+            column: None,
+            reason: reason.to_string(),
+        })
     };
     let mut found: Vec<(&'static EntityType, ExportFormat, PathBuf)> = Vec::new();
     let mut unknown = Vec::new();
@@ -355,11 +363,11 @@ fn table_files(folder: &Path) -> Result<(ExportFormat, Vec<(&'static EntityType,
     }
     if !unknown.is_empty() {
         unknown.sort();
-        return Err(Error::UnknownImportFiles {
+        return Err(Error::from(TransferError::UnknownImportFiles {
             path: folder.to_path_buf(),
             files: unknown,
             valid: ENTITY_TYPES.iter().map(|t| t.table).collect(),
-        });
+        }));
     }
     let Some(&(_, format, _)) = found.first() else {
         return Err(bad(
@@ -395,17 +403,19 @@ fn reader(format: ExportFormat, parameter: &str) -> String {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidImportFile`] for a column the table does not have or a missing required
-/// one, [`Error::ImportData`] when DuckDB cannot read the file.
+/// [`TransferError::InvalidImportFile`] for a column the table does not have or a missing required
+/// one, [`TransferError::ImportData`] when DuckDB cannot read the file.
 fn file_columns(
     conn: &Connection,
     t: &EntityType,
     file: &Path,
     format: ExportFormat,
 ) -> Result<Vec<&'static str>> {
-    let unreadable = |source| Error::ImportData {
-        path: file.to_path_buf(),
-        source,
+    let unreadable = |source| {
+        Error::from(TransferError::ImportData {
+            path: file.to_path_buf(),
+            source,
+        })
     };
     let sql = format!("DESCRIBE SELECT * FROM {}", reader(format, "?"));
     let file_text = utf8(file)?;
@@ -423,11 +433,13 @@ fn file_columns(
             None => unknown.push(name.as_str()),
         }
     }
-    let bad = |reason: String| Error::InvalidImportFile {
-        path: file.to_path_buf(),
-        line: None,
-        column: None,
-        reason,
+    let bad = |reason: String| {
+        Error::from(TransferError::InvalidImportFile {
+            path: file.to_path_buf(),
+            line: None,
+            column: None,
+            reason,
+        })
     };
     if !unknown.is_empty() {
         return Err(bad(format!(
@@ -491,9 +503,11 @@ fn insert_file(
     );
     let n = conn
         .execute(&sql, params![scenario_id, utf8(file)?])
-        .map_err(|source| Error::ImportData {
-            path: file.to_path_buf(),
-            source,
+        .map_err(|source| {
+            Error::from(TransferError::ImportData {
+                path: file.to_path_buf(),
+                source,
+            })
         })?;
     Ok(n as u64)
 }

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::clone::copy_rows;
+use super::TransferError;
 use super::{metadata_with, stored_columns, tables_with_rows};
 use crate::error::{db, Error, Result};
 use crate::scenario::{self, ScenarioRef};
@@ -121,8 +122,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::TooFewMergeSources`], [`Error::DuplicateMergeSource`], [`Error::InvalidTag`],
-    /// [`Error::Naming`], the errors of [`Store::resolve_scenario`] for each source, and
+    /// [`TransferError::TooFewMergeSources`], [`TransferError::DuplicateMergeSource`] (wrapped in
+    /// [`Error::Transfer`]), [`Error::InvalidTag`], [`Error::Naming`], the errors of [`Store::resolve_scenario`] for each source, and
     /// [`Error::Database`]. Nothing is written unless the call succeeds.
     pub fn merge_scenarios<S: AsRef<str>>(
         &self,
@@ -130,9 +131,9 @@ impl Store {
         options: &MergeOptions,
     ) -> Result<MergeResult> {
         if sources.len() < 2 {
-            return Err(Error::TooFewMergeSources {
+            return Err(Error::from(TransferError::TooFewMergeSources {
                 given: sources.len(),
-            });
+            }));
         }
         for tag in options.tags.iter().flatten() {
             scenario::normalize_tag(tag)?;
@@ -144,10 +145,10 @@ impl Store {
                 for given in sources {
                     let source = scenario::resolve_on(conn, given.as_ref())?;
                     if resolved.iter().any(|s| s.scenario_id == source.scenario_id) {
-                        return Err(Error::DuplicateMergeSource {
+                        return Err(Error::from(TransferError::DuplicateMergeSource {
                             given: crate::error::truncate(given.as_ref()),
                             name: source.name,
-                        });
+                        }));
                     }
                     resolved.push(source);
                 }

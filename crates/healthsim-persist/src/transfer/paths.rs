@@ -25,6 +25,7 @@ use std::path::{Component, Path, PathBuf};
 use healthsim_schema::{by_table, EntityType};
 
 use super::format::ExportFormat;
+use super::TransferError;
 use crate::error::{Error, Result};
 
 /// Where an export will be written.
@@ -37,10 +38,10 @@ pub(crate) struct Planned {
 }
 
 pub(crate) fn refuse(path: &Path, reason: impl Into<String>) -> Error {
-    Error::InvalidPath {
+    Error::from(TransferError::InvalidPath {
         path: path.to_path_buf(),
         reason: reason.into(),
-    }
+    })
 }
 
 /// An I/O error on `path` while doing `action`.
@@ -57,7 +58,7 @@ pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Erro
 ///
 /// # Errors
 ///
-/// [`Error::InvalidPath`].
+/// [`TransferError::InvalidPath`].
 pub(crate) fn check_user_path(path: &Path) -> Result<()> {
     if path.as_os_str().is_empty() {
         return Err(refuse(path, "the path is empty"));
@@ -93,7 +94,7 @@ fn check_file_name(name: &str, within: &Path) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidPath`], [`Error::OutputExists`], [`Error::Io`].
+/// [`TransferError::InvalidPath`], [`TransferError::OutputExists`], [`Error::Io`].
 pub(crate) fn plan_export(
     data_dir: &Path,
     out: Option<&Path>,
@@ -164,7 +165,7 @@ pub(crate) fn plan_export(
     let replace = match fs::symlink_metadata(&path) {
         Err(e) if e.kind() == ErrorKind::NotFound => false,
         Err(e) => return Err(io("inspect", &path)(e)),
-        Ok(_) if !overwrite => return Err(Error::OutputExists { path }),
+        Ok(_) if !overwrite => return Err(Error::from(TransferError::OutputExists { path })),
         Ok(meta) if meta.file_type().is_symlink() => {
             return Err(refuse(
                 &path,
