@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use duckdb::Connection;
 use once_cell::sync::Lazy;
 
+pub use crate::error::StoreError;
 use crate::error::{db, Error, Result};
 
 /// How long [`Store`] waits for another process's lock by default.
@@ -28,67 +29,6 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(5);
 /// Longest pause between two attempts.
 const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
-
-/// Why the database file could not be opened. Wrapped in [`Error::Store`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The directory that should hold the database could not be created.
-    #[error("cannot create directory {path} for the database: {source}")]
-    CreateDirectory {
-        /// The directory.
-        path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-
-    /// The file exists but DuckDB cannot read it as a database.
-    #[error("{path} is not a DuckDB database (healthsim cannot open it): {detail}")]
-    NotADatabase {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's message.
-        detail: String,
-    },
-
-    /// Opening the database failed for another reason than a lock.
-    #[error("cannot open database {path}: {source}")]
-    Open {
-        /// The file.
-        path: PathBuf,
-        /// DuckDB's error.
-        source: duckdb::Error,
-    },
-
-    /// Another process (or another `Store` in this process) held the database for longer than
-    /// the lock timeout. DuckDB lets one process at a time open a file for writing.
-    #[error(
-        "database {path} is in use by another healthsim process (CLI or MCP server); waited {waited_ms} ms. \
-         Retry in a moment, close the other process, or raise --lock-timeout ({detail})"
-    )]
-    DatabaseLocked {
-        /// The file.
-        path: PathBuf,
-        /// How long the open was retried.
-        waited_ms: u64,
-        /// DuckDB's message (it names the process holding the lock).
-        detail: String,
-    },
-}
-
-impl StoreError {
-    /// Always false: a directory that cannot be made, a file that is not a database, a failed
-    /// open or another holder of the lock is not the caller's doing. See
-    /// [`Error::is_caller_error`].
-    pub fn is_caller_error(&self) -> bool {
-        match self {
-            StoreError::CreateDirectory { .. }
-            | StoreError::NotADatabase { .. }
-            | StoreError::Open { .. }
-            | StoreError::DatabaseLocked { .. } => false,
-        }
-    }
-}
 
 /// How a [`Store`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]

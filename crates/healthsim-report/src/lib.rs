@@ -72,6 +72,7 @@ mod claims;
 mod clinical;
 mod dist;
 mod format;
+mod options;
 mod overview;
 mod page;
 mod people;

@@ -5,9 +5,9 @@
 use crate::chart::{self, Axis};
 use crate::dist;
 use crate::format;
+use crate::options::ReportOptions;
 use crate::overview::Present;
 use crate::page::{Cell, Page, Table, Value};
-use crate::report::ReportOptions;
 use crate::sql::{column, Db};
 use crate::stats::TypeStats;
 use crate::Error;

@@ -16,9 +16,9 @@ use duckdb::types::Value as Param;
 use healthsim_schema::{by_table, ColumnKind, EntityType, Reference};
 
 use crate::format;
+use crate::options::ReportOptions;
 use crate::overview::Present;
 use crate::page::{Cell, Page, Table, Value};
-use crate::report::ReportOptions;
 use crate::sql::{column, count, scope_of, scoped, Db};
 use crate::Error;
 

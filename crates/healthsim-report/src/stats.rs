@@ -4,7 +4,7 @@
 use healthsim_schema::EntityType;
 use serde_json::{Map, Value as Json};
 
-use crate::report::ReportOptions;
+use crate::options::ReportOptions;
 use crate::sql::Db;
 use crate::Error;
 

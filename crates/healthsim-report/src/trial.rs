@@ -9,9 +9,9 @@ use healthsim_schema::EntityType;
 
 use crate::chart::{self, Axis};
 use crate::format;
+use crate::options::ReportOptions;
 use crate::overview::Present;
 use crate::page::{Cell, Page, Table, Value};
-use crate::report::ReportOptions;
 use crate::sql::{column, count, scope_of, scoped, Db};
 use crate::stats::TypeStats;
 use crate::Error;

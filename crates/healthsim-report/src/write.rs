@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::report::{render_report, Headline, ReportOptions};
+use crate::options::ReportOptions;
+use crate::report::{render_report, Headline};
 use crate::Error;
 
 /// What [`write_report`] wrote: small enough for an MCP tool result.

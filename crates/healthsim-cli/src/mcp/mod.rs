@@ -17,11 +17,13 @@
 //!   happened to start the server in ([`ToolContext::user_path`]).
 
 pub mod server;
+pub mod tool;
 mod transport;
 
 use std::time::Duration;
 
-pub use server::{Backend, Effect, HealthsimServer, Tool, ToolContext};
+pub use server::HealthsimServer;
+pub use tool::{Backend, Effect, Tool, ToolContext};
 
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult};

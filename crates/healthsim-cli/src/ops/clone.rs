@@ -8,7 +8,7 @@ use super::{counts_table, tags_option, with_spinner, OneOrMany};
 use crate::args::CloneArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::Output;
 
 /// clone_scenario arguments.

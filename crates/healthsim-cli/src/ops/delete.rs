@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::args::DeleteArgs;
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult};
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::Output;
 
 /// delete_scenario arguments.

@@ -8,7 +8,7 @@ use super::{counts_table, with_spinner, OneOrMany};
 use crate::args::ExportArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{human_bytes, Output};
 
 /// export_scenario arguments.

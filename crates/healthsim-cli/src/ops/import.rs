@@ -9,7 +9,7 @@ use super::{counts_table, with_spinner};
 use crate::args::ImportArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::Output;
 
 /// import_scenario arguments.

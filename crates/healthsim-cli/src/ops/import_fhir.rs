@@ -16,7 +16,7 @@ use super::{with_spinner, OneOrMany};
 use crate::args::ImportFhirArgs;
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult};
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// How many skipped resources the readable output of `import-fhir` lists (`--json` has all

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::ListArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// How many scenarios list_scenarios returns by default (an agent rarely needs more).

@@ -22,7 +22,7 @@ use crate::error::{CliError, CliResult, ErrorClass};
 use healthsim_schema::text::json_kind;
 
 use crate::ingest::{self, Batch, Position};
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 // ------------------------------------------------------------------------------------ tool

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::args::QueryArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// query_scenario arguments.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::RenameArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::Output;
 
 /// rename_scenario arguments.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::args::ReportArgs;
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult};
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{human_bytes, Output};
 
 /// report_scenario arguments.

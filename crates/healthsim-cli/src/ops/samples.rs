@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use crate::args::SamplesArgs;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// get_entity_samples arguments.

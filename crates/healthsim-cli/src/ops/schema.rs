@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::SchemaArgs;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// describe_schema arguments.

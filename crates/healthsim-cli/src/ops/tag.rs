@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::TagCommand;
 use crate::db::DbConfig;
 use crate::error::CliResult;
-use crate::mcp::{Effect, Tool, ToolContext};
+use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
 
 /// add_tag / remove_tag arguments.

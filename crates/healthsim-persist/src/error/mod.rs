@@ -7,9 +7,13 @@
 
 use std::path::PathBuf;
 
-use crate::input::InputError;
-use crate::store::StoreError;
-use crate::transfer::TransferError;
+mod input;
+mod store;
+mod transfer;
+
+pub use input::InputError;
+pub use store::StoreError;
+pub use transfer::TransferError;
 
 /// Everything that can go wrong in healthsim-persist.
 ///
