@@ -9,6 +9,7 @@ use healthsim_schema::EntityType;
 
 use crate::chart::{self, Axis};
 use crate::dist;
+use crate::figure::ShareBars;
 use crate::options::ReportOptions;
 use crate::overview::Present;
 use crate::page::{Cell, Page, Table, Value};
@@ -101,26 +102,16 @@ pub(crate) fn render(
     if let Some(status) = column(t, "status") {
         let mix = stats.ranked(status);
         if !mix.is_empty() {
-            let svg = chart::bars(
-                "claims.status",
-                "share of claims by status",
-                &mix,
-                Axis::Share,
-                chart::SKY,
-            )?;
-            let mut data = Table::new("claims.status", &["status", "share"]);
-            for (label, share) in &mix {
-                data.row(vec![
-                    Cell::code(label.clone()),
-                    Cell::new(Value::Share(*share)).figure(format!("claims.status.{label}")),
-                ]);
+            ShareBars {
+                id: "claims.status",
+                aria: "share of claims by status",
+                caption: "Claim status (share of claims)",
+                headers: ["status", "share"],
+                figure_key: "claims.status",
+                codes: true,
+                color: chart::SKY,
             }
-            page.figure_with_data(
-                "claims.status",
-                "Claim status (share of claims)",
-                &svg,
-                &data,
-            );
+            .draw(page, &mix)?;
         }
     }
     page.end_section();

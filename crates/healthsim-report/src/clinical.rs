@@ -8,6 +8,7 @@ use healthsim_schema::EntityType;
 
 use crate::chart::{self, Axis};
 use crate::dist;
+use crate::figure::ShareBars;
 use crate::format;
 use crate::options::ReportOptions;
 use crate::overview::Present;
@@ -74,27 +75,16 @@ fn render_encounters(
     if let Some(class) = t.category_column {
         let mix = stats.ranked(class);
         if !mix.is_empty() {
-            let svg = chart::bars(
-                "clinical.encounter_class",
-                "share of encounters by class",
-                &mix,
-                Axis::Share,
-                chart::BLUE,
-            )?;
-            let mut data = Table::new("clinical.encounter_class", &["class", "share"]);
-            for (label, share) in &mix {
-                data.row(vec![
-                    Cell::code(label.clone()),
-                    Cell::new(Value::Share(*share))
-                        .figure(format!("clinical.encounter_class.{label}")),
-                ]);
+            ShareBars {
+                id: "clinical.encounter_class",
+                aria: "share of encounters by class",
+                caption: "Encounter class mix (share of encounters)",
+                headers: ["class", "share"],
+                figure_key: "clinical.encounter_class",
+                codes: true,
+                color: chart::BLUE,
             }
-            page.figure_with_data(
-                "clinical.encounter_class",
-                "Encounter class mix (share of encounters)",
-                &svg,
-                &data,
-            );
+            .draw(page, &mix)?;
         }
     }
     if let Some(date) = t.date_column {
@@ -405,28 +395,17 @@ fn render_medications(
         return Ok(());
     }
     page.h3("Medications");
-    let svg = chart::bars(
-        "clinical.top_medications",
-        "share of medication orders by drug",
-        &drugs,
-        Axis::Share,
-        chart::GREEN,
-    )?;
-    let mut data = Table::new("clinical.top_medications", &["drug", "share of orders"]);
-    for (name, share) in &drugs {
-        data.row(vec![
-            Cell::text(name.clone()),
-            Cell::new(Value::Share(*share)).figure(format!("clinical.medication.{name}")),
-        ]);
-    }
-    page.figure_with_data(
-        "clinical.top_medications",
-        &format!(
+    ShareBars {
+        id: "clinical.top_medications",
+        aria: "share of medication orders by drug",
+        caption: &format!(
             "Top medications (share of {} medication orders)",
             format::count(total)
         ),
-        &svg,
-        &data,
-    );
-    Ok(())
+        headers: ["drug", "share of orders"],
+        figure_key: "clinical.medication",
+        codes: false,
+        color: chart::GREEN,
+    }
+    .draw(page, &drugs)
 }

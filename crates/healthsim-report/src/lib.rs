@@ -71,6 +71,7 @@ mod chart;
 mod claims;
 mod clinical;
 mod dist;
+mod figure;
 mod format;
 mod options;
 mod overview;

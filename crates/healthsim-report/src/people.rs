@@ -5,7 +5,8 @@
 use duckdb::types::Value as Param;
 use healthsim_schema::EntityType;
 
-use crate::chart::{self, Axis};
+use crate::chart;
+use crate::figure::ShareBars;
 use crate::format;
 use crate::options::ReportOptions;
 use crate::overview::Present;
@@ -235,29 +236,17 @@ pub(crate) fn render(
     };
     let locations = stats.ranked(location_key);
     if !locations.is_empty() {
-        let svg = chart::bars(
-            &format!("people.{location_key}"),
-            &format!("share of {} by {location_label}", t.table),
-            &locations,
-            Axis::Share,
-            chart::BLUE,
-        )?;
-        let mut data = Table::new(
-            &format!("people.{location_key}"),
-            &[location_label, "share"],
-        );
-        for (place, share) in &locations {
-            data.row(vec![
-                Cell::code(place.clone()),
-                Cell::new(Value::Share(*share)).figure(format!("people.{location_key}.{place}")),
-            ]);
+        let id = format!("people.{location_key}");
+        ShareBars {
+            id: &id,
+            aria: &format!("share of {} by {location_label}", t.table),
+            caption: &format!("Top {location_label}s (share of {})", t.table),
+            headers: [location_label, "share"],
+            figure_key: &id,
+            codes: true,
+            color: chart::BLUE,
         }
-        page.figure_with_data(
-            &format!("people.{location_key}"),
-            &format!("Top {location_label}s (share of {})", t.table),
-            &svg,
-            &data,
-        );
+        .draw(page, &locations)?;
     }
     if let (Some(county), "top_states") = (column(t, "county_fips"), location_key) {
         let counties = top_counties(db, t, county, total, options)?;

@@ -2,12 +2,13 @@
 //! of the cost per fill, from pharmacy claims; the prescriptions' top drugs when there are no
 //! pharmacy claims.
 
-use crate::chart::{self, Axis};
+use crate::chart;
 use crate::dist;
+use crate::figure::ShareBars;
 use crate::format;
 use crate::options::ReportOptions;
 use crate::overview::Present;
-use crate::page::{Cell, Page, Table, Value};
+use crate::page::{Cell, Page, Value};
 use crate::sql::{column, Db};
 use crate::stats::TypeStats;
 use crate::Error;
@@ -77,29 +78,19 @@ pub(crate) fn render(
         } else {
             "prescriptions"
         };
-        let svg = chart::bars(
-            "pharmacy.top_drugs",
-            &format!("share of {what} by drug"),
-            &drugs,
-            Axis::Share,
-            chart::GREEN,
-        )?;
-        let mut data = Table::new("pharmacy.top_drugs", &["drug", &format!("share of {what}")]);
-        for (name, share) in &drugs {
-            data.row(vec![
-                Cell::text(name.clone()),
-                Cell::new(Value::Share(*share)).figure(format!("pharmacy.drug.{name}")),
-            ]);
-        }
-        page.figure_with_data(
-            "pharmacy.top_drugs",
-            &format!(
+        ShareBars {
+            id: "pharmacy.top_drugs",
+            aria: &format!("share of {what} by drug"),
+            caption: &format!(
                 "Top drugs (share of {} {what})",
                 format::count(present.count(t.table))
             ),
-            &svg,
-            &data,
-        );
+            headers: ["drug", &format!("share of {what}")],
+            figure_key: "pharmacy.drug",
+            codes: false,
+            color: chart::GREEN,
+        }
+        .draw(page, &drugs)?;
     }
     if let Some(f) = fills {
         if let Some(date) = f.date_column {

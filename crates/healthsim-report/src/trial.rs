@@ -8,6 +8,7 @@ use duckdb::types::Value as Param;
 use healthsim_schema::EntityType;
 
 use crate::chart::{self, Axis};
+use crate::figure::ShareBars;
 use crate::format;
 use crate::options::ReportOptions;
 use crate::overview::Present;
@@ -407,26 +408,16 @@ fn render_adverse_events(
     }
     let terms = stats.ranked("top_terms");
     if !terms.is_empty() {
-        let svg = chart::bars(
-            "trial.top_terms",
-            "share of adverse events by term",
-            &terms,
-            Axis::Share,
-            chart::VERMILLION,
-        )?;
-        let mut data = Table::new("trial.top_terms", &["term", "share of events"]);
-        for (term, share) in &terms {
-            data.row(vec![
-                Cell::text(term.clone()),
-                Cell::new(Value::Share(*share)).figure(format!("trial.term.{term}")),
-            ]);
+        ShareBars {
+            id: "trial.top_terms",
+            aria: "share of adverse events by term",
+            caption: "Top adverse-event terms (share of events)",
+            headers: ["term", "share of events"],
+            figure_key: "trial.term",
+            codes: false,
+            color: chart::VERMILLION,
         }
-        page.figure_with_data(
-            "trial.top_terms",
-            "Top adverse-event terms (share of events)",
-            &svg,
-            &data,
-        );
+        .draw(page, &terms)?;
     }
     Ok(())
 }
