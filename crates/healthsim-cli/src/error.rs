@@ -89,10 +89,12 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {}
 
 impl From<healthsim_schema::Error> for CliError {
+    /// The class is the schema's own answer ([`healthsim_schema::Error::is_caller_error`]).
     fn from(error: healthsim_schema::Error) -> Self {
-        match error {
-            healthsim_schema::Error::UnknownEntityType { .. } => Self::input(error.to_string()),
-            other => Self::failure(other.to_string()),
+        if error.is_caller_error() {
+            Self::input(error.to_string())
+        } else {
+            Self::failure(error.to_string())
         }
     }
 }

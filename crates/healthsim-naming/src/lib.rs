@@ -105,6 +105,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the caller is at fault: every naming error comes from the name, context or date
+    /// the caller gave. Written as an exhaustive match so a new variant must be classified.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::EmptyName { .. } | Error::Exhausted { .. } | Error::DateOutOfRange { .. } => {
+                true
+            }
+        }
+    }
+}
+
 /// `given` cut to [`MAX_GIVEN_IN_ERROR`] characters, so a 10 KB input does not
 /// make a 10 KB error message.
 fn truncate_for_error(given: &str) -> String {

@@ -265,3 +265,19 @@ fn error_messages() {
         .unwrap_or_default();
     assert!(message.len() < 200, "{message}");
 }
+
+/// One line per variant: every naming error is the caller's to fix (the CLI's exit code 2).
+#[test]
+fn every_naming_error_is_the_callers() {
+    let date = NaiveDate::from_ymd_opt(2025, 1, 15).expect("a date");
+    for error in [
+        healthsim_naming::Error::EmptyName { given: "!!".into() },
+        healthsim_naming::Error::Exhausted {
+            base: "x-20250115".into(),
+            tried: 10_000,
+        },
+        healthsim_naming::Error::DateOutOfRange { date },
+    ] {
+        assert!(error.is_caller_error(), "{error}");
+    }
+}

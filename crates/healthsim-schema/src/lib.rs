@@ -124,3 +124,21 @@ pub enum Error {
         source: duckdb::Error,
     },
 }
+
+impl Error {
+    /// Whether the caller is at fault: only a name that is no entity type is; the other errors
+    /// are about the database file, its migrations or the code. Written as an exhaustive match
+    /// so a new variant must be classified.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Error::UnknownEntityType { .. } => true,
+            Error::DatabaseNewer { .. }
+            | Error::ChecksumMismatch { .. }
+            | Error::EditedMigration { .. }
+            | Error::MissingMigration { .. }
+            | Error::DuplicateMigration { .. }
+            | Error::MigrationFailed { .. }
+            | Error::Database { .. } => false,
+        }
+    }
+}

@@ -182,3 +182,55 @@ fn references_to_finds_every_referrer() {
         "patients is referenced by {to_patients} columns"
     );
 }
+
+/// One line per variant: whether the caller is at fault (the CLI's exit code 2).
+#[test]
+fn every_schema_error_says_whose_fault_it_is() {
+    fn check(error: Error, caller: bool) {
+        assert_eq!(error.is_caller_error(), caller, "{error}");
+    }
+    let database = || duckdb::Error::InvalidParameterCount(1, 2);
+    check(entity_type("spaceships").expect_err("unknown"), true);
+    check(
+        Error::DatabaseNewer {
+            database_version: 9,
+            code_version: 3,
+        },
+        false,
+    );
+    check(
+        Error::ChecksumMismatch {
+            version: 1,
+            name: "initial_schema".into(),
+            recorded: "sha256:a".into(),
+            expected: "sha256:b".into(),
+        },
+        false,
+    );
+    check(
+        Error::EditedMigration {
+            version: 1,
+            name: "initial_schema".into(),
+            pinned: "sha256:a".into(),
+            actual: "sha256:b".into(),
+        },
+        false,
+    );
+    check(Error::MissingMigration { version: 2 }, false);
+    check(Error::DuplicateMigration { version: 2 }, false);
+    check(
+        Error::MigrationFailed {
+            version: 4,
+            name: "x".into(),
+            source: database(),
+        },
+        false,
+    );
+    check(
+        Error::Database {
+            context: "reading".into(),
+            source: database(),
+        },
+        false,
+    );
+}

@@ -196,13 +196,8 @@ impl Error {
     /// MCP server's tool errors rest on this.
     pub fn is_caller_error(&self) -> bool {
         match self {
-            // Of the schema's errors only an unknown type is the caller's; the others are about
-            // the database file and its migrations.
-            Error::Schema(inner) => {
-                matches!(**inner, healthsim_schema::Error::UnknownEntityType { .. })
-            }
-            // Every naming error comes from the name or context the caller gave.
-            Error::Naming(_) => true,
+            Error::Schema(inner) => inner.is_caller_error(),
+            Error::Naming(inner) => inner.is_caller_error(),
             Error::Summary(inner) => inner.is_caller_error(),
             Error::Query(inner) => inner.is_caller_error(),
             Error::Fhir(inner) => inner.is_caller_error(),
