@@ -72,11 +72,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
-        Some("check") => check(),
+        Some("check") => check(&args[1..]),
         Some("schema") => schema(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask setup|check|schema|bench [--quick | --size N]");
+            eprintln!(
+                "usage: cargo xtask setup | check [--after-tests REFERENCES_FILE] | schema | bench [--quick | --size N]"
+            );
             std::process::exit(2);
         }
     };
@@ -193,7 +195,16 @@ fn link_into_deps_dirs(duckdb_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check() -> Result<()> {
+/// `cargo xtask check [--after-tests REFERENCES_FILE]`. With `--after-tests`, the test suite
+/// has just run (`.ci/run` runs it once, as the README's test command, with `INSTA_UPDATE=no`
+/// and insta's references file set to REFERENCES_FILE): the check does not run it a second
+/// time, and judges pending and orphaned snapshots from that run.
+fn check(args: &[String]) -> Result<()> {
+    let after_tests = match args {
+        [] => None,
+        [flag, file] if flag == "--after-tests" => Some(PathBuf::from(file)),
+        _ => bail!("usage: cargo xtask check [--after-tests REFERENCES_FILE]"),
+    };
     setup()?;
     run(
         "cargo fmt --check",
@@ -233,18 +244,36 @@ fn check() -> Result<()> {
     eprintln!("xtask: docs/schema.md is up to date");
     // insta: with INSTA_UPDATE=no a changed snapshot fails the test and nothing is written; every
     // snapshot a test reads is listed in the references file, so files no test reads show up.
-    let references = root().join("target").join("insta-references.txt");
-    if references.exists() {
-        std::fs::remove_file(&references)?;
-    }
-    run(
-        "snapshot and unit tests (INSTA_UPDATE=no)",
-        cargo()
-            .args(["test", "--workspace", "--quiet"])
-            .env("INSTA_UPDATE", "no")
-            .env("INSTA_SNAPSHOT_REFERENCES_FILE", &references)
-            .env("CI", "true"),
-    )?;
+    let references = match after_tests {
+        Some(file) => {
+            if !file.exists() {
+                bail!(
+                    "{} does not exist: run the tests with INSTA_SNAPSHOT_REFERENCES_FILE set to it first",
+                    file.display()
+                );
+            }
+            eprintln!(
+                "xtask: the test suite ran just before (snapshot references in {})",
+                file.display()
+            );
+            file
+        }
+        None => {
+            let references = root().join("target").join("insta-references.txt");
+            if references.exists() {
+                std::fs::remove_file(&references)?;
+            }
+            run(
+                "snapshot and unit tests (INSTA_UPDATE=no)",
+                cargo()
+                    .args(["test", "--workspace", "--quiet"])
+                    .env("INSTA_UPDATE", "no")
+                    .env("INSTA_SNAPSHOT_REFERENCES_FILE", &references)
+                    .env("CI", "true"),
+            )?;
+            references
+        }
+    };
     let pending = find_pending_snapshots(&root())?;
     if !pending.is_empty() {
         bail!("pending snapshots (review with cargo insta review, then commit or delete): {pending:?}");
