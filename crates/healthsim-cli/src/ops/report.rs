@@ -2,7 +2,7 @@
 //! and a data-quality check), written by `healthsim-report`; the agent gets the path and the
 //! headline numbers, never the page.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use healthsim_persist::Store;
 use healthsim_report::{ReportOptions, ReportSummary};
@@ -68,7 +68,7 @@ fn write(
     overwrite: bool,
 ) -> CliResult<ReportSummary> {
     let target = store.resolve_scenario(scenario)?;
-    let path = report_path(store.path(), &target.name, out)?;
+    let path = store.output_file(out, &format!("{}.html", target.name))?;
     let options = ReportOptions {
         overwrite,
         ..ReportOptions::default()
@@ -82,29 +82,6 @@ fn write(
         ))
     })?;
     written.map_err(report_error)
-}
-
-/// The file to write: `out` itself, `<out>/<scenario>.html` when `out` is a folder, or
-/// `exports/<scenario>.html` next to the database (the folder is created like exports do).
-fn report_path(database: &Path, scenario_name: &str, out: Option<&Path>) -> CliResult<PathBuf> {
-    let file_name = format!("{scenario_name}.html");
-    match out {
-        Some(path) if path.as_os_str().is_empty() => Err(CliError::input(
-            "output_path is empty: give a file path or a folder, or leave it out",
-        )),
-        Some(path) if path.is_dir() => Ok(path.join(file_name)),
-        Some(path) => Ok(path.to_path_buf()),
-        None => {
-            let dir = database
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .join("exports");
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-            Ok(dir.join(file_name))
-        }
-    }
 }
 
 /// The CLI's error for a report error: the report crate says whose fault it is.

@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 pub use super::format::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
-use super::paths::{check_user_path, io, plan_export, temporary_sibling, utf8, Planned};
+use super::paths::{check_user_path, io, plan_export, plan_file, temporary_sibling, utf8, Planned};
 use super::{scenario_details, selected_types, tables_with_rows};
 use crate::error::{db, Result};
 use crate::input::row_to_json;
@@ -114,6 +114,27 @@ pub struct ExportResult {
 }
 
 impl Store {
+    /// Where a single file named `file_name` (a report, say) is written for the user, by the
+    /// same rules as exports: `out` itself, `out/file_name` when `out` is an existing folder,
+    /// or `exports/file_name` next to the database file (the folder is created). Paths with a
+    /// `..` component are refused.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::TransferError::InvalidPath`] (wrapped in [`crate::Error::Transfer`]),
+    /// [`crate::Error::Io`].
+    pub fn output_file(&self, out: Option<&Path>, file_name: &str) -> Result<PathBuf> {
+        plan_file(&self.data_dir(), out, file_name)
+    }
+
+    /// The folder of the database file (`.` for a bare file name).
+    fn data_dir(&self) -> PathBuf {
+        match self.path().parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
     /// Exports a scenario (by id or name); see the [module documentation](self) for the
     /// formats and [`ExportOptions::out`] for where the output goes.
     ///
@@ -130,10 +151,7 @@ impl Store {
         if let Some(out) = &options.out {
             check_user_path(out)?;
         }
-        let data_dir = match self.path().parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let data_dir = self.data_dir();
         self.with_writer(|conn| {
             // One transaction: every table is read from the same snapshot.
             in_transaction(conn, |conn| {

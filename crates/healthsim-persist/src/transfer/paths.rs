@@ -107,12 +107,7 @@ pub(crate) fn plan_export(
         ExportFormat::Csv | ExportFormat::Parquet => name.to_string(),
     };
     let path = match out {
-        None => {
-            let dir = data_dir.join("exports");
-            check_file_name(&file_name, &dir)?;
-            fs::create_dir_all(&dir).map_err(io("create folder", &dir))?;
-            dir.join(file_name)
-        }
+        None => exports_dir(data_dir, &file_name)?.join(file_name),
         Some(out) => {
             check_user_path(out)?;
             match fs::metadata(out) {
@@ -184,6 +179,39 @@ pub(crate) fn plan_export(
         }
     };
     Ok(Planned { path, replace })
+}
+
+/// `exports/` next to the database, created if needed, after checking that `file_name` can
+/// live in it: where exports and other files written for the user go by default.
+fn exports_dir(data_dir: &Path, file_name: &str) -> Result<PathBuf> {
+    let dir = data_dir.join("exports");
+    check_file_name(file_name, &dir)?;
+    fs::create_dir_all(&dir).map_err(io("create folder", &dir))?;
+    Ok(dir)
+}
+
+/// Where a single file named `file_name` that is written for the user goes, by the rules of
+/// exports: `out` itself, `out/file_name` when `out` is an existing folder, or
+/// `exports/file_name` next to the database. Whether the file may be replaced is the writer's
+/// decision.
+///
+/// # Errors
+///
+/// [`TransferError::InvalidPath`] (an empty path, a `..` component, a file name that is not
+/// plain), [`Error::Io`] when the exports folder cannot be created.
+pub(crate) fn plan_file(data_dir: &Path, out: Option<&Path>, file_name: &str) -> Result<PathBuf> {
+    match out {
+        None => Ok(exports_dir(data_dir, file_name)?.join(file_name)),
+        Some(out) => {
+            check_user_path(out)?;
+            if out.is_dir() {
+                check_file_name(file_name, out)?;
+                Ok(out.join(file_name))
+            } else {
+                Ok(out.to_path_buf())
+            }
+        }
+    }
 }
 
 fn has_json_extension(path: &Path) -> bool {
@@ -327,5 +355,39 @@ mod tests {
         check_table_file("patients", None);
         check_table_file("spaceships.csv", None);
         check_table_file(".patients.csv", None);
+    }
+
+    #[test]
+    fn single_files_go_where_exports_go() {
+        let data = tempfile::tempdir().expect("temp dir");
+        let data_dir = data.path();
+        let plan = |out: Option<&Path>| plan_file(data_dir, out, "cohort.html");
+
+        let default = plan(None).expect("default");
+        assert_eq!(default, data_dir.join("exports").join("cohort.html"));
+        assert!(
+            data_dir.join("exports").is_dir(),
+            "the exports folder is created"
+        );
+        assert_eq!(
+            plan(Some(data_dir)).expect("a folder"),
+            data_dir.join("cohort.html")
+        );
+        let file = data_dir.join("review.html");
+        assert_eq!(plan(Some(&file)).expect("a file path"), file);
+
+        for refused in [Path::new(""), Path::new("../review.html")] {
+            assert!(
+                matches!(
+                    plan(Some(refused)),
+                    Err(Error::Transfer(TransferError::InvalidPath { .. }))
+                ),
+                "{refused:?}"
+            );
+        }
+        assert!(matches!(
+            plan_file(data_dir, None, "../escape.html"),
+            Err(Error::Transfer(TransferError::InvalidPath { .. }))
+        ));
     }
 }
