@@ -112,6 +112,9 @@ pub enum Error {
         /// The timeout, in seconds.
         seconds: f64,
     },
+    /// The caller cancelled the query through its [`Cancel`](crate::Cancel) handle.
+    #[error("the query was cancelled by the client")]
+    Cancelled,
     /// DuckDB could not run the query (unknown column, type mismatch, out of memory, ...).
     #[error("query failed: {message}\nvalid tables: {}", valid_tables.join(", "))]
     Execution {
@@ -173,6 +176,7 @@ impl Error {
             | Error::Unsupported { .. }
             | Error::InvalidLimit { .. }
             | Error::Timeout { .. }
+            | Error::Cancelled
             | Error::ResultTooWide { .. } => true,
             // DuckDB refused to run the query as written (unknown column, type mismatch, a
             // value too large for the memory limit): the query is what has to change.
@@ -213,6 +217,7 @@ mod tests {
             (Error::Unsupported { construct: text() }, true),
             (Error::InvalidLimit { given: 0, max: 1 }, true),
             (Error::Timeout { seconds: 1.0 }, true),
+            (Error::Cancelled, true),
             (Error::Execution { message: text(), valid_tables: vec![] }, true),
             (Error::ResultTooWide { tokens: 2, budget: 1 }, true),
             (Error::Database { context: "", source: duckdb::Error::QueryReturnedNoRows }, false),

@@ -104,6 +104,7 @@
 #![warn(missing_docs)]
 
 mod allow;
+mod cancel;
 mod error;
 mod json;
 mod limits;
@@ -116,6 +117,7 @@ mod validate;
 mod walk;
 
 pub use allow::ALLOWED_TABLE_FUNCTIONS;
+pub use cancel::Cancel;
 pub use error::{Error, QueryError};
 pub use limits::{
     DEFAULT_LIMIT, DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MAX_AST_DEPTH, MAX_BUILT_SIZE,

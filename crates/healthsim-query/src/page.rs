@@ -13,6 +13,7 @@ use healthsim_schema::value::{json_column, to_json};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::limits::{DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MIN_CELL_CHARS, PAGE_TOKEN_BUDGET};
 
@@ -31,6 +32,8 @@ pub struct QueryOptions {
     pub timeout: Duration,
     /// Longest text of one cell (characters); longer cells end in `…`.
     pub max_cell_chars: usize,
+    /// Stops the query from another thread (a client's cancellation); `None`: not cancellable.
+    pub cancel: Option<Cancel>,
 }
 
 impl Default for QueryOptions {
@@ -40,6 +43,7 @@ impl Default for QueryOptions {
             offset: 0,
             timeout: DEFAULT_TIMEOUT,
             max_cell_chars: DEFAULT_MAX_CELL_CHARS,
+            cancel: None,
         }
     }
 }

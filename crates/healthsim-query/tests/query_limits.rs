@@ -6,7 +6,8 @@ mod query_fixture;
 use std::time::Duration;
 
 use healthsim_query::{
-    run_query, Error, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT, PAGE_TOKEN_BUDGET,
+    run_query, Cancel, Error, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT,
+    PAGE_TOKEN_BUDGET,
 };
 use healthsim_summary::count_tokens;
 use proptest::prelude::*;
@@ -218,6 +219,30 @@ fn a_runaway_query_is_interrupted_and_the_connection_survives() {
         let page = fixture.page("SELECT count(*) AS n FROM patients", 1, 0);
         assert_eq!(page.results[0]["n"], 12);
     }
+}
+
+#[test]
+fn a_cancelled_query_stops_long_before_its_timeout_and_the_connection_survives() {
+    let fixture = Fixture::new();
+    let slow = "SELECT sum(a.range * b.range) AS s FROM range(100000000) a, range(100000000) b";
+    let cancel = Cancel::new();
+    let opts = QueryOptions {
+        timeout: Duration::from_secs(600),
+        cancel: Some(cancel.clone()),
+        ..QueryOptions::default()
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        cancel.cancel();
+    });
+    // Without the cancellation this query would run for the whole 600 s timeout.
+    match run_query(&fixture.sandbox, A, slow, &opts) {
+        Err(Error::Cancelled) => {}
+        other => panic!("expected a cancellation, got {other:?}"),
+    }
+    canceller.join().expect("canceller");
+    let page = fixture.page("SELECT count(*) AS n FROM patients", 1, 0);
+    assert_eq!(page.results[0]["n"], 12);
 }
 
 // Regression: `repeat('x', 2000000000)` ran ~10 s with ~4 GB resident despite the 1 GB memory
