@@ -35,12 +35,19 @@ const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
 pub struct StoreOptions {
     /// How long opening waits while another process holds the database (default 10 s).
     pub lock_timeout: Duration,
+    /// Where scenario queries run: `None` (the default) in this process, on a read-only
+    /// sandbox connection; `Some` in a contained worker process per query
+    /// ([`healthsim_query::run_contained`]), so that a query that crashes the engine or
+    /// exhausts memory ends only itself. The `healthsim` binary (CLI and MCP server) always
+    /// names itself here.
+    pub query_worker: Option<healthsim_query::Worker>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            query_worker: None,
         }
     }
 }
@@ -181,6 +188,15 @@ impl Store {
         f(conn)
     }
 
+    /// Runs `f` with no connection held, so another process (a contained query's worker) can
+    /// open the file; the next operation reopens it. The store stays locked meanwhile, so no
+    /// thread of this process reopens it under `f`.
+    pub fn with_released<T>(&self, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+        let mut held = self.lock();
+        *held = None;
+        f(&self.path)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Option<Held>> {
         // A panic inside an operation leaves at worst an idle connection (transactions roll
         // back on unwind), so a poisoned lock is still usable.
@@ -248,7 +264,11 @@ enum Attempt {
 
 /// Whether a DuckDB error says that another process holds the file lock.
 pub fn is_lock_error(error: &duckdb::Error) -> bool {
-    let text = error.to_string();
+    is_lock_message(&error.to_string())
+}
+
+/// Whether DuckDB's message says that another process holds the file lock.
+fn is_lock_message(text: &str) -> bool {
     text.contains("Could not set lock on file") || text.contains("Conflicting lock")
 }
 
@@ -291,6 +311,30 @@ pub fn open_with_lock_retry<T>(
     mut open: impl FnMut() -> Result<T, duckdb::Error>,
 ) -> Result<T> {
     retry_while_locked(path, timeout, || open().map_err(|e| classify(path, e)))
+}
+
+/// Calls `attempt` like [`open_with_lock_retry`] for an opener that reports its failure as
+/// text (a contained query's worker): a message naming DuckDB's file lock is retried, any other
+/// failure is returned at once as `Err(Some(error))`.
+pub(crate) fn retry_text_while_locked<T, E>(
+    path: &Path,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> std::result::Result<T, (Option<String>, E)>,
+) -> Result<std::result::Result<T, E>> {
+    let mut failure = None;
+    let outcome = retry_while_locked(path, timeout, || match attempt() {
+        Ok(value) => Ok(Some(value)),
+        Err((Some(text), _)) if is_lock_message(&text) => Err(Attempt::Locked(text)),
+        Err((_, error)) => {
+            failure = Some(error);
+            Ok(None)
+        }
+    })?;
+    Ok(match (outcome, failure) {
+        (Some(value), _) => Ok(value),
+        (None, Some(error)) => Err(error),
+        (None, None) => unreachable!("an attempt either succeeds or fails"),
+    })
 }
 
 fn retry_while_locked<T>(

@@ -1,12 +1,21 @@
 //! The crate's one error type, shared by every stage (parse, walk, scope, run, render), and its
 //! classification into the caller's fault and the sandbox's own.
 
+/// A name fixed at compile time (a table, a stage of the sandbox). Spelled as an alias because
+/// serde would otherwise borrow every `&str` field from its input, and these fields are never
+/// read from it (they are skipped and rebuilt).
+pub(crate) type Name = &'static str;
+
 /// Why a query was refused or failed.
 ///
 /// Messages are lowercase, written for the agent that sent the query: they say what was wrong
 /// and, where there is one, what to do instead. [`Error::is_caller_error`] tells refusals and
 /// invalid queries from failures of the sandbox itself.
-#[derive(Debug, thiserror::Error)]
+///
+/// Errors cross the pipe from a contained worker ([`run_contained`](crate::run_contained)) as
+/// serialized JSON; the two variants that carry a DuckDB or OS error travel as
+/// [`Error::Worker`] instead.
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// The text holds no statement at all (empty or only comments).
@@ -55,7 +64,8 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
         /// Every table a query may use.
-        valid: Vec<&'static str>,
+        #[serde(skip, default = "crate::allow::valid_tables")]
+        valid: Vec<Name>,
     },
     /// A schema- or catalog-qualified table or function name (`main.patients`, `memory.main.x`).
     #[error(
@@ -121,7 +131,8 @@ pub enum Error {
         /// DuckDB's message.
         message: String,
         /// Every table a query may use.
-        valid_tables: Vec<&'static str>,
+        #[serde(skip, default = "crate::allow::valid_tables")]
+        valid_tables: Vec<Name>,
     },
     /// Not even one row fits the page budget, because the column names alone exceed it.
     #[error(
@@ -134,15 +145,41 @@ pub enum Error {
         /// [`PAGE_TOKEN_BUDGET`](crate::PAGE_TOKEN_BUDGET).
         budget: usize,
     },
+    /// The query's worker process died before answering: a crash of the engine (stack overflow
+    /// on deeply nested values), memory beyond its ceiling, or a signal. Only that query ended.
+    #[error(
+        "the query stopped its worker process ({how}); nothing else was affected and the next \
+         query runs normally. Simplify the query: avoid deeply nested JSON or list values and \
+         very large built values"
+    )]
+    Crashed {
+        /// What happened to the worker (signal, exit code, memory).
+        how: String,
+    },
+    /// The worker process could not open the database (another process holds it for writing,
+    /// or the file is gone).
+    #[error("the query could not open the database: {detail}")]
+    Open {
+        /// DuckDB's or the operating system's message.
+        detail: String,
+    },
+    /// The worker process could not be started or did not answer as expected.
+    #[error("the query worker failed: {detail}")]
+    Worker {
+        /// What went wrong.
+        detail: String,
+    },
     /// One of the sandbox's own statements failed (parsing through DuckDB, reading the catalog).
+    #[serde(skip)]
     #[error("query sandbox failed while {context}: {source}")]
     Database {
         /// What the sandbox was doing.
-        context: &'static str,
+        context: Name,
         /// The DuckDB error.
         source: duckdb::Error,
     },
     /// The timeout watchdog thread could not be started.
+    #[serde(skip)]
     #[error("could not start the query timeout watchdog: {source}")]
     Watchdog {
         /// The operating-system error.
@@ -181,7 +218,12 @@ impl Error {
             // DuckDB refused to run the query as written (unknown column, type mismatch, a
             // value too large for the memory limit): the query is what has to change.
             Error::Execution { .. } => true,
-            Error::Database { .. } | Error::Watchdog { .. } => false,
+            // The query itself took its worker down; a simpler query runs.
+            Error::Crashed { .. } => true,
+            Error::Database { .. }
+            | Error::Watchdog { .. }
+            | Error::Open { .. }
+            | Error::Worker { .. } => false,
         }
     }
 }
@@ -222,6 +264,9 @@ mod tests {
             (Error::ResultTooWide { tokens: 2, budget: 1 }, true),
             (Error::Database { context: "", source: duckdb::Error::QueryReturnedNoRows }, false),
             (Error::Watchdog { source: std::io::Error::other("") }, false),
+            (Error::Crashed { how: text() }, true),
+            (Error::Open { detail: text() }, false),
+            (Error::Worker { detail: text() }, false),
         ];
         for (error, caller) in cases {
             assert_eq!(error.is_caller_error(), caller, "{error:?}");

@@ -105,6 +105,7 @@
 
 mod allow;
 mod cancel;
+mod contain;
 mod error;
 mod json;
 mod limits;
@@ -118,10 +119,11 @@ mod walk;
 
 pub use allow::ALLOWED_TABLE_FUNCTIONS;
 pub use cancel::Cancel;
+pub use contain::{run_contained, worker_main, Worker};
 pub use error::{Error, QueryError};
 pub use limits::{
     DEFAULT_LIMIT, DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MAX_AST_DEPTH, MAX_BUILT_SIZE,
-    MAX_LIMIT, MAX_QUERY_CHARS, PAGE_TOKEN_BUDGET,
+    MAX_LIMIT, MAX_QUERY_CHARS, PAGE_TOKEN_BUDGET, WORKER_ADDRESS_SPACE, WORKER_GRACE,
 };
 pub use page::{QueryOptions, QueryResult};
 pub use run::run_query;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use duckdb::types::Value;
 use healthsim_schema::value::{json_column, to_json};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use crate::cancel::Cancel;
@@ -50,7 +50,7 @@ impl Default for QueryOptions {
 
 /// One page of a scenario query. Its field docs are also the MCP output schema's descriptions
 /// (feature `json-schema`), written for the agent that reads them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "json-schema",
