@@ -610,3 +610,53 @@ pub fn writer_config() -> std::result::Result<duckdb::Config, duckdb::Error> {
         .with("autoload_known_extensions", "false")?
         .with("checkpoint_threshold", CHECKPOINT_THRESHOLD)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCKED: &str = "IO Error: Could not set lock on file \"/x/h.duckdb\": Conflicting lock \
+                          is held in /usr/bin/healthsim (PID 4242)";
+
+    #[test]
+    fn a_worker_open_that_names_the_lock_is_retried_until_it_succeeds() {
+        let mut attempts = 0;
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_secs(5), || {
+                attempts += 1;
+                if attempts < 3 {
+                    Err((Some(LOCKED.to_string()), "locked"))
+                } else {
+                    Ok("page")
+                }
+            });
+        assert!(matches!(outcome, Ok(Ok("page"))));
+        assert_eq!(attempts, 3);
+    }
+
+    #[test]
+    fn any_other_worker_failure_is_returned_at_once() {
+        let mut attempts = 0;
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_secs(5), || {
+                attempts += 1;
+                Err::<(), _>((Some("IO Error: No such file".to_string()), "gone"))
+            });
+        assert!(matches!(outcome, Ok(Err("gone"))));
+        assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn a_lock_that_outlasts_the_timeout_is_reported_as_locked() {
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_millis(30), || {
+                Err::<(), _>((Some(LOCKED.to_string()), "locked"))
+            });
+        match outcome {
+            Err(Error::Store(StoreError::DatabaseLocked { detail, .. })) => {
+                assert!(detail.contains("PID 4242"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
