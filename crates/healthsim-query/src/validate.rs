@@ -47,6 +47,7 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
             max: MAX_QUERY_CHARS,
         });
     }
+    check_control_characters(sql)?;
     let (serialized, mut parsed) = serialize_sql(conn, sql)?;
     if parsed.get("error").and_then(Json::as_bool) == Some(true) {
         return Err(parse_failure(conn, sql, &parsed));
@@ -81,6 +82,23 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
         tables: walk.tables,
         ordered,
     })
+}
+
+/// Refuses control characters before DuckDB sees the text: its parser silently stops at a NUL
+/// (`SELECT 1 \0; DROP TABLE patients` parses as `SELECT 1`), and no honest query needs any
+/// control character but tab, newline and carriage return.
+fn check_control_characters(sql: &str) -> Result<(), Error> {
+    let found = sql
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'));
+    match found {
+        Some((index, c)) => Err(Error::ControlCharacter {
+            character: format!("U+{:04X}", u32::from(c)),
+            position: index + 1,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// DuckDB's AST of `sql` as JSON text and parsed (depth-bounded).
