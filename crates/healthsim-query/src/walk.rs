@@ -59,7 +59,10 @@ fn in_scope(scopes: &[Scope], mut scope: Option<usize>, name: &str) -> bool {
 
 /// Walks DuckDB's serialized AST with an explicit stack (no recursion: the depth is bounded by
 /// [`MAX_AST_DEPTH`](crate::MAX_AST_DEPTH) when parsing, and the walk itself uses no call stack per level).
-pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
+///
+/// `sql` is the text the tree was parsed from, used only to word refusals (whether a table name
+/// was written as a string, i.e. a file path, or as a quoted identifier).
+pub(crate) fn walk_ast(root: &Json, sql: &str) -> Result<Walk, Error> {
     let mut walk = Walk::default();
     let mut scopes: Vec<Scope> = Vec::new();
     let mut pending: Vec<(&Json, Option<usize>)> = vec![(root, None)];
@@ -76,7 +79,7 @@ pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
             check_expression(class, object)?;
         } else if let Some(kind) = object.get("type").and_then(Json::as_str) {
             match kind {
-                "BASE_TABLE" => check_table(root, object, &scopes, scope, &mut walk)?,
+                "BASE_TABLE" => check_table(root, sql, object, &scopes, scope, &mut walk)?,
                 "TABLE_FUNCTION" => check_table_function(object)?,
                 "SHOW_REF" => {
                     return Err(Error::Unsupported {
@@ -269,8 +272,10 @@ fn whole(size: f64) -> String {
     }
 }
 
-/// The least size (characters or elements) the sized function `name` builds, when its
-/// arguments say so before the query runs; `None` when the size depends on the data.
+/// The size (characters or elements) the sized function `name` builds, when its arguments say
+/// so before the query runs; `None` when the size depends on the data. Exact for most rules;
+/// an argument whose size is unknown counts as 1 (`repeat`) or 0 (concatenations), and for
+/// formats and regular-expression replacements the size is an upper bound.
 fn built_size(name: &str, object: &Map<String, Json>) -> Option<f64> {
     let lower = name.to_ascii_lowercase();
     let &(_, rule) = SIZED_FUNCTIONS.iter().find(|(n, _)| *n == lower)?;
@@ -307,15 +312,18 @@ fn built_size(name: &str, object: &Map<String, Json>) -> Option<f64> {
             }
             total
         }
-        SizeRule::Replace { groups } => {
-            let text = size(0)?;
-            let replacement = size(2)?;
-            let per_match = if groups {
-                replacement * text.max(1.0)
-            } else {
-                replacement
-            };
-            text + (text + 1.0) * per_match
+        SizeRule::Replace { groups: false } => {
+            // At most text / pattern non-overlapping occurrences, each growing by the
+            // difference of the lengths.
+            let (text, replacement) = (size(0)?, size(2)?);
+            let pattern = size(1).unwrap_or(1.0).max(1.0);
+            text + (text / pattern).floor() * (replacement - pattern).max(0.0)
+        }
+        SizeRule::Replace { groups: true } => {
+            // A pattern may match at every position, and `\0` in the replacement repeats the
+            // whole match: an upper bound, not the exact size.
+            let (text, replacement) = (size(0)?, size(2)?);
+            text + (text + 1.0) * replacement * text.max(1.0)
         }
         SizeRule::Sum => args.iter().filter_map(fold_size).sum(),
         SizeRule::Span { from } => number(from + 1)? - number(from)? + 1.0,
@@ -502,6 +510,7 @@ fn dotted(parts: &[&str]) -> String {
 
 fn check_table(
     root: &Json,
+    sql: &str,
     object: &Map<String, Json>,
     scopes: &[Scope],
     scope: Option<usize>,
@@ -535,7 +544,7 @@ fn check_table(
     }
     Err(Error::ForbiddenTable {
         name: name.to_string(),
-        reason: forbidden_table_reason(&lower, root),
+        reason: forbidden_table_reason(&lower, root, written_as_string(sql, object)),
         valid: valid_tables(),
     })
 }
@@ -566,13 +575,24 @@ fn defines_cte(root: &Json, lower: &str) -> bool {
     false
 }
 
-fn forbidden_table_reason(lower: &str, root: &Json) -> String {
+/// Whether the table reference was written as a string (`FROM 'x.csv'`, which DuckDB reads as
+/// a file) rather than a name (`FROM "x.csv"`): both serialize alike, so the text decides.
+fn written_as_string(sql: &str, object: &Map<String, Json>) -> bool {
+    object
+        .get("query_location")
+        .and_then(Json::as_u64)
+        .and_then(|at| usize::try_from(at).ok())
+        .and_then(|at| sql.as_bytes().get(at))
+        == Some(&b'\'')
+}
+
+fn forbidden_table_reason(lower: &str, root: &Json, string: bool) -> String {
     if STATE_TABLES.contains(&lower) || lower == MIGRATIONS_TABLE {
         return "it is a scenario bookkeeping table, not scenario data \
                 (use list_scenarios or the scenario summary)"
             .into();
     }
-    if lower.contains(['.', '/', '\\', ':']) {
+    if string {
         return "file paths and URLs are not tables (queries cannot read files)".into();
     }
     if ["duckdb_", "pg_", "sqlite_", "pragma_", "information_schema"]
@@ -606,6 +626,8 @@ fn check_table_function(object: &Map<String, Json>) -> Result<(), Error> {
     if ALLOWED_TABLE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str()) {
         return Ok(());
     }
+    // A function the review refuses is refused for what it does.
+    check_allowed(name)?;
     Err(Error::ForbiddenFunction {
         name: name.to_string(),
         reason: format!(
