@@ -2,16 +2,37 @@
 //! [`crate::allow`].
 //!
 //! - every table reference is an unqualified canonical table or a CTE in scope (CTE visibility
-//!   follows DuckDB: a CTE sees the CTEs defined before it, a recursive CTE sees itself);
+//!   follows DuckDB: a CTE sees the CTEs defined before it, a recursive CTE sees itself, and
+//!   one with `USING KEY` also as `recurring.<name>`);
 //! - table functions come from [`ALLOWED_TABLE_FUNCTIONS`](crate::ALLOWED_TABLE_FUNCTIONS);
-//! - functions that reach outside the scenario are refused, and functions that build a value
-//!   of a size the query chooses need a small constant size;
+//! - every function, aggregate, window function, macro and operator must be allowed by the
+//!   reviewed catalog (`function_review.txt`), unqualified (apart from the few built-ins
+//!   DuckDB's parser itself writes as `main.<name>`); so must the function a bare
+//!   `current_schema` or `user` calls and the aggregate `list_aggr(l, 'name')` names;
 //! - query parameters, `DESCRIBE`/`SHOW`/`SUMMARIZE` and node kinds that only exist inside
 //!   DuckDB are refused.
 //!
-//! The walk uses an explicit stack, never recursion, and collects the canonical tables the query
-//! names (each later gets a shadow CTE in [`crate::scope`]) and every CTE name (checked against
-//! the catalog in [`crate::validate`]). No regular expression ever decides what is allowed.
+//! # Sizes a query chooses
+//!
+//! Functions such as `repeat`, `lpad`, `range` or `printf` build a value whose size is one of
+//! their arguments, in one piece, outside DuckDB's memory limit and without checking for
+//! interruption. The bound is split in two:
+//!
+//! - **a size known before the query runs is refused early** when it exceeds
+//!   [`MAX_BUILT_SIZE`]: constants, casts and arithmetic on them are folded, and nested calls
+//!   multiply (`repeat(repeat('x', 100000), 100000)` is 1e10 characters), with a clear message
+//!   naming the function and the size;
+//! - **a size that depends on the data** (a column, an aggregate, a subquery:
+//!   `repeat('*', count(*)::INT)`) is allowed: what such a query can allocate is bounded at run
+//!   time by the contained worker process that runs it (its memory ceiling and hard kill), not
+//!   by this walk. Sizes hidden from the folding (a scalar subquery of constants, date series)
+//!   fall on this side too.
+//!
+//! The walk uses an explicit stack, never recursion (only folding a size recurses, over the
+//! arguments of sized calls, within the depth bound), and collects the canonical tables the
+//! query names (each later gets a shadow CTE in [`crate::scope`]) and every CTE name (checked
+//! against the catalog in [`crate::validate`]). No regular expression ever decides what is
+//! allowed.
 
 use std::collections::BTreeSet;
 
