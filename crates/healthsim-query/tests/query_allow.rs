@@ -593,10 +593,19 @@ fn quoted_names_with_dots_are_names_not_file_paths() {
         }
         other => panic!("{other:?}"),
     }
-    // A string used as a table still is a file path, and refused as one.
-    match refusal(&fixture.sandbox, "SELECT * FROM 'no.such'") {
-        Error::ForbiddenTable { reason, .. } => assert!(reason.contains("file paths"), "{reason}"),
-        other => panic!("{other:?}"),
+    // A string used as a table still is a file path, and refused as one (positions are
+    // DuckDB's byte offsets, so characters of several bytes before it must not shift them).
+    for sql in [
+        "SELECT * FROM 'no.such'",
+        "SELECT 'é→' AS e FROM 'no.such'",
+        "SELECT \"ünïcode\" FROM patients, 'data.csv'",
+    ] {
+        match refusal(&fixture.sandbox, sql) {
+            Error::ForbiddenTable { reason, .. } => {
+                assert!(reason.contains("file paths"), "{sql}: {reason}")
+            }
+            other => panic!("{sql}: {other:?}"),
+        }
     }
 }
 
