@@ -295,6 +295,19 @@ fn the_functions_analysts_use_run() {
             json!({"patient_id": "p2", "rn": 2, "prev": "p1", "half": 2, "pr": 1.0}),
         ]
     );
+    // UNPIVOT binds to DuckDB's internal helpers itself; the query names none of them.
+    let unpivoted = rows_of(
+        &fixture.sandbox,
+        "UNPIVOT (SELECT patient_id, gender, state FROM patients WHERE patient_id = 'p1')
+         ON gender, state INTO NAME field VALUE value ORDER BY field",
+    );
+    assert_eq!(
+        unpivoted,
+        vec![
+            json!({"patient_id": "p1", "field": "gender", "value": "female"}),
+            json!({"patient_id": "p1", "field": "state", "value": "TX"}),
+        ]
+    );
     // A column may still carry a value function's name when it is qualified.
     let qualified = rows_of(
         &fixture.sandbox,
