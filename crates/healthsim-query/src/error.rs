@@ -262,10 +262,15 @@ pub(crate) fn agent_message(duckdb_message: &str) -> String {
             kept.push(rebuilt.trim_end().to_string());
         }
     }
+    // Lines left blank between removed ones would only spread the message out.
+    kept.dedup_by(|next, previous| next.trim().is_empty() && previous.trim().is_empty());
     while kept.last().is_some_and(|l| l.trim().is_empty()) {
         kept.pop();
     }
-    let advice = if lower.contains("out of memory") || lower.contains("memory_limit") {
+    let advice = if ["out of memory", "out-of-memory", "memory_limit"]
+        .iter()
+        .any(|marker| lower.contains(marker))
+    {
         Some(
             "the query needs more memory than a scenario query may use: filter rows early, \
              aggregate inside SQL, select fewer columns or join fewer rows",
@@ -314,7 +319,20 @@ fn split_sentences(line: &str) -> Vec<&str> {
     sentences
 }
 
+/// Phrases of DuckDB's that explain or advise how the database is launched or spills to disk:
+/// nothing a scenario query can change.
+const LAUNCH_ADVICE: &[&str] = &[
+    "temporary directory",
+    "launch the database",
+    "launched in",
+    "offloaded to disk",
+];
+
 fn is_forbidden_advice(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    if LAUNCH_ADVICE.iter().any(|phrase| lower.contains(phrase)) {
+        return true;
+    }
     let words = sentence.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
     let mut forbidden = false;
     for word in words {
@@ -369,7 +387,7 @@ mod tests {
         let memory = "the query needs more memory than a scenario query may use: filter rows early, aggregate inside SQL, select fewer columns or join fewer rows";
         let settings = "settings cannot be changed in scenario queries: simplify the query, filter or aggregate";
         #[rustfmt::skip]
-        let cases: [(&str, String); 10] = [
+        let cases: Vec<(&str, String)> = vec![
             ("Binder Error: Referenced column \"x\" not found", "Binder Error: Referenced column \"x\" not found".into()),
             ("Catalog Error: Scalar Function with name lenght does not exist! Did you mean \"length\"?", "Catalog Error: Scalar Function with name lenght does not exist! Did you mean \"length\"?".into()),
             ("Parser Error: Max expression depth limit of 1000 exceeded. Use \"SET max_expression_depth TO x\" to increase the maximum expression depth.", "Parser Error: Max expression depth limit of 1000 exceeded.\nthe query is nested too deeply: simplify it (fewer nested expressions or subqueries)".into()),
@@ -378,6 +396,8 @@ mod tests {
             ("Catalog Error: Scalar Function with name st_area is not in the catalog, but it exists in the spatial extension. Please try installing and loading the spatial extension: INSTALL spatial; LOAD spatial;", "Catalog Error: Scalar Function with name st_area is not in the catalog, but it exists in the spatial extension.\nextensions are not available in scenario queries: use the built-in functions".into()),
             ("Permission Error: Cannot access file \"x.csv\" - file system operations are disabled by configuration. Set enable_external_access to true", "Permission Error: Cannot access file \"x.csv\" - file system operations are disabled by configuration.\nscenario queries read only the scenario's tables, never files".into()),
             ("Invalid Input Error: Query profiling is disabled. Use 'PRAGMA enable_profiling;' to enable profiling!", format!("Invalid Input Error: Query profiling is disabled.\n{settings}")),
+            ("Out of Memory Error: failed to allocate data of size 512.0 MiB (512.6 MiB/953.6 MiB used)\nDatabase is launched in in-memory mode and no temporary directory is specified.\nUnused blocks cannot be offloaded to disk.\n\nLaunch the database with a persistent storage back-end\nOr set SET temp_directory='/path/to/tmp.tmp'", format!("Out of Memory Error: failed to allocate data of size 512.0 MiB (512.6 MiB/953.6 MiB used)\n{memory}")),
+            ("Out-of-memory: cannot write buffer because no temporary directory is specified!\nTo enable temporary buffer eviction set a temporary directory using PRAGMA temp_directory='/path/to/tmp.tmp'", memory.into()),
             ("Invalid Input Error: Could not convert string 'x' to INT32", "Invalid Input Error: Could not convert string 'x' to INT32".into()),
             ("Conversion Error: the result set is too large", "Conversion Error: the result set is too large".into()),
         ];

@@ -665,3 +665,33 @@ fn recursive_ctes_with_using_key_read_their_recurring_rows() {
         }
     }
 }
+
+// ---------------------------------------------------------------- DuckDB's advice
+
+// Regression: out of memory, DuckDB advised setting a temp directory, the memory limit or the
+// threads, none of which a scenario query can do (docs/reliability.md).
+#[test]
+fn duckdb_advice_the_sandbox_forbids_is_replaced_by_advice_that_works_here() {
+    let fixture = Fixture::new();
+    let sql = "SELECT length(string_agg(repeat('x', 100000), ',')) AS n FROM range(100000)";
+    match run(&fixture.sandbox, sql) {
+        Err(error @ Error::Execution { .. }) => {
+            let text = error.to_string();
+            assert!(text.contains("Out of Memory"), "{text}");
+            assert!(
+                text.contains("filter rows early, aggregate inside SQL"),
+                "{text}"
+            );
+            for forbidden in [
+                "SET ",
+                "temp_directory",
+                "memory_limit",
+                "threads",
+                "PRAGMA",
+            ] {
+                assert!(!text.contains(forbidden), "{forbidden}: {text}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}
