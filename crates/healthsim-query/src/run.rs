@@ -130,7 +130,7 @@ fn execution(source: duckdb::Error) -> Error {
         other => other.to_string(),
     };
     Error::Execution {
-        message: renumber_lines(&message),
+        message: crate::error::agent_message(&renumber_lines(&message)),
         valid_tables: valid_tables(),
     }
 }
