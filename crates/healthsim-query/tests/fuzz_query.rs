@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use duckdb::Connection;
-use healthsim_query::{run_query, sandbox_config, validate_query, QueryOptions};
+use healthsim_query::{run_query, sandbox_config, validate_query, Error, QueryOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
@@ -527,6 +527,8 @@ struct Stats {
     ran: u32,
     compared: u32,
     refused: u32,
+    /// Refusals compared with the one-scenario database's (same message).
+    refusals_compared: u32,
 }
 
 fn check(
@@ -538,8 +540,32 @@ fn check(
     let valid = validate_query(full, sql);
     let outcome = run_query(full, A, sql, &options());
     let page = match outcome {
-        Err(_) => {
+        Err(error) => {
             stats.refused += 1;
+            // A refusal or failure must not depend on the other scenario either: the same
+            // query on the database holding only A fails with the same message (a yes/no
+            // oracle would otherwise hide in which queries fail). Timeouts depend on the
+            // amount of data, not on what it says, and are not compared.
+            if matches!(error, Error::Timeout { .. }) || nondeterministic(sql) {
+                return Ok(());
+            }
+            match run_query(reference, A, sql, &options()) {
+                Err(Error::Timeout { .. }) => {}
+                Err(expected) => {
+                    prop_assert_eq!(
+                        error.to_string(),
+                        expected.to_string(),
+                        "the refusal differs:\n{}",
+                        sql
+                    );
+                    stats.refusals_compared += 1;
+                }
+                Ok(_) => {
+                    return Err(TestCaseError::fail(format!(
+                        "fails only beside another scenario ({error}):\n{sql}"
+                    )))
+                }
+            }
             return Ok(());
         }
         Ok(page) => page,
@@ -562,9 +588,15 @@ fn check(
     if nondeterministic(sql) {
         return Ok(());
     }
-    let Ok(expected) = run_query(reference, A, sql, &options()) else {
+    let expected = match run_query(reference, A, sql, &options()) {
+        Ok(page) => page,
         // The reference may time out where the full database did not; nothing to compare.
-        return Ok(());
+        Err(Error::Timeout { .. }) => return Ok(()),
+        Err(e) => {
+            return Err(TestCaseError::fail(format!(
+                "runs only beside another scenario (alone: {e}):\n{sql}"
+            )))
+        }
     };
     stats.compared += 1;
     prop_assert_eq!(
@@ -612,6 +644,7 @@ fn token_soups_never_panic_leak_or_write() -> Result<(), Box<dyn std::error::Err
         ran: 0,
         compared: 0,
         refused: 0,
+        refusals_compared: 0,
     };
     let mut runner = TestRunner::new(ProptestConfig {
         cases: cases(384),
@@ -626,10 +659,29 @@ fn token_soups_never_panic_leak_or_write() -> Result<(), Box<dyn std::error::Err
     };
     drop((full, reference));
     eprintln!(
-        "query fuzz: {} ran ({} compared with the one-scenario database), {} refused",
-        stats.ran, stats.compared, stats.refused
+        "query fuzz: {} ran ({} compared with the one-scenario database), {} refused ({} \
+         refusals compared)",
+        stats.ran, stats.compared, stats.refused, stats.refusals_compared
     );
     outcome.map_err(|e| e.to_string())?;
+    // The soups exercised both sides: a fuzzer that only ever produced refusals (or only
+    // trivial queries) would pass without testing the scoping.
+    let cases = cases(384);
+    assert!(
+        stats.ran >= cases / 8,
+        "only {} of {cases} soups ran",
+        stats.ran
+    );
+    assert!(
+        stats.compared >= cases / 16,
+        "only {} soups were compared with the one-scenario database",
+        stats.compared
+    );
+    assert!(
+        stats.refusals_compared >= cases / 4,
+        "only {} refusals were compared",
+        stats.refusals_compared
+    );
     assert_eq!(state_counts(&full_path)?, before, "the database changed");
     Ok(())
 }
@@ -648,6 +700,7 @@ fn known_soups() -> Result<(), Box<dyn std::error::Error>> {
         ran: 0,
         compared: 0,
         refused: 0,
+        refusals_compared: 0,
     };
     for sql in [
         "SELECT count(*) FROM patients",
