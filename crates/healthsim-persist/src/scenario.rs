@@ -319,10 +319,10 @@ impl Store {
     /// [`healthsim_query`]).
     ///
     /// With [`StoreOptions::query_worker`](crate::StoreOptions::query_worker) set, the scenario
-    /// is resolved here and the query runs in a contained worker process that opens the file
-    /// read-only while this store holds no connection (waiting up to the lock timeout if
-    /// another process writes meanwhile). Without it, the query runs in the sandbox connection
-    /// ([`Store::with_sandbox`]), where the scenario is resolved too.
+    /// is resolved here and the query runs in the held worker process
+    /// ([`Store::with_query_worker`]), which has the file open read-only (its open waits up to
+    /// the lock timeout while another process writes). Without it, the query runs in the
+    /// sandbox connection ([`Store::with_sandbox`]), where the scenario is resolved too.
     ///
     /// # Errors
     ///
@@ -335,15 +335,14 @@ impl Store {
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         if let Some(worker) = &self.options().query_worker {
-            let target = self.with_reader(|conn| resolve_on(conn, id_or_name))?;
             let timeout = self.options().lock_timeout;
-            return self.with_released(|path| {
-                crate::store::retry_text_while_locked(path, timeout, || {
-                    healthsim_query::run_contained(worker, path, &target.scenario_id, sql, options)
-                        .map_err(|e| match &e {
-                            healthsim_query::Error::Open { detail } => (Some(detail.clone()), e),
-                            _ => (None, e),
-                        })
+            let resolve = |conn: &Connection| Ok(resolve_on(conn, id_or_name)?.scenario_id);
+            return self.with_query_worker(worker, id_or_name, resolve, |session, id| {
+                crate::store::retry_text_while_locked(self.path(), timeout, || {
+                    session.query(id, sql, options).map_err(|e| match &e {
+                        healthsim_query::Error::Open { detail } => (Some(detail.clone()), e),
+                        _ => (None, e),
+                    })
                 })?
                 .map_err(Error::from)
             });

@@ -59,14 +59,38 @@ enum Mode {
     Writer,
     /// Read-only with the query sandbox configuration.
     Sandbox,
+    /// A query worker process holding the file read-only ([`StoreOptions::query_worker`]).
+    Worker,
 }
 
-/// An open connection and the in-process claim on its file. Field order matters: the
-/// connection closes before the claim is given up.
+/// What is held open on the file.
+enum Handle {
+    /// A connection of this process (writer or sandbox).
+    Connection(Connection),
+    /// A contained query worker (another process) with the file open read-only, and the
+    /// scenario ids resolved while it was held: nothing can write the file meanwhile (the worker
+    /// holds DuckDB's lock, and a write of this store ends the worker), so they stay valid.
+    Worker {
+        session: healthsim_query::WorkerSession,
+        resolved: std::collections::HashMap<String, String>,
+    },
+}
+
+/// An open connection (or worker) and the in-process claim on its file. Field order matters:
+/// the connection closes before the claim is given up.
 struct Held {
     mode: Mode,
-    conn: Connection,
+    handle: Handle,
     _claim: FileClaim,
+}
+
+impl Held {
+    fn connection(&self) -> Option<&Connection> {
+        match &self.handle {
+            Handle::Connection(conn) => Some(conn),
+            Handle::Worker { .. } => None,
+        }
+    }
 }
 
 /// The handle on one HealthSim database file.
@@ -168,10 +192,17 @@ impl Store {
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut held = self.lock();
         let conn = match held.take() {
-            Some(h) => &held.insert(h).conn,
-            None => self.ensure(&mut held, Mode::Writer)?,
+            Some(h) if h.connection().is_some() => held.insert(h).connection(),
+            // A query worker holds the file: it closes, and the writer opens.
+            other => {
+                drop(other);
+                self.ensure(&mut held, Mode::Writer).map(Some)?
+            }
         };
-        f(conn)
+        match conn {
+            Some(conn) => f(conn),
+            None => unreachable_handle(),
+        }
     }
 
     /// Runs `f` on a separate read-only DuckDB instance configured by
@@ -188,13 +219,63 @@ impl Store {
         f(conn)
     }
 
-    /// Runs `f` with no connection held, so another process (a contained query's worker) can
-    /// open the file; the next operation reopens it. The store stays locked meanwhile, so no
-    /// thread of this process reopens it under `f`.
-    pub fn with_released<T>(&self, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    /// Runs `f` on the held query worker ([`StoreOptions::query_worker`]) with the scenario id
+    /// that `resolve` finds for `given`, closing the writer and starting a worker first if
+    /// needed; a worker that died or was killed (a crash, a timeout) is replaced. The worker stays
+    /// held, like the sandbox connection, and remembers what `given` resolved to, so paging
+    /// through a result costs no new process and no lookup; the next write ends it.
+    ///
+    /// # Errors
+    ///
+    /// The errors of `resolve` (run on the writer connection), [`StoreError::DatabaseLocked`]
+    /// while the file is held elsewhere past the lock timeout, and the errors of `f`.
+    pub fn with_query_worker<T>(
+        &self,
+        worker: &healthsim_query::Worker,
+        given: &str,
+        resolve: impl FnOnce(&Connection) -> Result<String>,
+        f: impl FnOnce(&mut healthsim_query::WorkerSession, &str) -> Result<T>,
+    ) -> Result<T> {
         let mut held = self.lock();
-        *held = None;
-        f(&self.path)
+        let known = match held.as_mut().map(|h| &mut h.handle) {
+            Some(Handle::Worker { session, resolved }) => {
+                if session.is_alive() {
+                    resolved.get(given).cloned()
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let id = resolve(self.ensure(&mut held, Mode::Writer)?)?;
+                // Close the writer before the worker opens the file: it is claimed once.
+                *held = None;
+                let claim = retry_while_locked(&self.path, self.options.lock_timeout, || {
+                    FileClaim::acquire(&self.key).ok_or_else(|| {
+                        Attempt::Locked(
+                            "another Store in this process holds it; release it or share one \
+                             Store"
+                                .into(),
+                        )
+                    })
+                })?;
+                let session = healthsim_query::WorkerSession::start(worker, &self.path)?;
+                let resolved = std::collections::HashMap::from([(given.to_string(), id.clone())]);
+                *held = Some(Held {
+                    mode: Mode::Worker,
+                    handle: Handle::Worker { session, resolved },
+                    _claim: claim,
+                });
+                id
+            }
+        };
+        match held.as_mut().map(|h| &mut h.handle) {
+            Some(Handle::Worker { session, .. }) => f(session, &id),
+            _ => unreachable_handle(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Held>> {
@@ -205,7 +286,8 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The held connection of `mode`, opening it (and closing another one) if needed.
+    /// The held connection of `mode` (writer or sandbox), opening it (and closing another one)
+    /// if needed.
     fn ensure<'h>(&self, held: &'h mut Option<Held>, mode: Mode) -> Result<&'h Connection> {
         let h = match held.take() {
             Some(h) if h.mode == mode => h,
@@ -215,7 +297,10 @@ impl Store {
                 self.open_connection(mode)?
             }
         };
-        Ok(&held.insert(h).conn)
+        match held.insert(h).connection() {
+            Some(conn) => Ok(conn),
+            None => unreachable_handle(),
+        }
     }
 
     fn open_connection(&self, mode: Mode) -> Result<Held> {
@@ -226,7 +311,7 @@ impl Store {
                 )
             })?;
             let opened = match mode {
-                Mode::Writer => writer_config()
+                Mode::Writer | Mode::Worker => writer_config()
                     .and_then(|config| Connection::open_with_flags(&self.path, config)),
                 // `duckdb::Config` is consumed by the open, so each attempt builds its own.
                 Mode::Sandbox => {
@@ -242,7 +327,7 @@ impl Store {
             conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
             Ok(Held {
                 mode,
-                conn,
+                handle: Handle::Connection(conn),
                 _claim: claim,
             })
         })
@@ -260,6 +345,12 @@ enum Attempt {
     Locked(String),
     /// Anything else: reported at once.
     Failed(Error),
+}
+
+/// A held handle of the wrong kind: `ensure` and `with_query_worker` insert exactly the kind
+/// they return, so this cannot happen; it is a panic rather than a wrong answer.
+fn unreachable_handle() -> ! {
+    panic!("the store holds a handle of another kind than it just opened")
 }
 
 /// Whether a DuckDB error says that another process holds the file lock.

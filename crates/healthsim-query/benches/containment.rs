@@ -1,6 +1,7 @@
 //! What containment costs: the same first page of a filtered query, run in process on a held
-//! sandbox connection (the yardstick) and in a contained worker process (what the CLI and the
-//! MCP server do: start the worker, open the file read-only, run, answer).
+//! sandbox connection (the yardstick), in a new worker process per query (start, open the file
+//! read-only, run, answer), and in a held worker (what the CLI and the MCP server keep between
+//! queries until the next write).
 //!
 //! `cargo bench -p healthsim-query --bench containment`; `HEALTHSIM_BENCH_PATIENTS` sets the
 //! scenario's size (default 200,000 patients, plus 200,000 of another scenario). The difference
@@ -11,7 +12,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use duckdb::Connection;
-use healthsim_query::{run_contained, run_query, sandbox_config, QueryOptions, Worker};
+use healthsim_query::{
+    run_contained, run_query, sandbox_config, QueryOptions, Worker, WorkerSession,
+};
 
 const A: &str = "11111111-aaaa-4aaa-8aaa-000000000001";
 const B: &str = "22222222-bbbb-4bbb-8bbb-000000000002";
@@ -64,6 +67,12 @@ fn containment(c: &mut Criterion) {
     group.bench_function("contained, trivial query", |b| {
         b.iter(|| run_contained(&worker, &path, A, "SELECT 1 AS x", &options).expect("page"));
     });
+    {
+        let mut session = WorkerSession::start(&worker, &path).expect("worker");
+        group.bench_function("held worker (what the CLI and MCP server keep)", |b| {
+            b.iter(|| session.query(A, sql, &options).expect("page"));
+        });
+    }
     group.finish();
 }
 

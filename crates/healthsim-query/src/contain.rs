@@ -1,53 +1,64 @@
-//! Containment: every query in a worker process of its own, so that a query that crashes the
-//! engine, exhausts memory or ignores interruption ends only that query.
+//! Containment: queries run in a worker process, so that a query that crashes the engine,
+//! exhausts memory or ignores interruption ends only its worker, never the caller.
 //!
 //! Some DuckDB functions overflow the stack on deeply nested input, allocate outside DuckDB's
 //! memory limit, or run without checking for interruption. Inside the caller's process (the MCP
-//! server, the CLI) one such query would kill or stall everything else. [`run_contained`]
-//! therefore starts a short-lived worker — a program that calls [`worker_main`] — hands it one
-//! request on stdin and reads one response on stdout. The worker:
+//! server, the CLI) one such query would kill or stall everything else. A [`WorkerSession`]
+//! therefore starts a worker — a program that calls [`worker_main`] — and exchanges one JSON
+//! line per query with it over its stdin and stdout. The worker:
 //!
-//! - opens the database read-only with [`sandbox_config`](crate::sandbox_config) and runs
-//!   [`run_query`](crate::run_query), with its own timeout watchdog;
 //! - starts with an empty environment and `/` as its working directory, and sets
-//!   operating-system limits on itself before it reads its request: [`WORKER_ADDRESS_SPACE`] of
-//!   address space (so resident memory can never exceed it), a CPU-time limit, no core files,
-//!   no writes to regular files, few file descriptors, and death when its parent dies;
-//! - is killed with SIGKILL [`WORKER_GRACE`] after the query's timeout, or at once when the
-//!   caller cancels ([`Cancel`](crate::Cancel)).
+//!   operating-system limits on itself before it reads a request: [`WORKER_ADDRESS_SPACE`] of
+//!   address space (a hard backstop), a CPU-time limit, no core files, no writes to regular
+//!   files, few file descriptors, and death when its parent dies;
+//! - opens the database read-only with [`sandbox_config`](crate::sandbox_config) on its first
+//!   request and keeps it open, so paging through a result costs no new process and finds
+//!   DuckDB's caches warm;
+//! - runs [`run_query`](crate::run_query) up to the page's token budget, with its own timeout
+//!   watchdog; the caller fits the page to the budget (building the tokenizer would cost each
+//!   new worker tens of milliseconds).
 //!
-//! The caller gets the worker's page or refusal as if the query had run in process, or
-//! [`Error::Crashed`] when the worker died, [`Error::Timeout`] when it had to be killed. The cost
-//! is one process start and one database open per query (see docs/performance.md). The peak
-//! memory of finished workers is the operating system's `RUSAGE_CHILDREN` maximum of the caller.
+//! The session kills its worker with SIGKILL [`WORKER_GRACE`] after a query's timeout, at once
+//! when the caller cancels ([`Cancel`](crate::Cancel)) or the worker's resident memory passes
+//! [`WORKER_MEMORY_CEILING`] (sampled every few milliseconds while a query runs, on Linux), and
+//! when it is dropped. The caller gets
+//! the page or refusal as if the query had run in process, [`Error::Crashed`] when the worker
+//! died, [`Error::Timeout`] or [`Error::Cancelled`] when it had to be killed; a session whose
+//! worker is gone says so ([`WorkerSession::is_alive`]) and the caller starts a new one.
+//! [`run_contained`] is the one-query form. The peak memory of finished workers is the
+//! operating system's `RUSAGE_CHILDREN` maximum of the caller.
 //!
-//! This module does not know where the worker program is: the caller names it with a
+//! The worker holds the file open (read-only) while its session lives: DuckDB lets no other
+//! process write meanwhile, so a writer drops the session first (`healthsim-persist`'s `Store`
+//! does). This module does not know where the worker program is: the caller names it with a
 //! [`Worker`] (the `healthsim` binary names itself; this crate's tests use its own small
 //! `healthsim-query-worker` binary).
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use crate::cancel::CANCEL_POLL;
 use crate::error::Error;
-use crate::limits::{MAX_QUERY_CHARS, WORKER_ADDRESS_SPACE, WORKER_GRACE};
+use crate::limits::{MAX_QUERY_CHARS, WORKER_ADDRESS_SPACE, WORKER_GRACE, WORKER_MEMORY_CEILING};
 use crate::page::{QueryOptions, QueryResult};
 
-/// The most bytes read from a worker's stdout: a page is bounded by
-/// [`PAGE_TOKEN_BUDGET`](crate::PAGE_TOKEN_BUDGET) tokens, far below this.
-const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The longest response line read from a worker: a page before its token budget is at most
+/// [`MAX_LIMIT`](crate::MAX_LIMIT) rows of cells cut to the caller's cell length.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// The most bytes kept of a worker's stderr (it explains a crash).
-const MAX_STDERR_BYTES: u64 = 64 * 1024;
-/// The most bytes a worker reads from stdin: the query text plus its envelope.
-const MAX_REQUEST_BYTES: u64 = (MAX_QUERY_CHARS as u64) * 4 + 64 * 1024;
+const MAX_STDERR_BYTES: usize = 64 * 1024;
+/// The longest request line a worker reads: the query text plus its envelope.
+const MAX_REQUEST_BYTES: usize = MAX_QUERY_CHARS * 4 + 64 * 1024;
 /// File descriptors a worker may hold: the database file, its pipes, DuckDB's few.
 const WORKER_MAX_FILES: u64 = 64;
+/// How often a running query's worker has its resident memory sampled.
+const MEMORY_POLL: Duration = Duration::from_millis(4);
 
 /// How to start a worker: a program and its arguments; the program must call [`worker_main`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +85,7 @@ impl Worker {
     }
 }
 
-/// The request a worker reads from stdin.
+/// One request line a worker reads from stdin.
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
     database: PathBuf,
@@ -86,16 +97,16 @@ struct Request {
     max_cell_chars: usize,
 }
 
-/// The response a worker writes to stdout.
+/// One response line a worker writes to stdout.
 #[derive(Debug, Serialize, Deserialize)]
 enum Response {
     Page(QueryResult),
     Refused(Error),
 }
 
-/// Runs one query like [`run_query`](crate::run_query), in a new worker process that opens
-/// `database` read-only. The caller must not hold the file open for writing meanwhile (DuckDB
-/// would refuse the worker's open: [`Error::Open`], which names the lock).
+/// Runs one query like [`run_query`](crate::run_query) in a new worker process that opens
+/// `database` read-only, and ends the worker. The caller must not hold the file open for
+/// writing meanwhile (the worker's open would fail with [`Error::Open`], naming the lock).
 pub fn run_contained(
     worker: &Worker,
     database: &Path,
@@ -103,221 +114,341 @@ pub fn run_contained(
     sql: &str,
     options: &QueryOptions,
 ) -> Result<QueryResult, Error> {
-    let database = match std::fs::canonicalize(database) {
-        Ok(path) => path,
-        Err(e) => {
-            return Err(Error::Open {
-                detail: format!("{}: {e}", database.display()),
-            })
-        }
-    };
-    let request = Request {
-        database,
-        scenario_id: scenario_id.to_string(),
-        sql: sql.to_string(),
-        limit: options.limit,
-        offset: options.offset,
-        timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
-        max_cell_chars: options.max_cell_chars,
-    };
-    let mut child = match spawn(worker) {
-        Ok(child) => child,
-        Err(e) => {
-            return Err(Error::Worker {
+    WorkerSession::start(worker, database)?.query(scenario_id, sql, options)
+}
+
+/// A running worker process for queries over one database file (see the module header).
+#[derive(Debug)]
+pub struct WorkerSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    responses: mpsc::Receiver<Result<Vec<u8>, String>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    database: PathBuf,
+    dead: bool,
+}
+
+impl WorkerSession {
+    /// Starts a worker for `database`; it opens the file on the first query.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Open`] when the file does not exist, [`Error::Worker`] when the program cannot
+    /// be started.
+    pub fn start(worker: &Worker, database: &Path) -> Result<WorkerSession, Error> {
+        let database = std::fs::canonicalize(database).map_err(|e| Error::Open {
+            detail: format!("{}: {e}", database.display()),
+        })?;
+        let mut child = Command::new(&worker.program)
+            .args(&worker.args)
+            .env_clear()
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Worker {
                 detail: format!("cannot start {}: {e}", worker.program.display()),
-            })
+            })?;
+        let (sender, responses) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut lines = BufReader::new(stdout);
+                loop {
+                    match read_line(&mut lines, MAX_RESPONSE_BYTES) {
+                        Ok(Some(line)) => {
+                            if sender.send(Ok(line)).is_err() {
+                                return;
+                            }
+                        }
+                        // End of output: the worker exited (the session learns how).
+                        Ok(None) => return,
+                        Err(e) => {
+                            let _ = sender.send(Err(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+            });
         }
-    };
-    let stdout = collect(child.stdout.take(), MAX_RESPONSE_BYTES);
-    let stderr = collect(child.stderr.take(), MAX_STDERR_BYTES);
-    // A worker that died before reading its request makes this write fail; the exit status
-    // below says why, so the write error itself is not reported.
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = serde_json::to_writer(&mut stdin, &request)
-            .map_err(std::io::Error::from)
-            .and_then(|()| stdin.flush());
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let kept = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    let mut kept = kept
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let room = MAX_STDERR_BYTES.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..n.min(room)]);
+                }
+            });
+        }
+        Ok(WorkerSession {
+            stdin: child.stdin.take(),
+            child,
+            responses,
+            stderr,
+            database,
+            dead: false,
+        })
     }
-    let (status, stop) = wait(child, options);
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    match (stop, status) {
-        (Stop::Deadline, _) => Err(Error::Timeout {
-            seconds: options.timeout.as_secs_f64(),
-        }),
-        (Stop::Cancelled, _) => Err(Error::Cancelled),
-        (Stop::Exited, Ok(status)) => interpret(status, &stdout, &stderr, options),
-        (Stop::Exited, Err(e)) => Err(Error::Worker {
-            detail: format!("cannot wait for the worker: {e}"),
-        }),
+
+    /// Whether the worker can take another query (it was not killed and has not exited).
+    pub fn is_alive(&mut self) -> bool {
+        if !self.dead && !matches!(self.child.try_wait(), Ok(None)) {
+            self.dead = true;
+        }
+        !self.dead
+    }
+
+    /// Runs one query in the worker: like [`run_query`](crate::run_query), with the worker
+    /// killed at `options.timeout` + [`WORKER_GRACE`] or on `options.cancel`.
+    ///
+    /// # Errors
+    ///
+    /// The query's own refusals and failures as [`run_query`](crate::run_query) gives them;
+    /// [`Error::Crashed`] when the worker died, [`Error::Timeout`] or [`Error::Cancelled`] when
+    /// it was killed (the session is dead afterwards), [`Error::Open`] when the worker could
+    /// not open the file (another process writes it: retry later), [`Error::Worker`] when the
+    /// session is already dead or the worker answered nonsense.
+    pub fn query(
+        &mut self,
+        scenario_id: &str,
+        sql: &str,
+        options: &QueryOptions,
+    ) -> Result<QueryResult, Error> {
+        if !self.is_alive() {
+            return Err(Error::Worker {
+                detail: "the worker process has ended; start a new one".into(),
+            });
+        }
+        let request = Request {
+            database: self.database.clone(),
+            scenario_id: scenario_id.to_string(),
+            sql: sql.to_string(),
+            limit: options.limit,
+            offset: options.offset,
+            timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
+            max_cell_chars: options.max_cell_chars,
+        };
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => serde_json::to_vec(&request)
+                .map_err(std::io::Error::from)
+                .and_then(|mut line| {
+                    line.push(b'\n');
+                    stdin.write_all(&line)?;
+                    stdin.flush()
+                }),
+            None => Err(std::io::Error::other("no stdin")),
+        };
+        if sent.is_err() {
+            // The worker is gone; how it ended says why.
+            return Err(self.ended(options));
+        }
+        let deadline = Instant::now() + options.timeout + WORKER_GRACE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.responses.recv_timeout(left.min(MEMORY_POLL)) {
+                Ok(Ok(line)) => {
+                    return match serde_json::from_slice::<Response>(&line) {
+                        Ok(Response::Page(page)) => crate::page::fit_page(page, options),
+                        Ok(Response::Refused(error)) => Err(error),
+                        Err(e) => {
+                            self.kill();
+                            Err(Error::Worker {
+                                detail: format!("unreadable response: {e}"),
+                            })
+                        }
+                    }
+                }
+                Ok(Err(detail)) => {
+                    self.kill();
+                    return Err(Error::Worker { detail });
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(self.ended(options)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let cancelled = options
+                        .cancel
+                        .as_ref()
+                        .is_some_and(crate::Cancel::is_cancelled);
+                    if cancelled {
+                        self.kill();
+                        return Err(Error::Cancelled);
+                    }
+                    if Instant::now() >= deadline {
+                        self.kill();
+                        return Err(Error::Timeout {
+                            seconds: options.timeout.as_secs_f64(),
+                        });
+                    }
+                    if resident_bytes(self.child.id()).is_some_and(|r| r > WORKER_MEMORY_CEILING) {
+                        self.kill();
+                        return Err(Error::Crashed {
+                            how: format!(
+                                "it used more than its {} MB of memory",
+                                WORKER_MEMORY_CEILING / 1_000_000
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kills the worker (SIGKILL) and reaps it.
+    fn kill(&mut self) {
+        self.dead = true;
+        self.stdin = None;
+        // The child is not reaped until `wait` below, so the signal cannot reach another
+        // process; an already exited child makes `kill` fail harmlessly.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The error for a worker that stopped answering on its own.
+    fn ended(&mut self, options: &QueryOptions) -> Error {
+        self.dead = true;
+        self.stdin = None;
+        let status = self.child.wait();
+        let stderr = self
+            .stderr
+            .lock()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        match status {
+            Ok(status) => ended_because(status, &stderr, options),
+            Err(e) => Error::Worker {
+                detail: format!("cannot wait for the worker: {e}"),
+            },
+        }
     }
 }
 
-/// How the wait ended.
-enum Stop {
-    Exited,
-    Deadline,
-    Cancelled,
-}
-
-/// Starts the worker; its stdio are pipes. The worker limits itself before it reads its
-/// request ([`limit_self`]).
-fn spawn(worker: &Worker) -> std::io::Result<Child> {
-    Command::new(&worker.program)
-        .args(&worker.args)
-        .env_clear()
-        .current_dir("/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-}
-
-/// Reads a pipe to its end on a thread of its own, keeping at most `max` bytes.
-fn collect<R: Read + Send + 'static>(
-    pipe: Option<R>,
-    max: u64,
-) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = pipe {
-            let mut pipe = pipe.take(max);
-            let _ = pipe.read_to_end(&mut bytes);
-            // Drain the rest so the worker never blocks on a full pipe.
-            let _ = std::io::copy(&mut pipe.into_inner(), &mut std::io::sink());
+impl Drop for WorkerSession {
+    fn drop(&mut self) {
+        if !self.dead {
+            self.kill();
         }
-        bytes
-    })
-}
-
-/// Waits for the worker to exit, killing it at the deadline or on cancellation.
-fn wait(mut child: Child, options: &QueryOptions) -> (std::io::Result<ExitStatus>, Stop) {
-    let deadline = Instant::now() + options.timeout + WORKER_GRACE;
-    let mut stop = Stop::Exited;
-    // Most queries end within milliseconds: look often at first, then less often.
-    let mut pause = Duration::from_micros(200);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return (Ok(status), stop),
-            Ok(None) => {}
-            Err(e) => return (Err(e), stop),
-        }
-        let cancelled = options
-            .cancel
-            .as_ref()
-            .is_some_and(crate::Cancel::is_cancelled);
-        if matches!(stop, Stop::Exited) && (cancelled || Instant::now() >= deadline) {
-            stop = if cancelled {
-                Stop::Cancelled
-            } else {
-                Stop::Deadline
-            };
-            // SIGKILL; the child is not reaped yet, so the signal cannot reach another process.
-            let _ = child.kill();
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(CANCEL_POLL);
     }
 }
 
-/// The outcome of a worker that exited on its own (or was killed by a signal we did not send).
-fn interpret(
-    status: ExitStatus,
-    stdout: &[u8],
-    stderr: &[u8],
-    options: &QueryOptions,
-) -> Result<QueryResult, Error> {
+/// The resident set of process `pid` in bytes, from `/proc/<pid>/statm` (Linux; `None`
+/// elsewhere, where only the address-space limit bounds a worker).
+fn resident_bytes(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    let page_size = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|size| u64::try_from(size).ok())
+        .unwrap_or(4096);
+    Some(pages * page_size)
+}
+
+/// Why a worker ended without answering (it was not killed by its session).
+fn ended_because(status: ExitStatus, stderr: &str, options: &QueryOptions) -> Error {
     use std::os::unix::process::ExitStatusExt;
     if let Some(signal) = status.signal() {
         if signal == Signal::SIGXCPU as i32 {
-            return Err(Error::Timeout {
+            return Error::Timeout {
                 seconds: options.timeout.as_secs_f64(),
-            });
+            };
         }
         let name = Signal::try_from(signal).map_or("an unknown signal", Signal::as_str);
-        return Err(Error::Crashed {
+        return Error::Crashed {
             how: format!("killed by signal {signal}, {name}"),
-        });
+        };
     }
-    match serde_json::from_slice::<Response>(stdout) {
-        Ok(Response::Page(page)) if status.success() => Ok(page),
-        Ok(Response::Refused(error)) if status.success() => Err(error),
-        _ if !status.success() && stdout.is_empty() => {
-            let said = String::from_utf8_lossy(stderr);
-            let how = if said.contains("memory allocation") {
-                format!(
-                    "it needed more than its {} MB of memory",
-                    WORKER_ADDRESS_SPACE / 1_000_000
-                )
-            } else {
-                status.code().map_or_else(
-                    || "it ended without an answer".to_string(),
-                    |code| format!("exit code {code}"),
-                )
-            };
-            Err(Error::Crashed { how })
-        }
-        _ => Err(Error::Worker {
-            detail: format!(
-                "unreadable response ({status}): {}",
-                String::from_utf8_lossy(&stdout[..stdout.len().min(200)])
-            ),
-        }),
-    }
+    let how = if stderr.contains("memory allocation") {
+        format!(
+            "it needed more than its {} MB of address space",
+            WORKER_ADDRESS_SPACE / 1_000_000
+        )
+    } else {
+        format!("it exited with {status} without answering")
+    };
+    Error::Crashed { how }
 }
 
-/// The worker's side: reads one request from stdin, runs it, writes one response to stdout.
-/// A program that serves as a [`Worker`] calls this from `main` and returns its exit code.
+/// Reads one line (without its newline) of at most `max` bytes; `None` at the end of input.
+fn read_line(reader: &mut impl BufRead, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let read = reader.by_ref().take(limit).read_until(b'\n', &mut line)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > max {
+        return Err(std::io::Error::other(format!(
+            "a line longer than {max} bytes"
+        )));
+    }
+    Ok(Some(line))
+}
+
+/// The worker's side: reads request lines from stdin until it ends, answers each with one
+/// response line on stdout. A program that serves as a [`Worker`] calls this from `main` and
+/// returns its exit code.
 ///
-/// Exit code 0 with a response for every query, refused or not; 2 when the request itself
-/// cannot be read (not a call from [`run_contained`]).
+/// Exit code 0 when stdin ends; 2 when a line is not a request (the program was not started
+/// by a [`WorkerSession`]) or the limits cannot be set; 1 when stdout is gone.
 pub fn worker_main() -> ExitCode {
     if let Err(e) = limit_self() {
         eprintln!("query worker: cannot set its resource limits: {e}");
         return ExitCode::from(2);
     }
-    let mut input = Vec::new();
-    if let Err(e) = std::io::stdin()
-        .lock()
-        .take(MAX_REQUEST_BYTES)
-        .read_to_end(&mut input)
-    {
-        eprintln!("query worker: cannot read the request: {e}");
-        return ExitCode::from(2);
-    }
-    let request: Request = match serde_json::from_slice(&input) {
-        Ok(request) => request,
-        Err(e) => {
-            eprintln!(
-                "query worker: not a request ({e}); this program is started by the query sandbox"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let response = match serve(&request) {
-        Ok(page) => Response::Page(page),
-        Err(error) => Response::Refused(portable(error)),
-    };
+    let mut input = BufReader::new(std::io::stdin().lock());
     let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer(&mut out, &response)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("query worker: cannot write the response: {e}");
-            ExitCode::from(1)
+    let mut open: Option<(PathBuf, duckdb::Connection)> = None;
+    loop {
+        let line = match read_line(&mut input, MAX_REQUEST_BYTES) {
+            Ok(Some(line)) => line,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("query worker: cannot read a request: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let request: Request = match serde_json::from_slice(&line) {
+            Ok(request) => request,
+            Err(e) => {
+                eprintln!(
+                    "query worker: not a request ({e}); this program is started by the query \
+                     sandbox"
+                );
+                return ExitCode::from(2);
+            }
+        };
+        let response = match serve(&mut open, &request) {
+            Ok(page) => Response::Page(page),
+            Err(error) => Response::Refused(portable(error)),
+        };
+        let written = serde_json::to_vec(&response)
+            .map_err(std::io::Error::from)
+            .and_then(|mut line| {
+                line.push(b'\n');
+                out.write_all(&line)?;
+                out.flush()
+            });
+        if let Err(e) = written {
+            eprintln!("query worker: cannot write a response: {e}");
+            return ExitCode::from(1);
         }
     }
 }
 
-/// The worker's limits, set before it reads its request: address space (so resident memory
-/// never exceeds [`WORKER_ADDRESS_SPACE`]), CPU time (a backstop for the parent's kill), no core
+/// The worker's limits, set before it reads a request: address space (a backstop for the
+/// session's [`WORKER_MEMORY_CEILING`]), CPU time (a backstop for the parent's kill), no core
 /// files, no writes to regular files, few file descriptors, and SIGKILL when the parent dies.
 fn limit_self() -> nix::Result<()> {
     use nix::sys::resource::{setrlimit, Resource};
-    // Both of DuckDB's threads busy for the longest timeout a caller sets in practice, plus
-    // start-up; the parent kills the worker at its own deadline long before.
-    const CPU_SECONDS: u64 = 120;
+    // A backstop only: the session kills its worker at each query's deadline. A long-lived
+    // worker accumulates CPU time over many queries, so this is generous.
+    const CPU_SECONDS: u64 = 3600;
     setrlimit(
         Resource::RLIMIT_AS,
         WORKER_ADDRESS_SPACE,
@@ -330,15 +461,31 @@ fn limit_self() -> nix::Result<()> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
 }
 
-fn serve(request: &Request) -> Result<QueryResult, Error> {
-    let config = crate::sandbox_config().map_err(|e| Error::Worker {
-        detail: format!("sandbox configuration: {e}"),
-    })?;
-    let conn = duckdb::Connection::open_with_flags(&request.database, config).map_err(|e| {
-        Error::Open {
-            detail: e.to_string(),
-        }
-    })?;
+/// Runs one request, opening (or reopening, for another file) the read-only connection.
+fn serve(
+    open: &mut Option<(PathBuf, duckdb::Connection)>,
+    request: &Request,
+) -> Result<QueryResult, Error> {
+    let reuse = open
+        .as_ref()
+        .is_some_and(|(path, _)| *path == request.database);
+    if !reuse {
+        *open = None;
+        let config = crate::sandbox_config().map_err(|e| Error::Worker {
+            detail: format!("sandbox configuration: {e}"),
+        })?;
+        let conn = duckdb::Connection::open_with_flags(&request.database, config).map_err(|e| {
+            Error::Open {
+                detail: e.to_string(),
+            }
+        })?;
+        *open = Some((request.database.clone(), conn));
+    }
+    let Some((_, conn)) = open.as_ref() else {
+        return Err(Error::Worker {
+            detail: "no open database".into(),
+        });
+    };
     let options = QueryOptions {
         limit: request.limit,
         offset: request.offset,
@@ -346,7 +493,7 @@ fn serve(request: &Request) -> Result<QueryResult, Error> {
         max_cell_chars: request.max_cell_chars,
         cancel: None,
     };
-    crate::run_query(&conn, &request.scenario_id, &request.sql, &options)
+    crate::run::run_query_unbudgeted(conn, &request.scenario_id, &request.sql, &options)
 }
 
 /// The sandbox's own failures carry a DuckDB or OS error that does not cross a pipe: they

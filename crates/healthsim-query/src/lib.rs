@@ -30,7 +30,7 @@
 //! page holds at most [`MAX_LIMIT`] rows and at most [`PAGE_TOKEN_BUDGET`] tokens of compact
 //! JSON, and the call returns within about [`QueryOptions::timeout`].
 //!
-//! # How: three lines of defence
+//! # How: four lines of defence
 //!
 //! 1. **The connection** ([`sandbox_config`], module `sandbox`): read-only, external access,
 //!    extension loading and temp-file spilling off, bounded memory and threads, the
@@ -58,6 +58,15 @@
 //!    subqueries, user CTEs (even one named like a table), recursive CTEs, set operations and
 //!    lateral joins — reads only the scenario's rows. The wrapped text is parsed again and its
 //!    inner subtree must equal the validated tree, so the query cannot escape its parentheses.
+//! 4. **Containment** ([`run_contained`], module `contain`): the CLI and the MCP server run each
+//!    query in a worker process of its own, started with an empty environment, killed when its
+//!    resident memory passes [`WORKER_MEMORY_CEILING`] (its address space is limited to
+//!    [`WORKER_ADDRESS_SPACE`] too), [`WORKER_GRACE`] after its timeout, or at once when the
+//!    client cancels ([`Cancel`]). A query that overflows DuckDB's stack, builds
+//!    values outside its memory limit, or runs in a function that never checks for
+//!    interruption ends only its worker: the caller gets [`Error::Crashed`] or
+//!    [`Error::Timeout`] and the next query runs normally. (Called in process, [`run_query`]
+//!    has lines 1 to 3 only.)
 //!
 //! Pagination is exact (`total_count` from `SELECT count(*)` over the scoped query), the page
 //! order stable (the query's own top-level `ORDER BY`, else `ORDER BY ALL`), and only the page
@@ -70,15 +79,17 @@
 //! Table and column names come only from the entity registry of `healthsim-schema` (the
 //! canonical tables, the scenario column, the state tables named in refusals) and values are
 //! rendered with its JSON conversion; tokens are counted with `healthsim-summary`'s tokenizer.
-//! `healthsim-persist` opens the sandbox connection next to its writer, resolves the scenario
-//! and calls [`run_query`]; it re-exports this crate as `healthsim_persist::query`.
+//! `healthsim-persist` resolves the scenario and calls [`run_contained`] with the worker its
+//! `StoreOptions` name (the `healthsim` binary names itself), or [`run_query`] on a sandbox
+//! connection opened next to its writer; it re-exports this crate as `healthsim_persist::query`.
 //!
 //! # What it does not know
 //!
 //! It does not know scenario names (the caller resolves a name to an id), which file holds the
 //! database or how the writer is locked, whether the scenario exists (an unknown id simply has
-//! no rows), or argv, MCP and JSON-RPC. It does not guard the connection itself: a connection
-//! opened without [`sandbox_config`] loses the first line of defence.
+//! no rows), or argv, MCP and JSON-RPC, nor where its worker program lives (the caller names it
+//! in a [`Worker`]). It does not guard the connection itself: a connection opened without
+//! [`sandbox_config`] loses the first line of defence.
 //!
 //! # Example
 //!
@@ -124,11 +135,12 @@ mod walk;
 
 pub use allow::ALLOWED_TABLE_FUNCTIONS;
 pub use cancel::Cancel;
-pub use contain::{run_contained, worker_main, Worker};
+pub use contain::{run_contained, worker_main, Worker, WorkerSession};
 pub use error::{Error, QueryError};
 pub use limits::{
     DEFAULT_LIMIT, DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MAX_AST_DEPTH, MAX_BUILT_SIZE,
     MAX_LIMIT, MAX_QUERY_CHARS, PAGE_TOKEN_BUDGET, WORKER_ADDRESS_SPACE, WORKER_GRACE,
+    WORKER_MEMORY_CEILING,
 };
 pub use page::{QueryOptions, QueryResult};
 pub use run::run_query;

@@ -32,11 +32,16 @@ pub(crate) const MIN_CELL_CHARS: usize = 16;
 /// The largest value a sized function may build (characters or elements).
 pub const MAX_BUILT_SIZE: u64 = 1_000_000;
 
-/// The address space of a query's worker process ([`run_contained`](crate::run_contained)),
-/// in bytes: its resident memory can never exceed this. DuckDB's own memory limit (1 GB, in
+/// The resident memory at which a query's worker process is killed, in bytes (1,300 MiB, so its
+/// peak stays under 1.5 GB): its session samples the worker's resident set every few
+/// milliseconds while a query runs. DuckDB's own memory limit (1 GB, in
 /// [`sandbox_config`](crate::sandbox_config)) stays below it; this ceiling also holds for the
 /// values some functions build outside DuckDB's buffer manager.
-pub const WORKER_ADDRESS_SPACE: u64 = 1_400 * 1024 * 1024;
+pub const WORKER_MEMORY_CEILING: u64 = 1_300 * 1024 * 1024;
+/// The address space a worker limits itself to (`RLIMIT_AS`), in bytes: the backstop for
+/// [`WORKER_MEMORY_CEILING`] that holds even if the session stopped sampling. It is larger than
+/// the ceiling because DuckDB and the allocator reserve address space they never touch.
+pub const WORKER_ADDRESS_SPACE: u64 = 4 * 1024 * 1024 * 1024;
 /// How long after its timeout a worker that has not answered is killed with SIGKILL (the
 /// worker's own watchdog interrupts the query at the timeout; this catches the functions that
 /// do not check for interruption).

@@ -89,21 +89,30 @@ pub(crate) struct RawPage {
     pub(crate) offset: usize,
 }
 
-/// Renders the fetched rows as JSON within the page budget.
-pub(crate) fn render_page(
-    page: RawPage,
-    limit: usize,
+/// Renders the fetched rows as JSON, every cell cut to
+/// [`QueryOptions::max_cell_chars`]: the page before its token budget ([`fit_page`]). Needs no
+/// tokenizer, so a contained worker does this part and its caller the other.
+pub(crate) fn render_page(page: &RawPage, limit: usize, options: &QueryOptions) -> QueryResult {
+    render(page, limit, options.max_cell_chars.max(1))
+}
+
+/// Fits a rendered page into [`PAGE_TOKEN_BUDGET`]: drops trailing rows, and when not even one
+/// row fits, cuts cells shorter (down to 16 characters) before giving up with
+/// [`Error::ResultTooWide`].
+pub(crate) fn fit_page(
+    mut full: QueryResult,
     options: &QueryOptions,
 ) -> Result<QueryResult, Error> {
     let mut cell_chars = options.max_cell_chars.max(1);
     loop {
-        let (mut result, cut_cells) = render(&page, limit, cell_chars);
+        let mut result = full.clone();
         let fetched = result.results.len();
         let rows_kept = fit_rows(&mut result);
         if rows_kept == 0 && fetched > 0 && cell_chars > MIN_CELL_CHARS {
             // Not even one row fits: make cells shorter rather than return an empty page
             // (which would leave the caller no way to make progress).
             cell_chars = (cell_chars / 2).max(MIN_CELL_CHARS);
+            full = recap(full, cell_chars);
             continue;
         }
         if rows_kept == 0 && fetched > 0 {
@@ -113,7 +122,7 @@ pub(crate) fn render_page(
                 budget: PAGE_TOKEN_BUDGET,
             });
         }
-        result.truncated = cut_cells || rows_kept < fetched;
+        result.truncated = full.truncated || rows_kept < fetched;
         if page_tokens(&result) > PAGE_TOKEN_BUDGET {
             return Err(Error::ResultTooWide {
                 tokens: page_tokens(&result),
@@ -124,8 +133,21 @@ pub(crate) fn render_page(
     }
 }
 
-/// Renders every fetched row; the flag tells whether a cell was cut.
-fn render(page: &RawPage, limit: usize, cell_chars: usize) -> (QueryResult, bool) {
+/// Cuts every cell of a rendered page to `cell_chars` (cutting a cut cell again gives the same
+/// text as cutting the original).
+fn recap(mut page: QueryResult, cell_chars: usize) -> QueryResult {
+    for row in &mut page.results {
+        for value in row.values_mut() {
+            let (short, cut) = cap_cell(std::mem::take(value), cell_chars);
+            *value = short;
+            page.truncated |= cut;
+        }
+    }
+    page
+}
+
+/// Renders every fetched row; `truncated` tells whether a cell was cut.
+fn render(page: &RawPage, limit: usize, cell_chars: usize) -> QueryResult {
     let mut cut_any = false;
     let results = page
         .rows
@@ -148,7 +170,7 @@ fn render(page: &RawPage, limit: usize, cell_chars: usize) -> (QueryResult, bool
         })
         .collect::<Vec<_>>();
     let returned = results.len();
-    let result = QueryResult {
+    QueryResult {
         columns: page.columns.clone(),
         results,
         returned,
@@ -157,8 +179,7 @@ fn render(page: &RawPage, limit: usize, cell_chars: usize) -> (QueryResult, bool
         limit,
         offset: page.offset,
         truncated: cut_any,
-    };
-    (result, cut_any)
+    }
 }
 
 fn more_after(offset: usize, returned: usize, total: u64) -> bool {

@@ -14,7 +14,7 @@ use duckdb::Connection;
 use crate::allow::valid_tables;
 use crate::error::Error;
 use crate::limits::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::page::{render_page, QueryOptions, QueryResult, RawPage};
+use crate::page::{fit_page, render_page, QueryOptions, QueryResult, RawPage};
 use crate::sandbox::{Stop, Watchdog};
 use crate::scope::scoped_queries;
 use crate::validate::analyze;
@@ -23,6 +23,18 @@ use crate::validate::analyze;
 ///
 /// See the [crate documentation](crate) for what is checked and how the query is scoped.
 pub fn run_query(
+    conn: &Connection,
+    scenario_id: &str,
+    sql: &str,
+    options: &QueryOptions,
+) -> Result<QueryResult, Error> {
+    let page = run_query_unbudgeted(conn, scenario_id, sql, options)?;
+    fit_page(page, options)
+}
+
+/// [`run_query`] without the page's token budget ([`fit_page`]): what a contained worker
+/// computes, leaving the budget (and the tokenizer, slow to build) to its long-lived caller.
+pub(crate) fn run_query_unbudgeted(
     conn: &Connection,
     scenario_id: &str,
     sql: &str,
@@ -43,7 +55,7 @@ pub fn run_query(
             seconds: options.timeout.as_secs_f64(),
         }),
         (Stop::Cancelled, _) => Err(Error::Cancelled),
-        (Stop::Finished, Ok(page)) => render_page(page, limit, options),
+        (Stop::Finished, Ok(page)) => Ok(render_page(&page, limit, options)),
         (Stop::Finished, Err(e)) => Err(e),
     }
 }

@@ -11,7 +11,7 @@ mod query_fixture;
 use std::time::{Duration, Instant};
 
 use healthsim_query::{
-    run_contained, run_query, Cancel, Error, QueryOptions, Worker, WORKER_GRACE,
+    run_contained, run_query, Cancel, Error, QueryOptions, Worker, WorkerSession, WORKER_GRACE,
 };
 use query_fixture::{Fixture, A};
 
@@ -36,15 +36,16 @@ fn peak_child_rss() -> u64 {
     u64::try_from(usage.max_rss()).unwrap_or(0) * 1024
 }
 
-/// Runs `sql` contained with `timeout`, asserts how it ended and that it ended in time.
-fn check(fixture: &Fixture, sql: &str, timeout: Duration, expect: fn(&Error) -> bool) {
+/// Runs `sql` contained with `timeout`, asserts how it ended and that it ended in time, and
+/// that the next query runs; returns the error.
+fn check(fixture: &Fixture, sql: &str, timeout: Duration, expect: fn(&Error) -> bool) -> Error {
     let started = Instant::now();
     let outcome = run_contained(&worker(), &fixture.path, A, sql, &options(timeout));
     let took = started.elapsed();
-    match &outcome {
-        Err(e) if expect(e) => {}
+    let error = match outcome {
+        Err(e) if expect(&e) => e,
         other => panic!("{sql}\n  unexpected outcome: {other:?}"),
-    }
+    };
     assert!(
         took <= timeout + Duration::from_secs(1),
         "{sql}\n  ended after {took:?}, more than its timeout {timeout:?} + 1 s"
@@ -59,6 +60,7 @@ fn check(fixture: &Fixture, sql: &str, timeout: Duration, expect: fn(&Error) -> 
     )
     .unwrap_or_else(|e| panic!("the query after\n{sql}\nfailed: {e}"));
     assert_eq!(page.results[0]["n"], 12);
+    error
 }
 
 fn crashed(e: &Error) -> bool {
@@ -153,6 +155,7 @@ fn a_stack_overflow_in_a_json_function_ends_only_its_query() {
 #[test]
 fn runaway_memory_is_stopped_below_the_ceiling() {
     let fixture = Fixture::new();
+    let mut ceiling_kills = 0;
     for sql in [
         // List builders whose size comes from the data, not from a constant.
         "SELECT len(range(count(*) * 100000000)) AS n FROM patients",
@@ -163,8 +166,14 @@ fn runaway_memory_is_stopped_below_the_ceiling() {
         "SELECT length(replace(repeat('a', 1000000), 'a', repeat('b', count(*)::INT * 1000))) \
          AS n FROM patients",
     ] {
-        check(&fixture, sql, Duration::from_secs(5), stopped_for_memory);
+        let error = check(&fixture, sql, Duration::from_secs(5), stopped_for_memory);
+        ceiling_kills += u32::from(error.to_string().contains("MB of memory"));
     }
+    // The resident-memory ceiling itself was reached (not only DuckDB's own limits).
+    assert!(
+        ceiling_kills >= 1,
+        "no query reached the worker's memory ceiling"
+    );
     let peak = peak_child_rss();
     assert!(
         peak < 1_500_000_000,
@@ -270,4 +279,92 @@ fn the_worker_refuses_input_that_is_not_a_request() {
     assert!(out.stdout.is_empty());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("not a request"), "{said}");
+}
+
+#[test]
+fn the_worker_answers_each_request_line_with_one_response_line() {
+    use std::io::Write;
+    let fixture = Fixture::new();
+    let database = std::fs::canonicalize(&fixture.path).expect("path");
+    let request = |sql: &str| {
+        serde_json::json!({
+            "database": database, "scenario_id": A, "sql": sql, "limit": null, "offset": 0,
+            "timeout_ms": 5000, "max_cell_chars": 500
+        })
+        .to_string()
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_healthsim-query-worker"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let input = format!(
+        "{}\n{}\n",
+        request("SELECT count(*) AS n FROM patients"),
+        request("SELECT * FROM scenarios")
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "stdin ended: a clean exit");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["Page"]["results"][0]["n"], 12);
+    assert!(
+        lines[1]["Refused"]["ForbiddenTable"].is_object(),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn one_session_answers_many_queries_with_one_worker() {
+    let fixture = Fixture::new();
+    let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
+    for offset in 0..5 {
+        let options = QueryOptions {
+            limit: Some(2),
+            offset,
+            ..QueryOptions::default()
+        };
+        let page = session
+            .query(
+                A,
+                "SELECT patient_id FROM patients ORDER BY patient_id",
+                &options,
+            )
+            .expect("page");
+        assert_eq!(page.total_count, 12);
+        assert_eq!(page.offset, offset);
+        assert!(session.is_alive(), "the worker serves the next page too");
+    }
+    // A refusal does not end the worker either.
+    assert!(matches!(
+        session.query(A, "SELECT * FROM scenarios", &QueryOptions::default()),
+        Err(Error::ForbiddenTable { .. })
+    ));
+    assert!(session.is_alive());
+}
+
+#[test]
+fn a_session_whose_worker_crashed_says_so_and_refuses_further_queries() {
+    let fixture = Fixture::new();
+    let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
+    let crash = "SELECT json_structure(repeat('[', 200000) || repeat(']', 200000)) AS x";
+    assert!(matches!(
+        session.query(A, crash, &QueryOptions::default()),
+        Err(Error::Crashed { .. })
+    ));
+    assert!(!session.is_alive());
+    match session.query(A, "SELECT 1 AS x", &QueryOptions::default()) {
+        Err(Error::Worker { detail }) => assert!(detail.contains("has ended"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
 }
