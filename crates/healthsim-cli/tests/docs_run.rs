@@ -46,16 +46,35 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
         "runs the whole test suite, this test included",
     ),
     (
-        "docs/user-guide.md",
-        "cargo xtask setup                                  # once: fetches the prebuilt DuckDB library",
-        "fetches DuckDB and builds the release binary (minutes); the `demo` it runs is run by the \
-         README's 'Using it' block",
+        "README.md",
+        "cargo xtask install --prefix ~/.local",
+        "builds the release binary (minutes) and writes into the home folder; the same install \
+         code runs against a temporary prefix in tests/install.rs, with the test binary",
+    ),
+    (
+        "README.md",
+        "cargo install --path crates/healthsim-cli",
+        "builds a release binary and installs it into ~/.cargo/bin (minutes, outside the \
+         checkout); the library lookup it relies on (the absolute rpath) is tested by \
+         tests/install.rs with the test binary copied alone into a bin folder",
+    ),
+    (
+        "README.md",
+        "claude mcp add healthsim -- ~/.local/bin/healthsim mcp",
+        "configures Claude Code, which is not installed here; the server it starts is run by \
+         the 'Using it' block and by tests/install.rs from an installed prefix",
     ),
     (
         "docs/user-guide.md",
-        "claude mcp add healthsim -- /path/to/healthsim-persist/target/release/healthsim mcp",
+        "cargo xtask setup                                    # once: fetches the prebuilt DuckDB library",
+        "fetches DuckDB and builds the release binary (minutes) into the home folder; the same \
+         install code runs against a temporary prefix in tests/install.rs",
+    ),
+    (
+        "docs/user-guide.md",
+        "claude mcp add healthsim -- ~/.local/bin/healthsim mcp",
         "configures Claude Code, which is not installed here; the server it starts is run by \
-         tests/mcp.rs and by the README's 'Using it' block",
+         tests/install.rs and tests/mcp.rs",
     ),
 ];
 
