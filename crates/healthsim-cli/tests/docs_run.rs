@@ -303,6 +303,10 @@ fn run_document(doc: &str) -> TestResult {
     let binary = Path::new(env!("CARGO_BIN_EXE_healthsim"));
     let bin_dir = binary.parent().ok_or("the binary has no folder")?;
     let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    assert!(
+        Command::new("jq").arg("--version").output().is_ok(),
+        "jq is needed: the user guide's scripting examples use it (Debian: apt-get install jq)"
+    );
 
     for block in blocks(&read(doc)).into_iter().filter(|b| b.info == "sh") {
         let commands = command_lines(&block, &today);
