@@ -338,25 +338,25 @@ fn run_document(doc: &str) -> TestResult {
         let outputs = split_by_marks(&stdout);
         let errors = split_by_marks(&stderr);
         if !out.status.success() || !outputs.contains_key("end") {
-            let failed = (0..commands.len())
+            // The last command that started is the one that failed.
+            let Some(i) = (0..commands.len())
                 .rev()
                 .find(|i| outputs.contains_key(&i.to_string()))
-                .and_then(|i| commands.get(i));
-            let (line, text, index) = failed
-                .map(|c| {
-                    (
-                        c.line,
-                        c.text.as_str(),
-                        commands.iter().position(|x| x.line == c.line),
-                    )
-                })
-                .unwrap_or((block.first_line, "(before the first command)", None));
-            let key = index.map(|i| i.to_string()).unwrap_or_default();
+            else {
+                return Err(format!(
+                    "{doc}:{}: the block failed before its first command ({}):\n{stderr}",
+                    block.first_line, out.status
+                )
+                .into());
+            };
+            let key = i.to_string();
             return Err(format!(
-                "{doc}:{line}: `{text}` failed ({})\nstdout:\n{}\nstderr:\n{}",
+                "{doc}:{}: `{}` failed ({})\nstdout:\n{}\nstderr:\n{}",
+                commands[i].line,
+                commands[i].text,
                 out.status,
                 tail(outputs.get(&key).map(String::as_str).unwrap_or_default()),
-                tail(errors.get(&key).map(String::as_str).unwrap_or(&stderr)),
+                tail(errors.get(&key).map(String::as_str).unwrap_or_default()),
             )
             .into());
         }
