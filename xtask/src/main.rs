@@ -1,6 +1,8 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `setup`  fetch the pinned prebuilt DuckDB library into `target/duckdb` (once per clone)
+//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform (once per machine;
+//!   see `duckdb.rs` for where it is kept and why)
+//! - `install --prefix DIR` lay out `DIR/bin/healthsim` and `DIR/lib/<DuckDB library>`
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
 //!   crate layering, schema validation, the generated data dictionary, snapshot tests
 //! - `schema` regenerate `docs/schema.md` from the registry
@@ -13,11 +15,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 mod bench;
-
-/// The DuckDB build we link: libduckdb.so from the npm package of DuckDB's own Node bindings.
-const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
-/// SHA-256 of that package's libduckdb.so (DuckDB v1.5.6), pinned so a changed artifact is refused.
-const DUCKDB_LIB_SHA256: &str = "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633";
+mod duckdb;
 
 /// The crate graph, bottom-up: each workspace crate and the internal crates it may depend on
 /// (normal dependencies). Every edge points down this list; leaf crates list only what their job
@@ -72,12 +70,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
+        Some("install") => duckdb::install(&args[1..]),
         Some("check") => check(&args[1..]),
         Some("schema") => schema(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask setup | check [--after-tests REFERENCES_FILE] | schema | bench [--quick | --size N]"
+                "usage: cargo xtask setup | install --prefix DIR [--binary FILE] | check [--after-tests REFERENCES_FILE] | schema | bench [--quick | --size N]"
             );
             std::process::exit(2);
         }
@@ -113,7 +112,7 @@ pub(crate) fn run(step: &str, cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn output(step: &str, cmd: &mut Command) -> Result<String> {
+pub(crate) fn output(step: &str, cmd: &mut Command) -> Result<String> {
     let out = cmd
         .output()
         .with_context(|| format!("could not start: {step}"))?;
@@ -127,7 +126,7 @@ fn output(step: &str, cmd: &mut Command) -> Result<String> {
     String::from_utf8(out.stdout).with_context(|| format!("{step} printed non-UTF-8"))
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(Sha256::digest(&bytes)
         .iter()
@@ -136,63 +135,7 @@ fn sha256_file(path: &Path) -> Result<String> {
 }
 
 fn setup() -> Result<()> {
-    let dir = root().join("target").join("duckdb");
-    let lib = dir.join("libduckdb.so");
-    if lib.exists() && sha256_file(&lib)? == DUCKDB_LIB_SHA256 {
-        link_into_deps_dirs(&dir)?;
-        eprintln!("xtask: {} is present and verified", lib.display());
-        return Ok(());
-    }
-    std::fs::create_dir_all(&dir)?;
-    let download = dir.join("download");
-    if download.exists() {
-        std::fs::remove_dir_all(&download)?;
-    }
-    std::fs::create_dir_all(&download)?;
-    let tarball = output(
-        &format!("npm pack {DUCKDB_NPM_PACKAGE}"),
-        Command::new("npm")
-            .args(["pack", DUCKDB_NPM_PACKAGE, "--silent", "--pack-destination"])
-            .arg(&download),
-    )
-    .context("fetching the prebuilt DuckDB needs npm (Debian: apt-get install npm); or build with --features healthsim-schema/bundled")?;
-    let tarball = download.join(tarball.trim());
-    run(
-        "unpacking libduckdb.so",
-        Command::new("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&download)
-            .arg("package/libduckdb.so"),
-    )?;
-    let unpacked = download.join("package").join("libduckdb.so");
-    let got = sha256_file(&unpacked)?;
-    if got != DUCKDB_LIB_SHA256 {
-        bail!("libduckdb.so from {DUCKDB_NPM_PACKAGE} has sha256 {got}, expected {DUCKDB_LIB_SHA256}; refusing to use it");
-    }
-    std::fs::rename(&unpacked, &lib)?;
-    std::fs::remove_dir_all(&download)?;
-    link_into_deps_dirs(&dir)?;
-    eprintln!("xtask: installed DuckDB 1.5.6 at {}", lib.display());
-    Ok(())
-}
-
-/// Doctests are linked and run from a temporary directory, so the `$ORIGIN` rpath cannot reach
-/// `target/duckdb`; cargo does put `target/<profile>/deps` on their library path, so a link
-/// there lets them load libduckdb.so too.
-fn link_into_deps_dirs(duckdb_dir: &Path) -> Result<()> {
-    for profile in ["debug", "release"] {
-        let deps = root().join("target").join(profile).join("deps");
-        std::fs::create_dir_all(&deps)?;
-        let link = deps.join("libduckdb.so");
-        if std::fs::symlink_metadata(&link).is_ok() {
-            std::fs::remove_file(&link)?;
-        }
-        std::os::unix::fs::symlink(duckdb_dir.join("libduckdb.so"), &link)
-            .with_context(|| format!("linking {}", link.display()))?;
-    }
-    Ok(())
+    duckdb::setup().map(|_| ())
 }
 
 /// `cargo xtask check [--after-tests REFERENCES_FILE]`. With `--after-tests`, the test suite

@@ -220,8 +220,9 @@ trial) and a data-quality check: null rates, repeated natural keys (MRN, NPI, ..
 that point at no entity, with examples.
 
 Where it goes (--out):
-  a file path                 the report itself
-  an existing folder          receives {scenario-name}.html
+  a path ending in .html      the report itself
+  any other path              the folder that receives {scenario-name}.html (created if
+                              missing; its parent must exist)
   nothing                     exports/{scenario-name}.html next to the database file
 An existing file is replaced only with --overwrite.
 
@@ -231,9 +232,10 @@ Examples:
 
 const EXPORT_EXAMPLES: &str = "\
 Where it goes (--out):
-  an existing folder          receives {scenario-name}.json, or {scenario-name}/ for csv/parquet
+  a folder                    receives {scenario-name}.json, or {scenario-name}/ for csv/parquet;
+                              created if missing (its parent must exist), so a second call
+                              names the same target as the first
   a path ending in .json      the JSON file itself
-  a new folder (csv/parquet)  created; its parent must exist
   nothing                     exports/ next to the database file
 Paths with '..' are refused. An existing export is replaced only with --overwrite (a folder only
 if it holds nothing but a previous export's table files). JSON exports can be imported again

@@ -898,7 +898,9 @@ fn export_writes_files_and_refuses_what_it_must_not_replace() -> TestResult {
         "--no-provenance",
     ])?;
     assert_eq!(csv["files"], json!(["patients.csv"]));
-    let header = std::fs::read_to_string(csv_dir.join("patients.csv"))?;
+    // A new folder is created and receives {name}/, like an existing one.
+    assert_eq!(csv["path"], path_arg(&csv_dir.join("exported")));
+    let header = std::fs::read_to_string(csv_dir.join("exported").join("patients.csv"))?;
     assert!(header.starts_with("patient_id,"), "{header}");
     assert!(!header
         .lines()

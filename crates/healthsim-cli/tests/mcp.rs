@@ -695,8 +695,13 @@ async fn export_paths_relative_to_the_database(w: &mut Workflow) -> TestResult {
     .await?;
     assert_eq!(
         relative["path"],
-        w.dir.path().join("merged-csv").to_string_lossy().as_ref(),
-        "a relative output_path"
+        w.dir
+            .path()
+            .join("merged-csv")
+            .join("what-if-merged")
+            .to_string_lossy()
+            .as_ref(),
+        "a relative output_path: the folder that receives the export"
     );
     let default = ok(
         &w.client,

@@ -80,10 +80,14 @@ fn transfer_error_messages() -> TestResult {
         export(path("missing/x.json"), ExportFormat::Json),
     );
     m.check(
-        "export json to a new folder",
-        export(path("new"), ExportFormat::Json),
+        "export csv to a folder whose parent is missing",
+        export(path("missing/exports"), ExportFormat::Csv),
     );
     fs::write(path("notes.txt"), "x")?;
+    m.check(
+        "export json to a file without .json",
+        export(path("notes.txt"), ExportFormat::Json),
+    );
     m.check(
         "export csv to a file",
         export(path("notes.txt"), ExportFormat::Csv),

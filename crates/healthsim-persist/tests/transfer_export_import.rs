@@ -253,9 +253,11 @@ fn parquet_files_carry_the_registry_types() -> TestResult {
             ..ExportOptions::default()
         },
     )?;
-    assert_eq!(lean.path, out);
+    // The path is the folder that receives the export, named after the scenario.
+    let folder = out.join(&lean.name);
+    assert_eq!(lean.path, folder);
     assert_eq!(lean.files, ["patients.parquet", "claims.parquet"]);
-    let columns: Vec<String> = parquet_types(&store, &out.join("patients.parquet"))
+    let columns: Vec<String> = parquet_types(&store, &folder.join("patients.parquet"))
         .into_iter()
         .map(|(c, _)| c)
         .collect();
@@ -269,8 +271,9 @@ fn parquet_files_carry_the_registry_types() -> TestResult {
         assert!(!columns.iter().any(|c| c == absent), "{absent}");
     }
     assert!(columns.iter().any(|c| c == "extra"));
-    let imported = store.import_scenario(&out, &ImportOptions::default())?;
-    assert_eq!(imported.name, "lean");
+    let imported = store.import_scenario(&folder, &ImportOptions::default())?;
+    // Named after the folder, made unique: the exported scenario still holds the name.
+    assert_eq!(imported.name, format!("{}-2", lean.name));
     assert_eq!(imported.counts, lean.counts);
     assert_manifest_consistent(&store);
     Ok(())
@@ -402,6 +405,82 @@ fn refuses_to_overwrite_unless_asked() -> TestResult {
     Ok(())
 }
 
+// Regression: an output path that did not exist received the files directly, and the second
+// identical call wrote into `<path>/<scenario-name>/` instead, mixing with other exports.
+#[test]
+fn a_path_gives_the_same_layout_on_the_first_and_the_second_call() -> TestResult {
+    let (dir, store) = store();
+    let scenario = persist_shape(&store, "twice", &Shape::small(0), "A");
+    let listing = |path: &Path| -> Vec<PathBuf> {
+        let mut all: Vec<PathBuf> = fs::read_dir(path)
+            .expect("list")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        all.sort();
+        all
+    };
+    for format in [ExportFormat::Json, ExportFormat::Csv, ExportFormat::Parquet] {
+        let missing = dir.path().join(format!("new-{}", format.name()));
+        let existing = dir.path().join(format!("existing-{}", format.name()));
+        fs::create_dir(&existing)?;
+        for out in [missing, existing] {
+            let options = ExportOptions {
+                format,
+                out: Some(out.clone()),
+                ..ExportOptions::default()
+            };
+            let first = store.export_scenario(&scenario, &options)?;
+            let expected = match format {
+                ExportFormat::Json => out.join(format!("{}.json", first.name)),
+                ExportFormat::Csv | ExportFormat::Parquet => out.join(&first.name),
+            };
+            assert_eq!(first.path, expected, "{format:?} {out:?}");
+            assert_eq!(
+                listing(&out),
+                std::slice::from_ref(&expected),
+                "{format:?} {out:?}"
+            );
+            // The second identical call names the same target: it exists, so it is refused
+            // and nothing is written (no nested scenario folder).
+            let second = store.export_scenario(&scenario, &options);
+            assert!(
+                matches!(second, Err(Error::Transfer(TransferError::OutputExists { ref path })) if *path == expected),
+                "{format:?} {out:?}: {second:?}"
+            );
+            assert_eq!(
+                listing(&out),
+                std::slice::from_ref(&expected),
+                "{format:?} {out:?}"
+            );
+            if format != ExportFormat::Json {
+                assert_eq!(listing(&expected).len(), first.files.len(), "{format:?}");
+            }
+            // With overwrite the same target is replaced.
+            let replaced = store.export_scenario(
+                &scenario,
+                &ExportOptions {
+                    overwrite: true,
+                    ..options.clone()
+                },
+            )?;
+            assert_eq!(replaced.path, expected);
+            assert_eq!(listing(&out), [expected], "{format:?} {out:?}");
+        }
+    }
+    // A JSON file path is the file itself, on every call.
+    let file = dir.path().join("cohort.json");
+    let options = ExportOptions {
+        out: Some(file.clone()),
+        ..ExportOptions::default()
+    };
+    assert_eq!(store.export_scenario(&scenario, &options)?.path, file);
+    assert!(matches!(
+        store.export_scenario(&scenario, &options),
+        Err(Error::Transfer(TransferError::OutputExists { ref path })) if *path == file
+    ));
+    Ok(())
+}
+
 #[test]
 fn refused_export_paths() -> TestResult {
     let (dir, store) = store();
@@ -437,8 +516,7 @@ fn refused_export_paths() -> TestResult {
     // A missing parent is not created.
     refused(ExportFormat::Json, dir.path().join("missing/deeper/x.json"));
     refused(ExportFormat::Csv, dir.path().join("missing/deeper"));
-    // A JSON export needs a folder or a .json path; CSV and Parquet need a folder.
-    refused(ExportFormat::Json, dir.path().join("not-there"));
+    // A JSON export goes into a folder or to a .json path; CSV and Parquet into a folder.
     refused(ExportFormat::Json, dir.path().join("file.txt"));
     refused(ExportFormat::Parquet, dir.path().join("file.txt"));
     assert!(!dir.path().join("missing").exists());

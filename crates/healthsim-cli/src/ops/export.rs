@@ -19,11 +19,10 @@ pub struct ExportParams {
     pub scenario_id: String,
     /// json, csv or parquet.
     pub format: ExportFormat,
-    /// Where to write on the user's machine: an existing folder (receives
-    /// '<scenario-name>.json' or the folder '<scenario-name>/'), a file path ending in .json,
-    /// or a new folder for csv/parquet whose parent exists. Relative paths are relative to the
-    /// database's folder; '~/' is the user's home. Default: the 'exports' folder next to the
-    /// database.
+    /// Where to write on the user's machine: the folder that receives '<scenario-name>.json'
+    /// or the folder '<scenario-name>/' (created if missing; its parent must exist), or for
+    /// json a file path ending in .json. Relative paths are relative to the database's folder;
+    /// '~/' is the user's home. Default: the 'exports' folder next to the database.
     pub output_path: Option<String>,
     /// Export only these entity types (table names or aliases). Default: every type.
     #[schemars(with = "Option<Vec<String>>")]
@@ -50,10 +49,10 @@ HealthSim (spreadsheets, pandas, Spark, sharing, archiving): format 'json' (one 
 import_scenario reads back), 'csv' (a folder with one CSV file per table) or 'parquet' (a folder \
 with one typed Parquet file per table). Use it only when the user asks to export, download, \
 save to disk or share; never to read data into the conversation (use get_scenario_summary and \
-query_scenario). output_path is an existing folder (receives '<scenario-name>.json' or \
-'<scenario-name>/'), a path ending in .json, or a new folder for csv/parquet; relative paths are \
-relative to the database's folder; default: the 'exports' folder next to the database. Paths \
-with '..' are refused. An existing export is replaced only with overwrite: true (ask the user \
+query_scenario). output_path is the folder that receives '<scenario-name>.json' or \
+'<scenario-name>/' (created if missing; the same path gives the same layout on every call), or \
+for json a path ending in .json; relative paths are relative to the database's folder; default: \
+the 'exports' folder next to the database. Paths with '..' are refused. An existing export is replaced only with overwrite: true (ask the user \
 first). Returns the path, files, counts and bytes written: tell the user where the files are.";
     type Params = ExportParams;
     type Output = ExportResult;

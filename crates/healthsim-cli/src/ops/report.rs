@@ -21,8 +21,8 @@ use crate::output::{human_bytes, Output};
 pub struct ReportParams {
     /// The scenario to report on (id or name).
     pub scenario_id: String,
-    /// Where to write the HTML file on the user's machine: a file path, or an existing folder
-    /// (receives '<scenario-name>.html'). Relative paths are relative to the database's folder;
+    /// Where to write the HTML file on the user's machine: a file path ending in .html, or the
+    /// folder that receives '<scenario-name>.html' (created if missing; its parent must exist). Relative paths are relative to the database's folder;
     /// '~/' is the user's home. Default: the 'exports' folder next to the database.
     pub output_path: Option<String>,
     /// Replace an existing report at the target (only after the user agreed). Default false.

@@ -64,9 +64,9 @@ use crate::store::{in_transaction, Store};
 pub struct ExportOptions {
     /// The file format (default JSON).
     pub format: ExportFormat,
-    /// Where to: an existing folder (receives `{scenario-name}.json` or `{scenario-name}/`), a
-    /// `.json` file path (JSON), or a new folder (CSV, Parquet) whose parent exists. Default:
-    /// `exports/` next to the database file.
+    /// Where to: the folder that receives `{scenario-name}.json` or `{scenario-name}/`,
+    /// created if missing (its parent must exist), or, for JSON, a `.json` file path. The same
+    /// path gives the same target on every call. Default: `exports/` next to the database file.
     pub out: Option<PathBuf>,
     /// Only these entity types (table names, singular forms or aliases); default all.
     pub types: Option<Vec<String>>,
@@ -115,8 +115,9 @@ pub struct ExportResult {
 
 impl Store {
     /// Where a single file named `file_name` (a report, say) is written for the user, by the
-    /// same rules as exports: `out` itself, `out/file_name` when `out` is an existing folder,
-    /// or `exports/file_name` next to the database file (the folder is created). Paths with a
+    /// same rules as exports: `out/file_name` (the folder `out` is created if missing, its
+    /// parent must exist), `out` itself when it ends in `file_name`'s extension, or
+    /// `exports/file_name` next to the database file (the folder is created). Paths with a
     /// `..` component are refused.
     ///
     /// # Errors
@@ -168,21 +169,29 @@ impl Store {
                     &scenario.name,
                     options.overwrite,
                 )?;
-                let (counts, files, bytes_written) = match options.format {
-                    ExportFormat::Json => {
-                        let (counts, bytes) = export_json(
-                            conn,
-                            &scenario,
-                            &tables,
-                            options.include_provenance,
-                            &planned,
-                        )?;
-                        (counts, Vec::new(), bytes)
-                    }
+                if let Some(folder) = &planned.new_folder {
+                    fs::create_dir(folder).map_err(io("create folder", folder))?;
+                }
+                let written = match options.format {
+                    ExportFormat::Json => export_json(
+                        conn,
+                        &scenario,
+                        &tables,
+                        options.include_provenance,
+                        &planned,
+                    )
+                    .map(|(counts, bytes)| (counts, Vec::new(), bytes)),
                     ExportFormat::Csv | ExportFormat::Parquet => {
-                        export_folder(conn, &scenario.scenario_id, &tables, options, &planned)?
+                        export_folder(conn, &scenario.scenario_id, &tables, options, &planned)
                     }
                 };
+                let (counts, files, bytes_written) = written.inspect_err(|_| {
+                    // The folder made for this export holds nothing now (the writers remove
+                    // their partial output); remove_dir leaves it if anything else appeared.
+                    if let Some(folder) = &planned.new_folder {
+                        let _ = fs::remove_dir(folder);
+                    }
+                })?;
                 Ok(ExportResult {
                     scenario_id: scenario.scenario_id,
                     name: scenario.name,

@@ -1,22 +1,26 @@
 //! Which paths exports and imports accept, and where an export goes.
 //!
-//! The rules, so that an export never writes outside what the user named:
+//! One rule, so that the first and the second identical call write to the same place, and an
+//! export never writes outside what the user named:
 //! - a given path must not be empty or contain a `..` component (it is not canonicalized, so
 //!   `exports/../../x` cannot climb out of a folder the caller meant);
 //! - without a path, exports go to `exports/` next to the database file (created if needed);
-//! - an existing folder receives `{scenario-name}.json` (JSON) or `{scenario-name}/` (CSV,
-//!   Parquet); the scenario name is sanitized (`[a-z0-9-]`) and checked to be one plain file
-//!   name anyway;
-//! - for JSON, a path ending in `.json` is the file itself; for CSV and Parquet, a path that
-//!   does not exist is the folder to create. Either way its parent must already exist: nothing
-//!   but the export itself is created;
+//! - a path is the **folder that receives the export**, named after the scenario:
+//!   `{scenario-name}.json` / `{scenario-name}.html` (single-file formats) or the folder
+//!   `{scenario-name}/` (CSV, Parquet). The folder is created when missing (its parent must
+//!   exist: one level, so a typo does not grow a tree), so a path that does not exist yet and
+//!   one that does get the same layout. The scenario name is sanitized (`[a-z0-9-]`) and checked
+//!   to be one plain file name anyway;
+//! - the one exception is a single-file format given a path with its own extension
+//!   (`out.json` for JSON, `review.html` for a report): that path is the file itself (its
+//!   parent must exist). An existing file with another extension is refused;
 //! - an existing target is replaced only with `overwrite`, never when it is a symbolic link,
 //!   and a folder only when it holds nothing but `<table>.csv` / `<table>.parquet` files (a
 //!   previous export), so overwriting cannot delete anything else.
 //!
 //! Files are written under a temporary hidden name in the target's folder and renamed into
-//! place at the end, so a failed export leaves nothing behind and a replaced export is never
-//! half old, half new.
+//! place at the end, so a failed export leaves nothing behind (a folder it created for the
+//! export is removed again) and a replaced export is never half old, half new.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -35,6 +39,9 @@ pub(crate) struct Planned {
     pub(crate) path: PathBuf,
     /// Whether it exists and will be replaced (`overwrite` was given and the checks passed).
     pub(crate) replace: bool,
+    /// The folder that receives the export when it does not exist yet: the writer creates it
+    /// just before writing and removes it again if the export fails.
+    pub(crate) new_folder: Option<PathBuf>,
 }
 
 pub(crate) fn refuse(path: &Path, reason: impl Into<String>) -> Error {
@@ -90,7 +97,70 @@ fn check_file_name(name: &str, within: &Path) -> Result<()> {
     }
 }
 
-/// Where an export of scenario `name` goes (see the [module documentation](self)).
+/// Where a given path puts an export (see the [module documentation](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// The path is the file itself (a single-file format, the path has its extension).
+    File(PathBuf),
+    /// The path is the folder that receives the export; `exists` says whether it does yet.
+    InFolder { folder: PathBuf, exists: bool },
+}
+
+/// Where `out` puts an export whose single file has the extension `file_extension` (`json`,
+/// `html`), or that is a folder (`None`: CSV, Parquet). Creates nothing.
+fn target(out: &Path, file_extension: Option<&str>) -> Result<Target> {
+    check_user_path(out)?;
+    let parent_must_exist = |out: &Path| -> Result<()> {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if parent.is_dir() {
+            Ok(())
+        } else {
+            Err(refuse(
+                out,
+                format!(
+                    "its parent folder {} does not exist; create it first",
+                    parent.display()
+                ),
+            ))
+        }
+    };
+    let is_the_file = file_extension
+        .is_some_and(|ext| out.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)));
+    match fs::metadata(out) {
+        Ok(meta) if meta.is_dir() => Ok(Target::InFolder {
+            folder: out.to_path_buf(),
+            exists: true,
+        }),
+        Ok(_) if is_the_file => Ok(Target::File(out.to_path_buf())),
+        Ok(_) => Err(refuse(
+            out,
+            match file_extension {
+                Some(ext) => format!(
+                    "it is a file without the .{ext} extension; give a folder or a .{ext} file path"
+                ),
+                None => "it is a file; a CSV or Parquet export goes into a folder".to_string(),
+            },
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            parent_must_exist(out)?;
+            if is_the_file {
+                Ok(Target::File(out.to_path_buf()))
+            } else {
+                Ok(Target::InFolder {
+                    folder: out.to_path_buf(),
+                    exists: false,
+                })
+            }
+        }
+        Err(e) => Err(io("inspect", out)(e)),
+    }
+}
+
+/// Where an export of scenario `name` goes (see the [module documentation](self)). Creates
+/// nothing but the default `exports/` folder.
 ///
 /// # Errors
 ///
@@ -102,59 +172,22 @@ pub(crate) fn plan_export(
     name: &str,
     overwrite: bool,
 ) -> Result<Planned> {
-    let file_name = match format {
-        ExportFormat::Json => format!("{name}.json"),
-        ExportFormat::Csv | ExportFormat::Parquet => name.to_string(),
+    let (file_name, file_extension) = match format {
+        ExportFormat::Json => (format!("{name}.json"), Some("json")),
+        ExportFormat::Csv | ExportFormat::Parquet => (name.to_string(), None),
     };
-    let path = match out {
-        None => exports_dir(data_dir, &file_name)?.join(file_name),
-        Some(out) => {
-            check_user_path(out)?;
-            match fs::metadata(out) {
-                Ok(meta) if meta.is_dir() => {
-                    check_file_name(&file_name, out)?;
-                    out.join(file_name)
-                }
-                Ok(_) if format == ExportFormat::Json && has_json_extension(out) => {
-                    out.to_path_buf()
-                }
-                Ok(_) => {
-                    return Err(refuse(
-                        out,
-                        match format {
-                            ExportFormat::Json => {
-                                "it is a file without the .json extension; give a folder or a .json file"
-                            }
-                            ExportFormat::Csv | ExportFormat::Parquet => {
-                                "it is a file; a CSV or Parquet export is a folder"
-                            }
-                        },
-                    ))
-                }
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    if format == ExportFormat::Json && !has_json_extension(out) {
-                        return Err(refuse(
-                            out,
-                            "no such folder; give an existing folder or a file path ending in .json",
-                        ));
-                    }
-                    let parent = match out.parent() {
-                        Some(p) if !p.as_os_str().is_empty() => p,
-                        _ => Path::new("."),
-                    };
-                    if !parent.is_dir() {
-                        return Err(refuse(
-                            out,
-                            format!(
-                                "its parent folder {} does not exist; create it first",
-                                parent.display()
-                            ),
-                        ));
-                    }
-                    out.to_path_buf()
-                }
-                Err(e) => return Err(io("inspect", out)(e)),
-            }
+    let target = match out {
+        None => Target::InFolder {
+            folder: exports_dir(data_dir, &file_name)?,
+            exists: true,
+        },
+        Some(out) => target(out, file_extension)?,
+    };
+    let (path, new_folder) = match target {
+        Target::File(path) => (path, None),
+        Target::InFolder { folder, exists } => {
+            check_file_name(&file_name, &folder)?;
+            (folder.join(&file_name), (!exists).then_some(folder))
         }
     };
     let replace = match fs::symlink_metadata(&path) {
@@ -178,7 +211,11 @@ pub(crate) fn plan_export(
             true
         }
     };
-    Ok(Planned { path, replace })
+    Ok(Planned {
+        path,
+        replace,
+        new_folder,
+    })
 }
 
 /// `exports/` next to the database, created if needed, after checking that `file_name` can
@@ -191,32 +228,30 @@ fn exports_dir(data_dir: &Path, file_name: &str) -> Result<PathBuf> {
 }
 
 /// Where a single file named `file_name` that is written for the user goes, by the rules of
-/// exports: `out` itself, `out/file_name` when `out` is an existing folder, or
-/// `exports/file_name` next to the database. Whether the file may be replaced is the writer's
-/// decision.
+/// exports: `out/file_name` (the folder `out` is created if missing), `out` itself when it
+/// ends in `file_name`'s extension, or `exports/file_name` next to the database. Whether the
+/// file may be replaced is the writer's decision.
 ///
 /// # Errors
 ///
-/// [`TransferError::InvalidPath`] (an empty path, a `..` component, a file name that is not
-/// plain), [`Error::Io`] when the exports folder cannot be created.
+/// [`TransferError::InvalidPath`] (an empty path, a `..` component, a missing parent folder,
+/// an existing file with another extension, a file name that is not plain), [`Error::Io`] when
+/// a folder cannot be created.
 pub(crate) fn plan_file(data_dir: &Path, out: Option<&Path>, file_name: &str) -> Result<PathBuf> {
-    match out {
-        None => Ok(exports_dir(data_dir, file_name)?.join(file_name)),
-        Some(out) => {
-            check_user_path(out)?;
-            if out.is_dir() {
-                check_file_name(file_name, out)?;
-                Ok(out.join(file_name))
-            } else {
-                Ok(out.to_path_buf())
+    let Some(out) = out else {
+        return Ok(exports_dir(data_dir, file_name)?.join(file_name));
+    };
+    let extension = Path::new(file_name).extension().and_then(|e| e.to_str());
+    match target(out, extension)? {
+        Target::File(path) => Ok(path),
+        Target::InFolder { folder, exists } => {
+            check_file_name(file_name, &folder)?;
+            if !exists {
+                fs::create_dir(&folder).map_err(io("create folder", &folder))?;
             }
+            Ok(folder.join(file_name))
         }
     }
-}
-
-fn has_json_extension(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// The table a file of an export folder holds, from its name (`<table>.csv` or
@@ -376,7 +411,23 @@ mod tests {
         let file = data_dir.join("review.html");
         assert_eq!(plan(Some(&file)).expect("a file path"), file);
 
-        for refused in [Path::new(""), Path::new("../review.html")] {
+        // A path without the file's extension is the folder that receives it, the same on
+        // the first call (the folder is created) and on the second (it exists).
+        let folder = data_dir.join("reports");
+        let first = plan(Some(&folder)).expect("a new folder");
+        assert!(folder.is_dir(), "the folder is created");
+        assert_eq!(first, folder.join("cohort.html"));
+        assert_eq!(plan(Some(&folder)).expect("the same folder again"), first);
+
+        fs::write(data_dir.join("notes.txt"), "mine").expect("write");
+        let missing_parent = data_dir.join("missing").join("reports");
+        for refused in [
+            Path::new(""),
+            Path::new("../review.html"),
+            &data_dir.join("notes.txt"),
+            &missing_parent,
+            &data_dir.join("missing").join("review.html"),
+        ] {
             assert!(
                 matches!(
                     plan(Some(refused)),
@@ -385,6 +436,11 @@ mod tests {
                 "{refused:?}"
             );
         }
+        assert!(!data_dir.join("missing").exists(), "nothing is created");
+        assert_eq!(
+            fs::read_to_string(data_dir.join("notes.txt")).expect("read"),
+            "mine"
+        );
         assert!(matches!(
             plan_file(data_dir, None, "../escape.html"),
             Err(Error::Transfer(TransferError::InvalidPath { .. }))
