@@ -303,29 +303,17 @@ fn summary_statistics_match_the_fixture() -> TestResult {
     // The summary trims long lists to its token budget, so only what is never trimmed is
     // compared exactly.
     let stats = &summary.statistics;
-    assert_eq!(
-        stats["patients"]["gender"],
-        json!({"female": 0.6, "male": 0.4})
-    );
-    assert_eq!(
-        stats["patients"]["age"],
-        json!({"min": 36, "median": 69, "max": 83})
-    );
-    assert_eq!(stats["diagnoses"]["patients"], 5);
-    let top = &stats["diagnoses"]["top_codes"][0];
-    assert_eq!(
-        (&top["code"], &top["description"], &top["patient_share"]),
-        (
-            &json!("13645005"),
-            &json!("Chronic obstructive lung disease"),
-            &json!(0.2)
-        ),
-        "every code has one patient of five; ties go by code"
+    assert_eq!(stats["patients"]["gender"], json!("female 60%; male 40%"));
+    assert_eq!(stats["patients"]["age"], json!("36–83, median 69"));
+    let top = stats["diagnoses"]["top_codes"].as_str().unwrap_or_default();
+    assert!(
+        top.starts_with("13645005 Chronic obstructive lung disease 20%"),
+        "every code has one patient of five; ties go by code: {top}"
     );
     assert_eq!(stats["encounters"]["inpatient_avg_los_days"], 4);
     assert_eq!(
         stats["encounters"]["start_datetime_range"],
-        json!(["2023-12-19", "2024-03-01"])
+        json!("2023-12-19..2024-03-01")
     );
 
     // The same numbers straight from the tables.
