@@ -8,7 +8,8 @@
 //!   ids, values, `extra` fields, provenance and `created_at`.
 //! - A **folder** of `<table>.parquet` or `<table>.csv` files (one format, one file per table)
 //!   is read by DuckDB (`read_parquet`, or `read_csv` as text) with every column cast to the
-//!   registry's type, and inserted with one `INSERT ... SELECT` per file. The file names and
+//!   registry's type, and inserted with one `INSERT ... SELECT` per file; `gender` and `state`
+//!   are then put in their code sets as `convert` does for entities (`crate::normalize`). The file names and
 //!   columns are checked before anything is written; hidden files (`.DS_Store`, ...) are
 //!   ignored. The scenario is named after the folder.
 //!
@@ -31,6 +32,7 @@ use super::paths::{check_user_path, io, table_file, utf8};
 use super::TransferError;
 use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};
+use crate::normalize::normalize_stored;
 use crate::persist::{prepare, write, EntityInput};
 use crate::scenario;
 use crate::store::{in_transaction, Store};
@@ -180,6 +182,13 @@ impl Store {
                 let mut counts = BTreeMap::new();
                 for (t, file, columns) in checked {
                     let n = insert_file(conn, t, file, format, &columns, &target.scenario_id)?;
+                    // Rows inserted by SQL get the code sets `convert` gives entities.
+                    normalize_stored(conn, t, &target.scenario_id).map_err(|source| {
+                        Error::Database {
+                            context: format!("normalizing the coded columns of {}", t.table),
+                            source,
+                        }
+                    })?;
                     if n > 0 {
                         scenario::add_to_manifest(conn, &target.scenario_id, t.table, n, now)?;
                         counts.insert(t.table.to_string(), n);
