@@ -73,8 +73,17 @@ use crate::error::{truncate, Error};
 /// longer than this simply matches no entity.
 pub const MAX_ID_CHARS: usize = 256;
 
+/// The longest provenance text (`source_type`, `source_system`, `skill_used`) a call may set for
+/// all its rows, in characters.
+pub const MAX_PROVENANCE_CHARS: usize = 200;
+
 /// The provenance columns of a row: who generated it and how.
+///
+/// Set per entity (its own `source_type`, ... fields) or once per call (the request's
+/// provenance, checked by [`Provenance::validate`]); a per-entity value wins over the per-call
+/// one, field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Provenance {
     /// Kind of source (`generated`, `imported`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +100,47 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Provenance::default()
+    }
+
+    /// Checks provenance given for a whole call: each text must hold something besides
+    /// spaces, at most [`MAX_PROVENANCE_CHARS`] characters and no control characters (it is
+    /// stored on every row of the call). Errors: [`InputError::InvalidProvenance`] naming the
+    /// field.
+    pub fn validate(&self) -> Result<(), Error> {
+        let texts = [
+            ("source_type", &self.source_type),
+            ("source_system", &self.source_system),
+            ("skill_used", &self.skill_used),
+        ];
+        for (field, value) in texts {
+            let Some(value) = value else { continue };
+            let length = value.chars().count();
+            let reason = if value.trim().is_empty() {
+                Some("must not be empty (omit it instead)".to_string())
+            } else if length > MAX_PROVENANCE_CHARS {
+                Some(format!(
+                    "has at most {MAX_PROVENANCE_CHARS} characters, this one has {length}"
+                ))
+            } else if value.chars().any(char::is_control) {
+                Some("must not hold control characters (line breaks, tabs, ...)".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(InputError::InvalidProvenance {
+                    field,
+                    value: truncate(&Json::from(value.as_str()).to_string()),
+                    reason,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
     /// Each field of `self`, or the one of `defaults` where `self` has none.
     pub fn or(&self, defaults: &Provenance) -> Provenance {
         Provenance {

@@ -24,6 +24,7 @@ fn options(scenario: ScenarioTarget, skip_invalid: bool, batch_size: usize) -> F
         scenario,
         skip_invalid,
         batch_size,
+        ..FhirImportOptions::default()
     }
 }
 

@@ -130,6 +130,7 @@ fn round_trips_in_every_format() -> TestResult {
         &first.path,
         &ImportOptions {
             name: Some("Restored Copy".into()),
+            ..ImportOptions::default()
         },
     )?;
     assert_eq!(named.name, "restored-copy");
@@ -321,6 +322,7 @@ fn paths_with_quotes_are_bound_not_spliced() -> TestResult {
             &exported.path,
             &ImportOptions {
                 name: Some(format!("back-{}", format.name())),
+                ..ImportOptions::default()
             },
         )?;
         assert_eq!(imported.counts["patients"], 2);
