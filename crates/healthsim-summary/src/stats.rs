@@ -97,6 +97,8 @@ pub(crate) enum StatValue {
     Ranked {
         items: Vec<(String, Json)>,
         as_array: bool,
+        /// The values are numbers of rows (trial arms), not shares.
+        counts: bool,
     },
     /// Any other value.
     Plain(Json),
@@ -125,6 +127,7 @@ impl StatValue {
             StatValue::Ranked {
                 items,
                 as_array: true,
+                ..
             } => Json::String(
                 items
                     .iter()
@@ -147,14 +150,14 @@ impl StatValue {
             StatValue::Ranked {
                 items,
                 as_array: false,
+                counts,
             } => Json::String(
                 items
                     .iter()
                     .take(detail.top_n)
                     .map(|(value, measured)| {
                         let measured = match measured.as_f64() {
-                            // Counts (trial arms) are integers; shares are fractions of 1.
-                            Some(share) if !measured.is_i64() || key != "arms" => percent(share),
+                            Some(share) if !counts => percent(share),
                             _ => measured.to_string(),
                         };
                         format!("{} {measured}", label(value))
@@ -203,10 +206,12 @@ impl StatValue {
             StatValue::Ranked {
                 items,
                 as_array: true,
+                ..
             } => Json::Array(items.iter().take(top_n).map(|(_, v)| v.clone()).collect()),
             StatValue::Ranked {
                 items,
                 as_array: false,
+                ..
             } => Json::Object(
                 items
                     .iter()
@@ -891,14 +896,14 @@ impl TypeQuery {
                 Read::Distribution { set, measure } => {
                     let items = distribution(&groups[*set], *measure, type_rows);
                     if !items.is_empty() {
-                        found.push((key, ranked(items)));
+                        found.push((key, ranked(items, *measure)));
                     }
                 }
                 Read::TopLocation { sets } => {
                     for (set, location_key) in sets {
                         let items = distribution(&groups[*set], Measure::Share, type_rows);
                         if !items.is_empty() {
-                            found.push((location_key.to_string(), ranked(items)));
+                            found.push((location_key.to_string(), ranked(items, Measure::Share)));
                             break;
                         }
                     }
@@ -931,6 +936,7 @@ impl TypeQuery {
                         StatValue::Ranked {
                             items,
                             as_array: true,
+                            counts: false,
                         },
                     ));
                     found.push((
@@ -1063,10 +1069,11 @@ fn unique_label(items: &[(String, Json)], label: String) -> String {
     }
 }
 
-fn ranked(items: Vec<(String, Json)>) -> StatValue {
+fn ranked(items: Vec<(String, Json)>, measure: Measure) -> StatValue {
     StatValue::Ranked {
         items,
         as_array: false,
+        counts: measure == Measure::Count,
     }
 }
 
@@ -1170,13 +1177,13 @@ mod tests {
         assert_eq!(value.compact(key, detail), expected, "{key}: {value:?}");
     }
 
+    fn measured(items: &[(&str, Json)], measure: Measure) -> StatValue {
+        let items = items.iter().map(|(k, v)| (k.to_string(), v.clone()));
+        ranked(items.collect(), measure)
+    }
+
     fn shares(items: &[(&str, Json)]) -> StatValue {
-        ranked(
-            items
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
+        measured(items, Measure::Share)
     }
 
     #[test]
@@ -1187,7 +1194,7 @@ mod tests {
         check_compact("gender", gender, 1, 40, json!("F 52%"));
         let rare = shares(&[("a", json!(0.991)), ("b", json!(0.004)), ("c", json!(0.0))]);
         check_compact("x", rare, 5, 40, json!("a 99%; b 0.4%; c 0%"));
-        let arms = shares(&[("ARM-A", json!(3)), ("ARM-B", json!(1))]);
+        let arms = measured(&[("ARM-A", json!(3)), ("ARM-B", json!(1))], Measure::Count);
         check_compact("arms", arms, 5, 40, json!("ARM-A 3; ARM-B 1"));
         let whole = shares(&[("all", json!(1))]);
         check_compact("status", whole, 5, 40, json!("all 100%"));
@@ -1202,6 +1209,7 @@ mod tests {
                 ("I10".into(), json!({"code": "I10", "patient_share": 0.31})),
             ],
             as_array: true,
+            counts: false,
         };
         check_compact(
             "top_codes",
