@@ -377,6 +377,43 @@ pub struct PersistArgs {
     /// Input file; `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
+}
+
+/// Provenance for every row a command writes that has none of its own (an entity's own
+/// `source_type`, ... wins, field by field): `persist`, `import`, `import-fhir`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Provenance (every row without its own)")]
+pub struct ProvenanceArgs {
+    /// Kind of source (synthetic, imported, ...).
+    #[arg(long, value_name = "TEXT")]
+    pub source_type: Option<String>,
+
+    /// The system the data imitates or came from.
+    #[arg(long, value_name = "TEXT")]
+    pub source_system: Option<String>,
+
+    /// The skill that generated the data.
+    #[arg(long, value_name = "TEXT")]
+    pub skill_used: Option<String>,
+
+    /// The random seed of the generation.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub generation_seed: Option<i64>,
+}
+
+impl ProvenanceArgs {
+    /// The library's provenance (checked by the write itself).
+    pub fn to_provenance(&self) -> healthsim_persist::Provenance {
+        healthsim_persist::Provenance {
+            source_type: self.source_type.clone(),
+            source_system: self.source_system.clone(),
+            skill_used: self.skill_used.clone(),
+            generation_seed: self.generation_seed,
+        }
+    }
 }
 
 /// `healthsim summary`.
@@ -683,6 +720,9 @@ pub struct ImportArgs {
     /// Name of the new scenario [default: the exported name, or the folder's name].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
 }
 
 /// `healthsim import-fhir`.
@@ -714,6 +754,9 @@ pub struct ImportFhirArgs {
           default_value_t = healthsim_persist::fhir::import::DEFAULT_BATCH_SIZE as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch_size: u64,
+
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
 }
 
 /// Which entity types `generate` writes.

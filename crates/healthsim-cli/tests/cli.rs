@@ -443,12 +443,12 @@ fn query_pages_and_refuses_writes() -> TestResult {
     assert_eq!(page["columns"], json!(["patient_id", "gender"]));
     assert_eq!(
         page["results"][0],
-        json!({"patient_id": "p1", "gender": "female"})
+        json!({"patient_id": "p1", "gender": "F"})
     );
     let next = env.json(&["query", "query-test", sql, "--limit", "2", "--offset", "2"])?;
     assert_eq!(
         next["results"],
-        json!([{"patient_id": "p3", "gender": "female"}])
+        json!([{"patient_id": "p3", "gender": "F"}])
     );
     assert_eq!(next["has_more"], false);
 

@@ -294,3 +294,108 @@ fn tables_are_read_with_escaped_bars() {
         ["add_tag", "remove_tag", "x"]
     );
 }
+
+/// The identifier at the start of a documented parameter or flag (`tags?` → `tags`,
+/// `--batch-size` → `batch-size`).
+fn identifier(text: &str) -> &str {
+    let text = text.trim_start_matches('-');
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+#[test]
+fn the_user_guide_lists_every_tool_parameter() {
+    let guide = read("docs/user-guide.md");
+    let schemas: std::collections::BTreeMap<String, BTreeSet<String>> = HealthsimServer::tools()
+        .iter()
+        .map(|t| {
+            let properties = t
+                .input_schema
+                .get("properties")
+                .and_then(|p| p.as_object())
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            (t.name.to_string(), properties)
+        })
+        .collect();
+    let mut compared = 0;
+    for table in tables(&guide) {
+        let (Some(tools), Some(parameters)) = (table.column("tool"), table.column("parameters"))
+        else {
+            continue;
+        };
+        for (tool_cell, parameter_cell) in tools.iter().zip(parameters) {
+            let documented: BTreeSet<String> = code_spans(parameter_cell)
+                .into_iter()
+                .map(|span| identifier(span).to_string())
+                .collect();
+            for tool in code_spans(tool_cell) {
+                let schema = schemas
+                    .get(tool)
+                    .unwrap_or_else(|| panic!("{tool} is not a tool"));
+                assert_eq!(
+                    &documented, schema,
+                    "docs/user-guide.md's parameters of {tool} differ from its input schema"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(
+        compared,
+        schemas.len(),
+        "every tool's parameters are compared"
+    );
+}
+
+/// The flags of a command in the user guide's command table are the command's own flags
+/// (global options and `--help` aside); `PROVENANCE` stands for the flags the guide defines
+/// under that name.
+#[test]
+fn the_user_guide_lists_every_flag_of_the_provenance_commands() {
+    let guide = read("docs/user-guide.md");
+    let definition = guide
+        .split("`PROVENANCE` is `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the guide defines PROVENANCE");
+    let flags_of = |usage: &str| -> BTreeSet<String> {
+        usage
+            .split_whitespace()
+            .flat_map(|word| {
+                if word.contains("PROVENANCE") {
+                    definition.split_whitespace().collect::<Vec<_>>()
+                } else {
+                    vec![word]
+                }
+            })
+            .filter_map(|word| word.trim_start_matches(['[', '|']).strip_prefix("--"))
+            .map(|flag| identifier(flag).to_string())
+            .collect()
+    };
+    let cli = Cli::command();
+    let guide_tables = tables(&guide);
+    for name in ["persist", "import", "import-fhir"] {
+        let usage = guide_tables
+            .iter()
+            .filter_map(|t| t.column("command"))
+            .flatten()
+            .flat_map(|cell| code_spans(cell))
+            .find(|span| span.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in the command table"));
+        let command = cli
+            .get_subcommands()
+            .find(|c| c.get_name() == name)
+            .unwrap_or_else(|| panic!("no command {name}"));
+        let flags: BTreeSet<String> = command
+            .get_arguments()
+            .filter(|a| !a.is_global_set())
+            .filter_map(|a| a.get_long())
+            .filter(|long| *long != "help")
+            .map(str::to_string)
+            .collect();
+        assert_eq!(flags_of(usage), flags, "the guide's flags of {name}");
+    }
+}

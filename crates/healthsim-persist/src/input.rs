@@ -29,6 +29,9 @@
 //! - `source_type`, `source_system`, `skill_used`, `generation_seed` are the provenance columns;
 //!   an input `extra` object is merged into `extra` (top-level fields win on equal keys);
 //!   `created_at` is kept when it parses as a timestamp (else it stays in `extra`).
+//! - `gender` and `state` are stored in one code set each (`F`/`M`/`O`/`U`, USPS codes: see
+//!   [`crate::normalize`]); a value given in another spelling (`female`, `Arizona`) is kept in
+//!   `extra.normalized_from` (`{"gender": "female"}`), a value outside the code set as given.
 //!
 //! # Types (by [`ColumnKind`])
 //!
@@ -57,6 +60,8 @@ use once_cell::sync::Lazy;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::normalize::{CodeSet, NORMALIZED_FROM};
+
 pub use crate::error::InputError;
 use crate::error::{truncate, Error};
 
@@ -68,8 +73,17 @@ use crate::error::{truncate, Error};
 /// longer than this simply matches no entity.
 pub const MAX_ID_CHARS: usize = 256;
 
+/// The longest provenance text (`source_type`, `source_system`, `skill_used`) a call may set for
+/// all its rows, in characters.
+pub const MAX_PROVENANCE_CHARS: usize = 200;
+
 /// The provenance columns of a row: who generated it and how.
+///
+/// Set per entity (its own `source_type`, ... fields) or once per call (the request's
+/// provenance, checked by [`Provenance::validate`]); a per-entity value wins over the per-call
+/// one, field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Provenance {
     /// Kind of source (`generated`, `imported`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +100,47 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Provenance::default()
+    }
+
+    /// Checks provenance given for a whole call: each text must hold something besides
+    /// spaces, at most [`MAX_PROVENANCE_CHARS`] characters and no control characters (it is
+    /// stored on every row of the call). Errors: [`InputError::InvalidProvenance`] naming the
+    /// field.
+    pub fn validate(&self) -> Result<(), Error> {
+        let texts = [
+            ("source_type", &self.source_type),
+            ("source_system", &self.source_system),
+            ("skill_used", &self.skill_used),
+        ];
+        for (field, value) in texts {
+            let Some(value) = value else { continue };
+            let length = value.chars().count();
+            let reason = if value.trim().is_empty() {
+                Some("must not be empty (omit it instead)".to_string())
+            } else if length > MAX_PROVENANCE_CHARS {
+                Some(format!(
+                    "has at most {MAX_PROVENANCE_CHARS} characters, this one has {length}"
+                ))
+            } else if value.chars().any(char::is_control) {
+                Some("must not hold control characters (line breaks, tabs, ...)".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(InputError::InvalidProvenance {
+                    field,
+                    value: truncate(&Json::from(value.as_str()).to_string()),
+                    reason,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
     /// Each field of `self`, or the one of `defaults` where `self` has none.
     pub fn or(&self, defaults: &Provenance) -> Provenance {
         Provenance {
@@ -119,6 +174,18 @@ pub struct Row {
     pub extra: Option<String>,
     /// The entity's own `created_at`, when it had one that parses.
     pub created_at: Option<NaiveDateTime>,
+}
+
+/// Keeps the spelling a normalized column was given under `extra.normalized_from.<column>`
+/// (an earlier record of the same column, e.g. of an exported entity, is kept). When the input
+/// already used `normalized_from` for something else than an object, that is kept instead.
+fn record_given(extra: &mut Map<String, Json>, column: &str, given: String) {
+    let record = extra
+        .entry(NORMALIZED_FROM)
+        .or_insert_with(|| Json::Object(Map::new()));
+    if let Json::Object(record) = record {
+        record.entry(column).or_insert_with(|| Json::String(given));
+    }
 }
 
 /// Converts the entities of one type into rows. See the [module documentation](self) for the
@@ -260,6 +327,8 @@ struct Layout {
     address: [Option<Slot>; 6],
     /// start, end.
     period: [Option<Slot>; 2],
+    /// Columns stored in a code set (see [`crate::normalize`]).
+    code_sets: Vec<(Slot, CodeSet)>,
 }
 
 static LAYOUTS: Lazy<Vec<Layout>> = Lazy::new(|| ENTITY_TYPES.iter().map(Layout::new).collect());
@@ -328,6 +397,12 @@ impl Layout {
             } else {
                 [None, None]
             },
+            code_sets: columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c.kind, ColumnKind::Code | ColumnKind::Text))
+                .filter_map(|(i, c)| Some((i, CodeSet::of_column(c.name)?)))
+                .collect(),
         }
     }
 
@@ -614,6 +689,19 @@ impl<'l, 'a> Converter<'l, 'a> {
                 .into());
             }
             values.push(value);
+        }
+
+        for &(slot, code_set) in &layout.code_sets {
+            let Some(Value::Text(given)) = values.get(slot) else {
+                continue;
+            };
+            let Some(code) = code_set.normalize(given).filter(|code| code != given) else {
+                continue;
+            };
+            let given = std::mem::replace(&mut values[slot], Value::Text(code.to_string()));
+            if let Value::Text(given) = given {
+                record_given(&mut extra, layout.names[slot], given);
+            }
         }
 
         let mut text_slot = |slot: usize| -> Result<Option<String>, Error> {

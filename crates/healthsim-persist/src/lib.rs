@@ -18,6 +18,8 @@
 //!   at the end.
 //! - [`input`]: the pure JSON → typed row mapping (camelCase, nested FHIR-like shapes, money,
 //!   dates, timestamps in UTC; unknown fields kept in `extra`) and its inverse.
+//! - [`normalize`]: the code sets `gender` and `state` are stored in (`F`/`M`/`O`/`U`, USPS
+//!   codes), so statistics group one meaning once; the given spelling stays in `extra`.
 //! - [`scenario`]: resolve by id or name, list, rename, delete (confirmed), tags, and the
 //!   summary / samples pass-throughs.
 //! - [`saveload`]: full-data save and load of small scenarios (up to [`saveload::LOAD_LIMIT`]
@@ -66,7 +68,9 @@
 //!
 //! let loaded = store.load_scenario(&result.scenario_id)?;
 //! assert_eq!(loaded.entities["patients"][0]["given_name"], "Ana");
-//! assert_eq!(loaded.entities["patients"][1]["gender"], "unknown");
+//! // Gender is stored in one code set (F, M, O, U); the given spelling stays in `extra`.
+//! assert_eq!(loaded.entities["patients"][1]["gender"], "U");
+//! assert_eq!(loaded.entities["patients"][1]["normalized_from"]["gender"], "unknown");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
@@ -74,6 +78,7 @@
 mod error;
 pub mod fhir;
 pub mod input;
+pub mod normalize;
 pub mod persist;
 pub mod saveload;
 pub mod scenario;
@@ -84,7 +89,7 @@ pub use error::{Error, Result};
 /// The SQL sandbox, re-exported at the path it had when it was a module of this crate.
 pub use healthsim_query as query;
 pub use healthsim_query::{QueryOptions, QueryResult};
-pub use input::{convert, row_to_json, InputError, Provenance, Row};
+pub use input::{convert, row_to_json, InputError, Provenance, Row, MAX_PROVENANCE_CHARS};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,
     WriteResult, MAX_IDS_IN_RESULT, MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,

@@ -129,7 +129,8 @@ pub struct PersistRequest {
     #[serde(default)]
     pub scenario: ScenarioTarget,
     /// Provenance for every entity that does not carry its own (flattened: `source_type`,
-    /// `source_system`, `skill_used`, `generation_seed` at the top level of the request).
+    /// `source_system`, `skill_used`, `generation_seed` at the top level of the request); an
+    /// entity's own value wins, field by field. Checked by [`Provenance::validate`].
     #[serde(flatten)]
     pub provenance: Provenance,
 }
@@ -282,7 +283,8 @@ impl Store {
     ///
     /// Input errors, all detected before anything is written: [`Error::UnknownEntityType`],
     /// [`Error::InvalidRequest`] (no entities, a type given twice), [`Error::Input`] (an
-    /// entity list or entity that validation refuses, see [`InputError`]),
+    /// entity list or entity that validation refuses, or the request's provenance: see
+    /// [`InputError`]),
     /// [`Error::InvalidTag`]. Then [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`]
     /// for an existing target, [`Error::Naming`], [`Error::Summary`], [`Error::Database`], and
     /// the errors of opening the database ([`Error::Store`]). Nothing is written unless
@@ -304,9 +306,10 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTag`], [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an
-    /// existing target, [`Error::Naming`], [`Error::Database`], and the errors of opening the
-    /// database. Nothing is written unless the call succeeds.
+    /// [`Error::InvalidTag`], [`Error::Input`] ([`InputError::InvalidProvenance`]),
+    /// [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an existing target,
+    /// [`Error::Naming`], [`Error::Database`], and the errors of opening the database. Nothing
+    /// is written unless the call succeeds.
     pub fn write_entities(
         &self,
         prepared: &PreparedEntities,
@@ -326,6 +329,7 @@ impl Store {
         finish: impl FnOnce(&Connection, WriteResult) -> Result<T>,
     ) -> Result<T> {
         check_tags(scenario)?;
+        provenance.validate()?;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let now = Utc::now().naive_utc();

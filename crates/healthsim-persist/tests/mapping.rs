@@ -30,8 +30,8 @@ fn maps_fields_to_columns() {
     check("patients", json!({"id": "p1"}), json!({"patient_id": "p1"}));
     check(
         "patients",
-        json!({"patient_id": "p1", "gender": "female"}),
-        json!({"patient_id": "p1", "gender": "female"}),
+        json!({"patient_id": "p1", "gender": "F"}),
+        json!({"patient_id": "p1", "gender": "F"}),
     );
     // camelCase → snake_case.
     check(
@@ -178,6 +178,61 @@ fn provenance_and_created_at_go_to_system_columns() {
         Some("2024-01-02 02:04:05")
     );
     assert_eq!(row.extra, None);
+}
+
+/// Gender and state are stored in one code set each; the given spelling stays in
+/// `extra.normalized_from` only when it differed, and values outside the code set stay as given.
+#[test]
+fn coded_fields_are_normalized_and_their_spelling_kept() {
+    let p = |fields: Json| {
+        let mut object = json!({"patient_id": "p1"});
+        object
+            .as_object_mut()
+            .expect("object")
+            .extend(fields.as_object().expect("object").clone());
+        object
+    };
+    check(
+        "patients",
+        p(json!({"gender": "M", "state": "AZ"})),
+        p(json!({"gender": "M", "state": "AZ"})),
+    );
+    check(
+        "patients",
+        p(json!({"gender": "female", "state": "arizona"})),
+        p(
+            json!({"gender": "F", "state": "AZ", "normalized_from": {"gender": "female", "state": "arizona"}}),
+        ),
+    );
+    check(
+        "patients",
+        p(json!({"gender": "Female", "state": "az"})),
+        p(
+            json!({"gender": "F", "state": "AZ", "normalized_from": {"gender": "Female", "state": "az"}}),
+        ),
+    );
+    check(
+        "patients",
+        p(json!({"address": {"city": "Santa Fe", "state": "New Mexico"}})),
+        p(json!({"city": "Santa Fe", "state": "NM", "normalized_from": {"state": "New Mexico"}})),
+    );
+    // Outside the code set: kept as given, nothing recorded.
+    check(
+        "patients",
+        p(json!({"gender": "nonbinary", "state": "Ontario"})),
+        p(json!({"gender": "nonbinary", "state": "Ontario"})),
+    );
+    // Other types with these columns, and an earlier record (of an export) is kept.
+    check(
+        "providers",
+        json!({"provider_id": "d1", "gender": "Male", "state": "TX"}),
+        json!({"provider_id": "d1", "gender": "M", "state": "TX", "normalized_from": {"gender": "Male"}}),
+    );
+    check(
+        "subjects",
+        json!({"subject_id": "s1", "study_id": "st1", "gender": "f", "extra": {"normalized_from": {"gender": "female"}}}),
+        json!({"subject_id": "s1", "study_id": "st1", "gender": "F", "normalized_from": {"gender": "female"}}),
+    );
 }
 
 #[test]

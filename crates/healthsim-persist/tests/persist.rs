@@ -40,7 +40,7 @@ fn re_persisting_an_id_updates_it() -> TestResult {
     let created_before = created_at_of_p1(&store)?;
 
     let changed = vec![
-        json!({"patient_id": "p1", "given_name": "Changed", "gender": "unknown"}),
+        json!({"patient_id": "p1", "given_name": "Changed", "gender": "U"}),
         json!({"patient_id": "p9", "given_name": "New"}),
     ];
     let second = persist_into(&store, "upsert", "patients", changed);
@@ -63,7 +63,7 @@ fn re_persisting_an_id_updates_it() -> TestResult {
     // The whole row is replaced: fields the update does not carry are gone.
     assert_eq!(
         p1,
-        &json!({"patient_id": "p1", "given_name": "Changed", "gender": "unknown"})
+        &json!({"patient_id": "p1", "given_name": "Changed", "gender": "U"})
     );
     assert_eq!(loaded.entities["patients"].len(), 4, "no duplicate row");
     let created_after = created_at_of_p1(&store)?;
@@ -160,13 +160,13 @@ fn scenarios_with_the_same_ids_stay_independent() -> TestResult {
         &store,
         "scenario-a",
         "patients",
-        vec![json!({"patient_id": "p1", "gender": "female"})],
+        vec![json!({"patient_id": "p1", "gender": "F"})],
     );
     let b = persist_new(
         &store,
         "scenario-b",
         "patients",
-        vec![json!({"patient_id": "p1", "gender": "male"})],
+        vec![json!({"patient_id": "p1", "gender": "M"})],
     );
     assert_ne!(a.scenario_id, b.scenario_id);
     assert_eq!(
@@ -178,22 +178,22 @@ fn scenarios_with_the_same_ids_stay_independent() -> TestResult {
     );
     assert_eq!(
         store.load_scenario("scenario-a")?.entities["patients"][0]["gender"],
-        "female"
+        "F"
     );
     assert_eq!(
         store.load_scenario("scenario-b")?.entities["patients"][0]["gender"],
-        "male"
+        "M"
     );
 
     persist_into(
         &store,
         "scenario-a",
         "patients",
-        vec![json!({"patient_id": "p1", "gender": "other"})],
+        vec![json!({"patient_id": "p1", "gender": "O"})],
     );
     assert_eq!(
         store.load_scenario("scenario-b")?.entities["patients"][0]["gender"],
-        "male"
+        "M"
     );
     assert_manifest_consistent(&store);
     Ok(())
@@ -558,6 +558,59 @@ fn a_result_keeps_room_for_ids_in_a_scenario_of_many_types() -> TestResult {
     assert_eq!(
         result.summary.entity_counts.len(),
         healthsim_schema::ENTITY_TYPES.len()
+    );
+    Ok(())
+}
+
+/// Agents spell one gender `F`, `female` and `Female`, one state `AZ`, `az` and `Arizona`: the
+/// summary shows one group each, and every entity keeps the spelling it was given (only when it
+/// differed) in `extra.normalized_from`.
+#[test]
+fn one_meaning_is_one_group_in_the_summary() -> TestResult {
+    let (_dir, store) = store();
+    let given = [
+        ("F", "AZ"),
+        ("female", "Arizona"),
+        ("Female", "az"),
+        ("male", "AZ"),
+    ];
+    let entities = given
+        .iter()
+        .enumerate()
+        .map(|(i, (gender, state))| json!({"patient_id": format!("p{i}"), "gender": gender, "state": state}))
+        .collect();
+    let result = persist_new(&store, "spellings", "patients", entities);
+    let statistics = &result.summary.statistics["patients"];
+    assert_eq!(statistics["gender"], json!("F 75%; M 25%"));
+    assert_eq!(statistics["top_states"], json!("AZ 100%"));
+
+    let loaded = store.load_scenario("spellings")?;
+    let stored: Vec<(Json, Json, Json)> = loaded.entities["patients"]
+        .iter()
+        .map(|p| {
+            (
+                p["gender"].clone(),
+                p["state"].clone(),
+                p["normalized_from"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            (json!("F"), json!("AZ"), Json::Null),
+            (
+                json!("F"),
+                json!("AZ"),
+                json!({"gender": "female", "state": "Arizona"})
+            ),
+            (
+                json!("F"),
+                json!("AZ"),
+                json!({"gender": "Female", "state": "az"})
+            ),
+            (json!("M"), json!("AZ"), json!({"gender": "male"})),
+        ]
     );
     Ok(())
 }

@@ -66,8 +66,8 @@ fn canonical_scenario() -> Map<String, Json> {
         "patients".into(),
         json!([
             {"patient_id": "p1", "given_name": "Ana", "family_name": "Diaz", "birth_date": "1950-06-01",
-             "gender": "female", "state": "AZ", "favorite_color": "teal"},
-            {"patient_id": "p2", "given_name": "Bo", "birth_date": "1980-01-15", "gender": "male"}
+             "gender": "F", "state": "AZ", "favorite_color": "teal"},
+            {"patient_id": "p2", "given_name": "Bo", "birth_date": "1980-01-15", "gender": "M"}
         ]),
     );
     map.insert(
@@ -183,7 +183,7 @@ fn patient() -> impl Strategy<Value = Json> {
         proptest::option::of(text()),
         proptest::option::of(text()),
         proptest::option::of((1900i32..2030, 1u32..=12, 1u32..=28)),
-        proptest::option::of(prop_oneof![Just("female"), Just("male"), Just("other")]),
+        proptest::option::of(prop_oneof![Just("F"), Just("M"), Just("O")]),
         proptest::option::of(text()),
     )
         .prop_map(|(id, given, family, birth, gender, unknown)| {

@@ -130,6 +130,7 @@ fn round_trips_in_every_format() -> TestResult {
         &first.path,
         &ImportOptions {
             name: Some("Restored Copy".into()),
+            ..ImportOptions::default()
         },
     )?;
     assert_eq!(named.name, "restored-copy");
@@ -324,6 +325,7 @@ fn paths_with_quotes_are_bound_not_spliced() -> TestResult {
             &exported.path,
             &ImportOptions {
                 name: Some(format!("back-{}", format.name())),
+                ..ImportOptions::default()
             },
         )?;
         assert_eq!(imported.counts["patients"], 2);
@@ -786,4 +788,39 @@ proptest! {
             prop_assert_eq!(contents(&store, &imported.scenario_id), contents(&store, &original), "{:?}", format);
         }
     }
+}
+
+/// A CSV folder written by hand (not by our export) spells gender and state freely: the import
+/// stores them in their code sets, as persist does, and keeps the given spelling in `extra`.
+#[test]
+fn a_folder_import_normalizes_coded_columns() -> TestResult {
+    let (dir, store) = store();
+    let folder = dir.path().join("hand-made");
+    fs::create_dir(&folder)?;
+    fs::write(
+        folder.join("patients.csv"),
+        "patient_id,gender,state,extra\n\
+         p1,F,AZ,\n\
+         p2,female,Arizona,\"{\"\"note\"\": 1}\"\n\
+         p3,Female,az,\n\
+         p4,nonbinary,Ontario,\n",
+    )?;
+    let imported = store.import_scenario(&folder, &ImportOptions::default())?;
+    assert_eq!(imported.counts["patients"], 4);
+    let loaded = store.load_scenario(&imported.scenario_id)?;
+    let stored: Vec<Json> = loaded.entities["patients"]
+        .iter()
+        .map(|p| json!([p["gender"], p["state"], p["normalized_from"], p["note"]]))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            json!(["F", "AZ", null, null]),
+            json!(["F", "AZ", {"gender": "female", "state": "Arizona"}, 1]),
+            json!(["F", "AZ", {"gender": "Female", "state": "az"}, null]),
+            json!(["nonbinary", "Ontario", null, null]),
+        ]
+    );
+    assert_manifest_consistent(&store);
+    Ok(())
 }

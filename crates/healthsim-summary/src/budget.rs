@@ -1,4 +1,5 @@
-//! Trimming a summary until its compact JSON fits the token budget.
+//! Trimming a summary until its compact JSON fits the token budget: the one place that decides
+//! what fits.
 //!
 //! The full content is computed once; trimming only re-renders it. Levels form a fixed list,
 //! each trimming more than the one before; the first that fits wins (found by bisection), so the
@@ -6,26 +7,31 @@
 //!
 //! 1. statistics (budget [`crate::BUDGET_WITHOUT_SAMPLES`]): top-N lists 5 → 3; then minor types'
 //!    statistics are reduced to their count (least entities first); tags and description get
-//!    shorter; top-N lists → 2; major types keep only their primary statistic (least entities
-//!    first); top-N lists → 1; then major types too are reduced to their count; last, tags
-//!    are only counted and the description is cut to a stub;
-//! 2. samples, on top of the statistics that fit (budget [`BUDGET_WITH_SAMPLES`]): text
-//!    60 → 40 characters, at most 20 → 12 fields, fewer samples per type, 8 → 5 fields and
-//!    24 characters, then types' samples are dropped (least entities first).
+//!    shorter; major types drop their non-core statistics (least entities first), keeping the
+//!    **core** ones (ages and gender shares of person-like types, the encounter class mix, top
+//!    codes, claim totals and the paid/billed ratio, top dispensed drugs, trial arms and
+//!    status: `stats::plan` marks them); labels 40 → 24 → 12 characters (code descriptions
+//!    are left out below 16); only then top-N lists → 2 → 1, major types reduced to their
+//!    count, and tags only counted with the description cut to a stub. Up to about twenty
+//!    types, the core statistics with top-3 lists fit in 500 tokens (the demo's snapshot shows
+//!    it);
+//! 2. samples, on top of the statistics that fit (budget [`BUDGET_WITH_SAMPLES`]): one table
+//!    per type (a header row of field names, then one row per sample, so names are not
+//!    repeated); text 60 → 40 → 24 characters and 20 → 12 → 8 → 5 fields before the number
+//!    of samples per type drops, then types' samples are dropped (least entities first).
 //!
 //! A summary with samples therefore carries exactly the statistics of the one without.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use healthsim_schema::EntityType;
-use serde_json::Value as Json;
 
 use crate::samples::{RawSample, SAMPLE_TEXT_CHARS};
 use crate::scenario::{registry_position, Metadata, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::shape::ScenarioSummary;
-use crate::stats::{TypeStats, MAX_TOP};
+use crate::stats::{Detail, TypeStats, MAX_TOP};
 use crate::tokens::count_tokens;
-use crate::BUDGET_WITH_SAMPLES;
+use crate::{BUDGET_WITH_SAMPLES, DEFAULT_SAMPLES_PER_TYPE};
 
 /// Tags listed before trimming.
 const FULL_TAGS: usize = 10;
@@ -59,13 +65,16 @@ pub(crate) struct Parts {
     pub(crate) statistics_budget: usize,
 }
 
+/// Longest label of a statistic: full, then shorter twice (see the module documentation).
+const LABEL_CHARS: [usize; 3] = [40, 24, 12];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct StatsLevel {
-    top_n: usize,
+    detail: Detail,
     /// How many types, in drop order, are reduced to their count.
     reduced: usize,
-    /// How many major types, in drop order, keep only their primary statistic.
-    primary_only: usize,
+    /// How many major types, in drop order, keep only their core statistics.
+    core_only: usize,
     max_tags: usize,
     /// Longest name and description, in characters.
     meta_chars: (usize, usize),
@@ -195,9 +204,12 @@ fn samples_drop_order(samples: &[TypeSamples]) -> Vec<usize> {
 
 fn smallest_stats_level() -> StatsLevel {
     StatsLevel {
-        top_n: 1,
+        detail: Detail {
+            top_n: 1,
+            label_chars: LABEL_CHARS[2],
+        },
         reduced: usize::MAX,
-        primary_only: 0,
+        core_only: 0,
         max_tags: 0,
         meta_chars: MINIMAL_META,
     }
@@ -205,14 +217,18 @@ fn smallest_stats_level() -> StatsLevel {
 
 fn stats_levels(minor: usize, major: usize) -> Vec<StatsLevel> {
     let full = StatsLevel {
-        top_n: MAX_TOP,
+        detail: Detail {
+            top_n: MAX_TOP,
+            label_chars: LABEL_CHARS[0],
+        },
         reduced: 0,
-        primary_only: 0,
+        core_only: 0,
         max_tags: FULL_TAGS,
         meta_chars: FULL_META,
     };
     let mut levels = vec![full];
-    let mut level = StatsLevel { top_n: 3, ..full };
+    let mut level = full;
+    level.detail.top_n = 3;
     levels.push(level);
     for reduced in 1..=minor {
         level.reduced = reduced;
@@ -221,14 +237,18 @@ fn stats_levels(minor: usize, major: usize) -> Vec<StatsLevel> {
     level.max_tags = SHORT_TAGS;
     level.meta_chars = SHORT_META;
     levels.push(level);
-    level.top_n = 2;
-    levels.push(level);
-    for primary_only in 1..=major {
-        level.primary_only = primary_only;
+    for core_only in 1..=major {
+        level.core_only = core_only;
         levels.push(level);
     }
-    level.top_n = 1;
-    levels.push(level);
+    for label_chars in &LABEL_CHARS[1..] {
+        level.detail.label_chars = *label_chars;
+        levels.push(level);
+    }
+    for top_n in [2, 1] {
+        level.detail.top_n = top_n;
+        levels.push(level);
+    }
     for reduced in 1..=major {
         level.reduced = minor + reduced;
         levels.push(level);
@@ -254,12 +274,9 @@ fn sample_levels(per_type: usize, types: usize) -> Vec<SampleLevel> {
     levels.push(level);
     level.max_fields = 12;
     levels.push(level);
-    while level.per_type > 1 {
-        level.per_type = if level.per_type > 4 {
-            level.per_type / 2
-        } else {
-            level.per_type - 1
-        };
+    // More samples than the default go first; the default few are kept with fewer fields.
+    while level.per_type > DEFAULT_SAMPLES_PER_TYPE {
+        level.per_type = (level.per_type / 2).max(DEFAULT_SAMPLES_PER_TYPE);
         levels.push(level);
     }
     level.max_chars = 24;
@@ -267,6 +284,10 @@ fn sample_levels(per_type: usize, types: usize) -> Vec<SampleLevel> {
     levels.push(level);
     level.max_fields = 5;
     levels.push(level);
+    while level.per_type > 1 {
+        level.per_type -= 1;
+        levels.push(level);
+    }
     for dropped in 1..types {
         level.dropped = dropped;
         levels.push(level);
@@ -282,10 +303,10 @@ fn assemble(
     samples: Option<(&SampleLevel, &[usize])>,
 ) -> ScenarioSummary {
     let reduced: BTreeSet<usize> = order.iter().take(level.reduced).copied().collect();
-    let primary_only: BTreeSet<usize> = order
+    let core_only: BTreeSet<usize> = order
         .iter()
         .skip(minor)
-        .take(level.primary_only)
+        .take(level.core_only)
         .copied()
         .collect();
     let mut statistics = BTreeMap::new();
@@ -293,7 +314,7 @@ fn assemble(
         if reduced.contains(&i) {
             continue;
         }
-        let object = s.to_json(level.top_n, primary_only.contains(&i));
+        let object = s.to_compact(level.detail, core_only.contains(&i));
         if object.as_object().is_some_and(|o| !o.is_empty()) {
             statistics.insert(s.entity_type.table.to_string(), object);
         }
@@ -309,13 +330,9 @@ fn assemble(
             if dropped.contains(&i) || t.samples.is_empty() {
                 continue;
             }
-            let rendered: Vec<Json> = t
-                .samples
-                .iter()
-                .take(sample_level.per_type)
-                .map(|s| s.render(sample_level.max_chars, sample_level.max_fields))
-                .collect();
-            sample_map.insert(t.entity_type.table.to_string(), rendered);
+            let chosen = &t.samples[..t.samples.len().min(sample_level.per_type)];
+            let table = RawSample::table(chosen, sample_level.max_chars, sample_level.max_fields);
+            sample_map.insert(t.entity_type.table.to_string(), table);
         }
     }
     let (name, description) = parts
@@ -365,14 +382,15 @@ mod tests {
     #[test]
     fn stats_levels_only_ever_trim_more() {
         let levels = stats_levels(3, 2);
-        assert_eq!(levels.first().map(|l| l.top_n), Some(MAX_TOP));
+        assert_eq!(levels.first().map(|l| l.detail.top_n), Some(MAX_TOP));
         for pair in levels.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             assert!(
-                b.top_n <= a.top_n && b.reduced >= a.reduced,
+                b.detail.top_n <= a.detail.top_n && b.reduced >= a.reduced,
                 "{a:?} -> {b:?}"
             );
-            assert!(b.max_tags <= a.max_tags && b.primary_only >= a.primary_only);
+            assert!(b.detail.label_chars <= a.detail.label_chars);
+            assert!(b.max_tags <= a.max_tags && b.core_only >= a.core_only);
             assert!(b.meta_chars.0 <= a.meta_chars.0 && b.meta_chars.1 <= a.meta_chars.1);
             assert_ne!(a, b, "levels repeat");
         }

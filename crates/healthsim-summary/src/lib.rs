@@ -15,21 +15,29 @@
 //!   if asked), for readers that show more than the summary and must agree with it (the HTML
 //!   report).
 //!
-//! Statistics per type (keys of `statistics[table]`, shares rounded to 3 decimals, money to 2),
-//! derived from the registry rather than written per table:
+//! Statistics per type (keys of `statistics[table]`), derived from the registry rather than
+//! written per table. [`type_statistics`] returns them structured (shares rounded to 3
+//! decimals, money to 2); the summary writes each as one compact string instead, which costs
+//! far fewer tokens than nested objects: shares as whole percents best first
+//! (`"gender": "F 52%; M 48%"`), ages as `"0–93, median 45"`, top codes as
+//! `"J06.9 Acute upper resp… 36%; I10 31%"`, totals as `"billed 728449; paid 227869"`, ranges as
+//! `"2024-01-01..2024-12-31"` (see [`ScenarioSummary`]).
 //!
 //! | types | statistics |
 //! |---|---|
 //! | person-like (a `birth_date` column: persons, patients, members, rx_members, subjects) | `age` {min, median, max} as of [`SummaryOptions::as_of`], `gender` shares, `top_states` (or `top_counties`), the category column's shares, the date column's range; subjects also `arms` (counts) |
 //! | encounters | `encounter_class` shares, `start_datetime_range`, `inpatient_avg_los_days` |
 //! | diagnoses | `top_codes` [{code, description, patient_share}] (share of patients with any diagnosis), `patients` |
-//! | claims | `totals` and `avg_per_claim` of the money columns, `claim_type` and `status` shares, `service_date_range` |
+//! | claims | `totals` and `avg_per_claim` of the money columns, `paid_to_billed` (sum paid / sum billed), `claim_type` and `status` shares, `service_date_range` |
 //! | pharmacy_claims, prescriptions | `top_drugs`, `totals` (money for pharmacy claims; quantity and days supply for prescriptions), date range |
 //! | adverse_events | `top_terms` (AEDECOD, else AETERM), `aesev` shares |
 //! | every other type | the registry's `category_column` shares and `date_column` range; with no category, the range of the first numeric column |
 //!
 //! A key is absent when its inputs are all NULL. The statistics of a type are its most
-//! important first; trimming keeps that order (see `ScenarioSummary`).
+//! important first; trimming keeps that order and keeps the **core** statistics longest: ages
+//! and gender shares of person-like types, trial arms, the encounter class mix, top codes,
+//! claim totals and `paid_to_billed`, and the top drugs of pharmacy claims (see
+//! `ScenarioSummary`). Up to about twenty types, all of them fit in 500 tokens with top-3 lists.
 //!
 //! SQL identifiers come only from the registry; the scenario id, dates and limits are bound
 //! parameters.
@@ -60,7 +68,9 @@
 //!
 //! let summary = scenario_summary(&conn, "s1", &SummaryOptions::default())?;
 //! assert_eq!(summary.entity_counts["patients"], 2);
-//! assert_eq!(summary.samples["patients"].len(), 2);
+//! // Samples are a table: a header row of field names, then one row per sample.
+//! assert_eq!(summary.samples["patients"].len(), 1 + 2);
+//! assert_eq!(summary.statistics["patients"]["gender"], "female 50%; male 50%");
 //! assert!(summary.token_estimate <= BUDGET_WITH_SAMPLES);
 //! assert_eq!(summary.token_estimate, count_tokens(&serde_json::to_string(&summary)?));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

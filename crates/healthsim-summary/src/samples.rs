@@ -37,6 +37,9 @@ const MAX_HEAP_CANDIDATES: usize = 1_000_000;
 /// Diverse samples up to this many are read by row id, one lookup each (see [`diverse`]).
 const MAX_POINT_LOOKUPS: usize = 64;
 
+/// Importance tier of `extra`'s fields (the columns' tiers are 0 to 4).
+const EXTRA_TIER: u8 = 5;
+
 /// How samples are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -140,6 +143,46 @@ impl RawSample {
                 .map(|f| (f.name.clone(), compact_value(&f.value, max_chars)))
                 .collect(),
         )
+    }
+}
+
+impl RawSample {
+    /// Samples of one type as a table: a header row of field names, then one row per sample
+    /// (`null` where a sample has no value), so a field's name is written once, not once per
+    /// sample. The fields are the `max_fields` most important any sample has, in natural order;
+    /// text is cut to `max_chars`.
+    pub(crate) fn table(samples: &[RawSample], max_chars: usize, max_fields: usize) -> Vec<Json> {
+        let mut fields: Vec<&Field> = Vec::new();
+        for field in samples.iter().flat_map(|s| &s.fields) {
+            match fields.iter_mut().find(|f| f.name == field.name) {
+                Some(known) if field.rank < known.rank => *known = field,
+                Some(_) => {}
+                None => fields.push(field),
+            }
+        }
+        let mut by_importance: Vec<(u8, usize)> = fields.iter().map(|f| f.rank).collect();
+        by_importance.sort_unstable();
+        let cutoff = by_importance.get(max_fields).copied();
+        fields.retain(|f| cutoff.is_none_or(|cut| f.rank < cut));
+        // Columns in table order, then `extra`'s fields in theirs.
+        fields.sort_by_key(|f| (f.rank.0 == EXTRA_TIER, f.rank.1));
+        let header = fields.iter().map(|f| Json::from(f.name.as_str())).collect();
+        std::iter::once(Json::Array(header))
+            .chain(samples.iter().map(|sample| {
+                Json::Array(
+                    fields
+                        .iter()
+                        .map(|f| {
+                            sample
+                                .fields
+                                .iter()
+                                .find(|own| own.name == f.name)
+                                .map_or(Json::Null, |own| compact_value(&own.value, max_chars))
+                        })
+                        .collect(),
+                )
+            }))
+            .collect()
     }
 }
 
@@ -432,7 +475,7 @@ fn raw_sample(t: &'static EntityType, values: &[duckdb::types::Value]) -> RawSam
         fields.push(Field {
             name,
             value,
-            rank: (5, position),
+            rank: (EXTRA_TIER, position),
         });
     }
     RawSample { fields }

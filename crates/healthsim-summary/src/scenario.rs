@@ -90,8 +90,8 @@ pub(crate) fn read_metadata(conn: &Connection, scenario_id: &str) -> Result<Meta
         scenario_id: scenario_id.to_string(),
         name,
         description,
-        created_at: iso(&created_at),
-        updated_at: iso(&updated_at),
+        created_at: to_seconds(iso(&created_at)),
+        updated_at: to_seconds(iso(&updated_at)),
         tags: tags.into_iter().map(|(tag, _)| tag).collect(),
         tag_count,
     })
@@ -99,6 +99,18 @@ pub(crate) fn read_metadata(conn: &Connection, scenario_id: &str) -> Result<Meta
 
 /// A timestamp (or any value) as ISO 8601 text.
 use healthsim_schema::text::display_text as iso;
+
+/// An ISO 8601 timestamp without its fraction of a second (`2026-12-05T16:08:02Z`): the
+/// microseconds cost a summary three tokens each and tell the agent nothing.
+fn to_seconds(mut timestamp: String) -> String {
+    if let Some(dot) = timestamp.find('.') {
+        let fraction_end = timestamp[dot + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(timestamp.len(), |i| dot + 1 + i);
+        timestamp.replace_range(dot..fraction_end, "");
+    }
+    timestamp
+}
 
 /// Non-zero counts of the manifest, in registry order (one query for every type).
 pub(crate) fn read_counts(
@@ -189,5 +201,17 @@ mod tests {
         check_tags(&["a", "b"], 2, 10, &["a", "b"]);
         check_tags(&["a", "b"], 12, 10, &["a", "b", "+10 more"]);
         check_tags(&["a", "b", "c"], 3, 1, &["a", "+2 more"]);
+    }
+    fn check_seconds(timestamp: &str, expected: &str) {
+        assert_eq!(to_seconds(timestamp.to_string()), expected, "{timestamp}");
+    }
+
+    #[test]
+    fn timestamps_lose_their_fraction_of_a_second() {
+        check_seconds("2026-12-05T16:08:02.586830Z", "2026-12-05T16:08:02Z");
+        check_seconds("2026-12-05T16:08:02.5Z", "2026-12-05T16:08:02Z");
+        check_seconds("2026-12-05T16:08:02Z", "2026-12-05T16:08:02Z");
+        check_seconds("2026-12-05T16:08:02.123", "2026-12-05T16:08:02");
+        check_seconds("", "");
     }
 }

@@ -13,8 +13,16 @@ use serde_json::{Map, Value as Json};
 /// cl100k_base tokens without samples and [`crate::BUDGET_WITH_SAMPLES`] with samples, whatever
 /// the scenario's size: when the full content does not fit, top-N lists get shorter, statistics
 /// of minor types are reduced to their counts (types trimmed away appear only in
-/// `entity_counts`), and samples get fewer, shorter fields. A long description is cut, and
-/// when a scenario has more tags than fit, the last entry of `tags` reads `+N more`.
+/// `entity_counts`), major types keep their core statistics, and samples get shorter, fewer
+/// fields. A long description is cut, and when a scenario has more tags than fit, the last
+/// entry of `tags` reads `+N more`.
+///
+/// Statistics are compact strings, one per statistic: shares as percents best first
+/// (`"gender": "F 52%; M 48%"`), ages as `"min–max, median m"`, top codes as
+/// `"J06.9 Acute upper resp… 36%"` (share of patients with any diagnosis), totals as
+/// `"billed 728449; paid 227869"`, ranges as `"2024-01-01..2024-12-31"`; plain numbers stay
+/// numbers. Samples are tables: per type, the first row holds the field names and each
+/// further row one sample (`null` where it has no value).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
@@ -40,9 +48,9 @@ pub struct ScenarioSummary {
     pub entity_counts: BTreeMap<String, u64>,
     /// Sum of entity_counts.
     pub total_entities: u64,
-    /// Statistics per table (age and gender distributions, top codes, amounts, date ranges).
+    /// Statistics per table, each a compact string: {"age": "0–93, median 45", "gender": "F 52%; M 48%"}.
     pub statistics: BTreeMap<String, Json>,
-    /// A few diverse samples per major table (absent without samples).
+    /// Diverse samples per major table as rows: the first holds the field names, each next one a sample.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<String, Vec<Json>>,
     /// Measured size of this summary in tokens (cl100k_base).
@@ -132,16 +140,26 @@ impl ScenarioSummary {
                     .collect();
                 if !parts.is_empty() {
                     line.push_str("  ");
-                    line.push_str(&parts.join("; "));
+                    // Lists inside a statistic are joined by "; ": statistics by " | ".
+                    line.push_str(&parts.join(" | "));
                 }
             }
             let _ = writeln!(out, "{}", line.trim_end());
         }
         if !self.samples.is_empty() {
             let _ = writeln!(out, "samples:");
-            for (table, samples) in &self.samples {
-                for sample in samples {
-                    let _ = writeln!(out, "  {table}: {}", inline(sample));
+            for (table, rows) in &self.samples {
+                let Some((Json::Array(header), samples)) = rows.split_first() else {
+                    continue;
+                };
+                for sample in samples.iter().filter_map(Json::as_array) {
+                    let fields: Vec<String> = header
+                        .iter()
+                        .zip(sample)
+                        .filter(|(_, value)| !value.is_null())
+                        .map(|(name, value)| format!("{} {}", inline(name), inline(value)))
+                        .collect();
+                    let _ = writeln!(out, "  {table}: {}", fields.join(", "));
                 }
             }
         }

@@ -66,6 +66,11 @@ enum Kind {
         columns: Vec<&'static str>,
         average_key: Option<&'static str>,
     },
+    /// `sum(numerator) / sum(denominator)` (the share of billed amounts that was paid).
+    Ratio {
+        numerator: &'static str,
+        denominator: &'static str,
+    },
     /// Average length of stay in days of inpatient encounters.
     InpatientLos {
         class: &'static str,
@@ -79,6 +84,9 @@ enum Kind {
 pub(crate) struct Plan {
     key: String,
     kind: Kind,
+    /// A statistic the summary keeps as long as anything but counts is kept (see `budget`):
+    /// what the agent's contract promises per type (ARCHITECTURE.md, "The agent's contract").
+    core: bool,
 }
 
 /// A computed statistic value; ranked lists can be cut to a shorter top-N when trimming.
@@ -89,22 +97,121 @@ pub(crate) enum StatValue {
     Ranked {
         items: Vec<(String, Json)>,
         as_array: bool,
+        /// The values are numbers of rows (trial arms), not shares.
+        counts: bool,
     },
     /// Any other value.
     Plain(Json),
 }
 
+/// How far the summary's compact form of a statistic is cut (chosen by `budget`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Detail {
+    /// Entries of a ranked list.
+    pub(crate) top_n: usize,
+    /// Longest label (category value, drug name, code description) in characters; code
+    /// descriptions are left out below [`MIN_DESCRIPTION_CHARS`].
+    pub(crate) label_chars: usize,
+}
+
+/// Shorter code descriptions than this are not worth their tokens: the code alone is shown.
+pub(crate) const MIN_DESCRIPTION_CHARS: usize = 16;
+
 impl StatValue {
+    /// The summary's compact form: ranked lists and objects become one readable string
+    /// (`"F 52%; M 48%"`, `"1–95, median 46"`, `"J06.9 36%; I10 15%"`), numbers stay numbers.
+    /// Shares are whole percents (one decimal below 1%), money over 100 whole units.
+    pub(crate) fn compact(&self, key: &str, detail: Detail) -> Json {
+        let label = |text: &str| truncate(text, detail.label_chars);
+        match self {
+            StatValue::Ranked {
+                items,
+                as_array: true,
+                ..
+            } => Json::String(
+                items
+                    .iter()
+                    .take(detail.top_n)
+                    .map(|(code, entry)| {
+                        let share = entry.get("patient_share").map_or(String::new(), |s| {
+                            s.as_f64()
+                                .map_or(String::new(), |s| format!(" {}", percent(s)))
+                        });
+                        let description = entry
+                            .get("description")
+                            .and_then(Json::as_str)
+                            .filter(|_| detail.label_chars >= MIN_DESCRIPTION_CHARS)
+                            .map_or(String::new(), |d| format!(" {}", label(d)));
+                        format!("{code}{description}{share}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(LIST_SEPARATOR),
+            ),
+            StatValue::Ranked {
+                items,
+                as_array: false,
+                counts,
+            } => Json::String(
+                items
+                    .iter()
+                    .take(detail.top_n)
+                    .map(|(value, measured)| {
+                        let measured = match measured.as_f64() {
+                            Some(share) if !counts => percent(share),
+                            _ => measured.to_string(),
+                        };
+                        format!("{} {measured}", label(value))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(LIST_SEPARATOR),
+            ),
+            StatValue::Plain(Json::Object(fields)) => {
+                let get = |k: &str| fields.get(k).and_then(Json::as_f64);
+                if let (Some(min), Some(median), Some(max)) =
+                    (get("min"), get("median"), get("max"))
+                {
+                    return Json::String(format!(
+                        "{}–{}, median {}",
+                        amount(min),
+                        amount(max),
+                        amount(median)
+                    ));
+                }
+                Json::String(
+                    fields
+                        .iter()
+                        .map(|(k, v)| {
+                            let name = k.strip_prefix("total_").unwrap_or(k);
+                            let v = v.as_f64().map_or_else(|| v.to_string(), amount);
+                            format!("{name} {v}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(LIST_SEPARATOR),
+                )
+            }
+            StatValue::Plain(Json::Array(pair)) if pair.len() == 2 => {
+                let end = |v: &Json| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                Json::String(format!("{}..{}", end(&pair[0]), end(&pair[1])))
+            }
+            StatValue::Plain(Json::Number(n)) if key == PAID_TO_BILLED => {
+                n.as_f64().map_or(Json::Null, |r| Json::String(percent(r)))
+            }
+            StatValue::Plain(other) => other.clone(),
+        }
+    }
+
     fn to_json(&self, top_n: usize) -> Json {
         match self {
             StatValue::Plain(v) => v.clone(),
             StatValue::Ranked {
                 items,
                 as_array: true,
+                ..
             } => Json::Array(items.iter().take(top_n).map(|(_, v)| v.clone()).collect()),
             StatValue::Ranked {
                 items,
                 as_array: false,
+                ..
             } => Json::Object(
                 items
                     .iter()
@@ -116,6 +223,41 @@ impl StatValue {
     }
 }
 
+/// Between the entries of a compact list: labels (code descriptions, drug names) often hold
+/// commas, rarely semicolons; it costs no more tokens than a comma.
+pub(crate) const LIST_SEPARATOR: &str = "; ";
+
+/// Key of the claims' paid-to-billed ratio.
+const PAID_TO_BILLED: &str = "paid_to_billed";
+
+/// A share as a percentage: whole percents, one decimal below 1% (`52%`, `0.4%`).
+fn percent(share: f64) -> String {
+    let pct = share * 100.0;
+    if pct > 0.0 && pct < 0.95 {
+        format!("{:.1}%", pct)
+    } else {
+        format!("{}%", pct.round())
+    }
+}
+
+/// A number for a compact string: whole above 100 (money totals), else at most 2 decimals.
+fn amount(value: f64) -> String {
+    if value.abs() >= 100.0 {
+        format!("{}", value.round())
+    } else {
+        number(value, 2).to_string()
+    }
+}
+
+/// One computed statistic.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub(crate) key: String,
+    pub(crate) value: StatValue,
+    /// See [`Plan::core`].
+    pub(crate) core: bool,
+}
+
 /// The statistics of one entity type of a scenario, most important first.
 #[derive(Debug, Clone)]
 pub(crate) struct TypeStats {
@@ -123,19 +265,19 @@ pub(crate) struct TypeStats {
     pub(crate) entity_type: &'static EntityType,
     /// Its entity count (from the manifest).
     pub(crate) count: u64,
-    /// `(key, value)` in plan order.
-    pub(crate) entries: Vec<(String, StatValue)>,
+    /// In plan order.
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl TypeStats {
-    /// The statistics object, ranked lists cut to `top_n`; only the first entry when `primary_only`.
-    pub(crate) fn to_json(&self, top_n: usize, primary_only: bool) -> Json {
-        let keep = if primary_only { 1 } else { self.entries.len() };
+    /// The summary's statistics object in compact form (see [`StatValue::compact`]); only the
+    /// core statistics when `core_only`.
+    pub(crate) fn to_compact(&self, detail: Detail, core_only: bool) -> Json {
         Json::Object(
             self.entries
                 .iter()
-                .take(keep)
-                .map(|(k, v)| (k.clone(), v.to_json(top_n)))
+                .filter(|e| e.core || !core_only)
+                .map(|e| (e.key.clone(), e.value.compact(&e.key, detail)))
                 .collect(),
         )
     }
@@ -145,10 +287,11 @@ impl TypeStats {
 pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
     let col = |name: &str| t.column(name).map(|c| c.name);
     let mut plans = Vec::new();
-    let mut push = |key: &str, kind: Kind| {
+    let mut push = |key: &str, kind: Kind, core: bool| {
         plans.push(Plan {
             key: key.to_string(),
             kind,
+            core,
         })
     };
     let share_of = |column: &'static str| Kind::Distribution {
@@ -160,14 +303,14 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
     match t.summary {
         SummaryProfile::Person => {
             if let Some(birth_date) = col("birth_date") {
-                push("age", Kind::Age { birth_date });
+                push("age", Kind::Age { birth_date }, true);
             }
             if let Some(gender) = col("gender") {
-                push(gender, share_of(gender));
+                push(gender, share_of(gender), true);
             }
             let (state, county) = (col("state"), col("county_fips"));
             if state.is_some() || county.is_some() {
-                push("top_states", Kind::TopLocation { state, county });
+                push("top_states", Kind::TopLocation { state, county }, false);
             }
             if let Some(arm) = col("arm_id") {
                 push(
@@ -176,21 +319,22 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                         expr: arm.to_string(),
                         measure: Measure::Count,
                     },
+                    true,
                 );
             }
             if let Some(category) = t.category_column.filter(|c| Some(*c) != col("gender")) {
-                push(category, share_of(category));
+                push(category, share_of(category), false);
             }
             if let Some(date) = t.date_column.filter(|c| Some(*c) != col("birth_date")) {
-                push(&range_key(date), date_range(date));
+                push(&range_key(date), date_range(date), false);
             }
         }
         SummaryProfile::Encounters => {
             if let Some(class) = t.category_column {
-                push(class, share_of(class));
+                push(class, share_of(class), true);
             }
             if let Some(date) = t.date_column {
-                push(&range_key(date), date_range(date));
+                push(&range_key(date), date_range(date), false);
             }
             if let (Some(class), Some(start), Some(end)) = (
                 col("encounter_class"),
@@ -200,6 +344,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                 push(
                     "inpatient_avg_los_days",
                     Kind::InpatientLos { class, start, end },
+                    false,
                 );
             }
         }
@@ -213,6 +358,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                         description,
                         patient,
                     },
+                    true,
                 );
             }
         }
@@ -223,17 +369,30 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                     columns: money_columns(t),
                     average_key: Some("avg_per_claim"),
                 },
+                true,
             );
+            if let (Some(numerator), Some(denominator)) = (col("total_paid"), col("total_billed")) {
+                push(
+                    PAID_TO_BILLED,
+                    Kind::Ratio {
+                        numerator,
+                        denominator,
+                    },
+                    true,
+                );
+            }
             for column in [col("claim_type"), col("status")].into_iter().flatten() {
-                push(column, share_of(column));
+                push(column, share_of(column), false);
             }
             if let Some(date) = t.date_column {
-                push(&range_key(date), date_range(date));
+                push(&range_key(date), date_range(date), false);
             }
         }
         SummaryProfile::PharmacyClaims | SummaryProfile::Prescriptions => {
             if let Some(drug) = col("drug_name") {
-                push("top_drugs", share_of(drug));
+                // Pharmacy claims are what was dispensed: their drugs are the core statistic.
+                let core = t.summary == SummaryProfile::PharmacyClaims;
+                push("top_drugs", share_of(drug), core);
             }
             let columns = if t.summary == SummaryProfile::PharmacyClaims {
                 money_columns(t)
@@ -249,9 +408,10 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                     columns,
                     average_key: None,
                 },
+                false,
             );
             if let Some(date) = t.date_column {
-                push(&range_key(date), date_range(date));
+                push(&range_key(date), date_range(date), false);
             }
         }
         SummaryProfile::AdverseEvents => {
@@ -266,18 +426,19 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                         expr,
                         measure: Measure::Share,
                     },
+                    false,
                 );
             }
             if let Some(severity) = col("aesev") {
-                push(severity, share_of(severity));
+                push(severity, share_of(severity), false);
             }
         }
         SummaryProfile::Generic => {
             if let Some(category) = t.category_column {
-                push(category, share_of(category));
+                push(category, share_of(category), false);
             }
             if let Some(date) = t.date_column {
-                push(&range_key(date), date_range(date));
+                push(&range_key(date), date_range(date), false);
             }
             if t.category_column.is_none() {
                 let numeric = t
@@ -289,6 +450,7 @@ pub(crate) fn plan(t: &'static EntityType) -> Vec<Plan> {
                         Kind::NumericRange {
                             column: column.name,
                         },
+                        false,
                     );
                 }
             }
@@ -334,7 +496,7 @@ fn entries(
     scenario_id: &str,
     as_of: NaiveDate,
     max_top: usize,
-) -> Result<Vec<(String, StatValue)>, Error> {
+) -> Result<Vec<Entry>, Error> {
     let plans = plan(entity_type);
     TypeQuery::new(entity_type.table, &plans, as_of)
         .run(conn, scenario_id, max_top)
@@ -363,7 +525,7 @@ pub fn type_statistics(
     crate::scenario::ensure_scenario(conn, scenario_id)?;
     Ok(entries(conn, entity_type, scenario_id, as_of, top_n)?
         .iter()
-        .map(|(key, value)| (key.clone(), value.to_json(top_n)))
+        .map(|e| (e.key.clone(), e.value.to_json(top_n)))
         .collect())
 }
 
@@ -422,6 +584,9 @@ enum Read {
         columns: Vec<&'static str>,
         average_key: Option<&'static str>,
     },
+    Ratio {
+        first: usize,
+    },
     InpatientLos {
         first: usize,
     },
@@ -460,8 +625,8 @@ struct TypeQuery {
     group_extras: Vec<String>,
     /// Scalar aggregates, `__a{i}` in order.
     scalars: Vec<String>,
-    /// Per plan: its key and how it is read.
-    planned: Vec<(String, Read)>,
+    /// Per plan: its key, whether it is core, and how it is read.
+    planned: Vec<(String, bool, Read)>,
 }
 
 /// The first rows of one grouping set, best first.
@@ -484,7 +649,7 @@ impl TypeQuery {
         };
         for p in plans {
             let read = q.add(&p.kind, as_of);
-            q.planned.push((p.key.clone(), read));
+            q.planned.push((p.key.clone(), p.core, read));
         }
         q
     }
@@ -587,6 +752,19 @@ impl TypeQuery {
                     average_key: *average_key,
                 }
             }
+            Kind::Ratio {
+                numerator,
+                denominator,
+            } => {
+                let (n, d) = (
+                    self.input((*numerator).to_string(), Vec::new()),
+                    self.input((*denominator).to_string(), Vec::new()),
+                );
+                let first = self.scalars([format!(
+                    "CAST(sum({n}) AS DOUBLE) / nullif(CAST(sum({d}) AS DOUBLE), 0)"
+                )]);
+                Read::Ratio { first }
+            }
             Kind::InpatientLos { class, start, end } => {
                 let [inpatient, imp] = INPATIENT_CLASSES;
                 let days = self.input(
@@ -658,7 +836,7 @@ impl TypeQuery {
         conn: &Connection,
         scenario_id: &str,
         max_top: usize,
-    ) -> duckdb::Result<Vec<(String, StatValue)>> {
+    ) -> duckdb::Result<Vec<Entry>> {
         let (sql, params) = self.sql(scenario_id);
         let has_groups = !self.group_measures.is_empty();
         let has_description = !self.group_extras.is_empty();
@@ -697,8 +875,10 @@ impl TypeQuery {
         }
         let scalar = |i: usize| scalars.get(i).cloned().unwrap_or(Value::Null);
         let mut out = Vec::new();
-        for (key, read) in &self.planned {
+        for (key, core, read) in &self.planned {
             let key = key.clone();
+            // What this plan found: its statistic first, then any derived one (never core).
+            let mut found: Vec<(String, StatValue)> = Vec::new();
             match read {
                 Read::Age { first } => {
                     if let (Some(min), Some(median), Some(max)) = (
@@ -710,20 +890,20 @@ impl TypeQuery {
                         age.insert("min".into(), Json::from(min));
                         age.insert("median".into(), number(median, 1));
                         age.insert("max".into(), Json::from(max));
-                        out.push((key, StatValue::Plain(Json::Object(age))));
+                        found.push((key, StatValue::Plain(Json::Object(age))));
                     }
                 }
                 Read::Distribution { set, measure } => {
                     let items = distribution(&groups[*set], *measure, type_rows);
                     if !items.is_empty() {
-                        out.push((key, ranked(items)));
+                        found.push((key, ranked(items, *measure)));
                     }
                 }
                 Read::TopLocation { sets } => {
                     for (set, location_key) in sets {
                         let items = distribution(&groups[*set], Measure::Share, type_rows);
                         if !items.is_empty() {
-                            out.push((location_key.to_string(), ranked(items)));
+                            found.push((location_key.to_string(), ranked(items, Measure::Share)));
                             break;
                         }
                     }
@@ -751,14 +931,15 @@ impl TypeQuery {
                             (label, Json::Object(entry))
                         })
                         .collect();
-                    out.push((
+                    found.push((
                         key,
                         StatValue::Ranked {
                             items,
                             as_array: true,
+                            counts: false,
                         },
                     ));
-                    out.push((
+                    found.push((
                         "patients".to_string(),
                         StatValue::Plain(Json::from(everyone)),
                     ));
@@ -767,14 +948,14 @@ impl TypeQuery {
                     if let (Value::Text(min), Value::Text(max)) =
                         (scalar(*first), scalar(first + 1))
                     {
-                        out.push((key, StatValue::Plain(Json::from(vec![min, max]))));
+                        found.push((key, StatValue::Plain(Json::from(vec![min, max]))));
                     }
                 }
                 Read::NumericRange { first } => {
                     if let (Some(min), Some(max)) =
                         (as_f64(&scalar(*first)), as_f64(&scalar(first + 1)))
                     {
-                        out.push((
+                        found.push((
                             key,
                             StatValue::Plain(Json::Array(vec![number(min, 2), number(max, 2)])),
                         ));
@@ -794,21 +975,36 @@ impl TypeQuery {
                         }
                     }
                     if !totals.is_empty() {
-                        out.push((key, StatValue::Plain(Json::Object(totals))));
+                        found.push((key, StatValue::Plain(Json::Object(totals))));
                         if let Some(average_key) = average_key {
-                            out.push((
+                            found.push((
                                 (*average_key).to_string(),
                                 StatValue::Plain(Json::Object(averages)),
                             ));
                         }
                     }
                 }
+                Read::Ratio { first } => {
+                    if let Some(ratio) = as_f64(&scalar(*first)) {
+                        found.push((key, StatValue::Plain(number(ratio, 3))));
+                    }
+                }
                 Read::InpatientLos { first } => {
                     if let Some(days) = as_f64(&scalar(*first)) {
-                        out.push((key, StatValue::Plain(number(days, 1))));
+                        found.push((key, StatValue::Plain(number(days, 1))));
                     }
                 }
             }
+            out.extend(
+                found
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (key, value))| Entry {
+                        key,
+                        value,
+                        core: *core && i == 0,
+                    }),
+            );
         }
         Ok(out)
     }
@@ -873,10 +1069,11 @@ fn unique_label(items: &[(String, Json)], label: String) -> String {
     }
 }
 
-fn ranked(items: Vec<(String, Json)>) -> StatValue {
+fn ranked(items: Vec<(String, Json)>, measure: Measure) -> StatValue {
     StatValue::Ranked {
         items,
         as_array: false,
+        counts: measure == Measure::Count,
     }
 }
 
@@ -940,7 +1137,13 @@ mod tests {
         check("diagnoses", &["top_codes"]);
         check(
             "claims",
-            &["totals", "claim_type", "status", "service_date_range"],
+            &[
+                "totals",
+                "paid_to_billed",
+                "claim_type",
+                "status",
+                "service_date_range",
+            ],
         );
         check(
             "pharmacy_claims",
@@ -961,6 +1164,96 @@ mod tests {
         for t in ENTITY_TYPES {
             assert!(!plan(t).is_empty(), "{} has no statistic", t.table);
         }
+    }
+
+    fn check_compact(
+        key: &str,
+        value: StatValue,
+        top_n: usize,
+        label_chars: usize,
+        expected: Json,
+    ) {
+        let detail = Detail { top_n, label_chars };
+        assert_eq!(value.compact(key, detail), expected, "{key}: {value:?}");
+    }
+
+    fn measured(items: &[(&str, Json)], measure: Measure) -> StatValue {
+        let items = items.iter().map(|(k, v)| (k.to_string(), v.clone()));
+        ranked(items.collect(), measure)
+    }
+
+    fn shares(items: &[(&str, Json)]) -> StatValue {
+        measured(items, Measure::Share)
+    }
+
+    #[test]
+    fn statistics_are_compact_strings() {
+        use serde_json::json;
+        let gender = shares(&[("F", json!(0.523)), ("M", json!(0.477))]);
+        check_compact("gender", gender.clone(), 5, 40, json!("F 52%; M 48%"));
+        check_compact("gender", gender, 1, 40, json!("F 52%"));
+        let rare = shares(&[("a", json!(0.991)), ("b", json!(0.004)), ("c", json!(0.0))]);
+        check_compact("x", rare, 5, 40, json!("a 99%; b 0.4%; c 0%"));
+        let arms = measured(&[("ARM-A", json!(3)), ("ARM-B", json!(1))], Measure::Count);
+        check_compact("arms", arms, 5, 40, json!("ARM-A 3; ARM-B 1"));
+        let whole = shares(&[("all", json!(1))]);
+        check_compact("status", whole, 5, 40, json!("all 100%"));
+        let drugs = shares(&[("atorvastatin calcium 20 MG Oral Tablet", json!(0.14))]);
+        check_compact("top_drugs", drugs, 5, 12, json!("atorvastatin… 14%"));
+        let codes = StatValue::Ranked {
+            items: vec![
+                (
+                    "J06.9".into(),
+                    json!({"code": "J06.9", "description": "Acute upper respiratory infection", "patient_share": 0.355}),
+                ),
+                ("I10".into(), json!({"code": "I10", "patient_share": 0.31})),
+            ],
+            as_array: true,
+            counts: false,
+        };
+        check_compact(
+            "top_codes",
+            codes.clone(),
+            5,
+            24,
+            json!("J06.9 Acute upper respiratory… 36%; I10 31%"),
+        );
+        check_compact(
+            "top_codes",
+            codes.clone(),
+            5,
+            12,
+            json!("J06.9 36%; I10 31%"),
+        );
+        check_compact(
+            "top_codes",
+            codes,
+            1,
+            40,
+            json!("J06.9 Acute upper respiratory infection 36%"),
+        );
+        let age = StatValue::Plain(json!({"min": 0, "median": 45.5, "max": 93}));
+        check_compact("age", age, 5, 40, json!("0–93, median 45.5"));
+        let totals = StatValue::Plain(json!({"total_billed": 728449.25, "total_paid": 35.5}));
+        check_compact("totals", totals, 5, 40, json!("billed 728449; paid 35.5"));
+        let range = StatValue::Plain(json!(["2024-01-01", "2024-12-31"]));
+        check_compact("d_range", range, 5, 40, json!("2024-01-01..2024-12-31"));
+        let numbers = StatValue::Plain(json!([1.5, 20]));
+        check_compact("n_range", numbers, 5, 40, json!("1.5..20"));
+        check_compact(
+            PAID_TO_BILLED,
+            StatValue::Plain(json!(0.313)),
+            5,
+            40,
+            json!("31%"),
+        );
+        check_compact(
+            "inpatient_avg_los_days",
+            StatValue::Plain(json!(4.2)),
+            5,
+            40,
+            json!(4.2),
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ INSERT INTO adverse_events (scenario_id, ae_id, subject_id, aeterm, aedecod, aes
 
 struct Fixture {
     conn: Connection,
+    /// `type_statistics` (top 5) of every type present: the numbers the summary shows.
     statistics: Json,
+    /// The summary's compact statistics.
+    summary: Json,
 }
 
 fn fixture(scenario_id: &str, sql: &str) -> Fixture {
@@ -63,8 +66,21 @@ fn fixture(scenario_id: &str, sql: &str) -> Fixture {
         as_of: as_of(),
     };
     let summary = scenario_summary(&conn, scenario_id, &options).expect("summary");
-    let statistics = serde_json::to_value(&summary.statistics).expect("statistics as JSON");
-    Fixture { conn, statistics }
+    let statistics = summary
+        .entity_counts
+        .keys()
+        .map(|table| {
+            let t = healthsim_schema::by_table(table).expect("registry table");
+            let stats = type_statistics(&conn, scenario_id, t, as_of(), 5).expect("statistics");
+            (table.clone(), Json::Object(stats))
+        })
+        .collect();
+    let summary = serde_json::to_value(&summary.statistics).expect("statistics as JSON");
+    Fixture {
+        conn,
+        statistics,
+        summary,
+    }
 }
 
 /// The statistic at `pointer` equals what `independent_sql` (one value) computes.
@@ -324,17 +340,78 @@ fn top_lists_are_ranked_and_short() {
     assert!(!codes.is_empty() && codes.len() <= 5);
 }
 
-/// `type_statistics` is the summary's statistics object before trimming: with the summary's
-/// top 5 it equals what the (untrimmed, small) summary shows; a longer top-N only extends the
-/// ranked lists, whose first entries stay the same.
+/// A share as the summary writes it: whole percents.
+fn percent(share: &Json) -> String {
+    format!("{}%", (share.as_f64().expect("a share") * 100.0).round())
+}
+
+/// The summary shows `type_statistics` compactly: each ranked entry as `label N%` (shares) in
+/// the same order, ages as `min–max, median m`, top codes as `code description N%`; a longer
+/// top-N only extends the ranked lists, whose first entries stay the same.
 #[test]
-fn type_statistics_are_the_untrimmed_summary_statistics() {
+fn the_summary_shows_the_statistics_compactly() {
     let f = fixture("clin", CLINICAL);
-    for table in ["patients", "encounters", "diagnoses", "claims"] {
-        let entity_type = healthsim_schema::by_table(table).expect("registry table");
-        let five = type_statistics(&f.conn, "clin", entity_type, as_of(), 5).expect("statistics");
-        assert_eq!(Json::Object(five), f.statistics[table], "{table}");
+    let shown = |pointer: &str| {
+        f.summary
+            .pointer(pointer)
+            .and_then(Json::as_str)
+            .unwrap_or_else(|| panic!("no compact statistic at {pointer}: {}", f.summary))
+            .to_string()
+    };
+    for pointer in [
+        "/patients/gender",
+        "/patients/top_states",
+        "/encounters/encounter_class",
+        "/claims/claim_type",
+        "/claims/status",
+    ] {
+        let expected: Vec<String> = f
+            .statistics
+            .pointer(pointer)
+            .and_then(Json::as_object)
+            .expect(pointer)
+            .iter()
+            .map(|(label, share)| format!("{label} {}", percent(share)))
+            .collect();
+        assert_eq!(shown(pointer), expected.join("; "), "{pointer}");
     }
+    let age = &f.statistics["patients"]["age"];
+    assert_eq!(
+        shown("/patients/age"),
+        format!("{}–{}, median {}", age["min"], age["max"], age["median"])
+    );
+    let codes: Vec<String> = f.statistics["diagnoses"]["top_codes"]
+        .as_array()
+        .expect("top codes")
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().expect(k).to_string();
+            format!(
+                "{} {} {}",
+                text("code"),
+                text("description"),
+                percent(&c["patient_share"])
+            )
+        })
+        .collect();
+    assert_eq!(shown("/diagnoses/top_codes"), codes.join("; "));
+    let totals = &f.statistics["claims"]["totals"];
+    let billed = totals["total_billed"].as_f64().expect("billed");
+    let paid = totals["total_paid"].as_f64().expect("paid");
+    assert_eq!(
+        f.statistics["claims"]["paid_to_billed"].as_f64(),
+        Some((paid / billed * 1000.0).round() / 1000.0)
+    );
+    assert_eq!(
+        shown("/claims/paid_to_billed"),
+        format!("{}%", (paid / billed * 100.0).round())
+    );
+    assert!(
+        shown("/claims/totals").starts_with(&format!("billed {}; ", billed.round())),
+        "{}",
+        shown("/claims/totals")
+    );
+
     // Six more states, one patient each: 11 states, more than a summary lists.
     f.conn
         .execute_batch(

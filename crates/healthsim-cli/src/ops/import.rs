@@ -23,6 +23,8 @@ pub struct ImportParams {
     /// Name of the new scenario (sanitized, made unique). Default: the exported scenario's
     /// name (JSON) or the folder's name.
     pub name: Option<String>,
+    /// Provenance stored on every imported entity that does not carry its own.
+    pub provenance: Option<super::persist::ProvenanceParams>,
 }
 
 /// The `import_scenario` tool.
@@ -48,7 +50,10 @@ get_scenario_summary.";
 
     async fn call(context: ToolContext, params: ImportParams) -> CliResult<ImportResult> {
         let path = context.user_path(&params.path);
-        let options = ImportOptions { name: params.name };
+        let options = ImportOptions {
+            name: params.name,
+            provenance: params.provenance.unwrap_or_default().into(),
+        };
         context
             .run(move |store| Ok(store.import_scenario(&path, &options)?))
             .await
@@ -60,6 +65,7 @@ pub fn run(config: &DbConfig, args: &ImportArgs) -> CliResult<Output> {
     let store = config.open()?;
     let options = ImportOptions {
         name: args.name.clone(),
+        provenance: args.provenance.to_provenance(),
     };
     let result = with_spinner("importing", || store.import_scenario(&args.path, &options))?;
     Output::new(&result, text(&result))

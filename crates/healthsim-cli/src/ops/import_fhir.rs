@@ -41,6 +41,9 @@ pub struct ImportFhirParams {
     /// Leave out invalid resources (listed in the result) instead of failing the whole import.
     /// Default false.
     pub skip_invalid: Option<bool>,
+    /// Provenance stored on every imported row that does not carry its own (source_type stays
+    /// 'fhir').
+    pub provenance: Option<super::persist::ProvenanceParams>,
 }
 
 /// The `import_fhir` tool.
@@ -85,6 +88,7 @@ get_scenario_summary.";
         let options = FhirImportOptions {
             scenario: fhir_target(params.scenario_id, params.scenario_name, params.context),
             skip_invalid: params.skip_invalid.unwrap_or(false),
+            provenance: params.provenance.unwrap_or_default().into(),
             ..FhirImportOptions::default()
         };
         context
@@ -134,6 +138,7 @@ pub fn run(config: &DbConfig, args: &ImportFhirArgs) -> CliResult<Output> {
         ),
         skip_invalid: args.skip_invalid,
         batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+        provenance: args.provenance.to_provenance(),
     };
     let report = with_spinner("importing FHIR resources", || {
         run_import_fhir(&store, &args.paths, &options)

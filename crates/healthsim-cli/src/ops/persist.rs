@@ -95,6 +95,34 @@ pub struct PersistParams {
     pub description: Option<String>,
     /// Tags for the scenario (lowercase).
     pub tags: Option<Vec<String>>,
+    /// Provenance stored on every entity of this call that does not set its own.
+    pub provenance: Option<ProvenanceParams>,
+}
+
+/// Provenance set once for a call (persist_entities, import_scenario, import_fhir): stored on
+/// every row of the call; an entity's own field wins.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceParams {
+    /// Kind of source, e.g. synthetic.
+    pub source_type: Option<String>,
+    /// The system the data imitates or came from.
+    pub source_system: Option<String>,
+    /// The skill that generated the data.
+    pub skill_used: Option<String>,
+    /// The random seed of the generation (an integer).
+    pub generation_seed: Option<i64>,
+}
+
+impl From<ProvenanceParams> for healthsim_persist::Provenance {
+    fn from(params: ProvenanceParams) -> Self {
+        healthsim_persist::Provenance {
+            source_type: params.source_type,
+            source_system: params.source_system,
+            skill_used: params.skill_used,
+            generation_seed: params.generation_seed,
+        }
+    }
 }
 
 /// The service request for persist_entities arguments.
@@ -107,6 +135,7 @@ fn persist_request(params: PersistParams) -> CliResult<PersistRequest> {
         context,
         description,
         tags,
+        provenance,
     } = params;
     // Some clients send the list as a JSON-encoded string; accept it as what it encodes.
     let entities = match entities {
@@ -144,7 +173,9 @@ fn persist_request(params: PersistParams) -> CliResult<PersistRequest> {
             tags: tags.unwrap_or_default(),
         },
     };
-    Ok(request.with_scenario(target))
+    Ok(request
+        .with_scenario(target)
+        .with_provenance(provenance.unwrap_or_default().into()))
 }
 
 // ------------------------------------------------------------------------------------ command
@@ -374,6 +405,9 @@ pub fn run(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
         Some(t) => Some(healthsim_schema::entity_type(t)?.table),
         None => None,
     };
+    // Every batch would refuse it: refused once, before any input is read.
+    let provenance = args.provenance.to_provenance();
+    provenance.validate()?;
     let from_stdin = args.file.as_ref().is_none_or(|f| f.as_os_str() == "-");
     let (input, progress): (Box<dyn Read + Send>, ProgressBar) = if from_stdin {
         let stdin = std::io::stdin();
@@ -415,7 +449,7 @@ pub fn run(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
     let mut persister = BatchPersister {
         store: &store,
         target,
-        provenance: healthsim_persist::Provenance::default(),
+        provenance,
         report: PersistReport {
             scenario_id: None,
             scenario_name: None,

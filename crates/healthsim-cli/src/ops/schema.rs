@@ -51,7 +51,9 @@ pub const COMMON_COLUMNS_NOTE: &str =
     "Every table also has: scenario_id (queries are scoped to the \
 scenario automatically; you need not filter on it), created_at TIMESTAMP, source_type, \
 source_system, skill_used, generation_seed BIGINT, and extra JSON (input fields without a column; \
-read with extra->>'field'). Join tables on the referenced primary keys.";
+read with extra->>'field'). Join tables on the referenced primary keys. gender is stored as F, M, \
+O or U and state as a USPS code (AZ): other spellings (female, Arizona) are normalized when \
+written, the given one kept in extra->'normalized_from'.";
 
 /// The registry, as the agent sees it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -186,6 +188,15 @@ pub fn run(args: &SchemaArgs) -> CliResult<Output> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The agent learns which columns are stored in a code set, and where the given spelling is.
+    #[test]
+    fn the_note_names_the_normalized_columns() {
+        for (column, _) in healthsim_persist::normalize::NORMALIZED_COLUMNS {
+            assert!(COMMON_COLUMNS_NOTE.contains(column), "{column}");
+        }
+        assert!(COMMON_COLUMNS_NOTE.contains(healthsim_persist::normalize::NORMALIZED_FROM));
+    }
 
     #[test]
     fn all_types_without_columns() -> CliResult<()> {

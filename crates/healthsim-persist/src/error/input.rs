@@ -64,6 +64,18 @@ pub enum InputError {
         /// Where it appeared again.
         index: usize,
     },
+
+    /// A provenance value given for the whole call (`source_type`, `source_system`,
+    /// `skill_used`) is empty, too long or holds control characters.
+    #[error("provenance {field}: {reason}, got {value}")]
+    InvalidProvenance {
+        /// The provenance field.
+        field: &'static str,
+        /// The offending value as JSON, cut to about 80 characters.
+        value: String,
+        /// What is accepted.
+        reason: String,
+    },
 }
 
 impl InputError {
@@ -75,7 +87,8 @@ impl InputError {
             | InputError::NotAnObject { .. }
             | InputError::MissingField { .. }
             | InputError::InvalidField { .. }
-            | InputError::DuplicateId { .. } => true,
+            | InputError::DuplicateId { .. }
+            | InputError::InvalidProvenance { .. } => true,
         }
     }
 }

@@ -80,6 +80,10 @@ pub struct FhirImportOptions {
     /// Resources per write chunk (at least 1; default [`DEFAULT_BATCH_SIZE`]). Memory grows
     /// with it; the result does not depend on it.
     pub batch_size: usize,
+    /// Provenance for every row that has none of its own (the mapping sets `source_type`
+    /// `fhir` and `source_system` from `meta.source`, which win). Checked by
+    /// [`Provenance::validate`].
+    pub provenance: Provenance,
 }
 
 impl Default for FhirImportOptions {
@@ -88,6 +92,7 @@ impl Default for FhirImportOptions {
             scenario: ScenarioTarget::new_from_context(DEFAULT_CONTEXT),
             skip_invalid: false,
             batch_size: DEFAULT_BATCH_SIZE,
+            provenance: Provenance::default(),
         }
     }
 }
@@ -179,7 +184,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidRequest`] for a `batch_size` of 0, [`Error::InvalidTag`];
+    /// [`Error::InvalidRequest`] for a `batch_size` of 0, [`Error::InvalidTag`], [`Error::Input`]
+    /// for the options' provenance ([`crate::InputError::InvalidProvenance`]);
     /// [`Error::Fhir`] when a path cannot be read or (without `skip_invalid`) a resource is
     /// not valid JSON or malformed; [`Error::FhirResourceRejected`] (without `skip_invalid`)
     /// when persist's validation refuses a resource's entities; [`Error::FhirNothingToImport`]
@@ -198,6 +204,7 @@ impl Store {
             });
         }
         check_tags(&options.scenario)?;
+        options.provenance.validate()?;
         let source = FhirSource::open(paths.iter().map(AsRef::as_ref))?;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
@@ -454,7 +461,7 @@ impl<'c> Import<'c> {
             self.conn,
             &scenario_id,
             &batches,
-            &Provenance::default(),
+            &self.options.provenance,
             self.now,
         )?;
         for (table, c) in counts {

@@ -8,7 +8,8 @@
 //!   ids, values, `extra` fields, provenance and `created_at`.
 //! - A **folder** of `<table>.parquet` or `<table>.csv` files (one format, one file per table)
 //!   is read by DuckDB (`read_parquet`, or `read_csv` as text) with every column cast to the
-//!   registry's type, and inserted with one `INSERT ... SELECT` per file. The file names and
+//!   registry's type, and inserted with one `INSERT ... SELECT` per file; `gender` and `state`
+//!   are then put in their code sets as `convert` does for entities (`crate::normalize`). The file names and
 //!   columns are checked before anything is written; hidden files (`.DS_Store`, ...) are
 //!   ignored. The scenario is named after the folder.
 //!
@@ -31,6 +32,8 @@ use super::paths::{check_user_path, io, table_file, utf8};
 use super::TransferError;
 use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};
+use crate::input::Provenance;
+use crate::normalize::normalize_stored;
 use crate::persist::{prepare, write, EntityInput};
 use crate::scenario;
 use crate::store::{in_transaction, Store};
@@ -42,6 +45,9 @@ pub struct ImportOptions {
     /// The new scenario's name (sanitized, made unique); default the name in the JSON
     /// document, or the folder's name.
     pub name: Option<String>,
+    /// Provenance for every imported row that has none of its own (an exported entity keeps
+    /// its own, field by field). Checked by [`Provenance::validate`].
+    pub provenance: Provenance,
 }
 
 /// What [`Store::import_scenario`] made (tables without entities are left out of the counts).
@@ -82,6 +88,7 @@ impl Store {
         options: &ImportOptions,
     ) -> Result<ImportResult> {
         let path = path.as_ref();
+        options.provenance.validate()?;
         check_user_path(path)?;
         let meta = fs::metadata(path).map_err(io("read", path))?;
         if meta.is_dir() {
@@ -132,7 +139,7 @@ impl Store {
                     now,
                 )?;
                 scenario::insert_tags(conn, &target.scenario_id, &document.tags, now)?;
-                let written = write(conn, target, true, &batches, &Default::default(), now)?;
+                let written = write(conn, target, true, &batches, &options.provenance, now)?;
                 let counts: BTreeMap<String, u64> = written
                     .counts
                     .iter()
@@ -180,6 +187,14 @@ impl Store {
                 let mut counts = BTreeMap::new();
                 for (t, file, columns) in checked {
                     let n = insert_file(conn, t, file, format, &columns, &target.scenario_id)?;
+                    // Rows inserted by SQL get the code sets `convert` gives entities.
+                    normalize_stored(conn, t, &target.scenario_id).map_err(|source| {
+                        Error::Database {
+                            context: format!("normalizing the coded columns of {}", t.table),
+                            source,
+                        }
+                    })?;
+                    fill_provenance(conn, t, &target.scenario_id, &options.provenance)?;
                     if n > 0 {
                         scenario::add_to_manifest(conn, &target.scenario_id, t.table, n, now)?;
                         counts.insert(t.table.to_string(), n);
@@ -475,6 +490,40 @@ fn sql_type(t: &EntityType, column: &str) -> &'static str {
         },
         |c| c.kind.sql_type(),
     )
+}
+
+/// Sets the call's provenance on the scenario's rows of `t` that have none (a file's own
+/// values win, field by field, as an entity's do). Values are bound parameters.
+fn fill_provenance(
+    conn: &Connection,
+    t: &EntityType,
+    scenario_id: &str,
+    provenance: &Provenance,
+) -> Result<()> {
+    if provenance.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE main.{} SET source_type = coalesce(source_type, $1), \
+           source_system = coalesce(source_system, $2), skill_used = coalesce(skill_used, $3), \
+           generation_seed = coalesce(generation_seed, $4) WHERE {SCENARIO_COLUMN} = $5",
+        t.table
+    );
+    conn.execute(
+        &sql,
+        params![
+            provenance.source_type,
+            provenance.source_system,
+            provenance.skill_used,
+            provenance.generation_seed,
+            scenario_id
+        ],
+    )
+    .map_err(|source| Error::Database {
+        context: format!("setting the provenance of {}", t.table),
+        source,
+    })?;
+    Ok(())
 }
 
 /// Inserts one file's rows into the scenario; returns how many.
