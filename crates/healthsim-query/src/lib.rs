@@ -126,6 +126,7 @@ mod error;
 mod json;
 mod limits;
 mod page;
+mod pivot;
 mod run;
 mod sandbox;
 mod scope;

@@ -15,6 +15,7 @@ use crate::allow::valid_tables;
 use crate::error::Error;
 use crate::limits::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::page::{fit_page, render_page, QueryOptions, QueryResult, RawPage};
+use crate::pivot;
 use crate::sandbox::{Stop, Watchdog};
 use crate::scope::scoped_queries;
 use crate::validate::analyze;
@@ -67,7 +68,19 @@ fn run_watched(
     options: &QueryOptions,
     limit: usize,
 ) -> Result<RawPage, Error> {
-    let analysis = analyze(conn, sql)?;
+    let analysis = match analyze(conn, sql) {
+        Ok(analysis) => analysis,
+        // DuckDB cannot run a PIVOT without IN list read-only: look its values up, then run
+        // the text with its IN lists (validated from scratch like any query).
+        Err(Error::Unsupported { construct }) => match pivot::plan(sql) {
+            Some(plan) => {
+                let rewritten = with_pivot_values(conn, scenario_id, sql, &plan, options)?;
+                return run_watched(conn, scenario_id, &rewritten, options, limit);
+            }
+            None => return Err(Error::Unsupported { construct }),
+        },
+        Err(e) => return Err(e),
+    };
     let wrappers = scoped_queries(conn, sql, &analysis)?;
     let scenario = (!analysis.tables.is_empty()).then_some(scenario_id);
     let total_count = count_rows(conn, &wrappers.count, scenario)?;
@@ -80,6 +93,55 @@ fn run_watched(
         total_count,
         offset: options.offset,
     })
+}
+
+/// `sql` with the IN list of every ON expression of `plan`, each list looked up with a scoped
+/// `SELECT DISTINCT` (at most [`pivot::MAX_PIVOT_VALUES`] values).
+fn with_pivot_values(
+    conn: &Connection,
+    scenario_id: &str,
+    sql: &str,
+    plan: &pivot::PivotPlan,
+    options: &QueryOptions,
+) -> Result<String, Error> {
+    let lookup = QueryOptions {
+        offset: 0,
+        ..options.clone()
+    };
+    let mut values = Vec::new();
+    for column in &plan.columns {
+        let distinct = pivot::distinct_query(sql, plan, column);
+        // The lookup has no PIVOT without IN list of its own unless the dataset has one: then
+        // this recursion expands that one first, and each level removes one.
+        let page = run_watched(
+            conn,
+            scenario_id,
+            &distinct,
+            &lookup,
+            pivot::MAX_PIVOT_VALUES,
+        )?;
+        if page.total_count > pivot::MAX_PIVOT_VALUES as u64 {
+            return Err(Error::Unsupported {
+                construct: format!(
+                    "PIVOT ON {} without an IN list over {} distinct values (at most {} are \
+                     looked up); write the IN list",
+                    &sql[column.clone()],
+                    page.total_count,
+                    pivot::MAX_PIVOT_VALUES
+                ),
+            });
+        }
+        let texts = page
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.into_iter().next() {
+                Some(Value::Text(text)) => Some(text),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        values.push(texts);
+    }
+    pivot::with_in_lists(sql, plan, &values)
 }
 
 fn count_rows(conn: &Connection, sql: &str, scenario: Option<&str>) -> Result<u64, Error> {

@@ -530,43 +530,72 @@ fn a_text_bar_chart_of_counts_runs() {
 }
 
 #[test]
-fn a_pivot_without_an_in_list_is_refused_naming_pivot_and_the_in_list() {
+fn a_pivot_without_an_in_list_runs_over_the_scenarios_own_values() {
     let fixture = Fixture::new();
-    for sql in [
-        "PIVOT patients ON gender USING count(*)",
-        "PIVOT patients ON gender USING count(*) GROUP BY state",
-        "pivot encounters on encounter_class using count(*)",
-        "WITH p AS (SELECT * FROM patients) PIVOT p ON state USING count(*)",
-        "SELECT * FROM (PIVOT patients ON gender USING count(*))",
-        "PIVOT_WIDER patients ON gender USING count(*)",
-    ] {
-        match refusal(&fixture.sandbox, sql) {
-            Error::Unsupported { construct } => assert!(
-                construct.starts_with("PIVOT without an IN list") && construct.contains(" IN ("),
-                "{sql}: {construct}"
-            ),
-            other => panic!("{sql}: {other:?}"),
-        }
-    }
-    // With the IN list it runs, and counts only the scenario's rows.
-    let got = rows_of(
-        &fixture.sandbox,
-        "PIVOT (SELECT gender FROM patients) ON gender IN ('female', 'male') USING count(*)",
-    );
-    assert_eq!(got, vec![json!({"female": 6, "male": 6})]);
-    let got = rows_of(
-        &fixture.sandbox,
-        "PIVOT patients ON gender IN ('female', 'male') USING count(*) GROUP BY state ORDER BY state",
-    );
-    assert_eq!(
-        got,
-        vec![
+    // The values are looked up with a scoped query first: only scenario A's (its favorite
+    // colors are 'teal1'; scenario B's 'teal2' must not become a column).
+    #[rustfmt::skip]
+    let cases = [
+        ("PIVOT (SELECT gender FROM patients) ON gender USING count(*)",
+         vec![json!({"female": 6, "male": 6})]),
+        ("PIVOT (SELECT extra->>'favorite_color' AS color FROM patients) ON color USING count(*)",
+         vec![json!({"teal1": 4})]),
+        ("pivot patients on gender using count(*) group by state order by state", vec![
             json!({"state": "AZ", "female": 3, "male": 0}),
             json!({"state": "CA", "female": 0, "male": 3}),
             json!({"state": "NY", "female": 0, "male": 3}),
             json!({"state": "TX", "female": 3, "male": 0}),
-        ]
+        ]),
+        ("WITH p AS (SELECT gender, state FROM patients WHERE state = 'AZ') \
+          PIVOT p ON gender USING count(*)", vec![json!({"state": "AZ", "female": 3})]),
+        ("SELECT * FROM (PIVOT (SELECT gender FROM patients) ON gender USING count(*))",
+         vec![json!({"female": 6, "male": 6})]),
+        ("PIVOT_WIDER (SELECT gender FROM patients) ON gender USING count(*)",
+         vec![json!({"female": 6, "male": 6})]),
+        ("PIVOT (SELECT gender, state FROM patients) ON gender IN ('female'), state USING count(*)",
+         vec![json!({"female_AZ": 3, "female_CA": 0, "female_NY": 0, "female_TX": 3})]),
+        ("PIVOT (SELECT gender FROM patients) ON gender IN ('female', 'male') USING count(*)",
+         vec![json!({"female": 6, "male": 6})]),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(rows_of(&fixture.sandbox, sql), expected, "{sql}");
+        assert!(validate_query(&fixture.sandbox, sql).is_ok(), "{sql}");
+    }
+}
+
+#[test]
+fn a_pivot_without_an_in_list_is_refused_where_its_lookup_would_be() {
+    let fixture = Fixture::new();
+    // The lookup is an ordinary query: what it may not read, the pivot may not either.
+    assert!(matches!(
+        refusal(&fixture.sandbox, "PIVOT scenarios ON name USING count(*)"),
+        Error::ForbiddenTable { .. }
+    ));
+    assert!(matches!(
+        refusal(
+            &fixture.sandbox,
+            "PIVOT main.patients ON gender USING count(*)"
+        ),
+        Error::QualifiedName { .. }
+    ));
+    // Too many values to pivot on: the message says to write the IN list.
+    match run(
+        &fixture.sandbox,
+        "PIVOT range(500) t(i) ON i USING count(*)",
+    ) {
+        Err(Error::Unsupported { construct }) => assert!(
+            construct.contains("500 distinct values") && construct.contains("write the IN list"),
+            "{construct}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A value that is not a simple word still becomes one quoted literal.
+    let got = rows_of(
+        &fixture.sandbox,
+        "PIVOT (SELECT 'O''Brien; DROP TABLE patients' AS v FROM patients LIMIT 1) ON v \
+         USING count(*)",
     );
+    assert_eq!(got, vec![json!({"O'Brien; DROP TABLE patients": 1})]);
     // A statement that writes is still named for what it is, PIVOT or not.
     assert!(matches!(
         refusal(

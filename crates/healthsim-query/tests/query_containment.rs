@@ -15,6 +15,16 @@ use healthsim_query::{
 };
 use query_fixture::{Fixture, A};
 
+/// The tests of this file run one at a time: each measures time and memory of worker processes,
+/// which two heavy queries on a 2-core machine would distort.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn worker() -> Worker {
     Worker::new(
         env!("CARGO_BIN_EXE_healthsim-query-worker"),
@@ -85,6 +95,7 @@ fn timed_out(e: &Error) -> bool {
 
 #[test]
 fn a_contained_query_answers_exactly_like_one_in_process() {
+    let _serial = serial();
     let fixture = Fixture::new();
     for sql in [
         "SELECT patient_id, gender, state FROM patients ORDER BY patient_id",
@@ -102,6 +113,7 @@ fn a_contained_query_answers_exactly_like_one_in_process() {
 
 #[test]
 fn refusals_cross_the_process_boundary_as_the_same_errors() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let run = |sql: &str| {
         run_contained(&worker(), &fixture.path, A, sql, &QueryOptions::default()).expect_err(sql)
@@ -140,6 +152,7 @@ fn refusals_cross_the_process_boundary_as_the_same_errors() {
 
 #[test]
 fn a_stack_overflow_in_a_json_function_ends_only_its_query() {
+    let _serial = serial();
     let fixture = Fixture::new();
     // Deeply nested JSON text: DuckDB's recursive JSON walkers abort the process.
     for sql in [
@@ -154,6 +167,7 @@ fn a_stack_overflow_in_a_json_function_ends_only_its_query() {
 
 #[test]
 fn runaway_memory_is_stopped_below_the_ceiling() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let mut ceiling_kills = 0;
     for sql in [
@@ -183,6 +197,7 @@ fn runaway_memory_is_stopped_below_the_ceiling() {
 
 #[test]
 fn functions_that_ignore_interruption_are_killed_at_the_deadline() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let timeout = Duration::from_millis(1500);
     for sql in [
@@ -200,6 +215,7 @@ fn functions_that_ignore_interruption_are_killed_at_the_deadline() {
 
 #[test]
 fn a_cancelled_contained_query_stops_and_the_next_one_runs() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let cancel = Cancel::new();
     let opts = QueryOptions {
@@ -230,6 +246,7 @@ fn a_cancelled_contained_query_stops_and_the_next_one_runs() {
 
 #[test]
 fn a_missing_worker_program_or_database_is_a_clear_sandbox_failure() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let missing = Worker::new("/nonexistent/healthsim-query-worker", Vec::<String>::new());
     match run_contained(
@@ -261,6 +278,7 @@ fn a_missing_worker_program_or_database_is_a_clear_sandbox_failure() {
 
 #[test]
 fn the_worker_refuses_input_that_is_not_a_request() {
+    let _serial = serial();
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_healthsim-query-worker"))
         .stdin(std::process::Stdio::piped())
@@ -283,6 +301,7 @@ fn the_worker_refuses_input_that_is_not_a_request() {
 
 #[test]
 fn the_worker_answers_each_request_line_with_one_response_line() {
+    let _serial = serial();
     use std::io::Write;
     let fixture = Fixture::new();
     let database = std::fs::canonicalize(&fixture.path).expect("path");
@@ -326,6 +345,7 @@ fn the_worker_answers_each_request_line_with_one_response_line() {
 
 #[test]
 fn one_session_answers_many_queries_with_one_worker() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
     for offset in 0..5 {
@@ -355,6 +375,7 @@ fn one_session_answers_many_queries_with_one_worker() {
 
 #[test]
 fn a_session_whose_worker_crashed_says_so_and_refuses_further_queries() {
+    let _serial = serial();
     let fixture = Fixture::new();
     let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
     let crash = "SELECT json_structure(repeat('[', 200000) || repeat(']', 200000)) AS x";
