@@ -8,6 +8,11 @@
 //! Two DuckDB instances of one file inside one process are not refused by DuckDB (its file lock
 //! is per process) but would corrupt each other's view; a process-wide registry of open files
 //! makes a second `Store` on the same file wait exactly like another process would.
+//!
+//! What is held is one of three: the writer, an in-process read-only sandbox connection, or a
+//! query worker process with the file open read-only ([`StoreOptions::query_worker`]); opening
+//! one closes the other, since DuckDB allows one configuration per file and process, and a
+//! worker's read lock keeps every writer out.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -36,10 +41,10 @@ pub struct StoreOptions {
     /// How long opening waits while another process holds the database (default 10 s).
     pub lock_timeout: Duration,
     /// Where scenario queries run: `None` (the default) in this process, on a read-only
-    /// sandbox connection; `Some` in a contained worker process per query
-    /// ([`healthsim_query::run_contained`]), so that a query that crashes the engine or
-    /// exhausts memory ends only itself. The `healthsim` binary (CLI and MCP server) always
-    /// names itself here.
+    /// sandbox connection; `Some` in a contained worker process that the store keeps between
+    /// queries ([`Store::with_query_worker`], [`healthsim_query::WorkerSession`]), so that a
+    /// query that crashes the engine or exhausts memory ends only that worker. The `healthsim`
+    /// binary (CLI and MCP server) always names itself here.
     pub query_worker: Option<healthsim_query::Worker>,
 }
 
@@ -97,8 +102,9 @@ impl Held {
 ///
 /// Every operation of this crate is a method of `Store` (see the `persist`, `scenario` and
 /// `saveload` modules). A `Store` is `Send` and `Sync`, but operations are serialized: one runs
-/// at a time. The closures given to [`Store::with_writer`], [`Store::with_reader`] and
-/// [`Store::with_sandbox`] must not call back into the same `Store` (that would deadlock).
+/// at a time. The closures given to [`Store::with_writer`], [`Store::with_reader`],
+/// [`Store::with_sandbox`] and [`Store::with_query_worker`] must not call back into the same
+/// `Store` (that would deadlock), except for [`Store::path`] and [`Store::options`].
 pub struct Store {
     path: PathBuf,
     key: PathBuf,
@@ -311,8 +317,10 @@ impl Store {
                 )
             })?;
             let opened = match mode {
-                Mode::Writer | Mode::Worker => writer_config()
+                Mode::Writer => writer_config()
                     .and_then(|config| Connection::open_with_flags(&self.path, config)),
+                // Workers are started by `with_query_worker`, never opened here.
+                Mode::Worker => unreachable_handle(),
                 // `duckdb::Config` is consumed by the open, so each attempt builds its own.
                 Mode::Sandbox => {
                     let config = healthsim_query::sandbox_config()
@@ -348,7 +356,8 @@ enum Attempt {
 }
 
 /// A held handle of the wrong kind: `ensure` and `with_query_worker` insert exactly the kind
-/// they return, so this cannot happen; it is a panic rather than a wrong answer.
+/// they return, and only they open, so this cannot happen; it is a panic rather than a wrong
+/// answer.
 fn unreachable_handle() -> ! {
     panic!("the store holds a handle of another kind than it just opened")
 }
@@ -405,8 +414,9 @@ pub fn open_with_lock_retry<T>(
 }
 
 /// Calls `attempt` like [`open_with_lock_retry`] for an opener that reports its failure as
-/// text (a contained query's worker): a message naming DuckDB's file lock is retried, any other
-/// failure is returned at once as `Err(Some(error))`.
+/// text (a contained query's worker): a failure whose text names DuckDB's file lock is retried
+/// up to `timeout` ([`StoreError::DatabaseLocked`] after it), any other failure is returned at
+/// once as `Ok(Err(error))`.
 pub(crate) fn retry_text_while_locked<T, E>(
     path: &Path,
     timeout: Duration,
