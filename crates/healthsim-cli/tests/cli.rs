@@ -1296,3 +1296,57 @@ fn the_query_worker_entry_is_internal() -> TestResult {
         .map(|run| assert!(run.stderr.contains("not a request"), "{}", run.stderr))?;
     Ok(())
 }
+
+/// Each class of the sandbox's attack model through the binary: functions that look past the
+/// scoped scan are refused by name, text with a control character is refused, a function that
+/// never checks for interruption is stopped at the deadline, and analyst queries the sandbox
+/// once refused run.
+#[test]
+fn the_sandbox_classes_through_the_binary() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "classes")?;
+    for (sql, refusal) in [
+        (
+            "SELECT stats(given_name) AS s FROM patients",
+            "function 'stats'",
+        ),
+        (
+            "SELECT json_serialize_plan('SELECT * FROM main.patients') AS p",
+            "function 'json_serialize_plan'",
+        ),
+        (
+            "SELECT current_setting('home_directory') AS h",
+            "function 'current_setting'",
+        ),
+        (
+            // argv cannot hold a NUL (the MCP test sends one): another control character.
+            "SELECT count(*) AS n FROM patients \u{1b}; DROP TABLE patients",
+            "U+001B",
+        ),
+    ] {
+        env.run(&["query", "classes", sql])?
+            .expect_error(2, refusal)?;
+    }
+    env.run(&[
+        "query",
+        "classes",
+        "SELECT repeat('a', 30000) GLOB repeat('*a', 3000) || 'b' AS x",
+    ])?
+    .expect_error(2, "the query was stopped after 5 s")?;
+    let pivot = env.json(&[
+        "query",
+        "classes",
+        "PIVOT (SELECT gender FROM patients) ON gender USING count(*)",
+    ])?;
+    assert_eq!(pivot["results"], json!([{"F": 2, "M": 1}]));
+    let bars = env.json(&[
+        "query",
+        "classes",
+        "SELECT state, repeat('*', count(*)::INT) AS bar FROM patients GROUP BY state ORDER BY state",
+    ])?;
+    assert_eq!(
+        bars["results"],
+        json!([{"state": "AZ", "bar": "**"}, {"state": "CA", "bar": "*"}])
+    );
+    Ok(())
+}
