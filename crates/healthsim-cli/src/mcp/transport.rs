@@ -7,11 +7,20 @@
 //! without an id (a notification, valid or not) gets no answer, as JSON-RPC requires. Every
 //! outgoing message, the server's and these errors, goes through one writer task, so lines never
 //! interleave.
+//!
+//! It also answers what rmcp would answer wrongly or not at all:
+//! - a JSON-RPC batch (an array): MCP 2025-06-18 removed batching, and this server does not
+//!   take batches under any protocol version: one invalid-request error (-32600, id null)
+//!   answers the whole array, so the client is never left waiting;
+//! - `tools/call` without `params`: an invalid-params error (-32602), not "method not found";
+//! - before `initialize`, a message that is not a request (a notification, a response) is
+//!   dropped: rmcp would end the session on it. Requests before `initialize` reach rmcp, which
+//!   answers them with an error and keeps waiting for `initialize`.
 
 use std::io;
 
 use futures::{Sink, Stream};
-use rmcp::model::{ErrorCode, ErrorData, JsonRpcMessage, NumberOrString};
+use rmcp::model::{ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, NumberOrString};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::RoleServer;
 use serde_json::Value as Json;
@@ -50,10 +59,11 @@ pub(crate) fn line_transport(
         },
     ));
     let stream = Box::pin(futures::stream::unfold(
-        (input, sender),
-        |(mut input, sender)| async move {
-            let message = next_message(&mut input, &sender).await?;
-            Some((message, (input, sender)))
+        (input, sender, false),
+        |(mut input, sender, initialized)| async move {
+            let message = next_message(&mut input, &sender, initialized).await?;
+            let initialized = initialized || is_initialize(&message);
+            Some((message, (input, sender, initialized)))
         },
     ));
     LineTransport {
@@ -77,11 +87,18 @@ async fn write_lines(
     Ok(())
 }
 
-/// Reads lines until one decodes as a message (answering the broken ones on the way); `None` at
-/// the end of the input or when it cannot be read.
+/// Whether `message` is the `initialize` request.
+fn is_initialize(message: &Incoming) -> bool {
+    matches!(message, JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::InitializeRequest(_)))
+}
+
+/// Reads lines until one decodes as a message for rmcp (answering the broken ones on the way,
+/// and before `initialize` dropping what is not a request); `None` at the end of the input or
+/// when it cannot be read.
 async fn next_message(
     input: &mut (impl AsyncBufRead + Unpin),
     replies: &mpsc::UnboundedSender<Outgoing>,
+    initialized: bool,
 ) -> Option<Incoming> {
     let mut line = Vec::new();
     loop {
@@ -94,7 +111,10 @@ async fn next_message(
             continue;
         }
         match decode(text) {
-            Ok(message) => return Some(message),
+            Ok(message) if initialized || matches!(message, JsonRpcMessage::Request(_)) => {
+                return Some(message)
+            }
+            Ok(_) => {} // a notification or response before initialize: nothing to answer
             Err(Some(reply)) => {
                 // The writer is gone only when the session is over; nothing left to tell.
                 let _ = replies.send(*reply);
@@ -114,7 +134,15 @@ fn trim_line(line: &[u8]) -> &[u8] {
 /// A message, or the error to answer a broken line with (`None`: say nothing).
 fn decode(line: &[u8]) -> Result<Incoming, Option<Box<Outgoing>>> {
     let error = match serde_json::from_slice::<Incoming>(line) {
-        Ok(message) => return Ok(message),
+        Ok(message) => {
+            // rmcp reads a `tools/call` without params as an unknown method.
+            if contains(line, b"\"tools/call\"") {
+                if let Some(reply) = tool_call_without_params(line) {
+                    return Err(Some(reply));
+                }
+            }
+            return Ok(message);
+        }
         Err(error) => error,
     };
     let value = match serde_json::from_slice::<Json>(line) {
@@ -134,6 +162,17 @@ fn decode(line: &[u8]) -> Result<Incoming, Option<Box<Outgoing>>> {
             ))));
         }
     };
+    if value.is_array() {
+        return Err(Some(Box::new(JsonRpcMessage::error(
+            ErrorData::new(
+                ErrorCode::INVALID_REQUEST,
+                "invalid request: JSON-RPC batches are not supported (MCP 2025-06-18 removed \
+                 them): send each message on its own line",
+                None,
+            ),
+            None,
+        ))));
+    }
     let id = match value.get("id") {
         // A notification: JSON-RPC never answers one, even a malformed or unknown one.
         None => return Err(None),
@@ -149,6 +188,38 @@ fn decode(line: &[u8]) -> Result<Incoming, Option<Box<Outgoing>>> {
         ),
         id,
     ))))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The id of a message, as JSON-RPC ids go (`None` for a notification or an unusable id).
+fn id_of(value: &Json) -> Option<NumberOrString> {
+    match value.get("id")? {
+        Json::Number(n) => n.as_i64().map(NumberOrString::Number),
+        Json::String(s) => Some(NumberOrString::String(s.as_str().into())),
+        _ => None,
+    }
+}
+
+/// The invalid-params error for a `tools/call` request without params (an object with the
+/// tool's name); `None` for any other message.
+fn tool_call_without_params(line: &[u8]) -> Option<Box<Outgoing>> {
+    let value = serde_json::from_slice::<Json>(line).ok()?;
+    let is_call = value.get("method").and_then(Json::as_str) == Some("tools/call");
+    let has_params = value.get("params").is_some_and(Json::is_object);
+    if !is_call || has_params || value.get("id").is_none() {
+        return None;
+    }
+    Some(Box::new(JsonRpcMessage::error(
+        ErrorData::new(
+            ErrorCode::INVALID_PARAMS,
+            "invalid params: tools/call needs params: {\"name\": <tool>, \"arguments\": {...}}",
+            None,
+        ),
+        id_of(&value),
+    )))
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ impl Tool for MergeScenarios {
     const NAME: &'static str = "merge_scenarios";
     const COMMAND: &'static str = "merge";
     const TITLE: &'static str = "Merge scenarios";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Adds { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Combine two or more scenarios into a NEW scenario, e.g. a clinical cohort \
 and a claims cohort generated separately, or several batches of work; the sources are not \

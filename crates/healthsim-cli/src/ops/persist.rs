@@ -35,7 +35,8 @@ impl Tool for PersistEntities {
     const NAME: &'static str = "persist_entities";
     const COMMAND: &'static str = "persist";
     const TITLE: &'static str = "Persist entities";
-    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = healthsim_persist::RESULT_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Store generated healthcare entities and get back a compact result (counts, \
 up to 50 ids, and a scenario summary without samples; at most ~500 tokens whatever the batch \

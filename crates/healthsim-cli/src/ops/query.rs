@@ -18,9 +18,11 @@ pub struct QueryParams {
     pub scenario_id: String,
     /// One read-only SELECT or WITH query (DuckDB SQL) over the entity tables.
     pub query: String,
-    /// Rows per page, 1 to 100 (default 20).
+    /// Rows per page, 1 to 100.
+    #[schemars(range(min = 1, max = 100), extend("default" = 20))]
     pub limit: Option<u64>,
-    /// Rows to skip (default 0): the previous offset + returned for the next page.
+    /// Rows to skip: the previous offset + returned for the next page.
+    #[schemars(range(min = 0), extend("default" = 0))]
     pub offset: Option<u64>,
 }
 
@@ -33,6 +35,7 @@ impl Tool for QueryScenario {
     const COMMAND: &'static str = "query";
     const TITLE: &'static str = "Query scenario";
     const EFFECT: Effect = Effect::ReadOnly;
+    const MAX_RESULT_TOKENS: usize = healthsim_persist::query::PAGE_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Run one read-only SQL query (a SELECT or WITH statement, DuckDB dialect) \
 on a scenario and get one page of rows as JSON objects. Every table is automatically limited to \
