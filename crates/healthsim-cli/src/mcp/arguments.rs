@@ -329,6 +329,19 @@ fn coerce(
                     return Err(format!("{name} must be a list, got {}", describe(&other)));
                 }
             };
+            let count = items.len();
+            let at_least = schema.get("minItems").and_then(Json::as_u64);
+            let at_most = schema.get("maxItems").and_then(Json::as_u64);
+            let count_u64 = u64::try_from(count).unwrap_or(u64::MAX);
+            if at_least.is_some_and(|m| count_u64 < m) || at_most.is_some_and(|m| count_u64 > m) {
+                let range = match (at_least, at_most) {
+                    (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+                    (Some(lo), None) => format!("at least {lo}"),
+                    (None, Some(hi)) => format!("at most {hi}"),
+                    (None, None) => String::new(),
+                };
+                return Err(format!("{name} must have {range} items, got {count}"));
+            }
             let item_schema = schema
                 .get("items")
                 .map(|i| resolve(i, root))
@@ -448,7 +461,7 @@ mod tests {
                 "limit": {"type": ["integer", "null"], "format": "uint64", "minimum": 1, "maximum": 100},
                 "flag": {"type": ["boolean", "null"]},
                 "format": {"anyOf": [{"$ref": "#/$defs/Format"}, {"type": "null"}], "description": "d"},
-                "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+                "tags": {"type": ["array", "null"], "items": {"type": "string"}, "maxItems": 3},
                 "paths": {"type": "array", "items": {"type": "string"}},
                 "entities": {"anyOf": [{"type": "array"}, {"type": "object"}]}
             }
@@ -543,6 +556,10 @@ mod tests {
         check_err(
             json!({"id": "a", "tags": [1]}),
             "tags[0] must be a string, got a number 1",
+        );
+        check_err(
+            json!({"id": "a", "tags": "a,b,c,d"}),
+            "tags must have at most 3 items, got 4",
         );
         check_err(
             json!({"id": "a", "tags": {"a": 1}}),

@@ -12,8 +12,8 @@ use futures::future::BoxFuture;
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
 use rmcp::handler::server::tool::{schema_for_output, schema_for_type, ToolCallContext};
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
-    ServerCapabilities, ServerConfig,
+    CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities,
+    ServerConfig,
 };
 use rmcp::{tool_handler, ErrorData, ServerHandler};
 use schemars::JsonSchema;
@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value as JsonValue;
 
 use super::arguments;
-use super::tool::{Backend, Tool, ToolContext};
+use super::tool::{Backend, Effect, Tool, ToolContext};
 use crate::db::DbConfig;
 use crate::error::CliError;
 use crate::ops;
@@ -112,7 +112,8 @@ fn call<T: Tool>(
             Ok(params) => T::call(context, params).await.map_err(tool_error),
             Err(message) => Err(message),
         };
-        Ok(finish(T::NAME, T::MAX_RESULT_TOKENS, outcome).into())
+        let writes = T::EFFECT != Effect::ReadOnly;
+        Ok(finish(T::NAME, T::MAX_RESULT_TOKENS, writes, outcome).into())
     })
 }
 
@@ -122,8 +123,14 @@ pub const MAX_ERROR_CHARS: usize = 2_000;
 /// Every tool result passes through here: a result is its JSON (structured content, and the
 /// same JSON as text for clients that read only text) when it takes at most `bound` tokens
 /// (cl100k_base), else a tool error naming the bound; an error's text is cut to
-/// [`MAX_ERROR_CHARS`].
-pub fn finish<O: Serialize>(tool: &str, bound: usize, outcome: Result<O, String>) -> CallToolResult {
+/// [`MAX_ERROR_CHARS`]. A tool that `writes` has done its work by then, so its error says so
+/// and carries the result's top-level values (the new scenario's id, the counts' totals).
+pub fn finish<O: Serialize>(
+    tool: &str,
+    bound: usize,
+    writes: bool,
+    outcome: Result<O, String>,
+) -> CallToolResult {
     let value = outcome.and_then(|output| {
         serde_json::to_value(output).map_err(|e| format!("cannot encode the result of {tool}: {e}"))
     });
@@ -132,6 +139,12 @@ pub fn finish<O: Serialize>(tool: &str, bound: usize, outcome: Result<O, String>
             let tokens = healthsim_summary::count_tokens(&value.to_string());
             if tokens <= bound {
                 CallToolResult::structured(value)
+            } else if writes {
+                error_result(format!(
+                    "{tool} was carried out, but its result would take {tokens} tokens, over its \
+                     bound of {bound} tokens; its top-level values: {}",
+                    top_level_values(&value)
+                ))
             } else {
                 error_result(format!(
                     "the result of {tool} would take {tokens} tokens, over its bound of {bound} \
@@ -141,6 +154,27 @@ pub fn finish<O: Serialize>(tool: &str, bound: usize, outcome: Result<O, String>
         }
         Err(message) => error_result(message),
     }
+}
+
+/// The scalar fields of a result object, strings cut to 100 characters.
+fn top_level_values(value: &JsonValue) -> JsonValue {
+    let scalars = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, v)| {
+            let v = match v {
+                JsonValue::String(text) => match healthsim_schema::text::cut_chars(text, 100) {
+                    Some(head) => JsonValue::String(format!("{head}…")),
+                    None => v.clone(),
+                },
+                JsonValue::Number(_) | JsonValue::Bool(_) => v.clone(),
+                _ => return None,
+            };
+            Some((key.clone(), v))
+        })
+        .collect();
+    JsonValue::Object(scalars)
 }
 
 fn error_result(message: String) -> CallToolResult {

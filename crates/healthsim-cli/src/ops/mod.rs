@@ -59,7 +59,7 @@ use crate::output;
 
 /// The token bound of the results of clone, merge, export, import and delete (counts per type,
 /// names, paths).
-pub const TRANSFER_TOKEN_BUDGET: usize = 1_000;
+pub const TRANSFER_TOKEN_BUDGET: usize = 2_000;
 /// The token bound of short results: a rename, a FHIR import, a report's headline numbers.
 pub const SHORT_TOKEN_BUDGET: usize = 500;
 /// The token bound of tag results (a scenario's tags, or every tag in use): the longest lists

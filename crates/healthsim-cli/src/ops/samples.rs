@@ -54,9 +54,11 @@ large for its share of the bound loses its last fields (fields_cut says so).";
     type Output = EntitySamples;
 
     async fn call(context: ToolContext, params: SamplesParams) -> CliResult<EntitySamples> {
-        let count = params.count.map_or(healthsim_summary::DEFAULT_SAMPLES_PER_TYPE, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        });
+        let count = params
+            .count
+            .map_or(healthsim_summary::DEFAULT_SAMPLES_PER_TYPE, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            });
         let strategy = params.strategy.unwrap_or(SampleStrategy::Diverse);
         context
             .run(move |store| {

@@ -152,15 +152,46 @@ impl TagList {
 
     /// The list cut to [`super::TAGS_TOKEN_BUDGET`] (the last tags go first).
     fn within_bound(mut self) -> Self {
-        let total = self.tags.len();
-        while tokens(&self) > super::TAGS_TOKEN_BUDGET && !self.tags.is_empty() {
-            if let (Some(tag), Some(counts)) = (self.tags.pop(), self.scenario_counts.as_mut()) {
-                counts.remove(&tag);
-            }
-            self.tags_total = Some(total);
+        if tokens(&self) <= super::TAGS_TOKEN_BUDGET {
+            return self;
         }
+        let all = std::mem::take(&mut self.tags);
+        let counts = self.scenario_counts.take();
+        self.tags_total = Some(all.len());
+        let keep = longest_prefix_within(all.len(), |n| {
+            self.tags = all[..n].to_vec();
+            self.scenario_counts = counts.as_ref().map(|c| {
+                self.tags
+                    .iter()
+                    .filter_map(|t| c.get(t).map(|n| (t.clone(), *n)))
+                    .collect()
+            });
+            tokens(&self) <= super::TAGS_TOKEN_BUDGET
+        });
+        self.tags = all[..keep].to_vec();
+        self.scenario_counts = counts.map(|c| {
+            self.tags
+                .iter()
+                .filter_map(|t| c.get(t).map(|n| (t.clone(), *n)))
+                .collect()
+        });
         self
     }
+}
+
+/// The largest `n` in `0..len` for which `fits(n)` holds, `fits` being monotone and `fits(len)`
+/// known to fail (binary search: a handful of token counts instead of one per tag).
+fn longest_prefix_within(len: usize, mut fits: impl FnMut(usize) -> bool) -> usize {
+    let (mut good, mut bad) = (0, len);
+    while bad - good > 1 {
+        let middle = (good + bad) / 2;
+        if fits(middle) {
+            good = middle;
+        } else {
+            bad = middle;
+        }
+    }
+    good
 }
 
 fn tokens(value: &impl Serialize) -> usize {
@@ -189,9 +220,14 @@ pub fn change_tags(
         tags,
         tags_total: None,
     };
-    while tokens(&view) > super::TAGS_TOKEN_BUDGET && !view.tags.is_empty() {
-        view.tags.pop();
+    if tokens(&view) > super::TAGS_TOKEN_BUDGET {
+        let all = std::mem::take(&mut view.tags);
         view.tags_total = Some(total);
+        let keep = longest_prefix_within(total, |n| {
+            view.tags = all[..n].to_vec();
+            tokens(&view) <= super::TAGS_TOKEN_BUDGET
+        });
+        view.tags = all[..keep].to_vec();
     }
     Ok(view)
 }
