@@ -14,6 +14,12 @@ use crate::output::Output;
 
 /// The binary's entry point: exit code 0 (ok), 2 (bad input or usage) or 1 (other failure).
 pub fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == db::QUERY_WORKER_ARG)
+    {
+        return healthsim_persist::query::worker_main();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

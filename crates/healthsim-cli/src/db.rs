@@ -29,6 +29,25 @@ pub fn resolve_path(db: Option<&Path>) -> CliResult<PathBuf> {
     }
 }
 
+/// The argument that makes the `healthsim` binary serve one contained query
+/// ([`healthsim_persist::query::worker_main`]) instead of a command. Not a subcommand: it is never
+/// shown in the help, and it is recognized before the command line is parsed.
+pub const QUERY_WORKER_ARG: &str = "__query-worker";
+
+/// This very binary as the worker of contained scenario queries: every query of the CLI and the
+/// MCP server runs in a process of its own ([`healthsim_persist::StoreOptions::query_worker`]).
+pub fn query_worker() -> CliResult<healthsim_persist::query::Worker> {
+    let program = std::env::current_exe().map_err(|e| {
+        CliError::failure(format!(
+            "cannot find this program's own file to run queries in a worker process: {e}"
+        ))
+    })?;
+    Ok(healthsim_persist::query::Worker::new(
+        program,
+        [QUERY_WORKER_ARG],
+    ))
+}
+
 /// Where the database is and how long to wait for its lock.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
@@ -45,6 +64,7 @@ impl DbConfig {
             &self.path,
             StoreOptions {
                 lock_timeout: self.lock_timeout,
+                query_worker: Some(query_worker()?),
             },
         )
         .map_err(CliError::from)

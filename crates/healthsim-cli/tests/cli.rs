@@ -1261,3 +1261,36 @@ fn generate_is_deterministic_and_persists_end_to_end() -> TestResult {
         .expect_error(2, "invalid value 'everything'")?;
     Ok(())
 }
+
+// ------------------------------------------------------------------------- query containment
+
+/// Queries that crash the engine (deeply nested JSON), ignore interruption or would build huge
+/// values run in a worker process of their own: the command reports a clear error, exit code 2
+/// (the query is what has to change), and the next command works.
+#[test]
+fn a_query_that_crashes_the_engine_is_a_clear_error_and_the_next_query_runs() -> TestResult {
+    let env = Env::new()?;
+    seed(&env, "contained")?;
+    for sql in [
+        "SELECT json_structure(repeat('[', 200000) || repeat(']', 200000)) AS x",
+        "SELECT json_contains(repeat('[', 300000) || repeat(']', 300000), '1') AS x",
+    ] {
+        env.run(&["query", "contained", sql])?
+            .expect_error(2, "the query stopped its worker process (killed by signal")?;
+        let page = env.json(&["query", "contained", "SELECT count(*) AS n FROM patients"])?;
+        assert_eq!(page["results"][0]["n"], 3, "after {sql}");
+    }
+    Ok(())
+}
+
+/// The worker entry point is not a command: given anything but a request it says so and exits
+/// with 2, and it is not listed in the help.
+#[test]
+fn the_query_worker_entry_is_internal() -> TestResult {
+    let help = run_binary(None, &["--help"], None)?.expect(0)?;
+    assert!(!help.stdout.contains("__query-worker"), "{}", help.stdout);
+    run_binary(None, &["__query-worker"], Some("SELECT 1"))?
+        .expect(2)
+        .map(|run| assert!(run.stderr.contains("not a request"), "{}", run.stderr))?;
+    Ok(())
+}

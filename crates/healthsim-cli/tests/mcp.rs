@@ -1088,3 +1088,47 @@ async fn skill_examples_work_against_the_server() -> TestResult {
     );
     Ok(())
 }
+
+/// A query that crashes the engine ends only its own worker process: the tool answers with an
+/// error that says so, and the same server answers the next calls.
+#[tokio::test]
+async fn a_query_that_crashes_the_engine_leaves_the_server_answering() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let client = connect(&dir.path().join("crash.duckdb")).await?;
+    let persisted = ok(
+        &client,
+        "persist_entities",
+        json!({"entity_type": "patient", "entities": [
+            {"patient_id": "p1", "given_name": "Ana", "gender": "female", "birth_date": "1950-01-01"}
+        ]}),
+    )
+    .await?;
+    let id = persisted["scenario_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for query in [
+        "SELECT json_structure(repeat('[', 200000) || repeat(']', 200000)) AS x",
+        "SELECT json_contains(repeat('[', 300000) || repeat(']', 300000), '1') AS x",
+    ] {
+        tool_error(
+            &client,
+            "query_scenario",
+            json!({"scenario_id": id, "query": query}),
+            "the query stopped its worker process",
+        )
+        .await?;
+        let page = ok(
+            &client,
+            "query_scenario",
+            json!({"scenario_id": id, "query": "SELECT count(*) AS n FROM patients"}),
+        )
+        .await?;
+        assert_eq!(
+            page["results"][0]["n"], 1,
+            "the server answers after {query}"
+        );
+    }
+    client.cancel().await?;
+    Ok(())
+}

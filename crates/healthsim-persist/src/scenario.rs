@@ -324,8 +324,13 @@ impl Store {
     }
 
     /// Runs one read-only SQL query over the scenario's rows and returns one page (see
-    /// [`healthsim_query`]). It runs in the sandbox connection ([`Store::with_sandbox`]), where the
-    /// scenario is resolved too.
+    /// [`healthsim_query`]).
+    ///
+    /// With [`StoreOptions::query_worker`](crate::StoreOptions::query_worker) set, the scenario
+    /// is resolved here and the query runs in a contained worker process that opens the file
+    /// read-only while this store holds no connection (waiting up to the lock timeout if
+    /// another process writes meanwhile). Without it, the query runs in the sandbox connection
+    /// ([`Store::with_sandbox`]), where the scenario is resolved too.
     ///
     /// # Errors
     ///
@@ -337,6 +342,20 @@ impl Store {
         sql: &str,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
+        if let Some(worker) = &self.options().query_worker {
+            let target = self.with_reader(|conn| resolve_on(conn, id_or_name))?;
+            let timeout = self.options().lock_timeout;
+            return self.with_released(|path| {
+                crate::store::retry_text_while_locked(path, timeout, || {
+                    healthsim_query::run_contained(worker, path, &target.scenario_id, sql, options)
+                        .map_err(|e| match &e {
+                            healthsim_query::Error::Open { detail } => (Some(detail.clone()), e),
+                            _ => (None, e),
+                        })
+                })?
+                .map_err(Error::from)
+            });
+        }
         self.with_sandbox(|conn| {
             let target = resolve_on(conn, id_or_name)?;
             Ok(healthsim_query::run_query(

@@ -35,12 +35,19 @@ const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
 pub struct StoreOptions {
     /// How long opening waits while another process holds the database (default 10 s).
     pub lock_timeout: Duration,
+    /// Where scenario queries run: `None` (the default) in this process, on a read-only
+    /// sandbox connection; `Some` in a contained worker process per query
+    /// ([`healthsim_query::run_contained`]), so that a query that crashes the engine or
+    /// exhausts memory ends only itself. The `healthsim` binary (CLI and MCP server) always
+    /// names itself here.
+    pub query_worker: Option<healthsim_query::Worker>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            query_worker: None,
         }
     }
 }
@@ -181,6 +188,15 @@ impl Store {
         f(conn)
     }
 
+    /// Runs `f` with no connection held, so another process (a contained query's worker) can
+    /// open the file; the next operation reopens it. The store stays locked meanwhile, so no
+    /// thread of this process reopens it under `f`.
+    pub fn with_released<T>(&self, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+        let mut held = self.lock();
+        *held = None;
+        f(&self.path)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Option<Held>> {
         // A panic inside an operation leaves at worst an idle connection (transactions roll
         // back on unwind), so a poisoned lock is still usable.
@@ -248,7 +264,11 @@ enum Attempt {
 
 /// Whether a DuckDB error says that another process holds the file lock.
 pub fn is_lock_error(error: &duckdb::Error) -> bool {
-    let text = error.to_string();
+    is_lock_message(&error.to_string())
+}
+
+/// Whether DuckDB's message says that another process holds the file lock.
+fn is_lock_message(text: &str) -> bool {
     text.contains("Could not set lock on file") || text.contains("Conflicting lock")
 }
 
@@ -291,6 +311,30 @@ pub fn open_with_lock_retry<T>(
     mut open: impl FnMut() -> Result<T, duckdb::Error>,
 ) -> Result<T> {
     retry_while_locked(path, timeout, || open().map_err(|e| classify(path, e)))
+}
+
+/// Calls `attempt` like [`open_with_lock_retry`] for an opener that reports its failure as
+/// text (a contained query's worker): a message naming DuckDB's file lock is retried, any other
+/// failure is returned at once as `Err(Some(error))`.
+pub(crate) fn retry_text_while_locked<T, E>(
+    path: &Path,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> std::result::Result<T, (Option<String>, E)>,
+) -> Result<std::result::Result<T, E>> {
+    let mut failure = None;
+    let outcome = retry_while_locked(path, timeout, || match attempt() {
+        Ok(value) => Ok(Some(value)),
+        Err((Some(text), _)) if is_lock_message(&text) => Err(Attempt::Locked(text)),
+        Err((_, error)) => {
+            failure = Some(error);
+            Ok(None)
+        }
+    })?;
+    Ok(match (outcome, failure) {
+        (Some(value), _) => Ok(value),
+        (None, Some(error)) => Err(error),
+        (None, None) => unreachable!("an attempt either succeeds or fails"),
+    })
 }
 
 fn retry_while_locked<T>(
@@ -565,4 +609,54 @@ pub fn writer_config() -> std::result::Result<duckdb::Config, duckdb::Error> {
         .with("autoinstall_known_extensions", "false")?
         .with("autoload_known_extensions", "false")?
         .with("checkpoint_threshold", CHECKPOINT_THRESHOLD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCKED: &str = "IO Error: Could not set lock on file \"/x/h.duckdb\": Conflicting lock \
+                          is held in /usr/bin/healthsim (PID 4242)";
+
+    #[test]
+    fn a_worker_open_that_names_the_lock_is_retried_until_it_succeeds() {
+        let mut attempts = 0;
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_secs(5), || {
+                attempts += 1;
+                if attempts < 3 {
+                    Err((Some(LOCKED.to_string()), "locked"))
+                } else {
+                    Ok("page")
+                }
+            });
+        assert!(matches!(outcome, Ok(Ok("page"))));
+        assert_eq!(attempts, 3);
+    }
+
+    #[test]
+    fn any_other_worker_failure_is_returned_at_once() {
+        let mut attempts = 0;
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_secs(5), || {
+                attempts += 1;
+                Err::<(), _>((Some("IO Error: No such file".to_string()), "gone"))
+            });
+        assert!(matches!(outcome, Ok(Err("gone"))));
+        assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn a_lock_that_outlasts_the_timeout_is_reported_as_locked() {
+        let outcome =
+            retry_text_while_locked(Path::new("/x/h.duckdb"), Duration::from_millis(30), || {
+                Err::<(), _>((Some(LOCKED.to_string()), "locked"))
+            });
+        match outcome {
+            Err(Error::Store(StoreError::DatabaseLocked { detail, .. })) => {
+                assert!(detail.contains("PID 4242"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -171,6 +171,7 @@ fn error_messages() -> TestResult {
         store.path(),
         StoreOptions {
             lock_timeout: Duration::ZERO,
+            ..StoreOptions::default()
         },
     );
     m.check("locked", locked.map(|_| ()));

@@ -14,6 +14,7 @@ use healthsim_persist::{Error, Store, StoreError, StoreOptions};
 fn short_timeout() -> StoreOptions {
     StoreOptions {
         lock_timeout: Duration::from_millis(300),
+        ..StoreOptions::default()
     }
 }
 

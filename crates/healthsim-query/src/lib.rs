@@ -39,13 +39,18 @@
 //!    What it cannot do is keep a query inside *its scenario* or away from the state tables:
 //!    those are ordinary tables of the same file.
 //! 2. **The syntax tree** ([`validate_query`], modules `validate`, `walk`, `allow`, `json`):
-//!    DuckDB's own parser (`json_serialize_sql`, the SQL bound as a parameter, never spliced)
-//!    decides that the text is exactly one SELECT-like statement and hands over its tree as
-//!    JSON. Walking it (iteratively, depth-bounded) enforces allow-lists: every table reference
-//!    is an unqualified canonical table or a CTE in scope, table functions come from a short
-//!    list, functions that reach outside (files, settings, variables, catalog, dynamic SQL) are
-//!    refused, and user CTEs may not reuse the name of a non-entity relation. No regular
-//!    expression ever decides what is allowed.
+//!    text with a control character (a NUL would silently end DuckDB's parse) is refused first;
+//!    then DuckDB's own parser (`json_serialize_sql`, the SQL bound as a parameter, never
+//!    spliced) decides that the text is exactly one SELECT-like statement and hands over its
+//!    tree as JSON. Walking it (iteratively, depth-bounded) enforces allow-lists: every table
+//!    reference is an unqualified canonical table or a CTE in scope, table functions come from
+//!    a short list, and every function, aggregate, window function, macro and operator must be
+//!    on the reviewed list of DuckDB's function catalog (`function_review.txt`: each catalog
+//!    name allowed or refused with a reason category; a test fails on any name it lacks, so a
+//!    function a DuckDB upgrade adds is refused until reviewed). Sizes a query sets as
+//!    constants (`repeat('x', 1e9)`, nested or computed) are bounded here; sizes taken from
+//!    the data are bounded when the query runs. User CTEs may not reuse the name of a
+//!    non-entity relation. No regular expression ever decides what is allowed.
 //! 3. **Shadowing** ([`run_query`], module `scope`): the query runs as
 //!    `WITH patients AS NOT MATERIALIZED (SELECT * FROM main.patients WHERE scenario_id = $1), …
 //!    SELECT * FROM (<query>) AS q …`, with one shadow CTE per canonical table the query names.
@@ -104,6 +109,8 @@
 #![warn(missing_docs)]
 
 mod allow;
+mod cancel;
+mod contain;
 mod error;
 mod json;
 mod limits;
@@ -116,10 +123,12 @@ mod validate;
 mod walk;
 
 pub use allow::ALLOWED_TABLE_FUNCTIONS;
+pub use cancel::Cancel;
+pub use contain::{run_contained, worker_main, Worker};
 pub use error::{Error, QueryError};
 pub use limits::{
     DEFAULT_LIMIT, DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MAX_AST_DEPTH, MAX_BUILT_SIZE,
-    MAX_LIMIT, MAX_QUERY_CHARS, PAGE_TOKEN_BUDGET,
+    MAX_LIMIT, MAX_QUERY_CHARS, PAGE_TOKEN_BUDGET, WORKER_ADDRESS_SPACE, WORKER_GRACE,
 };
 pub use page::{QueryOptions, QueryResult};
 pub use run::run_query;

@@ -31,3 +31,13 @@ pub(crate) const MIN_CELL_CHARS: usize = 16;
 
 /// The largest value a sized function may build (characters or elements).
 pub const MAX_BUILT_SIZE: u64 = 1_000_000;
+
+/// The address space of a query's worker process ([`run_contained`](crate::run_contained)),
+/// in bytes: its resident memory can never exceed this. DuckDB's own memory limit (1 GB, in
+/// [`sandbox_config`](crate::sandbox_config)) stays below it; this ceiling also holds for the
+/// values some functions build outside DuckDB's buffer manager.
+pub const WORKER_ADDRESS_SPACE: u64 = 1_400 * 1024 * 1024;
+/// How long after its timeout a worker that has not answered is killed with SIGKILL (the
+/// worker's own watchdog interrupts the query at the timeout; this catches the functions that
+/// do not check for interruption).
+pub const WORKER_GRACE: Duration = Duration::from_millis(500);

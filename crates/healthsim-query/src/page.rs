@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use duckdb::types::Value;
 use healthsim_schema::value::{json_column, to_json};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::limits::{DEFAULT_MAX_CELL_CHARS, DEFAULT_TIMEOUT, MIN_CELL_CHARS, PAGE_TOKEN_BUDGET};
 
@@ -31,6 +32,8 @@ pub struct QueryOptions {
     pub timeout: Duration,
     /// Longest text of one cell (characters); longer cells end in `…`.
     pub max_cell_chars: usize,
+    /// Stops the query from another thread (a client's cancellation); `None`: not cancellable.
+    pub cancel: Option<Cancel>,
 }
 
 impl Default for QueryOptions {
@@ -40,13 +43,14 @@ impl Default for QueryOptions {
             offset: 0,
             timeout: DEFAULT_TIMEOUT,
             max_cell_chars: DEFAULT_MAX_CELL_CHARS,
+            cancel: None,
         }
     }
 }
 
 /// One page of a scenario query. Its field docs are also the MCP output schema's descriptions
 /// (feature `json-schema`), written for the agent that reads them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "json-schema",

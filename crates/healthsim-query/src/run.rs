@@ -15,7 +15,7 @@ use crate::allow::valid_tables;
 use crate::error::Error;
 use crate::limits::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::page::{render_page, QueryOptions, QueryResult, RawPage};
-use crate::sandbox::Watchdog;
+use crate::sandbox::{Stop, Watchdog};
 use crate::scope::scoped_queries;
 use crate::validate::analyze;
 
@@ -35,16 +35,16 @@ pub fn run_query(
             max: MAX_LIMIT,
         });
     }
-    let watchdog = Watchdog::start(conn, options.timeout)?;
+    let watchdog = Watchdog::start(conn, options.timeout, options.cancel.clone())?;
     let outcome = run_watched(conn, scenario_id, sql, options, limit);
-    let fired = watchdog.stop();
-    match outcome {
-        // A deadline that passed wins over whatever the interrupted statement reported.
-        _ if fired => Err(Error::Timeout {
+    // An interruption wins over whatever the interrupted statement reported.
+    match (watchdog.stop(), outcome) {
+        (Stop::Deadline, _) => Err(Error::Timeout {
             seconds: options.timeout.as_secs_f64(),
         }),
-        Ok(page) => render_page(page, limit, options),
-        Err(e) => Err(e),
+        (Stop::Cancelled, _) => Err(Error::Cancelled),
+        (Stop::Finished, Ok(page)) => render_page(page, limit, options),
+        (Stop::Finished, Err(e)) => Err(e),
     }
 }
 
@@ -130,7 +130,7 @@ fn execution(source: duckdb::Error) -> Error {
         other => other.to_string(),
     };
     Error::Execution {
-        message: renumber_lines(&message),
+        message: crate::error::agent_message(&renumber_lines(&message)),
         valid_tables: valid_tables(),
     }
 }

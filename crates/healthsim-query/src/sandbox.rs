@@ -7,15 +7,16 @@
 //! a setting. What it cannot do is keep a query inside *its scenario* or away from the state
 //! tables: those are ordinary tables of the same file ([`crate::scope`] does that).
 //!
-//! The [`Watchdog`] interrupts the connection once a query outlives its time.
+//! The [`Watchdog`] interrupts the connection once a query outlives its time or is cancelled.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use duckdb::{AccessMode, Config, Connection};
 
+use crate::cancel::{Cancel, CANCEL_POLL};
 use crate::error::Error;
 
 /// The configuration a sandboxed query connection is opened with:
@@ -42,25 +43,65 @@ pub fn sandbox_config() -> Result<Config, duckdb::Error> {
         .with("lock_configuration", "true")
 }
 
-/// Interrupts the connection's running query once the deadline passes.
+/// Why the [`Watchdog`] interrupted the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The query ended on its own.
+    Finished,
+    /// The deadline passed.
+    Deadline,
+    /// The caller's [`Cancel`] handle was used.
+    Cancelled,
+}
+
+const FINISHED: u8 = 0;
+const DEADLINE: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// Interrupts the connection's running query once the deadline passes or the caller cancels it.
 pub(crate) struct Watchdog {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
-    fired: Arc<AtomicBool>,
+    fired: Arc<AtomicU8>,
 }
 
 impl Watchdog {
-    pub(crate) fn start(conn: &Connection, timeout: Duration) -> Result<Watchdog, Error> {
+    pub(crate) fn start(
+        conn: &Connection,
+        timeout: Duration,
+        cancel: Option<Cancel>,
+    ) -> Result<Watchdog, Error> {
         let interrupt = conn.interrupt_handle();
         let (stop, stopped) = mpsc::channel::<()>();
-        let fired = Arc::new(AtomicBool::new(false));
+        let fired = Arc::new(AtomicU8::new(FINISHED));
         let flag = Arc::clone(&fired);
         let thread = std::thread::Builder::new()
             .name("healthsim-query-watchdog".into())
             .spawn(move || {
-                if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(timeout) {
-                    flag.store(true, Ordering::SeqCst);
+                let deadline = Instant::now() + timeout;
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    // Without a cancel handle there is nothing to poll: one wait to the deadline.
+                    let wait = if cancel.is_some() {
+                        left.min(CANCEL_POLL)
+                    } else {
+                        left
+                    };
+                    match stopped.recv_timeout(wait) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        // Stopped (or the run is gone): the query ended by itself.
+                        _ => return,
+                    }
+                    let why = if cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+                        CANCELLED
+                    } else if Instant::now() >= deadline {
+                        DEADLINE
+                    } else {
+                        continue;
+                    };
+                    flag.store(why, Ordering::SeqCst);
                     interrupt.interrupt();
+                    return;
                 }
             })
             .map_err(|source| Error::Watchdog { source })?;
@@ -71,10 +112,14 @@ impl Watchdog {
         })
     }
 
-    /// Stops the watchdog; true when it had interrupted the query.
-    pub(crate) fn stop(mut self) -> bool {
+    /// Stops the watchdog and says whether (and why) it had interrupted the query.
+    pub(crate) fn stop(mut self) -> Stop {
         self.shutdown();
-        self.fired.load(Ordering::SeqCst)
+        match self.fired.load(Ordering::SeqCst) {
+            DEADLINE => Stop::Deadline,
+            CANCELLED => Stop::Cancelled,
+            _ => Stop::Finished,
+        }
     }
 
     fn shutdown(&mut self) {

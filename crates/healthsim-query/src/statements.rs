@@ -91,6 +91,46 @@ pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
     pieces
 }
 
+/// Whether `statement` holds `keyword` as a word of its own, outside strings, quoted
+/// identifiers and comments (`PIVOT` in `SELECT * FROM (PIVOT t ON x USING count(*))`).
+pub(crate) fn has_keyword(statement: &str, keyword: &str) -> bool {
+    let bytes = statement.as_bytes();
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = statement[i..]
+                    .find("*/")
+                    .map_or(bytes.len(), |end| i + end + 2);
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if statement[start..i].eq_ignore_ascii_case(keyword) {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
 /// The first keyword of a statement, uppercase (`DROP`), skipping whitespace, comments and
 /// opening parentheses.
 pub(crate) fn leading_keyword(statement: &str) -> String {
@@ -133,5 +173,20 @@ mod tests {
         check("SELECT \"a;b\" FROM t;;  ; -- c", &["SELECT"]);
         check("  -- only a comment", &[]);
         check("(SELECT 1)", &["SELECT"]);
+    }
+
+    #[test]
+    fn finds_keywords_only_outside_literals_and_comments() {
+        let check =
+            |sql: &str, expected: bool| assert_eq!(has_keyword(sql, "PIVOT"), expected, "{sql}");
+        check("PIVOT t ON x USING count(*)", true);
+        check("select * from (pivot t on x using count(*))", true);
+        check("WITH p AS (SELECT 1) PIVOT p ON x USING count(*)", true);
+        check("SELECT 'PIVOT' AS word", false);
+        check("SELECT \"pivot\" FROM t", false);
+        check("SELECT 1 -- PIVOT\n", false);
+        check("SELECT 1 /* PIVOT */", false);
+        check("SELECT pivoted, unpivot_x FROM t", false);
+        check("UNPIVOT t ON a, b INTO NAME k VALUE v", false);
     }
 }

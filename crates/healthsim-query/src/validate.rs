@@ -16,7 +16,7 @@ use crate::allow::valid_tables;
 use crate::error::{malformed_ast, Error};
 use crate::json::{parse_json_bounded, type_of};
 use crate::limits::{MAX_AST_DEPTH, MAX_QUERY_CHARS};
-use crate::statements::{leading_keyword, split_statements};
+use crate::statements::{has_keyword, leading_keyword, split_statements};
 use crate::walk::walk_ast;
 
 /// Checks that `sql` is one read-only query that only touches canonical tables and its own
@@ -47,6 +47,7 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
             max: MAX_QUERY_CHARS,
         });
     }
+    check_control_characters(sql)?;
     let (serialized, mut parsed) = serialize_sql(conn, sql)?;
     if parsed.get("error").and_then(Json::as_bool) == Some(true) {
         return Err(parse_failure(conn, sql, &parsed));
@@ -67,7 +68,7 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
             .ok_or_else(|| malformed_ast("statement without node"))?,
         _ => return Err(malformed_ast("statement is not an object")),
     };
-    let walk = walk_ast(&node)?;
+    let walk = walk_ast(&node, sql)?;
     if !walk.cte_names.is_empty() {
         check_cte_names(conn, &walk.cte_names)?;
     }
@@ -81,6 +82,23 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
         tables: walk.tables,
         ordered,
     })
+}
+
+/// Refuses control characters before DuckDB sees the text: its parser silently stops at a NUL
+/// (`SELECT 1 \0; DROP TABLE patients` parses as `SELECT 1`), and no honest query needs any
+/// control character but tab, newline and carriage return.
+fn check_control_characters(sql: &str) -> Result<(), Error> {
+    let found = sql
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'));
+    match found {
+        Some((index, c)) => Err(Error::ControlCharacter {
+            character: format!("U+{:04X}", u32::from(c)),
+            position: index + 1,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// DuckDB's AST of `sql` as JSON text and parsed (depth-bounded).
@@ -120,6 +138,21 @@ fn parse_failure(conn: &Connection, sql: &str, parsed: &Json) -> Error {
     if pieces.len() > 1 {
         return Error::MultipleStatements {
             count: pieces.len(),
+        };
+    }
+    // A PIVOT without an IN list is a query, but DuckDB runs it as two statements (one to
+    // find the values to pivot on), which a read-only sandbox cannot do.
+    let reads = ["SELECT", "WITH", "FROM", "PIVOT", "PIVOT_WIDER", ""];
+    let pivot = pieces.first().is_some_and(|piece| {
+        reads.contains(&leading_keyword(piece).as_str())
+            && (has_keyword(piece, "PIVOT") || has_keyword(piece, "PIVOT_WIDER"))
+    });
+    if pivot {
+        return Error::Unsupported {
+            construct: "PIVOT without an IN list (DuckDB would need a second statement to find \
+                        the values); write the values to pivot on, e.g. \
+                        PIVOT patients ON gender IN ('female', 'male') USING count(*)"
+                .into(),
         };
     }
     let offending = pieces

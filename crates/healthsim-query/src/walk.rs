@@ -2,16 +2,37 @@
 //! [`crate::allow`].
 //!
 //! - every table reference is an unqualified canonical table or a CTE in scope (CTE visibility
-//!   follows DuckDB: a CTE sees the CTEs defined before it, a recursive CTE sees itself);
+//!   follows DuckDB: a CTE sees the CTEs defined before it, a recursive CTE sees itself, and
+//!   one with `USING KEY` also as `recurring.<name>`);
 //! - table functions come from [`ALLOWED_TABLE_FUNCTIONS`](crate::ALLOWED_TABLE_FUNCTIONS);
-//! - functions that reach outside the scenario are refused, and functions that build a value
-//!   of a size the query chooses need a small constant size;
+//! - every function, aggregate, window function, macro and operator must be allowed by the
+//!   reviewed catalog (`function_review.txt`), unqualified (apart from the few built-ins
+//!   DuckDB's parser itself writes as `main.<name>`); so must the function a bare
+//!   `current_schema` or `user` calls and the aggregate `list_aggr(l, 'name')` names;
 //! - query parameters, `DESCRIBE`/`SHOW`/`SUMMARIZE` and node kinds that only exist inside
 //!   DuckDB are refused.
 //!
-//! The walk uses an explicit stack, never recursion, and collects the canonical tables the query
-//! names (each later gets a shadow CTE in [`crate::scope`]) and every CTE name (checked against
-//! the catalog in [`crate::validate`]). No regular expression ever decides what is allowed.
+//! # Sizes a query chooses
+//!
+//! Functions such as `repeat`, `lpad`, `range` or `printf` build a value whose size is one of
+//! their arguments, in one piece, outside DuckDB's memory limit and without checking for
+//! interruption. The bound is split in two:
+//!
+//! - **a size known before the query runs is refused early** when it exceeds
+//!   [`MAX_BUILT_SIZE`]: constants, casts and arithmetic on them are folded, and nested calls
+//!   multiply (`repeat(repeat('x', 100000), 100000)` is 1e10 characters), with a clear message
+//!   naming the function and the size;
+//! - **a size that depends on the data** (a column, an aggregate, a subquery:
+//!   `repeat('*', count(*)::INT)`) is allowed: what such a query can allocate is bounded at run
+//!   time by the contained worker process that runs it (its memory ceiling and hard kill), not
+//!   by this walk. Sizes hidden from the folding (a scalar subquery of constants, date series)
+//!   fall on this side too.
+//!
+//! The walk uses an explicit stack, never recursion (only folding a size recurses, over the
+//! arguments of sized calls, within the depth bound), and collects the canonical tables the
+//! query names (each later gets a shadow CTE in [`crate::scope`]) and every CTE name (checked
+//! against the catalog in [`crate::validate`]). No regular expression ever decides what is
+//! allowed.
 
 use std::collections::BTreeSet;
 
@@ -19,9 +40,12 @@ use healthsim_schema::registry::{MIGRATIONS_TABLE, STATE_TABLES};
 use healthsim_schema::{by_table, entity_type};
 use serde_json::{Map, Value as Json};
 
-use crate::allow::{denied_function, valid_tables, ALLOWED_TABLE_FUNCTIONS, SIZED_FUNCTIONS};
+use crate::allow::{
+    refused_function, valid_tables, SizeRule, ALLOWED_TABLE_FUNCTIONS, NAMED_AGGREGATE_FUNCTIONS,
+    PARSER_QUALIFIED, SIZED_FUNCTIONS, VALUE_FUNCTIONS,
+};
 use crate::error::Error;
-use crate::json::str_field;
+use crate::json::{str_field, type_of};
 use crate::limits::MAX_BUILT_SIZE;
 
 /// What the AST walk collected.
@@ -56,7 +80,10 @@ fn in_scope(scopes: &[Scope], mut scope: Option<usize>, name: &str) -> bool {
 
 /// Walks DuckDB's serialized AST with an explicit stack (no recursion: the depth is bounded by
 /// [`MAX_AST_DEPTH`](crate::MAX_AST_DEPTH) when parsing, and the walk itself uses no call stack per level).
-pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
+///
+/// `sql` is the text the tree was parsed from, used only to word refusals (whether a table name
+/// was written as a string, i.e. a file path, or as a quoted identifier).
+pub(crate) fn walk_ast(root: &Json, sql: &str) -> Result<Walk, Error> {
     let mut walk = Walk::default();
     let mut scopes: Vec<Scope> = Vec::new();
     let mut pending: Vec<(&Json, Option<usize>)> = vec![(root, None)];
@@ -73,7 +100,7 @@ pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
             check_expression(class, object)?;
         } else if let Some(kind) = object.get("type").and_then(Json::as_str) {
             match kind {
-                "BASE_TABLE" => check_table(root, object, &scopes, scope, &mut walk)?,
+                "BASE_TABLE" => check_table(root, sql, object, &scopes, scope, &mut walk)?,
                 "TABLE_FUNCTION" => check_table_function(object)?,
                 "SHOW_REF" => {
                     return Err(Error::Unsupported {
@@ -124,9 +151,19 @@ pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
                 scope = Some(scopes.len() - 1);
             }
         }
+        let table_function = type_of(value) == Some("TABLE_FUNCTION");
         for (key, child) in object {
-            if key != "cte_map" {
-                pending.push((child, scope));
+            match key.as_str() {
+                "cte_map" => {}
+                // A table function's own call was checked against the table functions (a
+                // generator streams rows, so its size is no concern); its arguments are
+                // walked like any expression.
+                "function" if table_function => {
+                    if let Some(arguments) = child.get("children") {
+                        pending.push((arguments, scope));
+                    }
+                }
+                _ => pending.push((child, scope)),
             }
         }
     }
@@ -135,27 +172,25 @@ pub(crate) fn walk_ast(root: &Json) -> Result<Walk, Error> {
 
 fn check_expression(class: &str, object: &Map<String, Json>) -> Result<(), Error> {
     match class {
-        "FUNCTION" => {
+        "FUNCTION" | "WINDOW" => {
             let name = str_field(object, "function_name");
             let (schema, catalog) = (str_field(object, "schema"), str_field(object, "catalog"));
-            // DuckDB's parser itself qualifies some built-ins (a list literal becomes
-            // `main.list_value`); built-ins live in the system catalog, so only those
-            // qualifications are accepted. The deny-list below applies to the bare name.
-            let builtin_schema = ["", "main", "pg_catalog"].contains(&schema);
-            let builtin_catalog = ["", "system"].contains(&catalog);
-            if !builtin_schema || !builtin_catalog {
+            // DuckDB's parser itself qualifies a few built-ins (a list literal becomes
+            // `main.list_value`); only those, and only with `main`, may carry a qualification.
+            let parser_qualified = schema == "main"
+                && catalog.is_empty()
+                && PARSER_QUALIFIED.contains(&name.to_ascii_lowercase().as_str());
+            // A refused name is refused as such, however it is qualified.
+            check_allowed(name)?;
+            if (!schema.is_empty() || !catalog.is_empty()) && !parser_qualified {
                 return Err(Error::QualifiedName {
                     name: dotted(&[catalog, schema, name]),
                 });
             }
-            if let Some(reason) = denied_function(name) {
-                return Err(Error::ForbiddenFunction {
-                    name: name.to_string(),
-                    reason: reason.to_string(),
-                });
-            }
+            check_named_aggregate(name, object)?;
             check_built_size(name, object)
         }
+        "COLUMN_REF" => check_value_function(object),
         "PARAMETER" => Err(Error::Unsupported {
             construct: "query parameters ($1, ?, $name); write the values into the query".into(),
         }),
@@ -163,80 +198,326 @@ fn check_expression(class: &str, object: &Map<String, Json>) -> Result<(), Error
     }
 }
 
-/// The size argument of a [`SIZED_FUNCTIONS`] call must be a whole-number constant of at most
-/// [`MAX_BUILT_SIZE`]; for `repeat`, whose result is its first argument that many times, a
-/// constant first argument counts with its length (a non-constant one with 1: it is a value of
-/// the scenario, or of another bounded call).
-fn check_built_size(name: &str, object: &Map<String, Json>) -> Result<(), Error> {
-    let lower = name.to_ascii_lowercase();
-    let Some(&(_, position)) = SIZED_FUNCTIONS.iter().find(|(n, _)| *n == lower) else {
-        return Ok(());
-    };
-    let refuse = |reason: String| Error::UnboundedSize {
-        name: name.to_string(),
-        reason,
-        max: MAX_BUILT_SIZE,
-    };
-    let children = object.get("children").and_then(Json::as_array);
-    let Some(size) = children.and_then(|c| c.get(position)) else {
-        // Too few arguments: DuckDB reports the wrong call itself.
-        return Ok(());
-    };
-    let count = match constant_whole_number(size) {
-        Some(count) => count,
-        None => {
-            return Err(refuse(format!(
-                "its argument {} must be a whole-number constant",
-                position + 1
-            )))
-        }
-    };
-    let unit = if lower.ends_with("repeat") {
-        children
-            .and_then(|c| c.first())
-            .and_then(constant_length)
-            .unwrap_or(1)
-    } else {
-        1
-    };
-    let size = u64::try_from(count).unwrap_or(0).saturating_mul(unit);
-    if size > MAX_BUILT_SIZE {
-        return Err(refuse(format!("this call would build {size}")));
+/// Refuses a function the review does not allow, naming it and the reason category.
+fn check_allowed(name: &str) -> Result<(), Error> {
+    match refused_function(name) {
+        Some(reason) => Err(Error::ForbiddenFunction {
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// The value of a constant whole number in the AST (`5`, `2000000000`).
-fn constant_whole_number(node: &Json) -> Option<i128> {
+/// A bare `current_schema`, `user`, ... is a call of the function DuckDB binds it to.
+fn check_value_function(object: &Map<String, Json>) -> Result<(), Error> {
+    let Some([Json::String(column)]) = object
+        .get("column_names")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+    else {
+        return Ok(());
+    };
+    let lower = column.to_ascii_lowercase();
+    let Some((_, function)) = VALUE_FUNCTIONS.iter().find(|(n, _)| *n == lower) else {
+        return Ok(());
+    };
+    match refused_function(function) {
+        Some(reason) => Err(Error::ForbiddenFunction {
+            name: column.clone(),
+            reason: format!("{reason} (a column of that name must be qualified, e.g. t.{column})"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `list_aggr(l, 'sum')` calls the aggregate its text argument names: that argument must be a
+/// constant naming an allowed function.
+fn check_named_aggregate(name: &str, object: &Map<String, Json>) -> Result<(), Error> {
+    let lower = name.to_ascii_lowercase();
+    let Some(&(_, position)) = NAMED_AGGREGATE_FUNCTIONS.iter().find(|(n, _)| *n == lower) else {
+        return Ok(());
+    };
+    let Some(argument) = children(object).get(position) else {
+        return Ok(());
+    };
+    match constant_text(argument) {
+        Some(named) => check_allowed(named),
+        None => Err(Error::ForbiddenFunction {
+            name: name.to_string(),
+            reason: format!(
+                "its argument {} must be the aggregate's name written as a constant text, \
+                 e.g. {name}(l, 'sum')",
+                position + 1
+            ),
+        }),
+    }
+}
+
+fn children(object: &Map<String, Json>) -> &[Json] {
+    object
+        .get("children")
+        .and_then(Json::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// A constant text (`'sum'`), if the node is one.
+fn constant_text(node: &Json) -> Option<&str> {
     let object = node.as_object()?;
     if str_field(object, "class") != "CONSTANT" {
         return None;
     }
-    let value = object.get("value")?.as_object()?;
-    match value.get("value")? {
-        Json::Number(n) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from)),
-        Json::String(text) => text.parse().ok(),
+    object.get("value")?.get("value")?.as_str()
+}
+
+/// A [`SIZED_FUNCTIONS`] call whose size is known before the query runs (constant arguments,
+/// constant arithmetic, nested sized calls) may build at most [`MAX_BUILT_SIZE`]; a size that
+/// depends on the data is left to the run-time bounds (see the crate documentation).
+fn check_built_size(name: &str, object: &Map<String, Json>) -> Result<(), Error> {
+    match built_size(name, object) {
+        Some(size) if size > MAX_BUILT_SIZE as f64 => Err(Error::UnboundedSize {
+            name: name.to_string(),
+            reason: format!("this call would build {}", whole(size)),
+            max: MAX_BUILT_SIZE,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A size for a message: whole numbers as such, anything beyond 1e18 in exponent form.
+fn whole(size: f64) -> String {
+    if size < 1e18 {
+        format!("{}", size.ceil() as u64)
+    } else {
+        format!("{size:e}")
+    }
+}
+
+/// The size (characters or elements) the sized function `name` builds, when its arguments say
+/// so before the query runs; `None` when the size depends on the data. Exact for most rules;
+/// an argument whose size is unknown counts as 1 (`repeat`) or 0 (concatenations), and for
+/// formats and regular-expression replacements the size is an upper bound.
+fn built_size(name: &str, object: &Map<String, Json>) -> Option<f64> {
+    let lower = name.to_ascii_lowercase();
+    let &(_, rule) = SIZED_FUNCTIONS.iter().find(|(n, _)| *n == lower)?;
+    let args = children(object);
+    let number = |i: usize| args.get(i).and_then(fold_number);
+    let size = |i: usize| args.get(i).and_then(fold_size);
+    let built = match rule {
+        SizeRule::Argument(i) => number(i)?,
+        SizeRule::Repeat => number(1)?.max(0.0) * size(0).unwrap_or(1.0),
+        SizeRule::Series { inclusive } => {
+            let (start, end, step) = match args.len() {
+                1 => (0.0, number(0)?, 1.0),
+                2 => (number(0)?, number(1)?, 1.0),
+                _ => (number(0)?, number(1)?, number(2)?),
+            };
+            if step == 0.0 {
+                return None;
+            }
+            ((end - start) / step).floor() + if inclusive { 1.0 } else { 0.0 }
+        }
+        SizeRule::Format => {
+            let format = args.first().and_then(constant_text)?;
+            let (widths, dynamic) = if lower == "printf" {
+                printf_widths(format)
+            } else {
+                fmt_widths(format)
+            };
+            let mut total = format.chars().count() as f64 + widths;
+            for arg in args.iter().skip(1) {
+                total += fold_size(arg).unwrap_or(0.0);
+                if dynamic {
+                    total += fold_number(arg).unwrap_or(0.0).max(0.0);
+                }
+            }
+            total
+        }
+        SizeRule::Replace { groups: false } => {
+            // At most text / pattern non-overlapping occurrences, each growing by the
+            // difference of the lengths.
+            let (text, replacement) = (size(0)?, size(2)?);
+            let pattern = size(1).unwrap_or(1.0).max(1.0);
+            text + (text / pattern).floor() * (replacement - pattern).max(0.0)
+        }
+        SizeRule::Replace { groups: true } => {
+            // A pattern may match at every position, and `\0` in the replacement repeats the
+            // whole match: an upper bound, not the exact size.
+            let (text, replacement) = (size(0)?, size(2)?);
+            text + (text + 1.0) * replacement * text.max(1.0)
+        }
+        SizeRule::Sum => args.iter().filter_map(fold_size).sum(),
+        SizeRule::Span { from } => number(from + 1)? - number(from)? + 1.0,
+    };
+    Some(built.max(0.0))
+}
+
+/// The widths and precisions of a printf format (`%10.3f`), and whether one is given by an
+/// argument (`%*d`).
+fn printf_widths(format: &str) -> (f64, bool) {
+    let mut total = 0.0;
+    let mut dynamic = false;
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            continue;
+        }
+        while chars.peek().is_some_and(|c| "-+ #0'".contains(*c)) {
+            chars.next();
+        }
+        for part in 0..2 {
+            if part == 1 {
+                if chars.peek() != Some(&'.') {
+                    break;
+                }
+                chars.next();
+            }
+            if chars.peek() == Some(&'*') {
+                dynamic = true;
+                chars.next();
+                continue;
+            }
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|c| c.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            total += digits.parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    (total, dynamic)
+}
+
+/// The widths and precisions of a `format` (fmt) string (`{:>10}`, `{:.3f}`), and whether one
+/// is given by an argument (`{:>{}}`).
+fn fmt_widths(format: &str) -> (f64, bool) {
+    let mut total = 0.0;
+    let mut dynamic = false;
+    let mut depth = 0usize;
+    let mut in_spec = false;
+    let mut digits = String::new();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if depth == 0 && chars.peek() == Some(&'{') => {
+                chars.next();
+            }
+            '{' => {
+                depth += 1;
+                if depth > 1 {
+                    dynamic = true;
+                }
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    in_spec = false;
+                }
+            }
+            ':' if depth == 1 => in_spec = true,
+            _ => {}
+        }
+        if in_spec && depth == 1 && c.is_ascii_digit() {
+            digits.push(c);
+        } else if !digits.is_empty() {
+            total += digits.parse::<f64>().unwrap_or(0.0);
+            digits.clear();
+        }
+    }
+    (total, dynamic)
+}
+
+/// The value of a constant number in the tree (`5`, `1.5e3`, `10 * 1000000000`,
+/// `'7'::INTEGER`): literals, casts and arithmetic on them. `None` for anything else.
+fn fold_number(node: &Json) -> Option<f64> {
+    let object = node.as_object()?;
+    match str_field(object, "class") {
+        "CONSTANT" => constant_number(object.get("value")?),
+        "CAST" => fold_number(object.get("child")?),
+        "FUNCTION" => {
+            let args = children(object);
+            let arg = |i: usize| args.get(i).and_then(fold_number);
+            let value = match (
+                str_field(object, "function_name")
+                    .to_ascii_lowercase()
+                    .as_str(),
+                args.len(),
+            ) {
+                ("-", 1) => -arg(0)?,
+                ("+", 1) => arg(0)?,
+                ("+" | "add", 2) => arg(0)? + arg(1)?,
+                ("-" | "subtract", 2) => arg(0)? - arg(1)?,
+                ("*" | "multiply", 2) => arg(0)? * arg(1)?,
+                ("/" | "divide", 2) => arg(0)? / arg(1)?,
+                ("//", 2) => (arg(0)? / arg(1)?).floor(),
+                ("**" | "^" | "pow" | "power", 2) => arg(0)?.powf(arg(1)?),
+                ("abs" | "@", 1) => arg(0)?.abs(),
+                ("greatest", _) => args
+                    .iter()
+                    .map(fold_number)
+                    .collect::<Option<Vec<f64>>>()?
+                    .into_iter()
+                    .fold(f64::MIN, f64::max),
+                _ => return None,
+            };
+            value.is_finite().then_some(value)
+        }
         _ => None,
     }
 }
 
-/// The length of a constant text (in characters) or list literal (in elements).
-fn constant_length(node: &Json) -> Option<u64> {
-    let object = node.as_object()?;
-    let length = match str_field(object, "class") {
-        "CONSTANT" => match object.get("value")?.as_object()?.get("value")? {
-            Json::String(text) => text.chars().count(),
-            _ => return None,
-        },
-        "FUNCTION" if str_field(object, "function_name") == "list_value" => {
-            object.get("children")?.as_array()?.len()
+/// A serialized constant's numeric value (integers, decimals with their scale, doubles, huge
+/// integers, and text that reads as a number).
+fn constant_number(value: &Json) -> Option<f64> {
+    if value.get("is_null").and_then(Json::as_bool) == Some(true) {
+        return None;
+    }
+    let scale = value
+        .get("type")
+        .and_then(|t| t.get("type_info"))
+        .and_then(|i| i.get("scale"))
+        .and_then(Json::as_u64)
+        .unwrap_or(0);
+    let number = match value.get("value")? {
+        Json::Number(n) => n.as_f64()?,
+        Json::String(text) => text.trim().parse::<f64>().ok()?,
+        Json::Object(huge) => {
+            let upper = huge.get("upper")?.as_f64()?;
+            let lower = huge.get("lower")?.as_f64()?;
+            upper * 18_446_744_073_709_551_616.0 + lower
         }
         _ => return None,
     };
-    u64::try_from(length).ok()
+    let scaled = number / 10f64.powi(i32::try_from(scale).ok()?);
+    scaled.is_finite().then_some(scaled)
+}
+
+/// The least size (characters of a text, elements of a list) of a value known before the query
+/// runs: constants, list literals, and the sized functions and concatenations built of them.
+fn fold_size(node: &Json) -> Option<f64> {
+    let object = node.as_object()?;
+    match str_field(object, "class") {
+        "CONSTANT" => {
+            let value = object.get("value")?;
+            match value.get("value")? {
+                Json::String(text) => Some(text.chars().count() as f64),
+                _ => None,
+            }
+        }
+        "CAST" => fold_size(object.get("child")?),
+        "FUNCTION" => {
+            let name = str_field(object, "function_name");
+            match name.to_ascii_lowercase().as_str() {
+                "list_value" | "array_value" => Some(children(object).len() as f64),
+                _ => built_size(name, object),
+            }
+        }
+        _ => None,
+    }
 }
 
 fn dotted(parts: &[&str]) -> String {
@@ -250,6 +531,7 @@ fn dotted(parts: &[&str]) -> String {
 
 fn check_table(
     root: &Json,
+    sql: &str,
     object: &Map<String, Json>,
     scopes: &[Scope],
     scope: Option<usize>,
@@ -260,7 +542,12 @@ fn check_table(
         str_field(object, "schema_name"),
         str_field(object, "catalog_name"),
     );
-    if !schema.is_empty() || !catalog.is_empty() {
+    // `recurring.<cte>` reads the rows a recursive CTE with USING KEY has produced so far;
+    // only the name of a CTE in scope may be qualified so.
+    let recurring = schema.eq_ignore_ascii_case("recurring")
+        && catalog.is_empty()
+        && in_scope(scopes, scope, name);
+    if (!schema.is_empty() || !catalog.is_empty()) && !recurring {
         return Err(Error::QualifiedName {
             name: dotted(&[catalog, schema, name]),
         });
@@ -278,7 +565,7 @@ fn check_table(
     }
     Err(Error::ForbiddenTable {
         name: name.to_string(),
-        reason: forbidden_table_reason(&lower, root),
+        reason: forbidden_table_reason(&lower, root, written_as_string(sql, object)),
         valid: valid_tables(),
     })
 }
@@ -309,13 +596,24 @@ fn defines_cte(root: &Json, lower: &str) -> bool {
     false
 }
 
-fn forbidden_table_reason(lower: &str, root: &Json) -> String {
+/// Whether the table reference was written as a string (`FROM 'x.csv'`, which DuckDB reads as
+/// a file) rather than a name (`FROM "x.csv"`): both serialize alike, so the text decides.
+fn written_as_string(sql: &str, object: &Map<String, Json>) -> bool {
+    object
+        .get("query_location")
+        .and_then(Json::as_u64)
+        .and_then(|at| usize::try_from(at).ok())
+        .and_then(|at| sql.as_bytes().get(at))
+        == Some(&b'\'')
+}
+
+fn forbidden_table_reason(lower: &str, root: &Json, string: bool) -> String {
     if STATE_TABLES.contains(&lower) || lower == MIGRATIONS_TABLE {
         return "it is a scenario bookkeeping table, not scenario data \
                 (use list_scenarios or the scenario summary)"
             .into();
     }
-    if lower.contains(['.', '/', '\\', ':']) {
+    if string {
         return "file paths and URLs are not tables (queries cannot read files)".into();
     }
     if ["duckdb_", "pg_", "sqlite_", "pragma_", "information_schema"]
@@ -338,9 +636,19 @@ fn forbidden_table_reason(lower: &str, root: &Json) -> String {
 fn check_table_function(object: &Map<String, Json>) -> Result<(), Error> {
     let function = object.get("function").and_then(Json::as_object);
     let name = function.map_or("", |f| str_field(f, "function_name"));
+    let (schema, catalog) = function.map_or(("", ""), |f| {
+        (str_field(f, "schema"), str_field(f, "catalog"))
+    });
+    if !schema.is_empty() || !catalog.is_empty() {
+        return Err(Error::QualifiedName {
+            name: dotted(&[catalog, schema, name]),
+        });
+    }
     if ALLOWED_TABLE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str()) {
         return Ok(());
     }
+    // A function the review refuses is refused for what it does.
+    check_allowed(name)?;
     Err(Error::ForbiddenFunction {
         name: name.to_string(),
         reason: format!(

@@ -294,6 +294,13 @@ const FUNCTIONS: &[&str] = &[
     "version",
     "struct_pack",
     "list_value",
+    "json_serialize_plan",
+    "stats",
+    "current_catalog",
+    "user",
+    "list_aggr",
+    "repeat",
+    "lpad",
 ];
 
 const LITERALS: &[&str] = &[
@@ -326,7 +333,7 @@ const LITERALS: &[&str] = &[
 
 const PUNCTUATION: &[&str] = &[
     "(", "(", ")", ")", ",", ",", ";", "*", ".", "=", "<>", "<", ">", "||", "+", "-", "/", "::",
-    "'", "\"", "--", "/*", "*/", "[", "]", "{", "}", ":", "->", "->>", "$", "%",
+    "'", "\"", "--", "/*", "*/", "[", "]", "{", "}", ":", "->", "->>", "$", "%", "\0",
 ];
 
 fn token() -> BoxedStrategy<String> {

@@ -11,6 +11,7 @@ fn kind(error: &Error) -> &'static str {
     match error {
         Error::Empty => "Empty",
         Error::TooLong { .. } => "TooLong",
+        Error::ControlCharacter { .. } => "ControlCharacter",
         Error::TooDeep { .. } => "TooDeep",
         Error::Syntax { .. } => "Syntax",
         Error::MultipleStatements { .. } => "MultipleStatements",
@@ -18,6 +19,7 @@ fn kind(error: &Error) -> &'static str {
         Error::ForbiddenTable { .. } => "ForbiddenTable",
         Error::QualifiedName { .. } => "QualifiedName",
         Error::ForbiddenFunction { .. } => "ForbiddenFunction",
+        Error::UnboundedSize { .. } => "UnboundedSize",
         Error::Unsupported { .. } => "Unsupported",
         Error::InvalidLimit { .. } => "InvalidLimit",
         Error::Timeout { .. } => "Timeout",
@@ -143,7 +145,8 @@ const HOSTILE: &[(&str, &str)] = &[
     ("DEALLOCATE p", "NotReadOnly"),
     ("EXPLAIN SELECT * FROM patients", "NotReadOnly"),
     ("EXPLAIN ANALYZE SELECT * FROM patients", "NotReadOnly"),
-    ("PIVOT patients ON gender USING count(*)", "NotReadOnly"),
+    // A PIVOT without an IN list needs a second statement: refused, naming PIVOT.
+    ("PIVOT patients ON gender USING count(*)", "Unsupported"),
     // Qualified names reach past the scenario shadows.
     ("SELECT * FROM main.patients", "QualifiedName"),
     ("SELECT * FROM memory.main.patients", "QualifiedName"),

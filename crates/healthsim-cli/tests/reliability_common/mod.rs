@@ -379,6 +379,7 @@ pub(crate) fn open_store(db: &Path) -> TestResult<Store> {
         db,
         StoreOptions {
             lock_timeout: Duration::from_secs(60),
+            ..StoreOptions::default()
         },
     )?)
 }
