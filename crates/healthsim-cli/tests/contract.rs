@@ -484,6 +484,9 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
     Ok(())
 }
 
+/// readOnlyHint, destructiveHint, idempotentHint.
+type Hints = (Option<bool>, Option<bool>, Option<bool>);
+
 /// Each tool's annotations, as (readOnly, destructive, idempotent); destructive and idempotent
 /// are only said of tools that write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -499,12 +502,8 @@ async fn annotations_say_what_each_tool_does() -> TestResult {
             "{}: a closed world",
             tool.name
         );
-        seen.push((
-            tool.name.to_string(),
-            a.read_only_hint,
-            a.destructive_hint,
-            a.idempotent_hint,
-        ));
+        let hints: Hints = (a.read_only_hint, a.destructive_hint, a.idempotent_hint);
+        seen.push((tool.name.to_string(), hints));
     }
     seen.sort();
     let r = (Some(true), None, None);
@@ -527,9 +526,9 @@ async fn annotations_say_what_each_tool_does() -> TestResult {
         ("rename_scenario", (Some(false), Some(true), Some(false))),
         ("report_scenario", (Some(false), Some(true), Some(false))),
     ];
-    let expected: Vec<(String, Option<bool>, Option<bool>, Option<bool>)> = expected
+    let expected: Vec<(String, Hints)> = expected
         .into_iter()
-        .map(|(n, (ro, d, i))| (n.to_string(), ro, d, i))
+        .map(|(n, hints)| (n.to_string(), hints))
         .collect();
     assert_eq!(seen, expected);
     client.cancel().await?;
@@ -579,6 +578,41 @@ impl Raw {
             stdin,
             stdout,
         })
+    }
+
+    /// A server whose stderr (its log) the test reads.
+    fn start_logged(db: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_healthsim"))
+            .arg("--db")
+            .arg(db)
+            .arg("mcp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// The first line of the server's log containing `text` (blocks until it comes).
+    fn log_line_containing(&mut self, text: &str) -> Result<String, Box<dyn std::error::Error>> {
+        let stderr = self.child.stderr.as_mut().ok_or("no stderr")?;
+        let mut log = BufReader::new(stderr);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if log.read_line(&mut line)? == 0 {
+                return Err(format!("the server's log ended without '{text}'").into());
+            }
+            if line.contains(text) {
+                return Ok(line.trim_end().to_string());
+            }
+        }
     }
 
     fn send(&mut self, line: &str) -> TestResult {
@@ -650,5 +684,46 @@ fn protocol_edges_over_raw_json_rpc() -> TestResult {
     // Still serving.
     let ping = raw.ask(r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#)?;
     assert_eq!(ping["id"], 7, "{ping}");
+    Ok(())
+}
+
+/// notifications/cancelled for a running query_scenario stops the query (its worker is
+/// killed) instead of letting it run to its 5-second timeout: the server gets the query's own
+/// "cancelled" outcome (which it logs, as the client gets no answer to a cancelled request),
+/// and the next call works.
+#[test]
+fn a_cancelled_query_stops_and_the_next_call_works() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut raw = Raw::start_logged(&dir.path().join("cancel.duckdb"))?;
+    raw.ask(INITIALIZE)?;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)?;
+    let patients: Vec<Value> = (0..400)
+        .map(|i| json!({"patient_id": format!("p{i:04}"), "gender": "female"}))
+        .collect();
+    let persist = json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": {
+        "name": "persist_entities",
+        "arguments": {"entity_type": "patients", "entities": patients, "scenario_name": "cancel"}}});
+    let persisted = raw.ask(&persist.to_string())?;
+    assert_eq!(persisted["result"]["isError"], false, "{persisted}");
+
+    // 400³ rows of string work: uncancelled, this query runs into its 5-second timeout.
+    let long = json!({"jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": {
+        "name": "query_scenario", "arguments": {"scenario_id": "cancel", "query":
+        "SELECT count(*) AS n FROM patients a, patients b, patients c \
+         WHERE a.patient_id || b.patient_id || c.patient_id LIKE '%zz%'"}}});
+    raw.send(&long.to_string())?;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":11,"reason":"the user moved on"}}"#)?;
+    let logged = raw.log_line_containing("query_scenario request 11")?;
+    assert!(
+        logged.ends_with("was cancelled by the client: the query was cancelled by the client"),
+        "the query stopped on the cancellation, not at its timeout: {logged}"
+    );
+
+    let next = raw.ask(r#"{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"query_scenario","arguments":{"scenario_id":"cancel","query":"SELECT count(*) AS n FROM patients"}}}"#)?;
+    assert_eq!(next["id"], 12, "no answer to the cancelled request: {next}");
+    assert_eq!(
+        next["result"]["structuredContent"]["results"][0]["n"], 400,
+        "{next}"
+    );
     Ok(())
 }

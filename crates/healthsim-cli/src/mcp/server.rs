@@ -89,7 +89,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -103,15 +103,26 @@ fn call<T: Tool>(
     mut request: ToolCallContext<'_, HealthsimServer>,
 ) -> BoxFuture<'_, Result<CallToolResponse, ErrorData>> {
     let arguments = request.arguments.take();
-    let context = ToolContext::new(
-        request.service.backend.clone(),
-        request.request_context.ct.clone(),
-    );
+    let cancelled = request.request_context.ct.clone();
+    let id = request.request_context.id.clone();
+    let context = ToolContext::new(request.service.backend.clone(), cancelled.clone());
     Box::pin(async move {
         let outcome = match parse::<T::Params>(T::NAME, arguments) {
             Ok(params) => T::call(context, params).await.map_err(tool_error),
             Err(message) => Err(message),
         };
+        if cancelled.is_cancelled() {
+            // The client gets no answer to a cancelled request; the log (stderr) says how the
+            // work ended.
+            let ended = match &outcome {
+                Ok(_) => "it had finished".to_string(),
+                Err(message) => message.clone(),
+            };
+            eprintln!(
+                "healthsim mcp: {} request {id} was cancelled by the client: {ended}",
+                T::NAME
+            );
+        }
         let writes = T::EFFECT != Effect::ReadOnly;
         Ok(finish(T::NAME, T::MAX_RESULT_TOKENS, writes, outcome).into())
     })

@@ -1,5 +1,6 @@
 //! `query` / `query_scenario`: one read-only SQL query scoped to a scenario, one page at a time.
 
+use healthsim_persist::query::Cancel;
 use healthsim_persist::{QueryResult, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -47,18 +48,32 @@ Writes, files, settings, extensions and other scenarios are refused with an expl
     type Params = QueryParams;
     type Output = QueryResult;
 
+    /// A client's notifications/cancelled for this call stops the query (its worker is killed)
+    /// instead of letting it run to its timeout.
     async fn call(context: ToolContext, params: QueryParams) -> CliResult<QueryResult> {
-        context
+        let cancel = Cancel::new();
+        let watcher = tokio::spawn({
+            let cancelled = context.cancelled().clone();
+            let cancel = cancel.clone();
+            async move {
+                cancelled.cancelled().await;
+                cancel.cancel();
+            }
+        });
+        let result = context
             .run(move |store| {
-                run_query(
+                run_query_cancellable(
                     store,
                     &params.scenario_id,
                     &params.query,
                     params.limit,
                     params.offset,
+                    Some(cancel),
                 )
             })
-            .await
+            .await;
+        watcher.abort();
+        result
     }
 }
 
@@ -70,9 +85,22 @@ pub fn run_query(
     limit: Option<u64>,
     offset: Option<u64>,
 ) -> CliResult<QueryResult> {
+    run_query_cancellable(store, scenario, sql, limit, offset, None)
+}
+
+/// [`run_query`] that `cancel` can stop from another thread.
+pub fn run_query_cancellable(
+    store: &Store,
+    scenario: &str,
+    sql: &str,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    cancel: Option<Cancel>,
+) -> CliResult<QueryResult> {
     let options = healthsim_persist::QueryOptions {
         limit: limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
         offset: offset.map_or(0, |o| usize::try_from(o).unwrap_or(usize::MAX)),
+        cancel,
         ..Default::default()
     };
     Ok(store.query_scenario(scenario, sql, &options)?)
