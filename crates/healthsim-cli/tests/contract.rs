@@ -727,3 +727,40 @@ fn a_cancelled_query_stops_and_the_next_call_works() -> TestResult {
     );
     Ok(())
 }
+
+/// The command line has the same maxima as the tools (it reads through the same functions), and
+/// refuses above them with exit code 2 and the same words.
+#[test]
+fn the_cli_refuses_counts_above_the_tools_maxima() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.duckdb");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_healthsim"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+    };
+    let cases: [(&[&str], &str); 3] = [
+        (&["list", "--limit", "51"], "error: limit must be between 1 and 50, got 51"),
+        (
+            &["samples", "any", "patients", "--count", "21"],
+            "error: count must be between 1 and 20, got 21",
+        ),
+        (
+            &["schema", "claims,claim_lines,patients,persons,members,encounters,diagnoses,procedures,vitals,lab_results,medications"],
+            "error: describe at most 10 entity types with their columns per call (the result's bound is 3000 tokens), got 11",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = run(args)?;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().next(), Some(expected), "{args:?}");
+    }
+    let listed = run(&["--json", "list", "--offset", "5"])?;
+    let listed: Value = serde_json::from_slice(&listed.stdout)?;
+    assert_eq!(listed["total_count"], 0);
+    assert_eq!(listed["offset"], 5);
+    Ok(())
+}

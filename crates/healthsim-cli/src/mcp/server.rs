@@ -294,6 +294,65 @@ impl ServerHandler for HealthsimServer {
 mod tests {
     use super::*;
 
+    fn text(result: &CallToolResult) -> String {
+        result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn results_over_their_bound_are_refused_and_writes_say_they_happened() {
+        let big = serde_json::json!({"scenario_id": "abc", "total": 3, "ids": vec!["x"; 50]});
+        let tokens = healthsim_summary::count_tokens(&big.to_string());
+        let fits = finish("t", tokens, false, Ok(big.clone()));
+        assert_eq!(fits.is_error, Some(false));
+        assert_eq!(fits.structured_content.as_ref(), Some(&big));
+
+        let read = finish("t", 10, false, Ok(big.clone()));
+        assert_eq!(read.is_error, Some(true));
+        assert_eq!(
+            text(&read),
+            format!(
+                "the result of t would take {tokens} tokens, over its bound of 10 tokens: ask \
+                 for less (a smaller limit or count, fewer entity types)"
+            )
+        );
+        let write = finish("t", 10, true, Ok(big));
+        assert_eq!(
+            text(&write),
+            format!(
+                "t was carried out, but its result would take {tokens} tokens, over its bound \
+                 of 10 tokens; its top-level values: {{\"scenario_id\":\"abc\",\"total\":3}}"
+            )
+        );
+    }
+
+    #[test]
+    fn error_texts_are_cut() {
+        let long = "e".repeat(MAX_ERROR_CHARS + 10);
+        let result = finish::<()>("t", 10, false, Err(long));
+        assert_eq!(text(&result).chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(text(&result).ends_with('…'));
+    }
+
+    #[test]
+    fn descriptions_end_with_the_bound() {
+        assert_eq!(thousands(500), "500");
+        assert_eq!(thousands(3500), "3,500");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        for tool in HealthsimServer::tools() {
+            let description = tool.description.as_deref().unwrap_or_default();
+            assert!(
+                description.contains(". Result: at most ") && description.ends_with(" tokens."),
+                "{}: {description}",
+                tool.name
+            );
+        }
+    }
+
     #[test]
     fn every_tool_is_registered_once() {
         let names: Vec<String> = HealthsimServer::tool_commands()
