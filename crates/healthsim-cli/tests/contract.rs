@@ -687,6 +687,38 @@ fn protocol_edges_over_raw_json_rpc() -> TestResult {
     Ok(())
 }
 
+/// A session that negotiated 2025-03-26, the last version with batches: each element of a
+/// batch is handled and answered on its own line; an empty batch is an invalid request.
+#[test]
+fn batches_are_answered_per_element_under_2025_03_26() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut raw = Raw::start(&dir.path().join("batch.duckdb"))?;
+    let init = raw.ask(&INITIALIZE.replace("2025-06-18", "2025-03-26"))?;
+    assert_eq!(init["result"]["protocolVersion"], "2025-03-26", "{init}");
+    raw.send(r#"[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":3,"method":"ping"},{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_scenarios","arguments":{}}}]"#)?;
+    let mut answered = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        raw.stdout.read_line(&mut line)?;
+        let answer: Value = serde_json::from_str(&line)?;
+        if answer["id"] == 4 {
+            assert_eq!(
+                answer["result"]["structuredContent"]["count"], 0,
+                "{answer}"
+            );
+        }
+        answered.push(answer["id"].as_i64().unwrap_or(0));
+    }
+    answered.sort_unstable();
+    assert_eq!(answered, [3, 4], "one answer per request of the batch");
+    let empty = raw.ask("[]")?;
+    assert_eq!(
+        empty,
+        json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "invalid request: an empty batch"}})
+    );
+    Ok(())
+}
+
 /// notifications/cancelled for a running query_scenario stops the query (its worker is
 /// killed) instead of letting it run to its 5-second timeout: the server gets the query's own
 /// "cancelled" outcome (which it logs, as the client gets no answer to a cancelled request),

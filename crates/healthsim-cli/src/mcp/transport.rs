@@ -9,15 +9,19 @@
 //! interleave.
 //!
 //! It also answers what rmcp would answer wrongly or not at all:
-//! - a JSON-RPC batch (an array): MCP 2025-06-18 removed batching, and this server does not
-//!   take batches under any protocol version: one invalid-request error (-32600, id null)
-//!   answers the whole array, so the client is never left waiting;
+//! - a JSON-RPC batch (an array): MCP 2025-06-18 removed batching, so in a session of a later
+//!   version one invalid-request error (-32600, id null) answers the whole array; in a session
+//!   that negotiated 2025-03-26 (which has batches) each element is handled as a message of its
+//!   own and answered on its own line. Either way the client is never left waiting;
 //! - `tools/call` without `params`: an invalid-params error (-32602), not "method not found";
 //! - before `initialize`, a message that is not a request (a notification, a response) is
 //!   dropped: rmcp would end the session on it. Requests before `initialize` reach rmcp, which
 //!   answers them with an error and keeps waiting for `initialize`.
 
+use std::collections::VecDeque;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use futures::{Sink, Stream};
 use rmcp::model::{ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, NumberOrString};
@@ -48,7 +52,8 @@ pub(crate) fn line_transport(
     impl Stream<Item = Incoming> + Send + Unpin + 'static,
 > {
     let (sender, receiver) = mpsc::unbounded_channel::<Outgoing>();
-    let writer = tokio::spawn(write_lines(receiver, output));
+    let batches = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn(write_lines(receiver, output, batches.clone()));
     let sink = Box::pin(futures::sink::unfold(
         sender.clone(),
         |sender, message: Outgoing| async move {
@@ -58,12 +63,18 @@ pub(crate) fn line_transport(
             Ok::<_, io::Error>(sender)
         },
     ));
+    let reader = Reader {
+        replies: sender,
+        initialized: false,
+        batches,
+        pending: VecDeque::new(),
+    };
     let stream = Box::pin(futures::stream::unfold(
-        (input, sender, false),
-        |(mut input, sender, initialized)| async move {
-            let message = next_message(&mut input, &sender, initialized).await?;
-            let initialized = initialized || is_initialize(&message);
-            Some((message, (input, sender, initialized)))
+        (input, reader),
+        |(mut input, mut reader)| async move {
+            let message = reader.next_message(&mut input).await?;
+            reader.initialized |= is_initialize(&message);
+            Some((message, (input, reader)))
         },
     ));
     LineTransport {
@@ -73,13 +84,22 @@ pub(crate) fn line_transport(
     }
 }
 
-/// Writes each message as one line, flushed, until every sender is gone.
+/// Writes each message as one line, flushed, until every sender is gone. Sets `batches` when
+/// the initialize result it writes negotiated 2025-03-26, the last version with batches.
 async fn write_lines(
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
     mut output: impl AsyncWrite + Unpin,
+    batches: Arc<AtomicBool>,
 ) -> io::Result<()> {
+    let mut initialized = false;
     while let Some(message) = receiver.recv().await {
         let mut line = serde_json::to_vec(&message).map_err(io::Error::other)?;
+        if !initialized && contains(&line, b"\"serverInfo\"") {
+            initialized = true;
+            if contains(&line, b"\"protocolVersion\":\"2025-03-26\"") {
+                batches.store(true, Ordering::SeqCst);
+            }
+        }
         line.push(b'\n');
         output.write_all(&line).await?;
         output.flush().await?;
@@ -92,34 +112,81 @@ fn is_initialize(message: &Incoming) -> bool {
     matches!(message, JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::InitializeRequest(_)))
 }
 
-/// Reads lines until one decodes as a message for rmcp (answering the broken ones on the way,
-/// and before `initialize` dropping what is not a request); `None` at the end of the input or
-/// when it cannot be read.
-async fn next_message(
-    input: &mut (impl AsyncBufRead + Unpin),
-    replies: &mpsc::UnboundedSender<Outgoing>,
+/// The reading side's state: where to send its own answers, whether `initialize` went
+/// through, whether the session takes batches, and the elements of a batch not yet handed on.
+struct Reader {
+    replies: mpsc::UnboundedSender<Outgoing>,
     initialized: bool,
-) -> Option<Incoming> {
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line).await.ok()? == 0 {
-            return None;
+    batches: Arc<AtomicBool>,
+    pending: VecDeque<Incoming>,
+}
+
+impl Reader {
+    /// Reads lines until one decodes as a message for rmcp (answering the broken ones on the
+    /// way, and before `initialize` dropping what is not a request); `None` at the end of the
+    /// input or when it cannot be read.
+    async fn next_message(&mut self, input: &mut (impl AsyncBufRead + Unpin)) -> Option<Incoming> {
+        let mut line = Vec::new();
+        loop {
+            if let Some(message) = self.pending.pop_front() {
+                return Some(message);
+            }
+            line.clear();
+            if input.read_until(b'\n', &mut line).await.ok()? == 0 {
+                return None;
+            }
+            let text = trim_line(&line);
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if self.batches.load(Ordering::SeqCst) && text.trim_ascii_start().starts_with(b"[") {
+                self.split_batch(text);
+                continue;
+            }
+            self.take(decode(text));
         }
-        let text = trim_line(&line);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match decode(text) {
-            Ok(message) if initialized || matches!(message, JsonRpcMessage::Request(_)) => {
-                return Some(message)
+    }
+
+    /// A decoded line: a message queued for rmcp, or its answer sent.
+    fn take(&mut self, decoded: Result<Incoming, Option<Box<Outgoing>>>) {
+        match decoded {
+            Ok(message) if self.initialized || matches!(message, JsonRpcMessage::Request(_)) => {
+                self.pending.push_back(message);
             }
             Ok(_) => {} // a notification or response before initialize: nothing to answer
             Err(Some(reply)) => {
                 // The writer is gone only when the session is over; nothing left to tell.
-                let _ = replies.send(*reply);
+                let _ = self.replies.send(*reply);
             }
             Err(None) => {}
+        }
+    }
+
+    /// A batch in a 2025-03-26 session: each element as a message of its own (an empty or
+    /// unreadable batch gets the error a broken line gets).
+    fn split_batch(&mut self, text: &[u8]) {
+        match serde_json::from_slice::<Vec<Json>>(text) {
+            Ok(elements) if !elements.is_empty() => {
+                for element in elements {
+                    let bytes = serde_json::to_vec(&element).unwrap_or_default();
+                    let decoded = decode(&bytes);
+                    self.take(decoded);
+                }
+            }
+            Ok(_) => {
+                let _ = self.replies.send(JsonRpcMessage::error(
+                    ErrorData::new(
+                        ErrorCode::INVALID_REQUEST,
+                        "invalid request: an empty batch",
+                        None,
+                    ),
+                    None,
+                ));
+            }
+            Err(_) => {
+                let decoded = decode(text);
+                self.take(decoded);
+            }
         }
     }
 }
