@@ -1,7 +1,8 @@
 //! Project automation: `cargo xtask <command>`.
 //!
 //! - `setup`  fetch the pinned prebuilt DuckDB library for this platform (once per machine;
-//!   see `duckdb.rs` for where it is kept and why)
+//!   see `duckdb.rs` for where it is kept and why), and install the MCP conformance client's
+//!   pinned Python packages into `target/mcp-client-venv` (once per clone; fast when present)
 //! - `install --prefix DIR` lay out `DIR/bin/healthsim` and `DIR/lib/<DuckDB library>`
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
 //!   crate layering, schema validation, the generated data dictionary, snapshot tests
@@ -16,6 +17,10 @@ use sha2::{Digest, Sha256};
 
 mod bench;
 mod duckdb;
+
+/// The pinned Python packages of the MCP conformance client (`crates/healthsim-cli/tests/
+/// conformance.rs` drives the server through the official Python MCP client).
+const PYTHON_CLIENT_REQUIREMENTS: &str = "crates/healthsim-cli/tests/conformance/requirements.txt";
 
 /// The crate graph, bottom-up: each workspace crate and the internal crates it may depend on
 /// (normal dependencies). Every edge points down this list; leaf crates list only what their job
@@ -135,7 +140,52 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
 }
 
 fn setup() -> Result<()> {
-    duckdb::setup().map(|_| ())
+    duckdb::setup()?;
+    setup_python_client()
+}
+
+/// A virtual environment under `target/` with the conformance client's pinned packages,
+/// installed with pip; left as it is when it already holds exactly the pinned list.
+fn setup_python_client() -> Result<()> {
+    let venv = root().join("target").join("mcp-client-venv");
+    let requirements = root().join(PYTHON_CLIENT_REQUIREMENTS);
+    let wanted = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join("installed-requirements.txt");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        eprintln!("xtask: the MCP conformance client's Python packages are present");
+        return Ok(());
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)?;
+    }
+    run(
+        "creating the MCP conformance client's Python environment",
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+    )
+    .context(
+        "the MCP conformance test needs python3 with venv (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        "installing the MCP conformance client's pinned Python packages",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&stamp, wanted)?;
+    eprintln!(
+        "xtask: installed the MCP conformance client at {}",
+        venv.display()
+    );
+    Ok(())
 }
 
 /// `cargo xtask check [--after-tests REFERENCES_FILE]`. With `--after-tests`, the test suite

@@ -502,9 +502,13 @@ pub struct ListArgs {
     #[arg(long, value_parser = one_of(sort_help), default_value_t = SortBy::Updated)]
     pub sort: SortBy,
 
-    /// At most this many scenarios.
+    /// At most this many scenarios, 1 to 50 (a page; fewer when it would pass 4,000 tokens).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+
+    /// Scenarios to skip: the next page's offset, as the previous page says.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: usize,
 }
 
 /// `healthsim rename`.

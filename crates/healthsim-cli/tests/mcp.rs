@@ -173,31 +173,20 @@ async fn initialize_and_tools_list() -> TestResult {
         "every tool has an output schema"
     );
     insta::assert_json_snapshot!("tools_list", tools);
-    // Only delete destroys; export writes files, so it is not read-only either.
+    // Each tool's annotations are pinned in tests/contract.rs; here: every tool says them all.
     for tool in &tools {
         let annotations = tool.annotations.as_ref().ok_or("no annotations")?;
-        assert_eq!(
-            annotations.destructive_hint == Some(true),
-            tool.name == "delete_scenario",
-            "{}: destructive only for delete_scenario",
+        assert!(
+            annotations.read_only_hint.is_some(),
+            "{}: readOnlyHint",
             tool.name
         );
-        if [
-            "clone_scenario",
-            "merge_scenarios",
-            "export_scenario",
-            "import_scenario",
-            "import_fhir",
-        ]
-        .contains(&tool.name.as_ref())
-        {
-            assert_eq!(
-                annotations.read_only_hint,
-                Some(false),
-                "{}: writes, so not read-only",
-                tool.name
-            );
-        }
+        assert_eq!(
+            annotations.open_world_hint,
+            Some(false),
+            "{}: openWorldHint",
+            tool.name
+        );
     }
     client.cancel().await?;
     Ok(())
@@ -830,7 +819,7 @@ async fn transfer_errors_are_tool_errors(w: &mut Workflow) -> TestResult {
         &w.client,
         "merge_scenarios",
         json!({"scenario_ids": [copy_id]}),
-        "at least two source scenarios",
+        "scenario_ids must have 2 to 20 items, got 1",
     )
     .await?;
     tool_error(

@@ -241,8 +241,11 @@ impl Store {
             in_transaction(conn, |conn| {
                 let target = resolve_on(conn, id_or_name)?;
                 let now = now();
-                insert_tags(conn, &target.scenario_id, &tags, now)?;
-                touch(conn, &target.scenario_id, now)?;
+                // A tag it already has changes nothing, not even updated_at: the call is
+                // idempotent, as the MCP tool's annotations say.
+                if insert_tags(conn, &target.scenario_id, &tags, now)? > 0 {
+                    touch(conn, &target.scenario_id, now)?;
+                }
                 tags_of(conn, &target.scenario_id)
             })
         })
@@ -254,14 +257,19 @@ impl Store {
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let target = resolve_on(conn, id_or_name)?;
+                let mut removed = 0;
                 for tag in &tags {
-                    conn.execute(
-                        "DELETE FROM scenario_tags WHERE scenario_id = ? AND tag = ?",
-                        params![target.scenario_id, tag],
-                    )
-                    .map_err(db("removing a tag"))?;
+                    removed += conn
+                        .execute(
+                            "DELETE FROM scenario_tags WHERE scenario_id = ? AND tag = ?",
+                            params![target.scenario_id, tag],
+                        )
+                        .map_err(db("removing a tag"))?;
                 }
-                touch(conn, &target.scenario_id, now())?;
+                // Removing an absent tag changes nothing, not even updated_at (idempotent).
+                if removed > 0 {
+                    touch(conn, &target.scenario_id, now())?;
+                }
                 tags_of(conn, &target.scenario_id)
             })
         })
@@ -736,16 +744,18 @@ pub(crate) fn insert_tags(
     scenario_id: &str,
     tags: &[String],
     now: NaiveDateTime,
-) -> Result<()> {
+) -> Result<usize> {
+    let mut added = 0;
     for tag in normalize_tags(tags)? {
-        conn.execute(
-            "INSERT INTO scenario_tags (scenario_id, tag, created_at) VALUES (?, ?, ?)
+        added += conn
+            .execute(
+                "INSERT INTO scenario_tags (scenario_id, tag, created_at) VALUES (?, ?, ?)
              ON CONFLICT DO NOTHING",
-            params![scenario_id, tag, timestamp(now)],
-        )
-        .map_err(db("adding a tag"))?;
+                params![scenario_id, tag, timestamp(now)],
+            )
+            .map_err(db("adding a tag"))?;
     }
-    Ok(())
+    Ok(added)
 }
 
 /// A scenario's tags, alphabetical.

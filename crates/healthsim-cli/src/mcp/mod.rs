@@ -16,6 +16,7 @@
 //!   relative one is relative to the database's folder, not to the working directory the client
 //!   happened to start the server in ([`ToolContext::user_path`]).
 
+pub mod arguments;
 pub mod server;
 pub mod tool;
 mod transport;

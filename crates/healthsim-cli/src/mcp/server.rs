@@ -1,6 +1,8 @@
-//! The server: the registry of tools (one line each), how a call runs (arguments parsed, the
-//! store opened lazily on the blocking pool through the [`Backend`], errors turned into tool
-//! errors). The [`Tool`] contract that the operation modules implement is in [`super::tool`].
+//! The server: the registry of tools (one line each), how a call runs (arguments checked
+//! against the tool's schema, the store opened lazily on the blocking pool through the
+//! [`Backend`], errors turned into tool errors), and [`finish`], the one place every tool
+//! result passes through, which holds it to the tool's token bound. The [`Tool`] contract that
+//! the operation modules implement is in [`super::tool`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -8,17 +10,19 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
-use rmcp::handler::server::tool::{
-    schema_for_output, schema_for_type, IntoCallToolResult, ToolCallContext,
+use rmcp::handler::server::tool::{schema_for_output, schema_for_type, ToolCallContext};
+use rmcp::model::{
+    CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities,
+    ServerConfig,
 };
-use rmcp::handler::server::wrapper::Json;
-use rmcp::model::{CallToolResponse, Implementation, JsonObject, ServerCapabilities, ServerConfig};
 use rmcp::{tool_handler, ErrorData, ServerHandler};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value as JsonValue;
 
-use super::tool::{Backend, Tool, ToolContext};
+use super::arguments;
+use super::tool::{Backend, Effect, Tool, ToolContext};
 use crate::db::DbConfig;
 use crate::error::CliError;
 use crate::ops;
@@ -58,10 +62,12 @@ struct Registered {
 fn register<T: Tool>() -> Registered {
     let definition = rmcp::model::Tool::new_with_raw(
         T::NAME,
-        Some(Cow::Borrowed(T::DESCRIPTION)),
-        input_schema::<T::Params>(),
+        Some(Cow::Owned(description::<T>())),
+        Arc::new(input_schema::<T::Params>()),
     )
-    .with_raw_output_schema(schema_for_output::<T::Output>())
+    .with_raw_output_schema(Arc::new(arguments::output_schema(
+        schema_for_output::<T::Output>().as_ref().clone(),
+    )))
     .with_annotations(T::EFFECT.annotations(T::TITLE));
     Registered {
         route: ToolRoute::new_dyn(definition, call::<T>),
@@ -69,58 +75,146 @@ fn register<T: Tool>() -> Registered {
     }
 }
 
-/// One call of tool `T`: its arguments parsed, then run; any failure is a tool error
-/// (`isError: true`) whose text says what to fix.
+/// The tool's description with its result's bound, the number [`finish`] enforces.
+fn description<T: Tool>() -> String {
+    format!(
+        "{} Result: at most {} tokens.",
+        T::DESCRIPTION,
+        thousands(T::MAX_RESULT_TOKENS)
+    )
+}
+
+/// `3500` as `3,500`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One call of tool `T`: its arguments checked and parsed, then run; any failure is a tool
+/// error (`isError: true`) whose text says what to fix.
 fn call<T: Tool>(
     mut request: ToolCallContext<'_, HealthsimServer>,
 ) -> BoxFuture<'_, Result<CallToolResponse, ErrorData>> {
-    let arguments = request.arguments.take().unwrap_or_default();
-    let context = ToolContext::new(request.service.backend.clone());
+    let arguments = request.arguments.take();
+    let cancelled = request.request_context.ct.clone();
+    let id = request.request_context.id.clone();
+    let context = ToolContext::new(request.service.backend.clone(), cancelled.clone());
     Box::pin(async move {
-        let result: Result<Json<T::Output>, String> = match parse::<T::Params>(T::NAME, arguments) {
-            Ok(params) => T::call(context, params).await.map(Json).map_err(tool_error),
+        let outcome = match parse::<T::Params>(T::NAME, arguments) {
+            Ok(params) => T::call(context, params).await.map_err(tool_error),
             Err(message) => Err(message),
         };
-        result.into_call_tool_result()
+        if cancelled.is_cancelled() {
+            // The client gets no answer to a cancelled request; the log (stderr) says how the
+            // work ended.
+            let ended = match &outcome {
+                Ok(_) => "it had finished".to_string(),
+                Err(message) => message.clone(),
+            };
+            eprintln!(
+                "healthsim mcp: {} request {id} was cancelled by the client: {ended}",
+                T::NAME
+            );
+        }
+        let writes = T::EFFECT != Effect::ReadOnly;
+        Ok(finish(T::NAME, T::MAX_RESULT_TOKENS, writes, outcome).into())
     })
 }
 
-/// The input schema of a tool from its parameter type (root type object, draft 2020-12).
-fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    let mut schema = schema_for_type::<T>().as_ref().clone();
-    // The type's own title and doc are noise to the model; the tool's description says it.
-    schema.remove("title");
-    schema.remove("description");
-    let mut schema = JsonValue::Object(schema);
-    unwrap_descriptions(&mut schema);
-    match schema {
-        JsonValue::Object(object) => Arc::new(object),
-        _ => Arc::new(JsonObject::new()),
-    }
-}
+/// The longest error text a tool returns (an error can quote what it was given).
+pub const MAX_ERROR_CHARS: usize = 2_000;
 
-/// Doc comments wrapped over several source lines become one-line descriptions.
-fn unwrap_descriptions(value: &mut JsonValue) {
+/// Every tool result passes through here: a result is its JSON (structured content, and the
+/// same JSON as text for clients that read only text) when it takes at most `bound` tokens
+/// (cl100k_base), else a tool error naming the bound; an error's text is cut to
+/// [`MAX_ERROR_CHARS`]. A tool that `writes` has done its work by then, so its error says so
+/// and carries the result's top-level values (the new scenario's id, the counts' totals).
+pub fn finish<O: Serialize>(
+    tool: &str,
+    bound: usize,
+    writes: bool,
+    outcome: Result<O, String>,
+) -> CallToolResult {
+    let value = outcome.and_then(|output| {
+        serde_json::to_value(output).map_err(|e| format!("cannot encode the result of {tool}: {e}"))
+    });
     match value {
-        JsonValue::Object(map) => {
-            for (key, inner) in map.iter_mut() {
-                match inner {
-                    JsonValue::String(text) if key == "description" => {
-                        *text = text.replace('\n', " ");
-                    }
-                    other => unwrap_descriptions(other),
-                }
+        Ok(value) => {
+            let tokens = healthsim_summary::count_tokens(&value.to_string());
+            if tokens <= bound {
+                CallToolResult::structured(value)
+            } else if writes {
+                error_result(format!(
+                    "{tool} was carried out, but its result would take {tokens} tokens, over its \
+                     bound of {bound} tokens; its top-level values: {}",
+                    top_level_values(&value)
+                ))
+            } else {
+                error_result(format!(
+                    "the result of {tool} would take {tokens} tokens, over its bound of {bound} \
+                     tokens: ask for less (a smaller limit or count, fewer entity types)"
+                ))
             }
         }
-        JsonValue::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
-        _ => {}
+        Err(message) => error_result(message),
     }
 }
 
-/// Arguments as the tool's parameter type, or a tool error that says what is wrong.
-fn parse<T: DeserializeOwned>(tool: &str, args: JsonObject) -> Result<T, String> {
-    serde_json::from_value(JsonValue::Object(args))
-        .map_err(|e| format!("invalid arguments for {tool}: {e}"))
+/// The scalar fields of a result object, strings cut to 100 characters.
+fn top_level_values(value: &JsonValue) -> JsonValue {
+    let scalars = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, v)| {
+            let v = match v {
+                JsonValue::String(text) => match healthsim_schema::text::cut_chars(text, 100) {
+                    Some(head) => JsonValue::String(format!("{head}…")),
+                    None => v.clone(),
+                },
+                JsonValue::Number(_) | JsonValue::Bool(_) => v.clone(),
+                _ => return None,
+            };
+            Some((key.clone(), v))
+        })
+        .collect();
+    JsonValue::Object(scalars)
+}
+
+fn error_result(message: String) -> CallToolResult {
+    let message = match healthsim_schema::text::cut_chars(&message, MAX_ERROR_CHARS) {
+        Some(head) => format!("{head}…"),
+        None => message,
+    };
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// The input schema of a tool from its parameter type (root type object, draft 2020-12), in
+/// the form every mainstream client reads ([`arguments::input_schema`]).
+fn input_schema<T: JsonSchema + 'static>() -> JsonObject {
+    arguments::input_schema(schema_for_type::<T>().as_ref().clone())
+}
+
+/// Arguments checked against the tool's schema ([`arguments::check`]), then as the tool's
+/// parameter type; or a tool error that says what is wrong, in JSON terms.
+fn parse<T: DeserializeOwned + JsonSchema + 'static>(
+    tool: &str,
+    args: Option<JsonObject>,
+) -> Result<T, String> {
+    let checked = arguments::check(tool, &input_schema::<T>(), args)?;
+    serde_json::from_value(JsonValue::Object(checked)).map_err(|e| {
+        format!(
+            "invalid arguments for {tool}: {}",
+            arguments::json_terms(&e.to_string())
+        )
+    })
 }
 
 /// The tool error text of a failure.
@@ -199,6 +293,65 @@ impl ServerHandler for HealthsimServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(result: &CallToolResult) -> String {
+        result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn results_over_their_bound_are_refused_and_writes_say_they_happened() {
+        let big = serde_json::json!({"scenario_id": "abc", "total": 3, "ids": vec!["x"; 50]});
+        let tokens = healthsim_summary::count_tokens(&big.to_string());
+        let fits = finish("t", tokens, false, Ok(big.clone()));
+        assert_eq!(fits.is_error, Some(false));
+        assert_eq!(fits.structured_content.as_ref(), Some(&big));
+
+        let read = finish("t", 10, false, Ok(big.clone()));
+        assert_eq!(read.is_error, Some(true));
+        assert_eq!(
+            text(&read),
+            format!(
+                "the result of t would take {tokens} tokens, over its bound of 10 tokens: ask \
+                 for less (a smaller limit or count, fewer entity types)"
+            )
+        );
+        let write = finish("t", 10, true, Ok(big));
+        assert_eq!(
+            text(&write),
+            format!(
+                "t was carried out, but its result would take {tokens} tokens, over its bound \
+                 of 10 tokens; its top-level values: {{\"scenario_id\":\"abc\",\"total\":3}}"
+            )
+        );
+    }
+
+    #[test]
+    fn error_texts_are_cut() {
+        let long = "e".repeat(MAX_ERROR_CHARS + 10);
+        let result = finish::<()>("t", 10, false, Err(long));
+        assert_eq!(text(&result).chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(text(&result).ends_with('…'));
+    }
+
+    #[test]
+    fn descriptions_end_with_the_bound() {
+        assert_eq!(thousands(500), "500");
+        assert_eq!(thousands(3500), "3,500");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        for tool in HealthsimServer::tools() {
+            let description = tool.description.as_deref().unwrap_or_default();
+            assert!(
+                description.contains(". Result: at most ") && description.ends_with(" tokens."),
+                "{}: {description}",
+                tool.name
+            );
+        }
+    }
 
     #[test]
     fn every_tool_is_registered_once() {

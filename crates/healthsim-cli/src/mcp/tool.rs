@@ -15,45 +15,53 @@ use rmcp::model::ToolAnnotations;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::db::DbConfig;
 use crate::error::{CliError, CliResult};
 
-/// What a tool does to the database, as the MCP annotations say it (every tool's world is
-/// closed: `openWorldHint` is false).
+/// What a tool does to its environment (the database, and the files it writes), as the MCP
+/// annotations say it. Every tool's world is closed (`openWorldHint` false). `destructiveHint`
+/// follows the MCP spec: true unless the tool only ever adds (a tool that may replace, overwrite
+/// or remove anything that existed before is destructive). `idempotentHint`: a second call with
+/// the same arguments changes nothing more; `tests/mcp.rs` calls every idempotent tool twice and
+/// compares the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
-    /// Reads only.
+    /// Reads only: the database and the files are as they were.
     ReadOnly,
-    /// Adds or changes data, never destroys any; `idempotent` when a repeated call with the
-    /// same arguments changes nothing more.
-    Writes {
+    /// Only adds (a scenario, a tag, files that did not exist); never replaces or removes
+    /// anything.
+    Adds {
         /// Whether repeating the call has no further effect.
         idempotent: bool,
     },
-    /// Destroys data.
-    Destroys,
+    /// May replace, overwrite or remove what existed (an entity re-sent with its id, a file,
+    /// a name, a tag, a scenario).
+    Changes {
+        /// Whether repeating the call has no further effect.
+        idempotent: bool,
+    },
 }
 
 impl Effect {
     /// The tool's annotations with `title`.
     pub(crate) fn annotations(self, title: &str) -> ToolAnnotations {
         let title = Some(title.to_string());
-        match self {
+        let (destructive, idempotent) = match self {
             Effect::ReadOnly => {
-                ToolAnnotations::from_raw(title, Some(true), None, None, Some(false))
+                return ToolAnnotations::from_raw(title, Some(true), None, None, Some(false))
             }
-            Effect::Writes { idempotent } => ToolAnnotations::from_raw(
-                title,
-                Some(false),
-                Some(false),
-                Some(idempotent),
-                Some(false),
-            ),
-            Effect::Destroys => {
-                ToolAnnotations::from_raw(title, Some(false), Some(true), Some(false), Some(false))
-            }
-        }
+            Effect::Adds { idempotent } => (false, idempotent),
+            Effect::Changes { idempotent } => (true, idempotent),
+        };
+        ToolAnnotations::from_raw(
+            title,
+            Some(false),
+            Some(destructive),
+            Some(idempotent),
+            Some(false),
+        )
     }
 }
 
@@ -69,8 +77,15 @@ pub trait Tool: 'static {
     const TITLE: &'static str;
     /// What the tool does to the database.
     const EFFECT: Effect;
-    /// What the agent reads to decide when and how to call it.
+    /// What the agent reads to decide when and how to call it (the server appends the result's
+    /// bound, [`Tool::MAX_RESULT_TOKENS`]).
     const DESCRIPTION: &'static str;
+    /// The most tokens (cl100k_base) a result of this tool can take, as its JSON text: every
+    /// result passes through the server's one check of it (`server::finish`), which refuses a
+    /// larger one with a message naming the bound. The tool itself keeps its results under it
+    /// (pages, counts with a maximum, cut values), so the check is the backstop, and
+    /// `tests/mcp.rs` measures each tool's worst case against it.
+    const MAX_RESULT_TOKENS: usize;
     /// The arguments (their doc comments are the input schema's descriptions).
     type Params: DeserializeOwned + JsonSchema + Send + 'static;
     /// The structured result (its doc comments are the output schema's descriptions).
@@ -85,16 +100,23 @@ pub trait Tool: 'static {
     ) -> impl Future<Output = CliResult<Self::Output>> + Send;
 }
 
-/// What a tool call can use: the database, opened on demand.
+/// What a tool call can use: the database, opened on demand, and the call's cancellation
+/// (fired when the client sends notifications/cancelled for it).
 #[derive(Debug, Clone)]
 pub struct ToolContext {
     backend: Arc<Backend>,
+    cancelled: CancellationToken,
 }
 
 impl ToolContext {
-    /// The context of a call served by `backend`.
-    pub(crate) fn new(backend: Arc<Backend>) -> Self {
-        Self { backend }
+    /// The context of a call served by `backend`, cancelled through `cancelled`.
+    pub(crate) fn new(backend: Arc<Backend>, cancelled: CancellationToken) -> Self {
+        Self { backend, cancelled }
+    }
+
+    /// The call's cancellation token.
+    pub fn cancelled(&self) -> &CancellationToken {
+        &self.cancelled
     }
 
     /// Runs `f` with the store on the blocking pool (see [`Backend::run`]).

@@ -37,7 +37,8 @@ impl Tool for CloneScenario {
     const NAME: &'static str = "clone_scenario";
     const COMMAND: &'static str = "clone";
     const TITLE: &'static str = "Clone scenario";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Adds { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Copy a scenario into a NEW scenario: every entity, or only entity_types. \
 Use it before a what-if change or a variant of a cohort, so the original stays as it was (then \

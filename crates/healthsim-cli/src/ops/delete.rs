@@ -29,7 +29,8 @@ impl Tool for DeleteScenario {
     const NAME: &'static str = "delete_scenario";
     const COMMAND: &'static str = "delete";
     const TITLE: &'static str = "Delete scenario";
-    const EFFECT: Effect = Effect::Destroys;
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Permanently delete a scenario with all its entities and tags. Ask the \
 user first, then call with confirm: true; without it nothing is deleted and the error says what \

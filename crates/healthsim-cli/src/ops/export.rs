@@ -42,7 +42,8 @@ impl Tool for ExportScenario {
     const NAME: &'static str = "export_scenario";
     const COMMAND: &'static str = "export";
     const TITLE: &'static str = "Export scenario to files";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Write a scenario's data to files on the user's machine, for use outside \
 HealthSim (spreadsheets, pandas, Spark, sharing, archiving): format 'json' (one document that \

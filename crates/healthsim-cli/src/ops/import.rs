@@ -35,7 +35,8 @@ impl Tool for ImportScenario {
     const NAME: &'static str = "import_scenario";
     const COMMAND: &'static str = "import";
     const TITLE: &'static str = "Import scenario export";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Adds { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Load an exported scenario into the database as a NEW scenario: a JSON \
 export file, or a folder of '<table>.csv' or '<table>.parquet' files as export_scenario writes \

@@ -54,7 +54,8 @@ impl Tool for ImportFhir {
     const NAME: &'static str = "import_fhir";
     const COMMAND: &'static str = "import-fhir";
     const TITLE: &'static str = "Import FHIR files";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::SHORT_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Import FHIR R4 data from files on the user's machine, such as Synthea \
 output, into a scenario: .json files (one resource, or a transaction, collection or batch \

@@ -15,9 +15,9 @@ use crate::output::Output;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeParams {
-    /// Two or more scenarios (ids or names), in order: 'first' and 'last' in on_conflict refer
+    /// Two to 20 scenarios (ids or names), in order: 'first' and 'last' in on_conflict refer
     /// to this order.
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "Vec<String>", length(min = 2, max = 20))]
     pub scenario_ids: OneOrMany,
     /// Name of the merged scenario (sanitized, made unique). Default:
     /// '<first source name>-merged'.
@@ -39,9 +39,10 @@ impl Tool for MergeScenarios {
     const NAME: &'static str = "merge_scenarios";
     const COMMAND: &'static str = "merge";
     const TITLE: &'static str = "Merge scenarios";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Adds { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::TRANSFER_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
-Combine two or more scenarios into a NEW scenario, e.g. a clinical cohort \
+Combine two to 20 scenarios into a NEW scenario, e.g. a clinical cohort \
 and a claims cohort generated separately, or several batches of work; the sources are not \
 changed. An id that two sources hold in the same table is a conflict, settled by on_conflict: \
 'skip' (default) keeps the entity of the first source in scenario_ids, 'overwrite' keeps the \

@@ -17,9 +17,13 @@
 //!      struct whose field docs are the input schema's descriptions; use the library's enums
 //!      directly (`OnConflict`, `ExportFormat`, ...);
 //!    - a unit struct implementing [`crate::mcp::Tool`]: `NAME`, `COMMAND` (the `healthsim`
-//!      command that does the same), `TITLE`, `EFFECT` (read-only, writes, destroys),
-//!      `DESCRIPTION`, `Params`, `Output` (the library's result type), and `call`, which checks
-//!      the arguments and then does the database work inside `context.run(|store| ...)`;
+//!      command that does the same), `TITLE`, `EFFECT` (read-only, adds, or changes what
+//!      existed; idempotent or not), `DESCRIPTION`, `MAX_RESULT_TOKENS` (the result's bound,
+//!      appended to the description and enforced by the server; keep results under it with
+//!      pages, maxima and cut values), `Params` (ranges and defaults as
+//!      `#[schemars(range(...), extend("default" = ...))]`: the server enforces what the schema
+//!      declares), `Output` (the library's result type), and `call`, which checks the arguments
+//!      and then does the database work inside `context.run(|store| ...)`;
 //!    - the command: `pub fn run(config: &DbConfig, args: &XArgs) -> CliResult<Output>` with its
 //!      text rendering (and the clap `XArgs` in `src/args.rs`, a `Command` variant, a line in
 //!      `app::run`).
@@ -27,8 +31,10 @@
 //!    `register::<ops::<operation>::<Tool>>(),`.
 //!
 //! Then run the tests: the `tools/list` snapshot (`tests/snapshots/mcp__tools_list.snap`) shows
-//! the new tool for review, and the consistency test (`tests/consistency.rs`) fails until the
-//! user guide's command and tool tables and the skills' tool table list it.
+//! the new tool for review, the consistency test (`tests/consistency.rs`) fails until the
+//! user guide's command and tool tables and the skills' tool table list it, and
+//! `tests/contract.rs` fails until it has a worst case measured against its bound and its
+//! annotations pinned.
 
 pub mod clone;
 pub mod db;
@@ -56,6 +62,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 
 use crate::output;
+
+/// The token bound of the results of clone, merge, export, import and delete (counts per type,
+/// names, paths).
+pub const TRANSFER_TOKEN_BUDGET: usize = 2_000;
+/// The token bound of short results: a rename, a FHIR import, a report's headline numbers.
+pub const SHORT_TOKEN_BUDGET: usize = 500;
+/// The token bound of tag results (a scenario's tags, or every tag in use): the longest lists
+/// are cut to it, most used tags first.
+pub const TAGS_TOKEN_BUDGET: usize = 1_000;
 
 /// A list of strings that a client may also send as one string.
 #[derive(Debug, Clone, Deserialize)]

@@ -35,10 +35,15 @@ impl Tool for PersistEntities {
     const NAME: &'static str = "persist_entities";
     const COMMAND: &'static str = "persist";
     const TITLE: &'static str = "Persist entities";
-    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    // The library aims at RESULT_TOKEN_BUDGET (500), but the counts of a batch of many types
+    // plus the smallest summary of a scenario holding them take more (measured: 527 for a
+    // 50-entity batch of 15 types; see tests/contract.rs for the worst case), so the stated
+    // bound is twice that.
+    const MAX_RESULT_TOKENS: usize = 2 * healthsim_persist::RESULT_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Store generated healthcare entities and get back a compact result (counts, \
-up to 50 ids, and a scenario summary without samples; at most ~500 tokens whatever the batch \
+up to 50 ids, and a scenario summary without samples; about 500 tokens whatever the batch \
 size), never the data. Use it in the generation loop: generate ~50 entities, call \
 persist_entities, tell the user the progress (e.g. 'persisted 150/500'), repeat. The first call \
 (without scenario_id) creates a scenario named scenario_name, or auto-named from the keywords of \
@@ -47,8 +52,12 @@ pass the returned scenario_id so all batches land in the same scenario. entities
 objects with entity_type (e.g. entity_type='patients'), or an object mapping types to lists \
 ({'patients': [...], 'encounters': [...]}). Field names may be snake_case or camelCase, \
 FHIR-like nesting (name.given, period.start) is understood, and fields without a column are \
-kept. Re-sending an entity with the same id updates it. A call is atomic: on a validation error \
-nothing is stored and the message names the entity (type[index]) and field to fix.";
+kept. Writes are upserts: an entity sent with the id of one already stored in the scenario \
+replaces it (counted as updated; its old fields are gone). Not idempotent: every call without \
+scenario_id creates a NEW scenario, and an entity without an id gets a fresh UUID on every call, \
+so re-sending a batch after an unclear failure first check with get_scenario_summary. A call is \
+atomic: on a validation error nothing is stored and the message names the entity (type[index]) \
+and field to fix.";
     type Params = PersistParams;
     type Output = PersistResult;
 

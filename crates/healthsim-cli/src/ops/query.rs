@@ -1,5 +1,6 @@
 //! `query` / `query_scenario`: one read-only SQL query scoped to a scenario, one page at a time.
 
+use healthsim_persist::query::Cancel;
 use healthsim_persist::{QueryResult, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -18,9 +19,11 @@ pub struct QueryParams {
     pub scenario_id: String,
     /// One read-only SELECT or WITH query (DuckDB SQL) over the entity tables.
     pub query: String,
-    /// Rows per page, 1 to 100 (default 20).
+    /// Rows per page, 1 to 100.
+    #[schemars(range(min = 1, max = 100), extend("default" = 20))]
     pub limit: Option<u64>,
-    /// Rows to skip (default 0): the previous offset + returned for the next page.
+    /// Rows to skip: the previous offset + returned for the next page.
+    #[schemars(range(min = 0), extend("default" = 0))]
     pub offset: Option<u64>,
 }
 
@@ -33,6 +36,7 @@ impl Tool for QueryScenario {
     const COMMAND: &'static str = "query";
     const TITLE: &'static str = "Query scenario";
     const EFFECT: Effect = Effect::ReadOnly;
+    const MAX_RESULT_TOKENS: usize = healthsim_persist::query::PAGE_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Run one read-only SQL query (a SELECT or WITH statement, DuckDB dialect) \
 on a scenario and get one page of rows as JSON objects. Every table is automatically limited to \
@@ -44,18 +48,32 @@ Writes, files, settings, extensions and other scenarios are refused with an expl
     type Params = QueryParams;
     type Output = QueryResult;
 
+    /// A client's notifications/cancelled for this call stops the query (its worker is killed)
+    /// instead of letting it run to its timeout.
     async fn call(context: ToolContext, params: QueryParams) -> CliResult<QueryResult> {
-        context
+        let cancel = Cancel::new();
+        let watcher = tokio::spawn({
+            let cancelled = context.cancelled().clone();
+            let cancel = cancel.clone();
+            async move {
+                cancelled.cancelled().await;
+                cancel.cancel();
+            }
+        });
+        let result = context
             .run(move |store| {
-                run_query(
+                run_query_cancellable(
                     store,
                     &params.scenario_id,
                     &params.query,
                     params.limit,
                     params.offset,
+                    Some(cancel),
                 )
             })
-            .await
+            .await;
+        watcher.abort();
+        result
     }
 }
 
@@ -67,9 +85,22 @@ pub fn run_query(
     limit: Option<u64>,
     offset: Option<u64>,
 ) -> CliResult<QueryResult> {
+    run_query_cancellable(store, scenario, sql, limit, offset, None)
+}
+
+/// [`run_query`] that `cancel` can stop from another thread.
+pub fn run_query_cancellable(
+    store: &Store,
+    scenario: &str,
+    sql: &str,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    cancel: Option<Cancel>,
+) -> CliResult<QueryResult> {
     let options = healthsim_persist::QueryOptions {
         limit: limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
         offset: offset.map_or(0, |o| usize::try_from(o).unwrap_or(usize::MAX)),
+        cancel,
         ..Default::default()
     };
     Ok(store.query_scenario(scenario, sql, &options)?)

@@ -28,7 +28,8 @@ impl Tool for RenameScenario {
     const NAME: &'static str = "rename_scenario";
     const COMMAND: &'static str = "rename";
     const TITLE: &'static str = "Rename scenario";
-    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::SHORT_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Rename a scenario, e.g. from its auto-generated name to one the user \
 chose. The new name is sanitized (lowercase, dashes) and made unique; the scenario_id stays the \

@@ -37,7 +37,8 @@ impl Tool for ReportScenario {
     const NAME: &'static str = "report_scenario";
     const COMMAND: &'static str = "report";
     const TITLE: &'static str = "Write an HTML report of a scenario";
-    const EFFECT: Effect = Effect::Writes { idempotent: false };
+    const EFFECT: Effect = Effect::Changes { idempotent: false };
+    const MAX_RESULT_TOKENS: usize = super::SHORT_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Write a self-contained HTML report of a scenario to a file on the user's machine, for a person \
 to look at in a browser: counts and date span, a population pyramid, encounter mix and monthly \

@@ -9,15 +9,22 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::args::SchemaArgs;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::mcp::tool::{Effect, Tool, ToolContext};
 use crate::output::{self, Output};
+
+/// The most tokens a description takes: every type without columns, or the columns of as many
+/// types as fit (more are refused with this bound in the message).
+pub const SCHEMA_TOKEN_BUDGET: usize = 3_000;
+/// The most types one call describes with their columns (the ten widest take about 2,100
+/// tokens).
+pub const MAX_DESCRIBED_TYPES: usize = 10;
 
 /// describe_schema arguments.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeParams {
-    /// One or more entity types, comma-separated (e.g. "claims,claim_lines"), to get their
+    /// One to 10 entity types, comma-separated (e.g. "claims,claim_lines"), to get their
     /// columns; omit for the list of every type.
     pub entity_type: Option<String>,
 }
@@ -31,11 +38,12 @@ impl Tool for DescribeSchema {
     const COMMAND: &'static str = "schema";
     const TITLE: &'static str = "Describe schema";
     const EFFECT: Effect = Effect::ReadOnly;
+    const MAX_RESULT_TOKENS: usize = SCHEMA_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Describe the HealthSim entity types, tables and columns, to choose \
 entity_type for persist_entities and to write correct SQL for query_scenario. Without \
 entity_type: every type with its table, layer, primary key, accepted aliases and references \
-(foreign keys inside a scenario). With entity_type (one or several, comma-separated, e.g. \
+(foreign keys inside a scenario). With entity_type (one to 10, comma-separated, e.g. \
 'claims,claim_lines'): those types with their columns and SQL types.";
     type Params = DescribeParams;
     type Output = SchemaDescription;
@@ -119,6 +127,13 @@ pub fn describe(entity_types: Option<&str>) -> CliResult<SchemaDescription> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    if wanted.len() > MAX_DESCRIBED_TYPES {
+        return Err(CliError::input(format!(
+            "describe at most {MAX_DESCRIBED_TYPES} entity types with their columns per call \
+             (the result's bound is {SCHEMA_TOKEN_BUDGET} tokens), got {}",
+            wanted.len()
+        )));
+    }
     let entity_types = if wanted.is_empty() {
         healthsim_schema::ENTITY_TYPES
             .iter()

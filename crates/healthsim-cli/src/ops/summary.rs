@@ -16,10 +16,12 @@ use crate::output::Output;
 pub struct SummaryParams {
     /// Scenario id or name (exact, case-insensitive, or a unique part of the name).
     pub scenario_id: String,
-    /// Include a few samples per major entity type (default true).
+    /// Include a few samples per major entity type.
+    #[schemars(extend("default" = true))]
     pub include_samples: Option<bool>,
-    /// Samples per major entity type (default 3).
-    pub samples_per_type: Option<usize>,
+    /// Samples per major entity type, 0 to 10 (the summary keeps as many as its bound allows).
+    #[schemars(range(min = 0, max = 10), extend("default" = 3))]
+    pub samples_per_type: Option<u64>,
 }
 
 /// The `get_scenario_summary` tool.
@@ -31,6 +33,7 @@ impl Tool for GetScenarioSummary {
     const COMMAND: &'static str = "summary";
     const TITLE: &'static str = "Scenario summary";
     const EFFECT: Effect = Effect::ReadOnly;
+    const MAX_RESULT_TOKENS: usize = healthsim_summary::BUDGET_WITH_SAMPLES;
     const DESCRIPTION: &'static str = "\
 Load a scenario as a compact summary: entity counts per type, statistics \
 computed in the database (age and gender distributions, top diagnosis and procedure codes, claim \
@@ -48,7 +51,9 @@ of the name.";
         } else {
             params
                 .samples_per_type
-                .unwrap_or(healthsim_summary::DEFAULT_SAMPLES_PER_TYPE)
+                .map_or(healthsim_summary::DEFAULT_SAMPLES_PER_TYPE, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                })
         };
         let options = SummaryOptions {
             samples_per_type: samples,

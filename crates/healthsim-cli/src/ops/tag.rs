@@ -38,7 +38,8 @@ impl Tool for AddTag {
     const NAME: &'static str = "add_tag";
     const COMMAND: &'static str = "tag add";
     const TITLE: &'static str = "Add tag";
-    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const EFFECT: Effect = Effect::Adds { idempotent: true };
+    const MAX_RESULT_TOKENS: usize = super::TAGS_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Add a tag to a scenario (stored lowercase), e.g. 'diabetes' or 'medicare', \
 so it can be found with list_scenarios(tag=...). Returns the scenario's tags.";
@@ -60,7 +61,8 @@ impl Tool for RemoveTag {
     const NAME: &'static str = "remove_tag";
     const COMMAND: &'static str = "tag remove";
     const TITLE: &'static str = "Remove tag";
-    const EFFECT: Effect = Effect::Writes { idempotent: true };
+    const EFFECT: Effect = Effect::Changes { idempotent: true };
+    const MAX_RESULT_TOKENS: usize = super::TAGS_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 Remove a tag from a scenario. Returns the scenario's remaining tags.";
     type Params = TagParams;
@@ -82,6 +84,7 @@ impl Tool for ListTags {
     const COMMAND: &'static str = "tag list";
     const TITLE: &'static str = "List tags";
     const EFFECT: Effect = Effect::ReadOnly;
+    const MAX_RESULT_TOKENS: usize = super::TAGS_TOKEN_BUDGET;
     const DESCRIPTION: &'static str = "\
 List the tags of one scenario (give scenario_id), or every tag in use \
 with the number of scenarios that have it (omit scenario_id).";
@@ -102,8 +105,11 @@ pub struct ScenarioTags {
     pub scenario_id: String,
     /// Scenario name.
     pub name: String,
-    /// Its tags, alphabetical.
+    /// Its tags, alphabetical (as many as fit the result's bound).
     pub tags: Vec<String>,
+    /// How many tags it has, when more than are listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_total: Option<usize>,
 }
 
 /// Tags of one scenario, or every tag in use.
@@ -115,8 +121,12 @@ pub struct TagList {
     /// The scenario's name (absent when listing every tag).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The scenario's tags (alphabetical), or every tag in use (most used first).
+    /// The scenario's tags (alphabetical), or every tag in use (most used first); as many as fit
+    /// the result's bound.
     pub tags: Vec<String>,
+    /// How many tags there are, when more than are listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_total: Option<usize>,
     /// Scenarios per tag (only when listing every tag).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scenario_counts: Option<BTreeMap<String, u64>>,
@@ -135,9 +145,59 @@ impl TagList {
             scenario_id: None,
             name: None,
             tags: names,
+            tags_total: None,
             scenario_counts: Some(counts),
         }
     }
+
+    /// The list cut to [`super::TAGS_TOKEN_BUDGET`] (the last tags go first).
+    fn within_bound(mut self) -> Self {
+        if tokens(&self) <= super::TAGS_TOKEN_BUDGET {
+            return self;
+        }
+        let all = std::mem::take(&mut self.tags);
+        let counts = self.scenario_counts.take();
+        self.tags_total = Some(all.len());
+        let keep = longest_prefix_within(all.len(), |n| {
+            self.tags = all[..n].to_vec();
+            self.scenario_counts = counts.as_ref().map(|c| {
+                self.tags
+                    .iter()
+                    .filter_map(|t| c.get(t).map(|n| (t.clone(), *n)))
+                    .collect()
+            });
+            tokens(&self) <= super::TAGS_TOKEN_BUDGET
+        });
+        self.tags = all[..keep].to_vec();
+        self.scenario_counts = counts.map(|c| {
+            self.tags
+                .iter()
+                .filter_map(|t| c.get(t).map(|n| (t.clone(), *n)))
+                .collect()
+        });
+        self
+    }
+}
+
+/// The largest `n` in `0..len` for which `fits(n)` holds, `fits` being monotone and `fits(len)`
+/// known to fail (binary search: a handful of token counts instead of one per tag).
+fn longest_prefix_within(len: usize, mut fits: impl FnMut(usize) -> bool) -> usize {
+    let (mut good, mut bad) = (0, len);
+    while bad - good > 1 {
+        let middle = (good + bad) / 2;
+        if fits(middle) {
+            good = middle;
+        } else {
+            bad = middle;
+        }
+    }
+    good
+}
+
+fn tokens(value: &impl Serialize) -> usize {
+    serde_json::to_string(value)
+        .map(|text| healthsim_summary::count_tokens(&text))
+        .unwrap_or(usize::MAX)
 }
 
 /// Adds or removes tags and reports the scenario's tags.
@@ -153,11 +213,23 @@ pub fn change_tags(
     } else {
         store.remove_tags(&target.scenario_id, tags)?
     };
-    Ok(ScenarioTags {
+    let total = tags.len();
+    let mut view = ScenarioTags {
         scenario_id: target.scenario_id,
         name: target.name,
         tags,
-    })
+        tags_total: None,
+    };
+    if tokens(&view) > super::TAGS_TOKEN_BUDGET {
+        let all = std::mem::take(&mut view.tags);
+        view.tags_total = Some(total);
+        let keep = longest_prefix_within(total, |n| {
+            view.tags = all[..n].to_vec();
+            tokens(&view) <= super::TAGS_TOKEN_BUDGET
+        });
+        view.tags = all[..keep].to_vec();
+    }
+    Ok(view)
 }
 
 /// A scenario's tags, or (without a scenario) every tag with its scenario count.
@@ -170,10 +242,12 @@ pub fn list_tags(store: &Store, scenario: Option<&str>) -> CliResult<TagList> {
                 scenario_id: Some(target.scenario_id),
                 name: Some(target.name),
                 tags,
+                tags_total: None,
                 scenario_counts: None,
-            })
+            }
+            .within_bound())
         }
-        None => Ok(TagList::all(store.all_tags()?)),
+        None => Ok(TagList::all(store.all_tags()?).within_bound()),
     }
 }
 
