@@ -395,7 +395,8 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
         ),
         (
             "import_scenario",
-            json!({"path": deep.join("csv"), "name": long_text(500, 6)}),
+            // The export path is the folder that receives the scenario's own folder.
+            json!({"path": deep.join("csv").join("all-types"), "name": long_text(500, 6)}),
         ),
         (
             "import_fhir",

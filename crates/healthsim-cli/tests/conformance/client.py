@@ -141,12 +141,19 @@ async def worst_cases(session, tools, fhir, exports):
         ("clone_scenario", {"scenario_id": "fhir", "new_name": long_text(500, 4), "tags": "a,b,c"}),
         ("merge_scenarios", {"scenario_ids": [f"scenario-{s}x" for s in range(5, 25)], "on_conflict": "rename"}),
         ("export_scenario", {"scenario_id": "fhir", "format": "csv", "output_path": str(Path(exports) / "csv")}),
-        ("import_scenario", {"path": str(Path(exports) / "csv"), "name": long_text(500, 6)}),
+        # The path is the folder the export above wrote (its result's "path").
+        ("import_scenario", {"path": "<exported>", "name": long_text(500, 6)}),
         ("report_scenario", {"scenario_id": "fhir", "output_path": str(Path(exports) / "r.html")}),
         ("delete_scenario", {"scenario_id": "wide", "confirm": "true"}),
     ]
+    exported = None
     for name, arguments in calls:
-        ok(await call(session, tools, name, arguments), f"{name}({json.dumps(arguments)[:80]})")
+        if arguments.get("path") == "<exported>":
+            arguments = {**arguments, "path": exported}
+        outcome = await call(session, tools, name, arguments)
+        ok(outcome, f"{name}({json.dumps(arguments)[:80]})")
+        if name == "export_scenario" and outcome[1]:
+            exported = outcome[1].get("path")
     # Refusals come back as tool errors, in JSON terms.
     for name, arguments in [
         ("get_entity_samples", {"scenario_id": "fhir", "entity_type": "patients", "count": 21}),
