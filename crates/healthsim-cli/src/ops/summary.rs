@@ -36,8 +36,8 @@ impl Tool for GetScenarioSummary {
     const MAX_RESULT_TOKENS: usize = healthsim_summary::BUDGET_WITH_SAMPLES;
     const DESCRIPTION: &'static str = "\
 Load a scenario as a compact summary: entity counts per type, statistics \
-computed in the database (age and gender distributions, top diagnosis and procedure codes, claim \
-amounts, date ranges) and, by default, 3 diverse samples per major type. About 500 tokens \
+computed in the database (ages and gender shares of people, encounter class mix, top diagnosis \
+codes, claim totals and paid/billed ratio, top drugs, trial arms, date ranges) and, by default, 3 diverse samples per major type. About 500 tokens \
 without samples and at most ~3,500 with, whatever the scenario size. Use this whenever the user \
 wants to load, open, continue or review a scenario, instead of fetching its data; then answer \
 specific questions with query_scenario. scenario_id accepts the id, the name, or a unique part \
