@@ -12,42 +12,18 @@
 //! The database's state is compared with a fingerprint of every table read straight from the
 //! file (the server stopped), not through the tools under test.
 
+mod mcp_client;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use healthsim_schema::duckdb;
 use healthsim_synth::{Generator, GeneratorConfig};
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
-use rmcp::service::RunningService;
-use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use mcp_client::{call, connect, first_text, Client};
 use serde_json::{json, Map, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Client = RunningService<RoleClient, ()>;
-
-async fn connect(db: &Path) -> Result<Client, Box<dyn std::error::Error>> {
-    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthsim")).configure(|cmd| {
-        cmd.arg("--db").arg(db).arg("mcp");
-    });
-    Ok(().serve(TokioChildProcess::new(command)?).await?)
-}
-
-async fn call(
-    client: &Client,
-    tool: &str,
-    args: Value,
-) -> Result<CallToolResult, Box<dyn std::error::Error>> {
-    let arguments = match args {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    };
-    Ok(client
-        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
-        .await?)
-}
-
 /// A call that must succeed: its structured content.
 async fn ok(client: &Client, tool: &str, args: Value) -> Result<Value, Box<dyn std::error::Error>> {
     let result = call(client, tool, args.clone()).await?;
@@ -61,12 +37,7 @@ async fn ok(client: &Client, tool: &str, args: Value) -> Result<Value, Box<dyn s
 async fn refused(client: &Client, tool: &str, args: Value, message: &str) -> TestResult {
     let result = call(client, tool, args.clone()).await?;
     assert_eq!(result.is_error, Some(true), "{tool}({args}) should fail");
-    let text = result
-        .content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
+    let text = first_text(&result);
     assert_eq!(text, message, "{tool}({args})");
     Ok(())
 }
@@ -564,32 +535,22 @@ struct Raw {
 
 impl Raw {
     fn start(db: &Path) -> Result<Self, Box<dyn std::error::Error>> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_healthsim"))
-            .arg("--db")
-            .arg(db)
-            .arg("mcp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        Ok(Self {
-            child,
-            stdin,
-            stdout,
-        })
+        Self::spawn(db, Stdio::null())
     }
 
     /// A server whose stderr (its log) the test reads.
     fn start_logged(db: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::spawn(db, Stdio::piped())
+    }
+
+    fn spawn(db: &Path, stderr: Stdio) -> Result<Self, Box<dyn std::error::Error>> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_healthsim"))
             .arg("--db")
             .arg(db)
             .arg("mcp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()?;
         let stdin = child.stdin.take().ok_or("no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);

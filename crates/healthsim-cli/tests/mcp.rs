@@ -6,43 +6,15 @@
 //! The workflow is one session (each step builds on the scenario the previous ones made), run
 //! as named steps: a failure says which step, and every assertion says what it checks.
 
+mod mcp_client;
+
 use std::path::{Path, PathBuf};
 
 use healthsim_synth::{Generator, GeneratorConfig};
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
-use rmcp::service::RunningService;
-use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use mcp_client::{call, connect, first_text, Client};
 use serde_json::{json, Map, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Client = RunningService<RoleClient, ()>;
-
-/// Starts `healthsim --db <db> mcp` and connects a client (initialize handshake included).
-async fn connect(db: &Path) -> Result<Client, Box<dyn std::error::Error>> {
-    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthsim")).configure(|cmd| {
-        cmd.arg("--db").arg(db).arg("mcp");
-    });
-    let transport = TokioChildProcess::new(command)?;
-    Ok(().serve(transport).await?)
-}
-
-fn arguments(value: Value) -> JsonObject {
-    match value {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    }
-}
-
-async fn call(
-    client: &Client,
-    tool: &str,
-    args: Value,
-) -> Result<CallToolResult, Box<dyn std::error::Error>> {
-    Ok(client
-        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments(args)))
-        .await?)
-}
 
 /// A call that must succeed; its structured content.
 async fn ok(
@@ -78,12 +50,7 @@ async fn tool_error(client: &Client, tool: &'static str, args: Value, text: &str
         Some(true),
         "{tool}({args}) should fail: {result:?}"
     );
-    let message = result
-        .content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
+    let message = first_text(&result);
     assert!(
         message.contains(text),
         "{tool}: '{message}' does not mention '{text}'"

@@ -4,13 +4,12 @@
 //! Every row of the call gets it (an entity's own value wins); a bad value is refused with an
 //! error naming the field, and nothing is written.
 
+mod mcp_client;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use rmcp::model::{CallToolRequestParams, JsonObject};
-use rmcp::service::RunningService;
-use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use mcp_client::{connect, Client};
 use serde_json::{json, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -231,41 +230,19 @@ fn bad_cli_flags_are_refused_and_write_nothing() -> TestResult {
     Ok(())
 }
 
-type Client = RunningService<RoleClient, ()>;
-
-async fn connect(db: &Path) -> Result<Client, Box<dyn std::error::Error>> {
-    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthsim")).configure(|cmd| {
-        cmd.arg("--db").arg(db).arg("mcp");
-    });
-    Ok(().serve(TokioChildProcess::new(command)?).await?)
-}
-
 /// The call's structured content, or the text of its tool error.
 async fn call(
     client: &Client,
     tool: &str,
     args: Value,
 ) -> Result<Result<Value, String>, Box<dyn std::error::Error>> {
-    let arguments: JsonObject = match args {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    };
-    let result = client
-        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
-        .await;
-    let result = match result {
+    let result = match mcp_client::call(client, tool, args).await {
         Ok(result) => result,
         // Arguments the tool's schema refuses come back as a protocol error.
         Err(error) => return Ok(Err(error.to_string())),
     };
     if result.is_error == Some(true) {
-        let text = result
-            .content
-            .first()
-            .and_then(|c| c.as_text())
-            .map(|t| t.text.clone())
-            .unwrap_or_default();
-        return Ok(Err(text));
+        return Ok(Err(mcp_client::first_text(&result)));
     }
     Ok(Ok(result
         .structured_content

@@ -18,6 +18,7 @@
 use std::ops::Range;
 
 use crate::error::Error;
+use crate::statements::end_of_quoted;
 
 /// The most distinct values an ON expression without an IN list may have.
 pub(crate) const MAX_PIVOT_VALUES: usize = 100;
@@ -58,19 +59,7 @@ fn tokens(sql: &str) -> Vec<Token> {
         let start = i;
         let kind = match bytes[i] {
             b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == quote {
-                        if bytes.get(i + 1) == Some(&quote) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
+                i = end_of_quoted(bytes, i);
                 Kind::Other
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {

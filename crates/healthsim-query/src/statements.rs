@@ -16,20 +16,8 @@ pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
     while i < bytes.len() {
         match bytes[i] {
             b'\'' | b'"' => {
-                let quote = bytes[i];
                 has_code = true;
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == quote {
-                        if bytes.get(i + 1) == Some(&quote) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
+                i = end_of_quoted(bytes, i);
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
@@ -91,6 +79,24 @@ pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
     pieces
 }
 
+/// The index just past the string or quoted name that starts at `bytes[start]` (a `'` or `"`; a
+/// doubled quote inside belongs to the text); the end of the text when it is not closed.
+pub(crate) fn end_of_quoted(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
 /// Whether `statement` holds `keyword` as a word of its own, outside strings, quoted
 /// identifiers and comments (`PIVOT` in `SELECT * FROM (PIVOT t ON x USING count(*))`).
 pub(crate) fn has_keyword(statement: &str, keyword: &str) -> bool {
@@ -98,14 +104,7 @@ pub(crate) fn has_keyword(statement: &str, keyword: &str) -> bool {
     let mut i = 0usize;
     while i < bytes.len() {
         match bytes[i] {
-            b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'\'' | b'"' => i = end_of_quoted(bytes, i),
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;

@@ -11,9 +11,9 @@ mod query_fixture;
 use std::time::{Duration, Instant};
 
 use healthsim_query::{
-    run_contained, run_query, Cancel, Error, QueryOptions, Worker, WorkerSession, WORKER_GRACE,
+    run_contained, run_query, Error, QueryOptions, Worker, WorkerSession, WORKER_GRACE,
 };
-use query_fixture::{Fixture, A};
+use query_fixture::{cancelled_after, Fixture, A};
 
 /// The tests of this file run one at a time: each measures time and memory of worker processes,
 /// which two heavy queries on a 2-core machine would distort.
@@ -215,17 +215,7 @@ fn functions_that_ignore_interruption_are_killed_at_the_deadline() {
 fn a_cancelled_contained_query_stops_and_the_next_one_runs() {
     let _serial = serial();
     let fixture = Fixture::new();
-    let cancel = Cancel::new();
-    let opts = QueryOptions {
-        timeout: Duration::from_secs(600),
-        cancel: Some(cancel.clone()),
-        ..QueryOptions::default()
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
-        cancel.cancel();
-    });
-    let slow = "SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000000) b";
+    let (slow, opts, canceller) = cancelled_after(Duration::from_millis(200));
     // Without the cancellation this query would run for the whole 600 s timeout.
     assert!(matches!(
         run_contained(&worker(), &fixture.path, A, slow, &opts),

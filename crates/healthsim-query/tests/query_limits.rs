@@ -6,12 +6,11 @@ mod query_fixture;
 use std::time::Duration;
 
 use healthsim_query::{
-    run_query, Cancel, Error, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT,
-    PAGE_TOKEN_BUDGET,
+    run_query, Error, QueryOptions, QueryResult, DEFAULT_LIMIT, MAX_LIMIT, PAGE_TOKEN_BUDGET,
 };
 use healthsim_summary::count_tokens;
 use proptest::prelude::*;
-use query_fixture::{sorted, Fixture, A};
+use query_fixture::{cancelled_after, sorted, Fixture, A};
 use serde_json::Value as Json;
 
 fn tokens(page: &QueryResult) -> usize {
@@ -224,17 +223,7 @@ fn a_runaway_query_is_interrupted_and_the_connection_survives() {
 #[test]
 fn a_cancelled_query_stops_long_before_its_timeout_and_the_connection_survives() {
     let fixture = Fixture::new();
-    let slow = "SELECT sum(a.range * b.range) AS s FROM range(100000000) a, range(100000000) b";
-    let cancel = Cancel::new();
-    let opts = QueryOptions {
-        timeout: Duration::from_secs(600),
-        cancel: Some(cancel.clone()),
-        ..QueryOptions::default()
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        cancel.cancel();
-    });
+    let (slow, opts, canceller) = cancelled_after(Duration::from_millis(100));
     // Without the cancellation this query would run for the whole 600 s timeout.
     match run_query(&fixture.sandbox, A, slow, &opts) {
         Err(Error::Cancelled) => {}

@@ -269,3 +269,22 @@ pub(crate) fn sorted(mut rows: Vec<Json>) -> Vec<Json> {
     rows.sort_by_cached_key(|r| r.to_string());
     rows
 }
+
+/// A query that runs for minutes, and options that cancel it after `after` (on another thread,
+/// joined by the returned handle) with a 600 s timeout: a cancelled query ends long before it.
+pub(crate) fn cancelled_after(
+    after: std::time::Duration,
+) -> (&'static str, QueryOptions, std::thread::JoinHandle<()>) {
+    let cancel = healthsim_query::Cancel::new();
+    let options = QueryOptions {
+        timeout: std::time::Duration::from_secs(600),
+        cancel: Some(cancel.clone()),
+        ..QueryOptions::default()
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        cancel.cancel();
+    });
+    let slow = "SELECT sum(a.range * b.range) AS s FROM range(100000000) a, range(100000000) b";
+    (slow, options, canceller)
+}
