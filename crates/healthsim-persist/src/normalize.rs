@@ -4,10 +4,10 @@
 //! generator `F`) and the same state as `AZ`, `az` or `Arizona`; stored as given, one group of
 //! a summary or query splits into several. So [`crate::convert`], which every write path that
 //! takes entities goes through (persist, JSON import, FHIR import), stores these columns in one
-//! (and [`normalize_stored`] does the same in SQL for a CSV or Parquet folder import, which
-//! inserts rows without `convert`),
 //! documented code set and keeps the spelling it was given in the entity's `extra`, under
 //! [`NORMALIZED_FROM`] (`{"normalized_from": {"gender": "female"}}`), only when it differed.
+//! [`normalize_stored`] does the same in SQL for a CSV or Parquet folder import, which inserts
+//! rows without `convert`.
 //! A value outside the code set is kept as given: it is data, not an error.
 //!
 //! | column | code set | accepted (case and surrounding spaces ignored) |
