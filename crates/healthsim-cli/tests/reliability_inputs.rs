@@ -639,41 +639,42 @@ fn a_read_only_database_or_folder() -> TestResult {
     } else {
         None
     };
-    if writable(&env.db) {
-        eprintln!("cannot make a file read-only here (root without chattr +i): case not run");
-    } else {
-        env.run(
-            &["persist", "--type", "patients", "-"],
-            Some(br#"[{"patient_id": "r"}]"#),
-        )?
-        .expect_error(1, &["cannot open database", "inputs.duckdb"])?;
-    }
+    // A case that cannot run here fails rather than passing unrun.
+    assert!(
+        !writable(&env.db),
+        "cannot make a file read-only here (root without chattr +i): the case cannot run"
+    );
+    env.run(
+        &["persist", "--type", "patients", "-"],
+        Some(br#"[{"patient_id": "r"}]"#),
+    )?
+    .expect_error(1, &["cannot open database", "inputs.duckdb"])?;
     drop(guard);
     let mut perms = std::fs::metadata(&env.db)?.permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
     std::fs::set_permissions(&env.db, perms)?;
 
     // A folder where the write-ahead log cannot be created: the commit fails, nothing is lost.
-    if let Some(folder) = Immutable::set(env.dir.path()) {
-        let probe = env.dir.path().join("probe");
-        if std::fs::write(&probe, b"x").is_err() {
-            env.run(
-                &["persist", "--type", "patients", "--name", "ro", "-"],
-                Some(br#"[{"patient_id": "r"}]"#),
-            )?
-            .expect_error(
-                1,
-                &[
-                    "database error while committing",
-                    ".wal",
-                    "Operation not permitted",
-                ],
-            )?;
-        }
-        drop(folder);
-    } else {
-        eprintln!("chattr +i is not available: read-only folder case not run");
-    }
+    let folder = Immutable::set(env.dir.path())
+        .ok_or("chattr +i is not available here: the read-only folder case cannot run")?;
+    let probe = env.dir.path().join("probe");
+    assert!(
+        std::fs::write(&probe, b"x").is_err(),
+        "the immutable folder still takes new files: the case cannot run"
+    );
+    env.run(
+        &["persist", "--type", "patients", "--name", "ro", "-"],
+        Some(br#"[{"patient_id": "r"}]"#),
+    )?
+    .expect_error(
+        1,
+        &[
+            "database error while committing",
+            ".wal",
+            "Operation not permitted",
+        ],
+    )?;
+    drop(folder);
     assert_eq!(env.total()?, before);
     Ok(())
 }

@@ -369,15 +369,18 @@ fn total_rows(store: &Store) -> Result<i64, TestCaseError> {
         .map(|t| format!("SELECT count(*) AS n FROM {}", t.table))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
+    // A failing count fails the case: it must never pass as "nothing written".
     store
         .with_reader(|conn| {
-            Ok(conn
-                .query_row(&format!("SELECT sum(n)::BIGINT FROM ({sql})"), [], |r| {
+            Ok(
+                conn.query_row(&format!("SELECT sum(n)::BIGINT FROM ({sql})"), [], |r| {
                     r.get::<_, i64>(0)
-                })
-                .unwrap_or(-1))
+                }),
+            )
         })
-        .map_err(|e| TestCaseError::fail(e.to_string()))
+        .map_err(|e| e.to_string())
+        .and_then(|counted| counted.map_err(|e| e.to_string()))
+        .map_err(|e| TestCaseError::fail(format!("counting rows failed: {e}")))
 }
 
 fn persist_case(

@@ -252,7 +252,13 @@ pub(crate) fn run_and_kill(
     let kill_at = start + after;
     loop {
         if let Some(status) = child.try_wait()? {
-            return Ok((finished(status), start.elapsed()));
+            // Ended before the test's kill: by itself, with an exit code, or it crashed.
+            return match finished(status)? {
+                KillOutcome::Killed => {
+                    Err(format!("{command:?} was killed before the test sent SIGKILL").into())
+                }
+                outcome => Ok((outcome, start.elapsed())),
+            };
         }
         let now = Instant::now();
         if now >= kill_at {
@@ -265,7 +271,7 @@ pub(crate) fn run_and_kill(
     child.kill()?;
     let at = start.elapsed();
     match wait_until(&mut child, start + CHILD_DEADLINE)? {
-        Some(status) => Ok((finished(status), at)),
+        Some(status) => Ok((finished(status)?, at)),
         None => Err(format!("{command:?} survived SIGKILL").into()),
     }
 }
@@ -285,12 +291,21 @@ impl RunTime {
     }
 }
 
-fn finished(status: ExitStatus) -> KillOutcome {
+/// How a child ended: an exit code, or the test's SIGKILL. Any other signal (SIGSEGV,
+/// SIGABRT, ...) is a crash of the program itself, never counted as the test's kill.
+fn finished(status: ExitStatus) -> TestResult<KillOutcome> {
     match (status.code(), status.signal()) {
-        (Some(code), _) => KillOutcome::Finished(code),
-        _ => KillOutcome::Killed,
+        (Some(code), _) => Ok(KillOutcome::Finished(code)),
+        (None, Some(SIGKILL)) => Ok(KillOutcome::Killed),
+        (_, signal) => Err(format!(
+            "the child died by signal {signal:?}, not by the test's SIGKILL: a crash of its own"
+        )
+        .into()),
     }
 }
+
+/// SIGKILL's number (9 on every Unix, POSIX fixes it).
+const SIGKILL: i32 = 9;
 
 // ------------------------------------------------------------------------------------ input
 
