@@ -442,5 +442,11 @@ fn persist_accepts_what_convert_accepts_and_writes_nothing_else(
     drop(store);
     let (ok, refused) = accepted.get();
     eprintln!("persist fuzz: {ok} calls accepted, {refused} refused");
-    outcome.map_err(|e| e.to_string().into())
+    outcome.map_err(|e| e.to_string())?;
+    // Both sides were exercised: a generator that only produced refusals (or only valid
+    // batches) would pass without testing that refusals write nothing.
+    let cases = cases(48);
+    assert!(ok >= cases / 8, "only {ok} of {cases} batches were accepted");
+    assert!(refused >= cases / 8, "only {refused} of {cases} batches were refused");
+    Ok(())
 }
