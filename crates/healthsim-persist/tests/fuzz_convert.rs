@@ -446,7 +446,13 @@ fn persist_accepts_what_convert_accepts_and_writes_nothing_else(
     // Both sides were exercised: a generator that only produced refusals (or only valid
     // batches) would pass without testing that refusals write nothing.
     let cases = cases(48);
-    assert!(ok >= cases / 8, "only {ok} of {cases} batches were accepted");
-    assert!(refused >= cases / 8, "only {refused} of {cases} batches were refused");
+    assert!(
+        ok >= cases / 8,
+        "only {ok} of {cases} batches were accepted"
+    );
+    assert!(
+        refused >= cases / 8,
+        "only {refused} of {cases} batches were refused"
+    );
     Ok(())
 }
