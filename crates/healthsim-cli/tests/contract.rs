@@ -60,6 +60,16 @@ async fn stated_bounds(client: &Client) -> Result<Map<String, Value>, Box<dyn st
 
 /// The tokens of a result as the agent reads it (its JSON text), checked against the bound;
 /// returns the count for the report.
+/// Keeps the largest token count measured for `tool`.
+fn record_worst(measured: &mut Map<String, Value>, tool: &str, tokens: u64) {
+    let worst = measured
+        .get(tool)
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .max(tokens);
+    measured.insert(tool.into(), json!(worst));
+}
+
 fn within_bound(bounds: &Map<String, Value>, tool: &str, result: &Value) -> Result<u64, String> {
     let tokens = healthsim_summary::count_tokens(&result.to_string()) as u64;
     let bound = bounds[tool].as_u64().unwrap_or(0);
@@ -193,10 +203,8 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
                "scenario_name": "wide", "tags": ["wide"]}),
     )
     .await?;
-    measured.insert(
-        "persist_entities".into(),
-        json!(within_bound(&bounds, "persist_entities", &wide)?),
-    );
+    let tokens = within_bound(&bounds, "persist_entities", &wide)?;
+    record_worst(&mut measured, "persist_entities", tokens);
     // Every product's types in one call: the largest counts and summary a persist result has.
     let all_types = ok(
         &client,
@@ -205,11 +213,7 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
     )
     .await?;
     let tokens = within_bound(&bounds, "persist_entities", &all_types)?;
-    let worst = measured["persist_entities"]
-        .as_u64()
-        .unwrap_or(0)
-        .max(tokens);
-    measured.insert("persist_entities".into(), json!(worst));
+    record_worst(&mut measured, "persist_entities", tokens);
     client.cancel().await?;
 
     // Read-only tools, each at its worst; the database stays as it was.
@@ -254,12 +258,7 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
     for (tool, args) in reads {
         let result = ok(&client, tool, args).await?;
         let tokens = within_bound(&bounds, tool, &result)?;
-        let worst = measured
-            .get(tool)
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .max(tokens);
-        measured.insert(tool.into(), json!(worst));
+        record_worst(&mut measured, tool, tokens);
     }
     // The paging and cutting that kept them there.
     let page = ok(&client, "list_scenarios", json!({"limit": 50})).await?;
@@ -390,12 +389,7 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
             r => r.structured_content.unwrap_or_default(),
         };
         let tokens = within_bound(&bounds, tool, &result)?;
-        let worst = measured
-            .get(tool)
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .max(tokens);
-        measured.insert(tool.into(), json!(worst));
+        record_worst(&mut measured, tool, tokens);
     }
     let idempotent: Vec<String> = client
         .list_all_tools()

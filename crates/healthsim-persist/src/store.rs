@@ -259,15 +259,8 @@ impl Store {
                 let id = resolve(self.ensure(&mut held, Mode::Writer)?)?;
                 // Close the writer before the worker opens the file: it is claimed once.
                 *held = None;
-                let claim = retry_while_locked(&self.path, self.options.lock_timeout, || {
-                    FileClaim::acquire(&self.key).ok_or_else(|| {
-                        Attempt::Locked(
-                            "another Store in this process holds it; release it or share one \
-                             Store"
-                                .into(),
-                        )
-                    })
-                })?;
+                let claim =
+                    retry_while_locked(&self.path, self.options.lock_timeout, || self.claim())?;
                 let session = healthsim_query::WorkerSession::start(worker, &self.path)?;
                 let resolved = std::collections::HashMap::from([(given.to_string(), id.clone())]);
                 *held = Some(Held {
@@ -309,13 +302,19 @@ impl Store {
         }
     }
 
+    /// This process's claim on the file, or the lock it meets while another `Store` of this
+    /// process holds it.
+    fn claim(&self) -> std::result::Result<FileClaim, Attempt> {
+        FileClaim::acquire(&self.key).ok_or_else(|| {
+            Attempt::Locked(
+                "another Store in this process holds it; release it or share one Store".into(),
+            )
+        })
+    }
+
     fn open_connection(&self, mode: Mode) -> Result<Held> {
         retry_while_locked(&self.path, self.options.lock_timeout, || {
-            let claim = FileClaim::acquire(&self.key).ok_or_else(|| {
-                Attempt::Locked(
-                    "another Store in this process holds it; release it or share one Store".into(),
-                )
-            })?;
+            let claim = self.claim()?;
             let opened = match mode {
                 Mode::Writer => writer_config()
                     .and_then(|config| Connection::open_with_flags(&self.path, config)),

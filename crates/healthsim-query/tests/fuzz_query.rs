@@ -523,6 +523,7 @@ fn rows(page: &healthsim_query::QueryResult) -> Vec<String> {
     rows
 }
 
+#[derive(Default)]
 struct Stats {
     ran: u32,
     compared: u32,
@@ -640,12 +641,7 @@ fn token_soups_never_panic_leak_or_write() -> Result<(), Box<dyn std::error::Err
     let full = Connection::open_with_flags(&full_path, sandbox_config()?)?;
     let reference = Connection::open_with_flags(&reference_path, sandbox_config()?)?;
 
-    let mut stats = Stats {
-        ran: 0,
-        compared: 0,
-        refused: 0,
-        refusals_compared: 0,
-    };
+    let mut stats = Stats::default();
     let mut runner = TestRunner::new(ProptestConfig {
         cases: cases(384),
         source_file: Some(file!()),
@@ -696,12 +692,7 @@ fn known_soups() -> Result<(), Box<dyn std::error::Error>> {
     database(&reference_path, false)?;
     let full = Connection::open_with_flags(&full_path, sandbox_config()?)?;
     let reference = Connection::open_with_flags(&reference_path, sandbox_config()?)?;
-    let mut stats = Stats {
-        ran: 0,
-        compared: 0,
-        refused: 0,
-        refusals_compared: 0,
-    };
+    let mut stats = Stats::default();
     for sql in [
         "SELECT count(*) FROM patients",
         "SELECT * FROM patients t JOIN encounters e USING (patient_id)",
