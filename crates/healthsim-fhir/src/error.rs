@@ -21,6 +21,15 @@ pub enum Error {
         /// The operating-system error.
         source: std::io::Error,
     },
+    /// A gzip-compressed file (`.gz`) does not decompress: not gzip, corrupt or cut short.
+    /// The resources before the damage have been read; the rest of the file is not.
+    #[error("cannot decompress {} (gzip): {source}", file.display())]
+    Decompress {
+        /// The file.
+        file: PathBuf,
+        /// What the decoder reported.
+        source: std::io::Error,
+    },
     /// A file (or one NDJSON line) is not valid JSON.
     #[error("invalid json in {}{}: {reason}", file.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
     InvalidJson {
@@ -84,7 +93,7 @@ impl Error {
     pub fn is_caller_error(&self) -> bool {
         match self {
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-            Error::InvalidJson { .. } | Error::Malformed { .. } => true,
+            Error::Decompress { .. } | Error::InvalidJson { .. } | Error::Malformed { .. } => true,
         }
     }
 
@@ -171,6 +180,13 @@ mod tests {
         check(missing(), true);
         check(unreadable(), false);
         check(invalid_json(), true);
+        check(
+            Error::Decompress {
+                file: PathBuf::from("in.ndjson.gz"),
+                source: std::io::Error::from(std::io::ErrorKind::InvalidData),
+            },
+            true,
+        );
         check(Error::malformed(Some("Patient"), None, "missing id"), true);
     }
 

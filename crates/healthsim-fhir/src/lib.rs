@@ -65,4 +65,4 @@ mod values;
 
 pub use error::{Error, Position};
 pub use map::{map_bundle_entry, map_resource, map_with_full_url, Mapped};
-pub use read::{FhirSource, Format, SourcedResource};
+pub use read::{FhirSource, Format, SkippedFile, SourcedResource};
