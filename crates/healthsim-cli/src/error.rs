@@ -570,6 +570,30 @@ mod tests {
                 },
                 2,
             ),
+            // A chunked FHIR import that stopped midway: whose fault is the cause's.
+            (
+                E::FhirImportIncomplete {
+                    chunks_committed: 3,
+                    resources_committed: 15,
+                    scenario_id: text(),
+                    scenario_name: text(),
+                    source: Box::new(E::ScenarioNotFound { given: text() }),
+                },
+                2,
+            ),
+            (
+                E::FhirImportIncomplete {
+                    chunks_committed: 3,
+                    resources_committed: 15,
+                    scenario_id: text(),
+                    scenario_name: text(),
+                    source: Box::new(E::Database {
+                        context: text(),
+                        source: DuckDb::QueryReturnedNoRows,
+                    }),
+                },
+                1,
+            ),
         ];
         for (error, expected) in cases {
             let debug = format!("{error:?}");

@@ -1,25 +1,31 @@
 //! Throughput and peak memory of the FHIR import (a benchmark, not a test).
 //!
-//! `cargo run --release -p healthsim-persist --example fhir_import_bench -- [N] [BATCH]` writes N
-//! (default 100,000) FHIR resources as a Bulk Data export (one NDJSON file per resource type:
-//! per patient one Patient, two Encounters, one Condition and one vital-sign Observation) into
-//! a temporary folder, imports it into a fresh database with [`Store::import_fhir`] (chunks of
-//! BATCH resources, default 5,000), and prints resources per second and the process's peak
-//! resident memory (`VmHWM` of `/proc/self/status`) before and after the import.
+//! `cargo run --release -p healthsim-persist --example fhir_import_bench -- [N] [BATCH]
+//! [--gz] [--commit all|chunks|auto]` writes N (default 100,000) FHIR resources as a Bulk Data
+//! export (one NDJSON file per resource type, `.ndjson.gz` with `--gz`: per patient one
+//! Patient, two Encounters, one Condition and one vital-sign Observation) into a temporary
+//! folder, then times two phases:
+//! 1. *read + map*: the export through `FhirSource` and the mapping alone (one thread, no
+//!    database): what the import's reading thread costs;
+//! 2. *import*: [`Store::import_fhir`] into a fresh database (chunks of BATCH resources, default
+//!    5,000; commit mode default `chunks`), the reading thread and the writing thread together.
 //!
-//! Measured on the 2-core development machine (release build, batch size 5,000): 28,000 to
-//! 35,000 resources/s (34,000 to 42,000 rows/s) for 100,000 to 1,000,000 resources; about half
-//! of the time is reading, mapping and validating, half DuckDB. Peak RSS grows with the input
-//! (about 450 MB for 100,000 resources, 1.1 GB for 300,000, 3.5 GB for 1,000,000), nearly all
-//! of it DuckDB's transaction-local storage (`duckdb_memory()` tag `IN_MEMORY_TABLE`): the
-//! import is one transaction, and DuckDB keeps its uncommitted rows in memory, uncompressed,
-//! until COMMIT. The importer's own memory is bounded by one chunk.
+//! and prints resources per second and the process's peak resident memory (`VmHWM` of
+//! `/proc/self/status`) after each phase.
+//!
+//! Before chunked commits (2026-12-05, 2-core machine, release, batch 5,000, one
+//! transaction): 28,000 to 35,000 resources/s for 100,000 to 1,000,000 resources; peak RSS
+//! about 450 MB at 100,000 resources, 1.1 GB at 300,000, 3.5 GB at 1,000,000, nearly all of it
+//! DuckDB's transaction-local storage (`duckdb_memory()` tag `IN_MEMORY_TABLE`): DuckDB keeps a
+//! transaction's uncommitted rows in memory, uncompressed, until COMMIT.
+//!
+//! With `--commit chunks` and the reading thread: see the figures below (MEASURED).
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use healthsim_persist::fhir::FhirImportOptions;
+use healthsim_persist::fhir::{CommitMode, FhirImportOptions, FhirSource, Mapped};
 use healthsim_persist::{Store, StoreOptions};
 use serde_json::json;
 
@@ -27,31 +33,62 @@ use serde_json::json;
 const PER_PATIENT: usize = 5;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut numbers = Vec::new();
+    let mut gz = false;
+    let mut commit = CommitMode::Chunks;
     let mut args = std::env::args().skip(1);
-    let n: usize = match args.next() {
-        Some(text) => text.parse()?,
-        None => 100_000,
-    };
-    let batch_size: usize = match args.next() {
-        Some(text) => text.parse()?,
-        None => healthsim_persist::fhir::import::DEFAULT_BATCH_SIZE,
-    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--gz" => gz = true,
+            "--commit" => {
+                commit = match args.next().as_deref() {
+                    Some("all") => CommitMode::All,
+                    Some("chunks") => CommitMode::Chunks,
+                    Some("auto") => CommitMode::Auto,
+                    other => return Err(format!("--commit all|chunks|auto, got {other:?}").into()),
+                }
+            }
+            number => numbers.push(number.parse::<usize>()?),
+        }
+    }
+    let n = numbers.first().copied().unwrap_or(100_000);
+    let batch_size = numbers
+        .get(1)
+        .copied()
+        .unwrap_or(healthsim_persist::fhir::import::DEFAULT_BATCH_SIZE);
     let dir = tempfile::tempdir()?;
     let export = dir.path().join("export");
     std::fs::create_dir(&export)?;
 
     let started = Instant::now();
-    let bytes = generate(&export, n)?;
+    let (bytes, on_disk) = generate(&export, n, gz)?;
     println!(
-        "generated {n} resources ({:.1} MB of NDJSON) in {:.2} s; peak RSS so far {}",
+        "generated {n} resources ({:.1} MB of NDJSON, {:.1} MB on disk{}) in {:.2} s; peak RSS so far {}",
         bytes as f64 / 1e6,
+        on_disk as f64 / 1e6,
+        if gz { ", gzip" } else { "" },
         started.elapsed().as_secs_f64(),
+        peak_rss()
+    );
+
+    let started = Instant::now();
+    let mut mapped = 0u64;
+    for item in FhirSource::open([&export])? {
+        if let Ok(Mapped::Entities(rows)) = item?.map_resource() {
+            mapped += rows.len() as u64;
+        }
+    }
+    let read_seconds = started.elapsed().as_secs_f64();
+    println!(
+        "read + map alone: {n} resources ({mapped} rows) in {read_seconds:.2} s: {:.0} resources/s; peak RSS so far {}",
+        n as f64 / read_seconds,
         peak_rss()
     );
 
     let store = Store::open(dir.path().join("bench.duckdb"), StoreOptions::default())?;
     let options = FhirImportOptions {
         batch_size,
+        commit,
         ..FhirImportOptions::default()
     };
     let started = Instant::now();
@@ -69,8 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(t, c)| (t.as_str(), c.inserted + c.updated))
         .collect();
     println!(
-        "imported {read} resources ({rows} rows: {per_table:?}) in {seconds:.2} s with batch size {batch_size}: \
-         {:.0} resources/s, {:.0} rows/s",
+        "imported {read} resources ({rows} rows: {per_table:?}) in {seconds:.2} s with batch size {batch_size}, \
+         commit {:?} ({} chunks): {:.0} resources/s, {:.0} rows/s",
+        report.commit_mode,
+        report.chunks_committed,
         read as f64 / seconds,
         rows as f64 / seconds
     );
@@ -83,17 +122,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Writes `n` resources into one NDJSON file per resource type; returns the bytes written.
-fn generate(folder: &std::path::Path, n: usize) -> std::io::Result<u64> {
-    let open = |name: &str| -> std::io::Result<BufWriter<std::fs::File>> {
-        Ok(BufWriter::new(std::fs::File::create(folder.join(name))?))
+/// An output file, plain or gzip-compressed.
+type Out = BufWriter<Box<dyn Write>>;
+
+/// Writes `n` resources into one NDJSON file per resource type (`.ndjson.gz` when `gz`);
+/// returns the bytes of NDJSON written and the bytes on disk.
+fn generate(folder: &std::path::Path, n: usize, gz: bool) -> std::io::Result<(u64, u64)> {
+    let open = |name: &str| -> std::io::Result<Out> {
+        let file = std::fs::File::create(folder.join(if gz {
+            format!("{name}.gz")
+        } else {
+            name.to_string()
+        }))?;
+        let inner: Box<dyn Write> = if gz {
+            Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::fast(),
+            ))
+        } else {
+            Box::new(file)
+        };
+        Ok(BufWriter::new(inner))
     };
     let mut patients = open("Patient.ndjson")?;
     let mut encounters = open("Encounter.ndjson")?;
     let mut conditions = open("Condition.ndjson")?;
     let mut observations = open("Observation.ndjson")?;
     let mut bytes = 0u64;
-    let mut write = |out: &mut BufWriter<std::fs::File>, value: serde_json::Value| {
+    let mut write = |out: &mut Out, value: serde_json::Value| {
         let line = value.to_string();
         bytes += line.len() as u64 + 1;
         writeln!(out, "{line}")
@@ -157,10 +213,15 @@ fn generate(folder: &std::path::Path, n: usize) -> std::io::Result<u64> {
             )?,
         }
     }
-    for mut out in [patients, encounters, conditions, observations] {
-        out.flush()?;
+    for out in [patients, encounters, conditions, observations] {
+        // Dropping the encoder writes the gzip trailer.
+        drop(out.into_inner().map_err(|e| e.into_error())?);
     }
-    Ok(bytes)
+    let mut on_disk = 0;
+    for entry in std::fs::read_dir(folder)? {
+        on_disk += entry?.metadata()?.len();
+    }
+    Ok((bytes, on_disk))
 }
 
 /// `VmHWM` of `/proc/self/status` (peak resident set size), or `unknown` off Linux.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
-use healthsim_persist::fhir::{FhirError, FhirImportOptions, FhirImportReport};
+use healthsim_persist::fhir::{CommitMode, FhirError, FhirImportOptions, FhirImportReport};
 use healthsim_persist::{Error, InputError, ScenarioTarget, Store, SummaryOptions, TypeCounts};
 use serde_json::{json, Value as Json};
 
@@ -856,6 +856,331 @@ fn a_new_scenario_takes_the_given_name_tags_and_context() -> TestResult {
         tagged[0].description.as_deref(),
         Some("nightly bulk export")
     );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Inputs as generators and bulk-export servers ship them: folders with non-FHIR files, gzip.
+
+#[test]
+fn a_folder_with_a_metadata_file_imports_its_fhir_files_and_lists_the_rest() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let folder = dir.path().join("output");
+    std::fs::create_dir(&folder)?;
+    for name in [
+        "Patient.ndjson",
+        "Encounter.ndjson",
+        "Condition.ndjson",
+        "Observation.ndjson",
+    ] {
+        std::fs::copy(data(&format!("bulk/{name}")), folder.join(name))?;
+    }
+    let metadata = folder.join("export_metadata.json");
+    std::fs::write(
+        &metadata,
+        r#"{"exportedAt": "2024-06-01", "seed": 7, "files": 4}"#,
+    )?;
+    let (_db, store) = store();
+    let report = store.import_fhir(&[&folder], &FhirImportOptions::default())?;
+    assert_eq!(inserted(&report), owned(BULK_ROWS));
+    assert_eq!(report.files, 4);
+    assert_eq!(report.skipped_files_total, 1);
+    assert_eq!(
+        report.skipped_files,
+        [healthsim_persist::fhir::SkippedFile {
+            path: metadata.clone(),
+            reason: "no resourceType: not a FHIR resource or Bundle".into(),
+        }]
+    );
+    assert_eq!(report.skipped_total, 0);
+
+    // Named on its own, the same file is an error and nothing is written.
+    let before = table_counts(&store);
+    match store.import_fhir(&[&metadata], &FhirImportOptions::default()) {
+        Err(Error::Fhir(FhirError::Malformed {
+            resource_type: None,
+            reason,
+            position: Some(position),
+            ..
+        })) => {
+            assert_eq!(reason, "missing resourceType");
+            assert_eq!(position.file, metadata);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(table_counts(&store), before);
+    Ok(())
+}
+
+fn gzip(from: &Path, to: &Path) -> TestResult {
+    use flate2::write::GzEncoder;
+    let mut encoder = GzEncoder::new(std::fs::File::create(to)?, flate2::Compression::default());
+    encoder.write_all(&std::fs::read(from)?)?;
+    encoder.finish()?;
+    Ok(())
+}
+
+/// Every row of the scenario per table, provenance and timestamps left out, as text.
+fn contents(store: &Store, scenario_id: &str) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
+    healthsim_schema::ENTITY_TYPES
+        .iter()
+        .map(|t| {
+            let columns: Vec<&str> = t.columns().map(|c| c.name).collect();
+            let select = columns
+                .iter()
+                .map(|c| format!("{c}::VARCHAR"))
+                .chain(["extra::VARCHAR".to_string()])
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {select} FROM {} WHERE scenario_id = ? ORDER BY {}",
+                t.table, t.primary_key
+            );
+            (t.table.to_string(), strings(store, &sql, scenario_id))
+        })
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect()
+}
+
+#[test]
+fn gzip_files_import_the_same_rows_as_the_plain_files() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let folder = dir.path().join("bulk-gz");
+    std::fs::create_dir(&folder)?;
+    for name in [
+        "Patient.ndjson",
+        "Encounter.ndjson",
+        "Condition.ndjson",
+        "Observation.ndjson",
+    ] {
+        gzip(
+            &data(&format!("bulk/{name}")),
+            &folder.join(format!("{name}.gz")),
+        )?;
+    }
+    let bundle = dir.path().join("transaction-bundle.json.gz");
+    gzip(&data("transaction-bundle.json"), &bundle)?;
+    let (_db, store) = store();
+    let plain = store.import_fhir(
+        &[data("bulk"), data("transaction-bundle.json")],
+        &FhirImportOptions::default(),
+    )?;
+    let compressed = store.import_fhir(&[folder.clone(), bundle], &FhirImportOptions::default())?;
+    assert_eq!(compressed.rows_written, plain.rows_written);
+    assert_eq!(compressed.resources_read, plain.resources_read);
+    assert_eq!(
+        compressed.unresolved_references,
+        plain.unresolved_references
+    );
+    assert_eq!(
+        contents(&store, &compressed.scenario_id),
+        contents(&store, &plain.scenario_id)
+    );
+
+    // A corrupt gzip file fails the import naming the file, and writes nothing.
+    let corrupt = folder.join("Encounter.ndjson.gz");
+    let mut bytes = std::fs::read(&corrupt)?;
+    let half = bytes.len() / 2;
+    bytes.truncate(half);
+    std::fs::write(&corrupt, &bytes)?;
+    let before = table_counts(&store);
+    match store.import_fhir(&[&folder], &FhirImportOptions::default()) {
+        Err(error @ Error::Fhir(FhirError::Decompress { .. })) => {
+            assert!(error.is_caller_error());
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!("cannot decompress {} (gzip): ", corrupt.display())),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(table_counts(&store), before);
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Commit modes.
+
+/// `n` Patient + Encounter pairs as NDJSON, the resource at `bad` (0-based) replaced by a
+/// malformed one.
+fn pairs_file(path: &Path, n: usize, bad: Option<usize>) -> TestResult {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..n {
+        for (k, resource) in [
+            json!({"resourceType": "Patient", "id": format!("p{i}"), "gender": "female", "birthDate": "1960-01-02"}),
+            json!({"resourceType": "Encounter", "id": format!("e{i}"), "status": "finished", "class": {"code": "AMB"},
+                   "subject": {"reference": format!("Patient/p{i}")}, "period": {"start": "2024-01-02T08:00:00Z"}}),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if bad == Some(2 * i + k) {
+                writeln!(out, r#"{{"resourceType": "Encounter", "id": "e{i}", "subject": "Patient/p{i}"}}"#)?;
+            } else {
+                writeln!(out, "{resource}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn with_commit(
+    commit: CommitMode,
+    batch_size: usize,
+    scenario: ScenarioTarget,
+) -> FhirImportOptions {
+    FhirImportOptions {
+        commit,
+        ..options(scenario, false, batch_size)
+    }
+}
+
+#[test]
+fn chunked_commits_write_the_same_rows_and_say_how_they_committed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("pairs.ndjson");
+    pairs_file(&file, 50, None)?;
+    let (_db, store) = store();
+    let all = store.import_fhir(
+        &[&file],
+        &with_commit(CommitMode::All, 30, ScenarioTarget::new_named("all")),
+    )?;
+    let chunks = store.import_fhir(
+        &[&file],
+        &with_commit(CommitMode::Chunks, 30, ScenarioTarget::new_named("chunks")),
+    )?;
+    let auto = store.import_fhir(
+        &[&file],
+        &with_commit(CommitMode::Auto, 30, ScenarioTarget::new_named("auto")),
+    )?;
+    assert_eq!(
+        (all.commit_mode, all.chunks_committed),
+        (CommitMode::All, 1)
+    );
+    // 100 resources in chunks of 30.
+    assert_eq!(
+        (chunks.commit_mode, chunks.chunks_committed),
+        (CommitMode::Chunks, 4)
+    );
+    assert_eq!(
+        (auto.commit_mode, auto.chunks_committed),
+        (CommitMode::All, 1),
+        "a small input is atomic"
+    );
+    assert_eq!(chunks.rows_written, all.rows_written);
+    assert_eq!(
+        inserted(&chunks),
+        owned(&[("encounters", 50u64), ("patients", 50), ("persons", 50)])
+    );
+    assert_eq!(
+        contents(&store, &chunks.scenario_id),
+        contents(&store, &all.scenario_id)
+    );
+    assert!(chunks.unresolved_references.is_empty());
+    assert_manifest_consistent(&store);
+    let json = serde_json::to_value(&chunks)?;
+    assert_eq!(
+        (
+            json["commit_mode"].as_str(),
+            json["chunks_committed"].as_u64()
+        ),
+        (Some("chunks"), Some(4))
+    );
+    Ok(())
+}
+
+#[test]
+fn a_chunked_import_that_fails_midway_keeps_its_chunks_and_a_rerun_completes_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let bad_file = dir.path().join("bad.ndjson");
+    // 100 resources in chunks of 30; resource 75 (in the third chunk) is malformed.
+    pairs_file(&bad_file, 50, Some(75))?;
+    let good_file = dir.path().join("good.ndjson");
+    pairs_file(&good_file, 50, None)?;
+    let (_db, store) = store();
+    let options = with_commit(CommitMode::Chunks, 30, ScenarioTarget::new_named("bulk"));
+    let scenario = match store.import_fhir(&[&bad_file], &options) {
+        Err(
+            error @ Error::FhirImportIncomplete {
+                chunks_committed: 2,
+                resources_committed: 60,
+                ..
+            },
+        ) => {
+            assert!(error.is_caller_error());
+            let message = error.to_string();
+            assert!(
+                message.starts_with("malformed fhir resource Encounter/e37 (")
+                    && message.contains("bad.ndjson:76): ")
+                    && message.contains(
+                        "; the fhir import had committed 2 chunk(s) (60 resources) into scenario 'bulk' ("
+                    )
+                    && message.ends_with("re-run the same import into that scenario (--scenario bulk) to complete it without duplicates"),
+                "{message}"
+            );
+            let Error::FhirImportIncomplete {
+                scenario_id,
+                scenario_name,
+                source,
+                ..
+            } = error
+            else {
+                unreachable!()
+            };
+            assert_eq!(scenario_name, "bulk");
+            assert!(
+                matches!(*source, Error::Fhir(FhirError::Malformed { .. })),
+                "{source:?}"
+            );
+            scenario_id
+        }
+        other => panic!("{other:?}"),
+    };
+    // The first two chunks, whole: 30 patients and 30 encounters.
+    assert_eq!(
+        scenario_rows(&store, &scenario),
+        owned(&[("encounters", 30u64), ("patients", 30), ("persons", 30)])
+    );
+    assert_manifest_consistent(&store);
+    // Re-running the fixed input into the scenario completes it without duplicates.
+    let rerun = store.import_fhir(
+        &[&good_file],
+        &with_commit(CommitMode::Chunks, 30, ScenarioTarget::existing("bulk")),
+    )?;
+    assert_eq!(rerun.scenario_id, scenario);
+    let written = |t: &str| rerun.rows_written[t];
+    assert_eq!(
+        (written("patients").inserted, written("patients").updated),
+        (20, 30)
+    );
+    assert_eq!(
+        scenario_rows(&store, &scenario),
+        owned(&[("encounters", 50u64), ("patients", 50), ("persons", 50)])
+    );
+    let fresh = store.import_fhir(
+        &[&good_file],
+        &with_commit(CommitMode::All, 30, ScenarioTarget::new_named("fresh")),
+    )?;
+    assert_eq!(
+        contents(&store, &scenario),
+        contents(&store, &fresh.scenario_id)
+    );
+    assert_manifest_consistent(&store);
+
+    // A failure before the first commit is the error itself, and writes nothing.
+    let early = dir.path().join("early.ndjson");
+    pairs_file(&early, 50, Some(3))?;
+    let before = table_counts(&store);
+    match store.import_fhir(
+        &[&early],
+        &with_commit(CommitMode::Chunks, 30, ScenarioTarget::new_named("early")),
+    ) {
+        Err(Error::Fhir(FhirError::Malformed { id, .. })) => assert_eq!(id.as_deref(), Some("e1")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(table_counts(&store), before);
     Ok(())
 }
 

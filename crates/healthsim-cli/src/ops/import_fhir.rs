@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use healthsim_persist::fhir::FhirImportOptions;
+use healthsim_persist::fhir::{CommitMode, FhirImportOptions};
 use healthsim_persist::{ScenarioTarget, Store, TypeCounts};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,9 @@ pub struct ImportFhirParams {
     /// Provenance stored on every imported row that does not carry its own (source_type stays
     /// 'fhir').
     pub provenance: Option<super::persist::ProvenanceParams>,
+    /// 'all' (one transaction), 'chunks' (one per chunk of resources, bounded memory) or
+    /// 'auto' (default: all up to 32 MiB of input, chunks above).
+    pub commit: Option<CommitMode>,
 }
 
 /// The `import_fhir` tool.
@@ -59,16 +62,20 @@ impl Tool for ImportFhir {
     const DESCRIPTION: &'static str = "\
 Import FHIR R4 data from files on the user's machine, such as Synthea \
 output, into a scenario: .json files (one resource, or a transaction, collection or batch \
-Bundle), .ndjson files (FHIR Bulk Data, one resource per line) and folders of them. Patient, \
+Bundle), .ndjson files (FHIR Bulk Data, one resource per line), either gzip-compressed (.gz), \
+and folders of them (JSON files of a folder that are not FHIR, such as metadata, are skipped \
+and listed). Patient, \
 Practitioner, Organization, Location, Encounter, Condition, Procedure, Observation (vital signs, \
 laboratory), MedicationRequest, AllergyIntolerance, Coverage, Claim, ExplanationOfBenefit, \
 ResearchStudy and ResearchSubject map to the canonical tables (the original resource is kept \
 in extra.fhir); other resource types are counted as unsupported, not errors. Use it when the \
 user has FHIR files to load, instead of reading them and calling persist_entities. Without \
-scenario_id a new scenario is created (scenario_name, else named from context). The import is \
-atomic: by default one invalid resource fails it and nothing is written (the error names the \
-file, line or bundle entry); with skip_invalid: true invalid resources are left out and \
-listed. The result stays under ~500 tokens: rows written per table, the first skipped \
+scenario_id a new scenario is created (scenario_name, else named from context). By default \
+one invalid resource fails the import (the error names the file, line or bundle entry); with \
+skip_invalid: true invalid resources are left out and listed. Inputs up to 32 MiB are \
+imported atomically (nothing is written on failure); larger ones commit in chunks \
+(commit_mode in the result): a failure keeps the committed chunks, and calling again with \
+scenario_id set to that scenario completes the import without duplicates. The result stays under ~500 tokens: rows written per table, the first skipped \
 resources with skipped_total, unsupported types and references without a target; then use \
 get_scenario_summary.";
     type Params = ImportFhirParams;
@@ -90,6 +97,7 @@ get_scenario_summary.";
             scenario: fhir_target(params.scenario_id, params.scenario_name, params.context),
             skip_invalid: params.skip_invalid.unwrap_or(false),
             provenance: params.provenance.unwrap_or_default().into(),
+            commit: params.commit.unwrap_or_default(),
             ..FhirImportOptions::default()
         };
         context
@@ -140,6 +148,7 @@ pub fn run(config: &DbConfig, args: &ImportFhirArgs) -> CliResult<Output> {
         skip_invalid: args.skip_invalid,
         batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
         provenance: args.provenance.to_provenance(),
+        commit: args.commit.into(),
     };
     let report = with_spinner("importing FHIR resources", || {
         run_import_fhir(&store, &args.paths, &options)
@@ -179,6 +188,29 @@ fn text(view: &FhirImportView) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    text.push_str(&match view.commit_mode {
+        CommitMode::Chunks => format!(
+            "\nCommitted in {} chunks (one transaction each).\n",
+            view.chunks_committed
+        ),
+        _ => "\nCommitted as one transaction.\n".to_string(),
+    });
+    if view.skipped_files_total > 0 {
+        text.push_str(&format!(
+            "\nSkipped files (not FHIR): {}\n",
+            view.skipped_files_total
+        ));
+        for f in view.skipped_files.iter().take(SKIPPED_IN_TEXT) {
+            text.push_str(&format!("  {}  {}\n", f.path, f.reason));
+        }
+        let shown = view.skipped_files.len().min(SKIPPED_IN_TEXT) as u64;
+        if view.skipped_files_total > shown {
+            text.push_str(&format!(
+                "  ... and {} more\n",
+                view.skipped_files_total - shown
+            ));
+        }
+    }
     if !view.unsupported.is_empty() {
         text.push_str(&format!(
             "\nNot imported (resource types without a table): {}\n",
@@ -303,6 +335,29 @@ impl SkippedResourceView {
     }
 }
 
+/// A file of a folder skipped because it is not FHIR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SkippedFileView {
+    /// The file (its name only in an agent's result).
+    pub path: String,
+    /// Why it is not FHIR.
+    pub reason: String,
+}
+
+impl SkippedFileView {
+    fn new(skipped: healthsim_persist::fhir::SkippedFile, compact: bool) -> Self {
+        let max_chars = if compact { FHIR_TEXT_CHARS } else { usize::MAX };
+        let path = match skipped.path.file_name() {
+            Some(name) if compact => Path::new(name),
+            _ => skipped.path.as_path(),
+        };
+        Self {
+            path: output::truncate(&path_text(path), max_chars),
+            reason: output::truncate(&skipped.reason, max_chars),
+        }
+    }
+}
+
 // Not a copy of `FhirImportReport`: the agent's result is a budgeted projection of it (capped
 // lists, `truncated`, files by base name, absent fields left out), so it has a shape of its own.
 /// What a FHIR import did: counts, and capped lists of what needs attention.
@@ -334,6 +389,19 @@ pub struct FhirImportView {
     pub unresolved_references: BTreeMap<String, u64>,
     /// A few of them, as 'table.column = value'.
     pub unresolved_examples: Vec<String>,
+    /// 'all': one transaction (all or nothing); 'chunks': one transaction per chunk of
+    /// resources (a failed or interrupted import keeps its committed chunks; re-running it
+    /// into the same scenario completes it without duplicates).
+    pub commit_mode: CommitMode,
+    /// Transactions committed with rows (1 in 'all' mode).
+    pub chunks_committed: u64,
+    /// The first files of folders skipped because they are not FHIR (e.g. a metadata file);
+    /// absent when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_files: Vec<SkippedFileView>,
+    /// How many files of folders were skipped as not FHIR; absent when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_files_total: u64,
     /// Some list or per-type map was cut to keep the result small; the totals
     /// (resources_imported, skipped_total, rows_written) are exact.
     pub truncated: bool,
@@ -380,11 +448,17 @@ impl FhirImportView {
             skipped_total,
             unresolved_references,
             unresolved_examples,
+            commit_mode,
+            chunks_committed,
+            skipped_files,
+            skipped_files_total,
         } = report;
         let truncated = resources_read.len() > max_types
             || unsupported.len() > max_types
             || skipped.len() > max_skipped
-            || (skipped.len() as u64) < skipped_total;
+            || (skipped.len() as u64) < skipped_total
+            || skipped_files.len() > max_skipped
+            || (skipped_files.len() as u64) < skipped_files_total;
         Self {
             scenario_id,
             scenario_name,
@@ -403,6 +477,14 @@ impl FhirImportView {
             skipped_total,
             unresolved_references,
             unresolved_examples,
+            commit_mode,
+            chunks_committed,
+            skipped_files: skipped_files
+                .into_iter()
+                .take(max_skipped)
+                .map(|f| SkippedFileView::new(f, compact))
+                .collect(),
+            skipped_files_total,
             truncated,
         }
     }
@@ -421,6 +503,10 @@ impl FhirImportView {
             self.skipped.pop();
             return true;
         }
+        if self.skipped_files.len() > 1 {
+            self.skipped_files.pop();
+            return true;
+        }
         if self.unresolved_examples.pop().is_some() || drop_smallest(&mut self.resources_read) {
             return true;
         }
@@ -430,8 +516,13 @@ impl FhirImportView {
         }
         drop_smallest(&mut self.unresolved_references)
             || drop_smallest(&mut self.unsupported)
+            || self.skipped_files.pop().is_some()
             || self.skipped.pop().is_some()
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Removes the entry with the smallest count; false when there is none.
@@ -502,6 +593,7 @@ mod tests {
         unsupported: usize,
         tables: &'static [&'static str],
         dangling: bool,
+        skipped_files: u64,
     }
 
     fn report(shape: &Shape) -> FhirImportReport {
@@ -565,6 +657,17 @@ mod tests {
                 .map(|r| format!("{r} = {}", "x".repeat(80)))
                 .collect(),
             unresolved_references: references.into_iter().map(|r| (r, 31_337)).collect(),
+            commit_mode: CommitMode::Chunks,
+            chunks_committed: 198,
+            skipped_files: (0..shape.skipped_files.min(20))
+                .map(|i| healthsim_persist::fhir::SkippedFile {
+                    path: PathBuf::from(format!(
+                        "/home/someone/synthea/output/metadata/run_{i}_parameters.json"
+                    )),
+                    reason: "no resourceType: not a FHIR resource or Bundle".into(),
+                })
+                .collect(),
+            skipped_files_total: shape.skipped_files,
         }
     }
 
@@ -609,6 +712,7 @@ mod tests {
         unsupported: 2,
         tables: &["persons", "patients", "encounters", "diagnoses", "vitals"],
         dangling: false,
+        skipped_files: 0,
     };
 
     #[test]
@@ -628,6 +732,7 @@ mod tests {
                 reason_chars: 400,
                 types: 40,
                 unsupported: 30,
+                skipped_files: 25,
                 ..SMALL
             },
             Shape {
@@ -638,6 +743,7 @@ mod tests {
                 unsupported: 200,
                 tables: FHIR_TABLES,
                 dangling: true,
+                skipped_files: 1_000_000,
             },
         ];
         for shape in shapes {
@@ -665,7 +771,16 @@ mod tests {
                     || view.unsupported.len() != shape.unsupported
                     || view.unresolved_examples.len() != full.unresolved_examples.len()
                     || view.unresolved_references.len() != full.unresolved_references.len()
+                    || view.skipped_files.len() as u64 != full.skipped_files_total
             );
+            assert_eq!(view.skipped_files_total, full.skipped_files_total);
+            // The agent gets file names; the CLI whole paths.
+            assert!(view.skipped_files.iter().all(|f| !f.path.contains('/')));
+            let whole = FhirImportView::full(full.clone());
+            assert!(whole
+                .skipped_files
+                .iter()
+                .all(|f| f.path.starts_with("/home/")));
         }
     }
 
@@ -679,6 +794,7 @@ mod tests {
         assert_eq!(view.resources_read.len(), 12);
         assert_eq!(view.unsupported.len(), 2);
         assert_eq!(view.unresolved_examples.len(), 1);
+        assert!(view.skipped_files.is_empty());
         // The agent gets file names; the CLI whole paths.
         assert_eq!(view.skipped[0].file, "Abe604_Runolfsdottir785_0.json");
         let whole = FhirImportView::full(full);

@@ -186,6 +186,29 @@ pub enum Error {
         /// Resources (or lines) left out as invalid.
         skipped: u64,
     },
+
+    /// A FHIR import in `chunks` commit mode failed after committing some chunks: those stay
+    /// (each one whole), the failing chunk and everything after it were not written. Ids
+    /// upsert, so re-running the same import into the same scenario completes it without
+    /// duplicates.
+    #[error(
+        "{source}; the fhir import had committed {chunks_committed} chunk(s) \
+         ({resources_committed} resources) into scenario '{scenario_name}' ({scenario_id}) \
+         before this: fix the cause and re-run the same import into that scenario \
+         (--scenario {scenario_name}) to complete it without duplicates"
+    )]
+    FhirImportIncomplete {
+        /// Chunks committed, each in its own transaction.
+        chunks_committed: u64,
+        /// Resources in them.
+        resources_committed: u64,
+        /// The scenario they went into.
+        scenario_id: String,
+        /// Its name.
+        scenario_name: String,
+        /// Why the import stopped.
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -204,6 +227,7 @@ impl Error {
             Error::Store(inner) => inner.is_caller_error(),
             Error::Input(inner) => inner.is_caller_error(),
             Error::Transfer(inner) => inner.is_caller_error(),
+            Error::FhirImportIncomplete { source, .. } => source.is_caller_error(),
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             Error::UnknownEntityType { .. }
             | Error::InvalidRequest { .. }
@@ -359,5 +383,30 @@ mod tests {
             false,
         );
         check(Error::ScenarioNotFound { given: "s".into() }, true);
+        check(
+            Error::Fhir(FhirError::Decompress {
+                file: path(),
+                source: io(ErrorKind::InvalidData),
+            }),
+            true,
+        );
+        let incomplete = |source| Error::FhirImportIncomplete {
+            chunks_committed: 2,
+            resources_committed: 10,
+            scenario_id: "id".into(),
+            scenario_name: "name".into(),
+            source: Box::new(source),
+        };
+        check(
+            incomplete(Error::ScenarioNotFound { given: "s".into() }),
+            true,
+        );
+        check(
+            incomplete(Error::Database {
+                context: "writing".into(),
+                source: db(),
+            }),
+            false,
+        );
     }
 }

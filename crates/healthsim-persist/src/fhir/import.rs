@@ -1,14 +1,33 @@
-//! [`Store::import_fhir`]: FHIR R4 files and folders into a scenario, streamed in chunks inside
-//! one transaction.
+//! [`Store::import_fhir`]: FHIR R4 files and folders into a scenario, streamed in chunks, in
+//! one transaction or one transaction per chunk ([`CommitMode`]).
 //!
-//! The import reads resources lazily from a [`FhirSource`], maps each one ([`super::map`]) and
-//! validates its entities with persist's own [`convert`], exactly as
-//! [`Store::persist_entities`] validates JSON input. Valid resources gather in a chunk of
-//! [`FhirImportOptions::batch_size`] resources; a full chunk is written through persist's own
-//! staged upsert (the same code, so the same rules and the same manifest bookkeeping), then
-//! dropped, so memory stays bounded by one chunk whatever the size of the input. Every chunk
-//! goes into the same transaction: at the end the unresolved references of the scenario are
-//! counted, `scenarios.updated_at` is set, and everything is committed at once.
+//! The import reads resources lazily from a [`FhirSource`] (plain or gzip-compressed `.json`
+//! and `.ndjson`), maps each one ([`super::map`]) and validates its entities with persist's own
+//! [`convert`], exactly as [`Store::persist_entities`] validates JSON input. Reading, mapping
+//! and validating run on a thread of their own, which hands full chunks of
+//! [`FhirImportOptions::batch_size`] resources to the calling thread; that one writes each
+//! chunk through persist's own staged upsert (the same code, so the same rules and the same
+//! manifest bookkeeping) while the next chunk is being prepared, so both cores work and the
+//! importer's memory stays bounded by a few chunks whatever the size of the input. At the end
+//! (the *end-of-import step*, [`Writer::finish`]) the unresolved references of the scenario are
+//! counted and `scenarios.updated_at` is set.
+//!
+//! Commit modes ([`FhirImportOptions::commit`]):
+//! - **all**: every chunk and the end-of-import step in one transaction — the import is
+//!   all-or-nothing. DuckDB keeps a transaction's uncommitted rows in memory until COMMIT
+//!   (about 3.5 KB per resource measured by `examples/fhir_import_bench.rs`), so memory grows
+//!   with the input.
+//! - **chunks**: each chunk is its own transaction (atomic: its rows and manifest counts, and
+//!   for a new scenario in the first chunk the scenario's row, appear together or not at all),
+//!   and the end-of-import step is one more. Memory stays bounded at any input size. An import
+//!   that fails or is killed midway leaves the chunks committed so far; ids upsert, so
+//!   re-running the same input into that scenario completes it without duplicates. A failure
+//!   after a commit is [`Error::FhirImportIncomplete`], naming the chunks committed and the
+//!   scenario to re-run into.
+//! - **auto** (the default): `all` for inputs up to [`AUTO_CHUNKS_FROM_BYTES`] (their size on
+//!   disk, gzip files counted [`GZIP_RATIO`] times), `chunks` above. A demanding user expects a
+//!   laptop-sized import to be atomic and a population-sized one to finish instead of running
+//!   out of memory; the report's `commit_mode` says which one ran.
 //!
 //! Rules:
 //! - **Scenario.** A new scenario is created when the first chunk is written (named as given,
@@ -21,27 +40,26 @@
 //!   nothing is duplicated.
 //! - **Invalid input.** A resource that is not valid JSON, not well-formed FHIR for the mapping
 //!   ([`FhirError::InvalidJson`], [`FhirError::Malformed`]) or whose entities persist's
-//!   validation refuses ([`Error::FhirResourceRejected`]) fails the whole import by default,
-//!   naming file, line or bundle entry and the reason, and nothing is written, not even a new
-//!   scenario. With [`FhirImportOptions::skip_invalid`] such a resource is left out whole (none
-//!   of its rows are written) and listed in the report. A file that cannot be read
-//!   ([`FhirError::Io`]) always fails the import: skipping is for bad resources, not for input
-//!   that silently went missing.
+//!   validation refuses ([`Error::FhirResourceRejected`]) fails the import by default, naming
+//!   file, line or bundle entry and the reason; in `all` mode nothing is written, not even a
+//!   new scenario. With [`FhirImportOptions::skip_invalid`] such a resource is left out whole
+//!   (none of its rows are written) and listed in the report. A file that cannot be read or
+//!   decompressed ([`FhirError::Io`], [`FhirError::Decompress`]) always fails the import:
+//!   skipping is for bad resources, not for input that silently went missing.
+//! - **Non-FHIR files** of a folder (a `.json` document without a string `resourceType`, such
+//!   as a generator's metadata file) are skipped and listed in
+//!   [`FhirImportReport::skipped_files`]; a file named explicitly must be FHIR.
 //! - **Unsupported** resource types (and Observation categories without a table) are counted
 //!   in the report, not errors.
 //! - **References** are not checked while writing (the target may come later in the input, or
 //!   be in the scenario already); afterwards every reference column of the registry is checked
 //!   with one query each, and the values without a target row in the scenario are counted in
 //!   [`FhirImportReport::unresolved_references`].
-//!
-//! Memory: the importer holds one chunk at a time, but DuckDB keeps the uncommitted rows of
-//! the transaction in memory until COMMIT (about 3.5 KB per resource measured by
-//! `examples/fhir_import_bench.rs`, roughly 15 times their size on disk). An input of millions
-//! of resources therefore needs memory in proportion, or can be split into several imports
-//! into the same (existing) scenario, each of them atomic.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use chrono::{NaiveDateTime, Utc};
 use duckdb::{params, Connection};
@@ -61,12 +79,69 @@ pub const DEFAULT_BATCH_SIZE: usize = 5_000;
 /// How many skipped resources a report lists; the rest is counted in
 /// [`FhirImportReport::skipped_total`].
 pub const MAX_SKIPPED_LISTED: usize = 100;
+/// How many skipped non-FHIR files a report lists; the rest is counted in
+/// [`FhirImportReport::skipped_files_total`].
+pub const MAX_SKIPPED_FILES_LISTED: usize = 20;
 /// How many example values a report lists for all unresolved references together.
 pub const MAX_UNRESOLVED_EXAMPLES: usize = 10;
 /// How many example values one reference column contributes at most.
 const EXAMPLES_PER_REFERENCE: usize = 3;
 /// The context a new scenario is named from by default (`fhir-import-YYYYMMDD`).
 pub const DEFAULT_CONTEXT: &str = "fhir import";
+/// [`CommitMode::Auto`] commits in chunks from this much input on (bytes on disk, gzip files
+/// counted [`GZIP_RATIO`] times): about 80,000 resources of a bulk export, which one
+/// transaction holds in about 300 MB (see the module docs).
+pub const AUTO_CHUNKS_FROM_BYTES: u64 = 32 * 1024 * 1024;
+/// How much larger than its gzip file [`CommitMode::Auto`] takes FHIR JSON to be (FHIR
+/// NDJSON compresses 8 to 15 times; the low end errs towards chunks).
+pub const GZIP_RATIO: u64 = 8;
+/// Chunks prepared ahead of the writer (memory: this many plus one being built and one being
+/// written).
+const CHUNKS_AHEAD: usize = 1;
+
+/// How a FHIR import commits (the module documentation has the details; these texts are also
+/// what an MCP client reads).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum CommitMode {
+    /// 'all' up to 32 MiB of input (gzip files count 8 times their size), 'chunks' above.
+    #[default]
+    Auto,
+    /// One transaction: all or nothing; memory grows with the input.
+    All,
+    /// One transaction per chunk: bounded memory; a failed or killed import keeps the chunks
+    /// committed so far, and re-running it completes it without duplicates.
+    Chunks,
+}
+
+impl CommitMode {
+    /// The mode for `paths`: `self`, or for [`CommitMode::Auto`] the one their size calls for.
+    fn resolve(self, files: &[PathBuf]) -> CommitMode {
+        match self {
+            CommitMode::Auto => {
+                let bytes: u64 = files
+                    .iter()
+                    .map(|f| {
+                        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                        if super::read::is_gzip(f) {
+                            size.saturating_mul(GZIP_RATIO)
+                        } else {
+                            size
+                        }
+                    })
+                    .fold(0, u64::saturating_add);
+                if bytes > AUTO_CHUNKS_FROM_BYTES {
+                    CommitMode::Chunks
+                } else {
+                    CommitMode::All
+                }
+            }
+            fixed => fixed,
+        }
+    }
+}
 
 /// How [`Store::import_fhir`] imports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,12 +153,14 @@ pub struct FhirImportOptions {
     /// Leave out invalid resources (listed in the report) instead of failing the import.
     pub skip_invalid: bool,
     /// Resources per write chunk (at least 1; default [`DEFAULT_BATCH_SIZE`]). Memory grows
-    /// with it; the result does not depend on it.
+    /// with it; the rows written do not depend on it.
     pub batch_size: usize,
     /// Provenance for every row that has none of its own (the mapping sets `source_type`
     /// `fhir` and `source_system` from `meta.source`, which win). Checked by
     /// [`Provenance::validate`].
     pub provenance: Provenance,
+    /// One transaction, one per chunk, or chosen by the input's size (default).
+    pub commit: CommitMode,
 }
 
 impl Default for FhirImportOptions {
@@ -93,6 +170,7 @@ impl Default for FhirImportOptions {
             skip_invalid: false,
             batch_size: DEFAULT_BATCH_SIZE,
             provenance: Provenance::default(),
+            commit: CommitMode::Auto,
         }
     }
 }
@@ -124,8 +202,17 @@ pub struct SkippedResource {
     pub reason: String,
 }
 
-/// What an import did. Small whatever the input: skipped resources and reference examples are
-/// capped, everything else is counts.
+/// A file of a folder that was not imported because it is not FHIR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it is not FHIR.
+    pub reason: String,
+}
+
+/// What an import did. Small whatever the input: skipped resources, skipped files and
+/// reference examples are capped, everything else is counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FhirImportReport {
     /// The scenario written to.
@@ -134,7 +221,7 @@ pub struct FhirImportReport {
     pub scenario_name: String,
     /// Whether this import created it.
     pub is_new_scenario: bool,
-    /// How many files were read.
+    /// How many files were read (files of a folder skipped as not FHIR are not counted).
     pub files: usize,
     /// Resources read, per `resourceType`: imported, unsupported and skipped ones alike
     /// (a Bundle counts as its entries; an item without a `resourceType` is only in `skipped`).
@@ -158,11 +245,21 @@ pub struct FhirImportReport {
     pub unresolved_references: BTreeMap<String, u64>,
     /// A few of them, as `table.column = value` (at most [`MAX_UNRESOLVED_EXAMPLES`]).
     pub unresolved_examples: Vec<String>,
+    /// How the import committed: [`CommitMode::All`] (one transaction) or
+    /// [`CommitMode::Chunks`] (one per chunk), never `Auto`.
+    pub commit_mode: CommitMode,
+    /// Transactions committed with rows: 1 in `all` mode, one per chunk in `chunks` mode.
+    pub chunks_committed: u64,
+    /// The first [`MAX_SKIPPED_FILES_LISTED`] files of folders skipped as not FHIR.
+    pub skipped_files: Vec<SkippedFile>,
+    /// How many files of folders were skipped as not FHIR.
+    pub skipped_files_total: u64,
 }
 
 impl Store {
     /// Imports FHIR R4 files and folders (see the [module documentation](self)): `.json`
-    /// resources and Bundles, `.ndjson` Bulk Data files, folders of them.
+    /// resources and Bundles, `.ndjson` Bulk Data files, either gzip-compressed (`.gz`),
+    /// folders of them.
     ///
     /// ```
     /// use healthsim_persist::fhir::FhirImportOptions;
@@ -186,13 +283,15 @@ impl Store {
     ///
     /// [`Error::InvalidRequest`] for a `batch_size` of 0, [`Error::InvalidTag`], [`Error::Input`]
     /// for the options' provenance ([`crate::InputError::InvalidProvenance`]);
-    /// [`Error::Fhir`] when a path cannot be read or (without `skip_invalid`) a resource is
-    /// not valid JSON or malformed; [`Error::FhirResourceRejected`] (without `skip_invalid`)
-    /// when persist's validation refuses a resource's entities; [`Error::FhirNothingToImport`]
-    /// when no resource maps to an entity; [`Error::ScenarioNotFound`] /
-    /// [`Error::AmbiguousScenario`] for an existing target, [`Error::Naming`],
-    /// [`Error::Database`] and the errors of opening the database. Nothing is written unless
-    /// the import succeeds.
+    /// [`Error::Fhir`] when a path cannot be read or decompressed or (without `skip_invalid`) a
+    /// resource is not valid JSON or malformed; [`Error::FhirResourceRejected`] (without
+    /// `skip_invalid`) when persist's validation refuses a resource's entities;
+    /// [`Error::FhirNothingToImport`] when no resource maps to an entity;
+    /// [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an existing target,
+    /// [`Error::Naming`], [`Error::Database`] and the errors of opening the database. In `all`
+    /// mode nothing is written unless the import succeeds; in `chunks` mode any of these after
+    /// the first commit is wrapped in [`Error::FhirImportIncomplete`] (before it, nothing was
+    /// written and the error is returned as it is).
     pub fn import_fhir(
         &self,
         paths: &[impl AsRef<Path>],
@@ -206,16 +305,82 @@ impl Store {
         check_tags(&options.scenario)?;
         options.provenance.validate()?;
         let source = FhirSource::open(paths.iter().map(AsRef::as_ref))?;
-        self.with_writer(|conn| {
-            in_transaction(conn, |conn| {
-                let mut import = Import::new(conn, options, source.files().len())?;
-                for item in source {
-                    import.item(item)?;
+        let mode = options.commit.resolve(source.files());
+        self.with_writer(|conn| match mode {
+            CommitMode::Chunks => {
+                let mut writer = Writer::new(conn, options, mode)?;
+                match run(source, options, &mut writer) {
+                    Ok(gathered) => {
+                        let finished = in_transaction(conn, |_| writer.finish(gathered));
+                        finished.map_err(|e| writer.incomplete(e))
+                    }
+                    Err(error) => Err(writer.incomplete(error)),
                 }
-                import.finish()
-            })
+            }
+            _ => in_transaction(conn, |conn| {
+                let mut writer = Writer::new(conn, options, CommitMode::All)?;
+                let gathered = run(source, options, &mut writer)?;
+                writer.finish(gathered)
+            }),
         })
     }
+}
+
+/// Reads, maps and validates on a thread of its own while `writer` writes the chunks it hands
+/// over, one chunk ahead; returns the reader's counts once the last chunk is written. The
+/// first error of either side ends both.
+fn run(
+    source: FhirSource,
+    options: &FhirImportOptions,
+    writer: &mut Writer<'_>,
+) -> Result<Gathered> {
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::sync_channel::<Result<Chunk>>(CHUNKS_AHEAD);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut gather = Gather::new(options, source.files().len());
+            let mut source = source;
+            for item in source.by_ref() {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                match gather.item(item) {
+                    Ok(Some(chunk)) => {
+                        if sender.send(Ok(chunk)).is_err() {
+                            return None;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = sender.send(Err(error));
+                        return None;
+                    }
+                }
+            }
+            if let Some(chunk) = gather.take_chunk() {
+                if sender.send(Ok(chunk)).is_err() {
+                    return None;
+                }
+            }
+            drop(sender);
+            Some(gather.finish(source.skipped_files()))
+        });
+        let written = receiver
+            .iter()
+            .try_for_each(|chunk| chunk.and_then(|chunk| writer.write(chunk)));
+        // On a write error the reader stops at its next resource (or its next send).
+        stop.store(true, Ordering::Relaxed);
+        drop(receiver);
+        let gathered = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written?;
+        gathered.ok_or_else(|| Error::InvalidRequest {
+            // Unreachable: the reader ends early only after sending an error or when the
+            // writer stopped, which returned above.
+            reason: "the fhir reader stopped without a reason".into(),
+        })
+    })
 }
 
 /// The rows of one table waiting in the chunk, each id once.
@@ -225,62 +390,60 @@ struct Pending {
     positions: HashMap<String, usize>,
 }
 
-/// One import in progress, inside its transaction.
-struct Import<'c> {
-    conn: &'c Connection,
-    options: &'c FhirImportOptions,
-    now: NaiveDateTime,
-    /// The scenario and whether it is new; `None` until the first write into a new one.
-    target: Option<(ScenarioRef, bool)>,
+/// A full chunk, ready to write.
+struct Chunk {
+    batches: Vec<Batch>,
+    resources: u64,
+}
+
+/// The reading side of an import: the chunk being filled and the report's counters.
+struct Gather<'o> {
+    options: &'o FhirImportOptions,
     /// Per registry position.
     chunk: Vec<Option<Pending>>,
     chunk_resources: usize,
-    report: Counts,
+    counts: Gathered,
 }
 
-/// The report's counters, before the scenario is known.
+/// What the reading side counted.
 #[derive(Default)]
-struct Counts {
+struct Gathered {
     files: usize,
     resources_read: BTreeMap<String, u64>,
     resources_imported: u64,
     unsupported: BTreeMap<String, u64>,
-    rows_written: BTreeMap<String, TypeCounts>,
     replaced_in_chunk: u64,
     skipped: Vec<SkippedResource>,
     skipped_total: u64,
+    skipped_files: Vec<SkippedFile>,
+    skipped_files_total: u64,
 }
 
-impl<'c> Import<'c> {
-    fn new(conn: &'c Connection, options: &'c FhirImportOptions, files: usize) -> Result<Self> {
-        let now = Utc::now().naive_utc();
-        let target = match &options.scenario {
-            ScenarioTarget::Existing(_) => Some(open_target(conn, &options.scenario, None, now)?),
-            ScenarioTarget::New { .. } => None,
-        };
-        Ok(Import {
-            conn,
+impl<'o> Gather<'o> {
+    fn new(options: &'o FhirImportOptions, files: usize) -> Self {
+        Gather {
             options,
-            now,
-            target,
             chunk: ENTITY_TYPES.iter().map(|_| None).collect(),
             chunk_resources: 0,
-            report: Counts {
+            counts: Gathered {
                 files,
-                ..Counts::default()
+                ..Gathered::default()
             },
-        })
+        }
     }
 
-    /// One item of the source: a resource, or an error reading one.
-    fn item(&mut self, item: Result<SourcedResource, FhirError>) -> Result<()> {
+    /// One item of the source: a resource, or an error reading one. A full chunk comes back.
+    fn item(
+        &mut self,
+        item: std::result::Result<SourcedResource, FhirError>,
+    ) -> Result<Option<Chunk>> {
         let sourced = match item {
             Ok(sourced) => sourced,
-            Err(error) => return self.invalid(error),
+            Err(error) => return self.invalid(error).map(|()| None),
         };
         if let Some(Json::String(resource_type)) = sourced.resource.get("resourceType") {
             *self
-                .report
+                .counts
                 .resources_read
                 .entry(resource_type.clone())
                 .or_default() += 1;
@@ -288,10 +451,10 @@ impl<'c> Import<'c> {
         match sourced.map_resource() {
             Ok(Mapped::Entities(rows)) => self.add(&sourced, rows),
             Ok(Mapped::Unsupported { resource_type, .. }) => {
-                *self.report.unsupported.entry(resource_type).or_default() += 1;
-                Ok(())
+                *self.counts.unsupported.entry(resource_type).or_default() += 1;
+                Ok(None)
             }
-            Err(error) => self.invalid(error),
+            Err(error) => self.invalid(error).map(|()| None),
         }
     }
 
@@ -334,9 +497,9 @@ impl<'c> Import<'c> {
     }
 
     fn skip(&mut self, skipped: SkippedResource) {
-        self.report.skipped_total += 1;
-        if self.report.skipped.len() < MAX_SKIPPED_LISTED {
-            self.report.skipped.push(skipped);
+        self.counts.skipped_total += 1;
+        if self.counts.skipped.len() < MAX_SKIPPED_LISTED {
+            self.counts.skipped.push(skipped);
         }
     }
 
@@ -345,7 +508,7 @@ impl<'c> Import<'c> {
         &mut self,
         sourced: &SourcedResource,
         rows: Vec<(&'static str, Map<String, Json>)>,
-    ) -> Result<()> {
+    ) -> Result<Option<Chunk>> {
         // Grouped by table in first-seen order, so persist's duplicate check applies inside
         // the resource (two claim lines with one sequence are an error, not a silent loss).
         let mut groups: Vec<(usize, Vec<Json>)> = Vec::new();
@@ -361,7 +524,7 @@ impl<'c> Import<'c> {
         for (index, entities) in groups {
             match convert(&ENTITY_TYPES[index], &entities, &mut new_id) {
                 Ok(rows) => converted.push((index, rows)),
-                Err(error) => return self.rejected(sourced, error),
+                Err(error) => return self.rejected(sourced, error).map(|()| None),
             }
         }
         for (index, rows) in converted {
@@ -374,7 +537,7 @@ impl<'c> Import<'c> {
                 match pending.positions.get(&row.id) {
                     Some(&at) => {
                         pending.rows[at] = row;
-                        self.report.replaced_in_chunk += 1;
+                        self.counts.replaced_in_chunk += 1;
                     }
                     None => {
                         pending.positions.insert(row.id.clone(), pending.rows.len());
@@ -383,12 +546,12 @@ impl<'c> Import<'c> {
                 }
             }
         }
-        self.report.resources_imported += 1;
+        self.counts.resources_imported += 1;
         self.chunk_resources += 1;
         if self.chunk_resources >= self.options.batch_size {
-            self.flush()?;
+            return Ok(self.take_chunk());
         }
-        Ok(())
+        Ok(None)
     }
 
     /// A resource whose entities persist's validation refused: the import's error, or a skip.
@@ -428,9 +591,9 @@ impl<'c> Import<'c> {
         })
     }
 
-    /// Writes the chunk (creating a new scenario on the first write) and empties it.
-    fn flush(&mut self) -> Result<()> {
-        self.chunk_resources = 0;
+    /// The chunk's rows (none when it is empty), leaving an empty chunk.
+    fn take_chunk(&mut self) -> Option<Chunk> {
+        let resources = std::mem::take(&mut self.chunk_resources) as u64;
         let batches: Vec<Batch> = self
             .chunk
             .iter_mut()
@@ -440,8 +603,82 @@ impl<'c> Import<'c> {
                 rows: pending.rows,
             })
             .collect();
-        let Some(first) = batches.first() else {
-            return Ok(());
+        (!batches.is_empty()).then_some(Chunk { batches, resources })
+    }
+
+    /// The counts, with the files the source skipped as not FHIR.
+    fn finish(mut self, skipped_files: &[super::read::SkippedFile]) -> Gathered {
+        self.counts.files = self.counts.files.saturating_sub(skipped_files.len());
+        self.counts.skipped_files_total = skipped_files.len() as u64;
+        self.counts.skipped_files = skipped_files
+            .iter()
+            .take(MAX_SKIPPED_FILES_LISTED)
+            .map(|f| SkippedFile {
+                path: f.path.clone(),
+                reason: f.reason.clone(),
+            })
+            .collect();
+        self.counts
+    }
+}
+
+/// The writing side of an import: the scenario, what was written and committed.
+struct Writer<'c> {
+    conn: &'c Connection,
+    options: &'c FhirImportOptions,
+    mode: CommitMode,
+    now: NaiveDateTime,
+    /// The scenario and whether it is new; `None` until the first write into a new one.
+    target: Option<(ScenarioRef, bool)>,
+    rows_written: BTreeMap<String, TypeCounts>,
+    /// Chunks written (in `chunks` mode: committed).
+    chunks: u64,
+    /// Resources of those chunks.
+    resources: u64,
+}
+
+impl<'c> Writer<'c> {
+    fn new(conn: &'c Connection, options: &'c FhirImportOptions, mode: CommitMode) -> Result<Self> {
+        let now = Utc::now().naive_utc();
+        let target = match &options.scenario {
+            ScenarioTarget::Existing(_) => Some(open_target(conn, &options.scenario, None, now)?),
+            ScenarioTarget::New { .. } => None,
+        };
+        Ok(Writer {
+            conn,
+            options,
+            mode,
+            now,
+            target,
+            rows_written: BTreeMap::new(),
+            chunks: 0,
+            resources: 0,
+        })
+    }
+
+    /// Writes a chunk (creating a new scenario on the first write); in `chunks` mode as a
+    /// transaction of its own.
+    fn write(&mut self, chunk: Chunk) -> Result<()> {
+        let counts = match self.mode {
+            CommitMode::Chunks => {
+                let conn = self.conn;
+                in_transaction(conn, |_| self.write_chunk(&chunk))?
+            }
+            _ => self.write_chunk(&chunk)?,
+        };
+        for (table, c) in counts {
+            let total = self.rows_written.entry(table).or_default();
+            total.inserted += c.inserted;
+            total.updated += c.updated;
+        }
+        self.chunks += 1;
+        self.resources += chunk.resources;
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, chunk: &Chunk) -> Result<BTreeMap<String, TypeCounts>> {
+        let Some(first) = chunk.batches.first() else {
+            return Ok(BTreeMap::new());
         };
         let scenario_id = match &self.target {
             Some((target, _)) => target.scenario_id.clone(),
@@ -457,27 +694,21 @@ impl<'c> Import<'c> {
                 id
             }
         };
-        let counts = write_batches(
+        write_batches(
             self.conn,
             &scenario_id,
-            &batches,
+            &chunk.batches,
             &self.options.provenance,
             self.now,
-        )?;
-        for (table, c) in counts {
-            let total = self.report.rows_written.entry(table).or_default();
-            total.inserted += c.inserted;
-            total.updated += c.updated;
-        }
-        Ok(())
+        )
     }
 
-    /// The last chunk, the reference check, `updated_at`, and the report.
-    fn finish(mut self) -> Result<FhirImportReport> {
-        self.flush()?;
-        let counts = self.report;
-        let target = match self.target {
-            Some(target) if !counts.rows_written.is_empty() => target,
+    /// The end-of-import step, once every chunk is written (in `chunks` mode inside a
+    /// transaction of its own): whatever needs the whole input — the reference check and
+    /// `updated_at` — and the report.
+    fn finish(&mut self, counts: Gathered) -> Result<FhirImportReport> {
+        let target = match self.target.take() {
+            Some(target) if !self.rows_written.is_empty() => target,
             _ => {
                 return Err(Error::FhirNothingToImport {
                     files: counts.files,
@@ -499,13 +730,35 @@ impl<'c> Import<'c> {
             resources_read: counts.resources_read,
             resources_imported: counts.resources_imported,
             unsupported: counts.unsupported,
-            rows_written: counts.rows_written,
+            rows_written: std::mem::take(&mut self.rows_written),
             replaced_in_chunk: counts.replaced_in_chunk,
             skipped: counts.skipped,
             skipped_total: counts.skipped_total,
             unresolved_references,
             unresolved_examples,
+            commit_mode: self.mode,
+            chunks_committed: match self.mode {
+                CommitMode::Chunks => self.chunks,
+                _ => 1,
+            },
+            skipped_files: counts.skipped_files,
+            skipped_files_total: counts.skipped_files_total,
         })
+    }
+
+    /// A `chunks`-mode failure: as it is when nothing was committed, else
+    /// [`Error::FhirImportIncomplete`] naming what was committed and where.
+    fn incomplete(&self, error: Error) -> Error {
+        match &self.target {
+            Some((scenario, _)) if self.chunks > 0 => Error::FhirImportIncomplete {
+                chunks_committed: self.chunks,
+                resources_committed: self.resources,
+                scenario_id: scenario.scenario_id.clone(),
+                scenario_name: scenario.name.clone(),
+                source: Box::new(error),
+            },
+            _ => error,
+        }
     }
 }
 
@@ -592,4 +845,39 @@ fn unresolved_references(
         }
     }
     Ok((counts, examples))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Auto commits in chunks above the threshold, counting gzip files as their likely
+    /// uncompressed size. (Sparse files: their length is all that is read.)
+    #[test]
+    fn auto_chooses_the_commit_mode_by_input_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = |name: &str, len: u64| {
+            let path = dir.path().join(name);
+            std::fs::File::create(&path)
+                .and_then(|f| f.set_len(len))
+                .expect("file");
+            path
+        };
+        let small = file("small.ndjson", AUTO_CHUNKS_FROM_BYTES);
+        let large = file("large.ndjson", AUTO_CHUNKS_FROM_BYTES + 1);
+        let gz = file("a.ndjson.gz", AUTO_CHUNKS_FROM_BYTES / GZIP_RATIO + 1);
+        let half = file("half.json", AUTO_CHUNKS_FROM_BYTES / 2 + 1);
+        let cases = [
+            (vec![small.clone()], CommitMode::All),
+            (vec![large.clone()], CommitMode::Chunks),
+            (vec![gz.clone()], CommitMode::Chunks),
+            (vec![half.clone()], CommitMode::All),
+            (vec![half.clone(), half], CommitMode::Chunks),
+        ];
+        for (files, expected) in cases {
+            assert_eq!(CommitMode::Auto.resolve(&files), expected, "{files:?}");
+            assert_eq!(CommitMode::All.resolve(&files), CommitMode::All);
+            assert_eq!(CommitMode::Chunks.resolve(&files), CommitMode::Chunks);
+        }
+    }
 }

@@ -14,4 +14,4 @@ pub use healthsim_fhir::{
     map, map_bundle_entry, map_resource, map_with_full_url, read, FhirSource, Format, Mapped,
     Position, SourcedResource,
 };
-pub use import::{FhirImportOptions, FhirImportReport, SkippedResource};
+pub use import::{CommitMode, FhirImportOptions, FhirImportReport, SkippedFile, SkippedResource};
