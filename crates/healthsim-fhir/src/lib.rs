@@ -4,16 +4,19 @@
 //! # Main types
 //!
 //! - [`FhirSource`] ([`read`]): a lazy iterator over the resources of `.json` files (a resource
-//!   or any Bundle) and `.ndjson` files (FHIR Bulk Data), streaming NDJSON line by line, each
-//!   item a [`SourcedResource`] that knows its file, line, bundle entry and `fullUrl`.
+//!   or any Bundle) and `.ndjson` files (FHIR Bulk Data), plain or gzip-compressed, streaming
+//!   NDJSON line by line and Bundles entry by entry, each item a [`SourcedResource`] that knows
+//!   its file, line, bundle entry and `fullUrl`; JSON files of a folder that are not FHIR are
+//!   skipped and listed ([`SkippedFile`]).
 //! - [`map_resource`] ([`map`]; also [`map_bundle_entry`], [`map_with_full_url`],
 //!   [`SourcedResource::map_resource`]) turns one resource into canonical `(table, entity)`
 //!   rows — Patient → persons + patients, Encounter → encounters, Claim → claims +
 //!   claim_lines, ... — or reports it [`Mapped::Unsupported`]. The original resource rides along
 //!   in `extra.fhir`, so nothing is lost.
-//! - [`Error`]: I/O, invalid JSON, or a malformed resource, each naming file, line, entry
-//!   ([`Position`]), resource type, id and reason, so one bad resource can be reported and
-//!   skipped. [`Error::is_caller_error`] tells the input's faults from this crate's.
+//! - [`Error`]: I/O, a gzip file that does not decompress, invalid JSON, or a malformed
+//!   resource, each naming file, line, entry ([`Position`]), resource type, id and reason, so
+//!   one bad resource can be reported and skipped. [`Error::is_caller_error`] tells the
+//!   input's faults from this crate's.
 //!
 //! # Neighbours
 //!

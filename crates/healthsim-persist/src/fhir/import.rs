@@ -9,7 +9,7 @@
 //! chunk through persist's own staged upsert (the same code, so the same rules and the same
 //! manifest bookkeeping) while the next chunk is being prepared, so both cores work and the
 //! importer's memory stays bounded by a few chunks whatever the size of the input. At the end
-//! (the *end-of-import step*, [`Writer::finish`]) the unresolved references of the scenario are
+//! (the *end-of-import step*, `Writer::finish`) the unresolved references of the scenario are
 //! counted and `scenarios.updated_at` is set.
 //!
 //! Commit modes ([`FhirImportOptions::commit`]):
