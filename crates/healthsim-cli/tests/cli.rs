@@ -1153,6 +1153,96 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn import_fhir_commit_modes_and_skipped_files_through_the_cli() -> TestResult {
+    let env = Env::new()?;
+    let folder = env.dir.path().join("export");
+    std::fs::create_dir(&folder)?;
+    for name in ["Patient", "Encounter", "Condition", "Observation"] {
+        let file = format!("{name}.ndjson");
+        std::fs::copy(fhir_fixture(&format!("bulk/{file}"))?, folder.join(&file))?;
+    }
+    std::fs::write(
+        folder.join("metadata.json"),
+        r#"{"exported": "2024-06-01"}"#,
+    )?;
+
+    // 20 resources in chunks of 5; the metadata file is skipped and listed.
+    let chunked = env.json(&[
+        "import-fhir",
+        path_arg(&folder),
+        "--name",
+        "chunked",
+        "--commit",
+        "chunks",
+        "--batch-size",
+        "5",
+    ])?;
+    assert_eq!(chunked["commit_mode"], "chunks");
+    assert_eq!(chunked["chunks_committed"], 4);
+    assert_eq!(chunked["files"], 4);
+    assert_eq!(chunked["skipped_files_total"], 1);
+    assert!(
+        chunked["skipped_files"][0]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("metadata.json")),
+        "{chunked}"
+    );
+    let text = env
+        .run(&["import-fhir", path_arg(&folder), "--commit", "chunks"])?
+        .expect(0)?;
+    assert!(
+        text.stdout
+            .contains("Committed in 1 chunk (one transaction each).")
+            && text.stdout.contains("Skipped files (not FHIR): 1")
+            && text.stdout.contains("metadata.json  no resourceType"),
+        "{}",
+        text.stdout
+    );
+    // A small input commits as one transaction by default.
+    let text = env.run(&["import-fhir", path_arg(&folder)])?.expect(0)?;
+    assert!(
+        text.stdout.contains("Committed as one transaction."),
+        "{}",
+        text.stdout
+    );
+
+    // A chunked import that fails midway says what it committed and how to complete it ...
+    let before = scenario_count(&env)?.as_u64().ok_or("scenario count")?;
+    let bad = fhir_fixture("malformed/bad.ndjson")?;
+    let args = |target: &'static [&'static str]| {
+        let mut args = vec![
+            "import-fhir",
+            path_arg(&bad),
+            "--commit",
+            "chunks",
+            "--batch-size",
+            "1",
+        ];
+        args.extend_from_slice(target);
+        args
+    };
+    env.run(&args(&["--name", "partial"]))?
+        .expect_error(
+            2,
+            "bad.ndjson line 2: EOF while parsing a value at column 0; the fhir import had \
+             committed 1 chunk(s) (1 resources) into scenario 'partial'",
+        )?
+        .expect_error(2, "(--scenario partial) to complete it without duplicates")?;
+    assert_eq!(scenario_count(&env)?.as_u64(), Some(before + 1));
+    // ... and re-running into it (here skipping the invalid lines) completes it.
+    let rerun = env.json(&args(&["--scenario", "partial", "--skip-invalid"]))?;
+    assert_eq!(rerun["is_new_scenario"], false);
+    assert_eq!(
+        rerun["rows_written"]["patients"],
+        json!({"inserted": 0, "updated": 1})
+    );
+    assert_eq!(scenario_count(&env)?.as_u64(), Some(before + 1));
+    env.run(&["import-fhir", path_arg(&folder), "--commit", "sometimes"])?
+        .expect_error(2, "invalid value 'sometimes' for '--commit <MODE>'")?;
+    Ok(())
+}
+
 // ------------------------------------------------------------------------------------ generate
 
 #[test]

@@ -190,8 +190,9 @@ fn text(view: &FhirImportView) -> String {
     };
     text.push_str(&match view.commit_mode {
         CommitMode::Chunks => format!(
-            "\nCommitted in {} chunks (one transaction each).\n",
-            view.chunks_committed
+            "\nCommitted in {} chunk{} (one transaction each).\n",
+            view.chunks_committed,
+            if view.chunks_committed == 1 { "" } else { "s" }
         ),
         _ => "\nCommitted as one transaction.\n".to_string(),
     });
