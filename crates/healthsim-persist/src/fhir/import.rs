@@ -707,8 +707,9 @@ impl<'c> Writer<'c> {
     /// transaction of its own): whatever needs the whole input — the reference check and
     /// `updated_at` — and the report.
     fn finish(&mut self, counts: Gathered) -> Result<FhirImportReport> {
-        let target = match self.target.take() {
-            Some(target) if !self.rows_written.is_empty() => target,
+        // Cloned, not taken: a failure below must still name the scenario (`incomplete`).
+        let target = match &self.target {
+            Some(target) if !self.rows_written.is_empty() => target.clone(),
             _ => {
                 return Err(Error::FhirNothingToImport {
                     files: counts.files,
