@@ -181,8 +181,8 @@ mod tests {
 
     /// `sql`'s page order key, as [`unique_key`] proves it from DuckDB's own tree.
     fn check(sql: &str, expected: Option<&str>) {
-        let conn = Connection::open_in_memory().unwrap();
-        let (_, parsed) = serialize_sql(&conn, sql).unwrap();
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let (_, parsed) = serialize_sql(&conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         let node = &parsed["statements"][0]["node"];
         assert_eq!(unique_key(node), expected, "{sql}");
     }
