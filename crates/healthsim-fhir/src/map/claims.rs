@@ -1,10 +1,11 @@
-//! Coverage → members; Claim and ExplanationOfBenefit → claims + claim_lines.
+//! Coverage → members; Claim → claims + claim_lines; ExplanationOfBenefit → the adjudication
+//! of its Claim (or, without one, claims + claim_lines of its own).
 
 use serde_json::{Number, Value};
 
 use super::super::values::{
-    amount_at, choice_date, concept, concept_at, concepts_at, date_at, integer_at, list_at, obj_at,
-    objects_at, reference_at, reference_id, str_at, sys, within, Concept, R,
+    amount_at, choice_date, concept, concept_at, concepts_at, date_at, facility_at, integer_at,
+    list_at, obj_at, objects_at, reference_at, reference_id, str_at, sys, within, Concept, R,
 };
 use super::{required, Outcome, Row, Source};
 
@@ -84,7 +85,7 @@ fn line_of_business(code: &str) -> Option<&'static str> {
     })
 }
 
-/// Claim and ExplanationOfBenefit.
+/// Claim (and the rows of an ExplanationOfBenefit).
 pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
     let v = src.resource;
     let mut row = Row::primary("claims", "claim_id", src.id);
@@ -104,10 +105,10 @@ pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
         Some(practitioner) => row.set("billing_provider_id", Some(practitioner)),
         None => row.set(
             "facility_id",
-            reference_at(v, &["provider"], &["Organization"])?,
+            facility_at(v, &["provider"], &["Organization"])?,
         ),
     };
-    if let Some(facility) = reference_at(v, &["facility"], &["Location", "Organization"])? {
+    if let Some(facility) = facility_at(v, &["facility"], &["Location", "Organization"])? {
         row.set("facility_id", Some(facility));
     }
     row.set("rendering_provider_id", rendering_provider(v)?);
@@ -149,6 +150,23 @@ pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
         rows.push(line(src.id, index, item).map_err(within(&format!("item[{index}]")))?);
     }
     Ok(Outcome::Rows(rows))
+}
+
+/// ExplanationOfBenefit: the adjudication of the Claim it names (`claim`), with the same rows
+/// as a Claim (`outcome`, queued / complete / error / partial, as the status) to be written
+/// when that Claim is not there or it names none.
+pub(crate) fn explanation_of_benefit(src: &Source<'_>) -> R<Outcome> {
+    let v = src.resource;
+    let Outcome::Rows(mut rows) = claim(src)? else {
+        return Err("internal: a claim maps to rows".into());
+    };
+    if let (Some(outcome), Some(first)) = (str_at(v, &["outcome"])?, rows.first_mut()) {
+        first.set("status", Some(outcome));
+    }
+    Ok(Outcome::Adjudicates {
+        claim_id: reference_at(v, &["claim"], &["Claim"])?.map(str::to_string),
+        rows,
+    })
 }
 
 /// careTeam member in a rendering / primary / performing role, else the first Practitioner.
