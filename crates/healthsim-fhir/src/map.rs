@@ -57,7 +57,10 @@
 //!   tables prefix the type, because two resource types share them: a Location's facility is
 //!   `Location/{id}`, a `fhir_resources` row `{resourceType}/{id}`.
 //! - **References** resolve to the referenced id whether written `Patient/123`, as a full URL
-//!   (`https://x/fhir/Patient/123/_history/2`) or `urn:uuid:…`. A reference that says its type
+//!   (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…`, or as Synthea's conditional
+//!   reference by identifier (`Organization?identifier=https://github.com/synthetichealth/synthea|123`:
+//!   the identifier's value is the id; Synthea's Practitioner references carry the NPI, which
+//!   resolves only when the Practitioner's id is its NPI). A reference that says its type
 //!   (in the URL or in `Reference.type`) fills a column only when the type fits
 //!   (`subject: Group/1` is no patient); one that does not say it is trusted.
 //! - **Codes** from terminologies keep their system: in the table's `code_system` column (as a

@@ -311,8 +311,10 @@ pub(crate) struct Target<'a> {
 }
 
 /// Parses a reference string: relative (`Patient/123`), absolute
-/// (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…` / `urn:oid:…`, or a bare id.
-/// Contained (`#x`) and conditional (`Patient?identifier=…`) references cannot name an entity.
+/// (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…` / `urn:oid:…`, a bare id, or a
+/// conditional reference by one identifier (`Organization?identifier=system|value`), whose
+/// value is taken as the id (Synthea gives its Organizations and Locations the id their
+/// identifier holds). Contained (`#x`) and other conditional references cannot name an entity.
 pub(crate) fn parse_reference(text: &str) -> R<Target<'_>> {
     let text = text.trim();
     for prefix in ["urn:uuid:", "urn:oid:"] {
@@ -332,10 +334,23 @@ pub(crate) fn parse_reference(text: &str) -> R<Target<'_>> {
             "reference '{text}' points to a contained resource, not an entity"
         ));
     }
-    if text.contains('?') {
-        return Err(format!(
-            "reference '{text}' is a conditional reference and cannot be resolved"
-        ));
+    if let Some((kind, query)) = text.split_once('?') {
+        // Synthea writes `Organization?identifier=https://github.com/synthetichealth/synthea|<id>`
+        // for the Organizations, Locations and Practitioners of its separate bundles.
+        let value = query
+            .strip_prefix("identifier=")
+            .and_then(|token| token.rsplit_once('|').map_or(Some(token), |(_, v)| Some(v)))
+            .filter(|v| !v.is_empty() && !v.contains(['&', '=']));
+        return match value {
+            Some(id) if is_resource_type(kind) => Ok(Target {
+                resource_type: Some(kind),
+                id,
+            }),
+            _ => Err(format!(
+                "reference '{text}' is a conditional reference other than \
+                 Type?identifier=[system|]value and cannot be resolved"
+            )),
+        };
     }
     let mut segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
     if segments.len() >= 2 && segments[segments.len() - 2] == "_history" {

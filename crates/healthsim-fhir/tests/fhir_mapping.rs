@@ -1108,6 +1108,12 @@ fn resolves_every_reference_style() {
             "123",
         ),
         (json!({"reference": "123"}), "123"),
+        // Conditional references by identifier (Synthea's form): the value is the id.
+        (
+            json!({"reference": "Patient?identifier=https://github.com/synthetichealth/synthea|p-7"}),
+            "p-7",
+        ),
+        (json!({"reference": "Patient?identifier=p-8"}), "p-8"),
     ];
     for (subject, id) in cases {
         check(
@@ -1125,13 +1131,25 @@ fn resolves_every_reference_style() {
             "a reference to a Patient is required",
         ),
         (
+            json!({"reference": "Group?identifier=x|g1"}),
+            "a reference to a Patient is required",
+        ),
+        (
             json!({"identifier": {"value": "MRN-1"}}),
             "a reference to a Patient is required",
         ),
         (json!({"reference": "#p"}), "contained resource"),
         (
-            json!({"reference": "Patient?identifier=x|1"}),
-            "conditional reference",
+            json!({"reference": "Patient?name=x"}),
+            "conditional reference other than Type?identifier=[system|]value",
+        ),
+        (
+            json!({"reference": "Patient?identifier=x|1&birthdate=2000"}),
+            "conditional reference other than",
+        ),
+        (
+            json!({"reference": "Patient?identifier=x|"}),
+            "conditional reference other than",
         ),
         (json!({"reference": "urn:uuid:"}), "has no id"),
         (json!({"reference": "a/b/c"}), "is not of the form Type/id"),
