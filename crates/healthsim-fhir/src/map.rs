@@ -38,8 +38,11 @@
 //! revenue → revenue_code, diagnosisSequence → diagnosis_pointer, serviced → service_date,
 //! locationCodeableConcept → place_of_service, quantity → units, net (else unitPrice ×
 //! quantity) → billed_amount, adjudication submitted / eligible / benefit / copay /
-//! deductible / coinsurance → billed / allowed / paid / copay / deductible / coinsurance, an
-//! adjudication reason → adjustment_reason_code.
+//! deductible / coinsurance (or the Blue Button variables Synthea writes, `line_sbmtd_chrg_amt`,
+//! `line_alowd_chrg_amt`, `line_prvdr_pmt_amt`, `line_bene_ptb_ddctbl_amt`,
+//! `line_coinsrnc_amt`) → billed / allowed / paid / copay / deductible / coinsurance, an
+//! adjudication reason → adjustment_reason_code. An insurance coverage that references a
+//! contained Coverage (`#coverage`, as in Synthea's EOBs) names no member.
 //!
 //! ExplanationOfBenefit: an EOB adjudicates a Claim (Synthea writes one Claim and one EOB per
 //! encounter), so it is no second claim. It maps like a Claim (its `outcome` as `status`), and

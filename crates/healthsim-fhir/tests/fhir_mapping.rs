@@ -951,6 +951,38 @@ fn maps_claims_and_eobs_with_lines() {
         Some("c-9"),
         &[("claims", json!({"claim_id": "eob3", "status": "partial"}))],
     );
+    // Synthea's EOB: a contained Coverage names no member; Blue Button line adjudications;
+    // the total is payment.amount.
+    let bb = |v: &str| {
+        json!({"coding": [{"system": "https://bluebutton.cms.gov/resources/codesystem/adjudication",
+                                          "code": format!("https://bluebutton.cms.gov/resources/variables/{v}")}]})
+    };
+    check_adjudication(
+        json!({"resourceType": "ExplanationOfBenefit", "id": "eob4", "outcome": "complete",
+               "contained": [{"resourceType": "Coverage", "id": "coverage"}],
+               "claim": {"reference": "urn:uuid:c-4"},
+               "insurance": [{"focal": true, "coverage": {"reference": "#coverage", "display": "Medicaid"}}],
+               "item": [{"sequence": 1, "adjudication": [
+                   {"category": bb("line_sbmtd_chrg_amt"), "amount": {"value": 120.5}},
+                   {"category": bb("line_alowd_chrg_amt"), "amount": {"value": 100}},
+                   {"category": bb("line_prvdr_pmt_amt"), "amount": {"value": 80}},
+                   {"category": bb("line_bene_ptb_ddctbl_amt"), "amount": {"value": 0}},
+                   {"category": bb("line_coinsrnc_amt"), "amount": {"value": 20}}]}],
+               "total": [{"category": {"coding": [{"code": "submitted"}]}, "amount": {"value": 120.5}}],
+               "payment": {"amount": {"value": 80}}}),
+        Some("c-4"),
+        &[
+            (
+                "claims",
+                json!({"claim_id": "eob4", "member_id": null, "total_billed": 120.5, "total_paid": 80}),
+            ),
+            (
+                "claim_lines",
+                json!({"claim_line_id": "eob4-1", "billed_amount": 120.5, "allowed_amount": 100,
+                                   "paid_amount": 80, "deductible_applied": 0, "coinsurance_applied": 20}),
+            ),
+        ],
+    );
     // Items without a sequence are numbered by position.
     check(
         json!({"resourceType": "Claim", "id": "cl2", "item": [{"net": {"value": 1}}, {"net": {"value": 2}}]}),

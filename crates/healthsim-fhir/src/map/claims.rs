@@ -96,10 +96,19 @@ pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
         .find(|i| i.get("focal") == Some(&Value::Bool(true)))
         .or(insurances.first());
     if let Some(insurance) = insurance {
-        row.set(
-            "member_id",
-            reference_at(insurance, &["coverage"], &["Coverage"]).map_err(within("insurance"))?,
-        );
+        // Synthea's EOBs reference a contained Coverage (`#coverage`): no member to name.
+        let contained = insurance
+            .get("coverage")
+            .and_then(|c| c.get("reference"))
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.starts_with('#'));
+        if !contained {
+            row.set(
+                "member_id",
+                reference_at(insurance, &["coverage"], &["Coverage"])
+                    .map_err(within("insurance"))?,
+            );
+        }
     }
     match reference_at(v, &["provider"], &["Practitioner"])? {
         Some(practitioner) => row.set("billing_provider_id", Some(practitioner)),
@@ -307,6 +316,37 @@ fn sum(amounts: impl Iterator<Item = Number>) -> Option<Number> {
     }
 }
 
+/// Item adjudication categories → claim-line columns: the FHIR adjudication codes, and the
+/// CMS Blue Button variables Synthea writes.
+const LINE_ADJUDICATIONS: &[(&str, &str)] = &[
+    ("submitted", "billed_amount"),
+    ("eligible", "allowed_amount"),
+    ("benefit", "paid_amount"),
+    ("copay", "copay_applied"),
+    ("deductible", "deductible_applied"),
+    ("coinsurance", "coinsurance_applied"),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_sbmtd_chrg_amt",
+        "billed_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_alowd_chrg_amt",
+        "allowed_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_prvdr_pmt_amt",
+        "paid_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_bene_ptb_ddctbl_amt",
+        "deductible_applied",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_coinsrnc_amt",
+        "coinsurance_applied",
+    ),
+];
+
 /// One item → one claim line `{claim_id}-{sequence}`.
 fn line(claim_id: &str, index: usize, item: &Value) -> R<Row> {
     let sequence = match integer_at(item, &["sequence"])? {
@@ -370,17 +410,11 @@ fn line(claim_id: &str, index: usize, item: &Value) -> R<Row> {
         };
         let category = concept(category, &["adjudication", "category"])?;
         let amount = amount_at(adjudication, &["amount"]).map_err(&in_adjudication)?;
-        let column = [
-            ("submitted", "billed_amount"),
-            ("eligible", "allowed_amount"),
-            ("benefit", "paid_amount"),
-            ("copay", "copay_applied"),
-            ("deductible", "deductible_applied"),
-            ("coinsurance", "coinsurance_applied"),
-        ]
-        .into_iter()
-        .find(|(code, _)| category.has_code(code))
-        .map(|(_, column)| column);
+        let column = LINE_ADJUDICATIONS
+            .iter()
+            .copied()
+            .find(|(code, _)| category.has_code(code))
+            .map(|(_, column)| column);
         if let (Some(column), Some(amount)) = (column, amount) {
             if row.get(column).is_none() {
                 row.set(column, Some(amount));
