@@ -27,8 +27,11 @@
 //!   of its rows are written) and listed in the report. A file that cannot be read
 //!   ([`FhirError::Io`]) always fails the import: skipping is for bad resources, not for input
 //!   that silently went missing.
-//! - **Unsupported** resource types (and Observation categories without a table) are counted
-//!   in the report, not errors.
+//! - **Nothing dropped.** Resource types (and Observation categories) without a table of their
+//!   own are kept whole in `fhir_resources` and counted per type in
+//!   [`FhirImportReport::unsupported`].
+//! - **ExplanationOfBenefits** are applied after the last chunk, onto the Claim each names, or
+//!   written as claims of their own when it is not in the scenario (`adjudicate.rs`).
 //! - **References** are not checked while writing (the target may come later in the input, or
 //!   be in the scenario already); afterwards every reference column of the registry is checked
 //!   with one query each, and the values without a target row in the scenario are counted in
@@ -143,7 +146,8 @@ pub struct FhirImportReport {
     pub resources_read: BTreeMap<String, u64>,
     /// Resources whose rows were written.
     pub resources_imported: u64,
-    /// Resources of types without a canonical table, per `resourceType`.
+    /// Resources of types (or Observation categories) without a canonical table of their own,
+    /// per `resourceType`: kept whole in `fhir_resources`.
     pub unsupported: BTreeMap<String, u64>,
     /// Rows written per table: `inserted` (new ids in the scenario) and `updated` (ids the
     /// scenario had, including ones written by an earlier chunk of this import).
