@@ -490,6 +490,31 @@ fn an_eob_lands_on_its_claim_in_any_order() {
     );
 }
 
+// Regression: an EOB imported before its Claim stayed a claim of its own once the Claim came,
+// so the claim counted twice.
+#[test]
+fn an_eob_imported_alone_merges_when_its_claim_arrives_later() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (eob, both) = (
+        dir.path().join("eob.ndjson"),
+        dir.path().join("both.ndjson"),
+    );
+    std::fs::write(&eob, EOB)?;
+    std::fs::write(&both, [CLAIM, EOB].join("\n"))?;
+    let (_db, store) = store();
+    let first = store.import_fhir(&[&eob], &FhirImportOptions::default())?;
+    assert_eq!((first.eobs_merged, first.eobs_standalone), (0, 1));
+    let id = first.scenario_id;
+    let second = store.import_fhir(&[&both], &options(ScenarioTarget::existing(&id), 100))?;
+    assert_eq!((second.eobs_merged, second.eobs_standalone), (1, 0));
+    let merged = "c1 billed=150.00 allowed=140.00 paid=112.00 patient=28.00 status=complete \
+                  member=m1 paid_date=2024-02-01 eob=e1 lines=1:90.00/72.00 2:-/40.00";
+    let merged = merged.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(claims_state(&store, &id), [merged]);
+    assert_manifest_consistent(&store);
+    Ok(())
+}
+
 #[test]
 fn an_eob_whose_rows_persist_refuses_is_rejected_like_any_resource() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -21,7 +21,9 @@
 //!   own (its id, `extra.fhir` = the EOB), through persist's write path like any resource.
 //!
 //! Re-importing the same input ends in the same state: the Claim's row is rewritten by the
-//! upsert and the EOB's values are put on it again.
+//! upsert and the EOB's values are put on it again. An EOB that an earlier import wrote as a
+//! claim of its own (its Claim was missing then) is merged once its Claim arrives, and that
+//! earlier claim is removed, so the claim still counts once.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +37,7 @@ use serde_json::{Map, Value as Json};
 use crate::error::{db, Error, Result};
 use crate::input::{convert, Row};
 use crate::persist::{open_target, write_batches, Batch, TypeCounts};
-use crate::scenario::ScenarioRef;
+use crate::scenario::{timestamp, ScenarioRef};
 
 use super::FhirImportOptions;
 
@@ -243,7 +245,7 @@ impl Adjudications {
         )
         .map_err(db(context()))?;
         if let Some(scenario_id) = &scenario_id {
-            applied.merged = merge(conn, scenario_id)?;
+            applied.merged = merge(conn, scenario_id, now)?;
         }
         applied.standalone = self.write_standalone(conn, target, options, now, &mut applied)?;
         conn.execute_batch(&format!(
@@ -308,7 +310,7 @@ impl Adjudications {
 }
 
 /// Puts the merged EOBs' values on their claims and lines; how many EOBs were merged.
-fn merge(conn: &Connection, scenario_id: &str) -> Result<u64> {
+fn merge(conn: &Connection, scenario_id: &str, now: NaiveDateTime) -> Result<u64> {
     let context = || "applying explanations of benefit to their claims";
     let merged: i64 = conn
         .query_row(
@@ -344,6 +346,7 @@ fn merge(conn: &Connection, scenario_id: &str) -> Result<u64> {
         [scenario_id],
     )
     .map_err(db(context()))?;
+    retire_earlier_standalone(conn, scenario_id, now)?;
     let line_set = ADJUDICATED_LINE_COLUMNS
         .iter()
         .map(|c| format!("{c} = coalesce(p.{c}, l.{c})"))
@@ -360,6 +363,43 @@ fn merge(conn: &Connection, scenario_id: &str) -> Result<u64> {
     )
     .map_err(db(context()))?;
     Ok(u64::try_from(merged).unwrap_or(0))
+}
+
+/// An EOB merged now may have been written as a claim of its own by an earlier import, when
+/// its Claim was not there yet: that claim (the EOB's id, `extra.fhir` an EOB) and its lines
+/// go, so the claim is counted once. The manifest follows.
+fn retire_earlier_standalone(
+    conn: &Connection,
+    scenario_id: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let context = || "removing claims that an earlier import made of merged EOBs";
+    let retired = format!(
+        "SELECT c.claim_id FROM main.claims c JOIN temp.{EOB_TABLE}_last e \
+         ON e.merged AND c.claim_id = e.eob_id \
+         WHERE c.{SCENARIO_COLUMN} = $1 \
+         AND (c.extra->'fhir'->>'resourceType') = 'ExplanationOfBenefit'"
+    );
+    for (table, key) in [("claim_lines", "claim_id"), ("claims", "claim_id")] {
+        let deleted = conn
+            .execute(
+                &format!(
+                    "DELETE FROM main.{table} WHERE {SCENARIO_COLUMN} = $1 \
+                     AND {key} IN ({retired})"
+                ),
+                [scenario_id],
+            )
+            .map_err(db(context()))?;
+        if deleted > 0 {
+            conn.execute(
+                "UPDATE scenario_entities SET entity_count = entity_count - ?, updated_at = ? \
+                 WHERE scenario_id = ? AND entity_type = ?",
+                params![deleted as i64, timestamp(now), scenario_id, table],
+            )
+            .map_err(db(context()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The rows of standalone EOBs (their mapped rows as JSON text) as persist batches.
