@@ -515,6 +515,35 @@ fn an_eob_imported_alone_merges_when_its_claim_arrives_later() -> TestResult {
     Ok(())
 }
 
+// Regression: an import of EOBs only, merged into Claims the scenario already had, wrote no
+// row and was refused as having nothing to import.
+#[test]
+fn eobs_alone_merge_into_the_claims_of_an_existing_scenario() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (claim, eob) = (
+        dir.path().join("claim.ndjson"),
+        dir.path().join("eob.ndjson"),
+    );
+    std::fs::write(&claim, CLAIM)?;
+    std::fs::write(&eob, EOB)?;
+    let (_db, store) = store();
+    let first = store.import_fhir(&[&claim], &FhirImportOptions::default())?;
+    let id = first.scenario_id;
+    let second = store.import_fhir(&[&eob], &options(ScenarioTarget::existing(&id), 100))?;
+    assert_eq!(
+        (
+            second.eobs_merged,
+            second.eobs_standalone,
+            second.resources_imported
+        ),
+        (1, 0, 1)
+    );
+    assert!(second.rows_written.is_empty(), "{second:?}");
+    assert_eq!(claims_state(&store, &id).len(), 1);
+    assert!(claims_state(&store, &id)[0].contains("paid=112.00"));
+    Ok(())
+}
+
 #[test]
 fn an_eob_whose_rows_persist_refuses_is_rejected_like_any_resource() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -202,8 +202,9 @@ impl Store {
     /// [`Error::Fhir`] when a path cannot be read or (without `skip_invalid`) a resource is
     /// not valid JSON or malformed; [`Error::FhirResourceRejected`] (without `skip_invalid`)
     /// when persist's validation refuses a resource's entities; [`Error::FhirNothingToImport`]
-    /// when no resource maps to an entity; [`Error::ScenarioNotFound`] /
-    /// [`Error::AmbiguousScenario`] for an existing target, [`Error::Naming`],
+    /// when nothing is written (no resource maps to a row, no EOB finds its claim);
+    /// [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an existing target,
+    /// [`Error::Naming`],
     /// [`Error::Database`] and the errors of opening the database. Nothing is written unless
     /// the import succeeds.
     pub fn import_fhir(
@@ -525,7 +526,7 @@ impl<'c> Import<'c> {
         }
         let counts = self.report;
         let target = match self.target {
-            Some(target) if !counts.rows_written.is_empty() => target,
+            Some(target) if !counts.rows_written.is_empty() || eobs.merged > 0 => target,
             _ => {
                 return Err(Error::FhirNothingToImport {
                     files: counts.files,
