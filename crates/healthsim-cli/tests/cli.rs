@@ -1112,6 +1112,21 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
         "{}",
         text.stdout
     );
+    assert!(
+        text.stdout.contains(
+            "Kept whole in fhir_resources (types without a table of their own): Observation 1"
+        ),
+        "{}",
+        text.stdout
+    );
+    let text = env.run(&["import-fhir", path_arg(&bundle)])?.expect(0)?;
+    assert!(
+        text.stdout.contains(
+            "ExplanationOfBenefits: 1 merged into their claims, 0 written as claims of their own"
+        ),
+        "{}",
+        text.stdout
+    );
 
     // The malformed fixture: the whole import fails and writes nothing ...
     let before = scenario_count(&env)?;
