@@ -1042,15 +1042,26 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
     assert_eq!(out["scenario_name"], "fhir-bundle");
     assert_eq!(out["is_new_scenario"], true);
     assert_eq!(out["files"], 1);
-    assert_eq!(out["resources_imported"], 19);
+    // Nothing is dropped: the ImagingStudy is kept whole in fhir_resources.
+    assert_eq!(out["resources_imported"], 20);
     assert_eq!(out["unsupported"], json!({"ImagingStudy": 1}));
+    assert_eq!(
+        out["rows_written"]["fhir_resources"],
+        json!({"inserted": 1, "updated": 0})
+    );
+    // The EOB is on its Claim: one claim, two lines.
+    assert_eq!(out["eobs_merged"], 1);
+    assert_eq!(
+        out["rows_written"]["claims"],
+        json!({"inserted": 1, "updated": 0})
+    );
     assert_eq!(
         out["rows_written"]["patients"],
         json!({"inserted": 1, "updated": 0})
     );
     assert_eq!(
         out["rows_written"]["claim_lines"],
-        json!({"inserted": 4, "updated": 0})
+        json!({"inserted": 2, "updated": 0})
     );
     assert_eq!(
         out["rows_written"]["vitals"],
@@ -1060,7 +1071,8 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
     assert_eq!(out["unresolved_references"], json!({}));
     assert_eq!(out["truncated"], false);
     let summary = env.json(&["summary", "fhir-bundle", "--no-samples"])?;
-    assert_eq!(summary["entity_counts"]["claim_lines"], 4);
+    assert_eq!(summary["entity_counts"]["claim_lines"], 2);
+    assert_eq!(summary["entity_counts"]["claims"], 1);
 
     // Again into the same scenario: the same ids are updated.
     let again = env.json(&[
@@ -1097,6 +1109,21 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
         .expect(0)?;
     assert!(
         text.stdout.contains("References without a target"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(
+            "Kept whole in fhir_resources (types without a table of their own): Observation 1"
+        ),
+        "{}",
+        text.stdout
+    );
+    let text = env.run(&["import-fhir", path_arg(&bundle)])?.expect(0)?;
+    assert!(
+        text.stdout.contains(
+            "ExplanationOfBenefits: 1 merged into their claims, 0 written as claims of their own"
+        ),
         "{}",
         text.stdout
     );

@@ -523,7 +523,7 @@ async fn describe_schema(w: &mut Workflow) -> TestResult {
     assert!(
         everything["entity_types"]
             .as_array()
-            .is_some_and(|t| t.len() == 38),
+            .is_some_and(|t| t.len() == healthsim_schema::ENTITY_TYPES.len()),
         "every entity type"
     );
     Ok(())
@@ -705,18 +705,19 @@ async fn import_fhir_files(w: &mut Workflow) -> TestResult {
     .await?;
     assert_eq!(imported["is_new_scenario"], true, "bundle: a new scenario");
     assert_eq!(
-        imported["resources_imported"], 19,
-        "bundle: resources imported"
+        imported["resources_imported"], 20,
+        "bundle: resources imported, none dropped"
     );
     assert_eq!(
         imported["rows_written"]["claim_lines"],
-        json!({"inserted": 4, "updated": 0}),
-        "bundle: claim lines written"
+        json!({"inserted": 2, "updated": 0}),
+        "bundle: claim lines written, the EOB's on its Claim's"
     );
+    assert_eq!(imported["eobs_merged"], 1, "bundle: the EOB merged");
     assert_eq!(
         imported["unsupported"],
         json!({"ImagingStudy": 1}),
-        "bundle: unsupported types counted"
+        "bundle: types kept whole in fhir_resources counted"
     );
     w.fhir_id = imported["scenario_id"]
         .as_str()

@@ -2,7 +2,7 @@
 //! bounded in time and size.
 //!
 //! An agent fetches specific data with SQL (`query_scenario`). The query may join,
-//! nest, aggregate and use CTEs over the 38 canonical tables, and it must never see another
+//! nest, aggregate and use CTEs over the 40 canonical tables, and it must never see another
 //! scenario, write, read files, attach databases, change settings or load extensions (ARCHITECTURE.md, "The agent's contract").
 //! This crate is that boundary, and nothing else: it can be reviewed without reading the rest of
 //! the workspace.

@@ -61,9 +61,11 @@ Import FHIR R4 data from files on the user's machine, such as Synthea \
 output, into a scenario: .json files (one resource, or a transaction, collection or batch \
 Bundle), .ndjson files (FHIR Bulk Data, one resource per line) and folders of them. Patient, \
 Practitioner, Organization, Location, Encounter, Condition, Procedure, Observation (vital signs, \
-laboratory), MedicationRequest, AllergyIntolerance, Coverage, Claim, ExplanationOfBenefit, \
+laboratory), MedicationRequest, AllergyIntolerance, Immunization, Coverage, Claim, \
 ResearchStudy and ResearchSubject map to the canonical tables (the original resource is kept \
-in extra.fhir); other resource types are counted as unsupported, not errors. Use it when the \
+in extra.fhir); an ExplanationOfBenefit puts its paid and allowed amounts on the Claim it \
+adjudicates (eobs_merged); every other resource type is kept whole in fhir_resources (counted \
+per type in unsupported). Use it when the \
 user has FHIR files to load, instead of reading them and calling persist_entities. Without \
 scenario_id a new scenario is created (scenario_name, else named from context). The import is \
 atomic: by default one invalid resource fails it and nothing is written (the error names the \
@@ -181,8 +183,15 @@ fn text(view: &FhirImportView) -> String {
     };
     if !view.unsupported.is_empty() {
         text.push_str(&format!(
-            "\nNot imported (resource types without a table): {}\n",
+            "\nKept whole in fhir_resources (types without a table of their own): {}\n",
             listed(&view.unsupported)
+        ));
+    }
+    if view.eobs_merged.is_some() || view.eobs_standalone.is_some() {
+        text.push_str(&format!(
+            "\nExplanationOfBenefits: {} merged into their claims, {} written as claims of their own\n",
+            view.eobs_merged.unwrap_or(0),
+            view.eobs_standalone.unwrap_or(0)
         ));
     }
     if view.replaced_in_chunk > 0 {
@@ -320,7 +329,8 @@ pub struct FhirImportView {
     pub resources_read: BTreeMap<String, u64>,
     /// Resources whose rows were written.
     pub resources_imported: u64,
-    /// Resources of types without a table, per resourceType (not errors).
+    /// Resources of types without a table of their own, per resourceType: kept whole in
+    /// fhir_resources.
     pub unsupported: BTreeMap<String, u64>,
     /// Rows written per table: inserted (new ids) and updated (ids the scenario had).
     pub rows_written: BTreeMap<String, TypeCounts>,
@@ -334,6 +344,13 @@ pub struct FhirImportView {
     pub unresolved_references: BTreeMap<String, u64>,
     /// A few of them, as 'table.column = value'.
     pub unresolved_examples: Vec<String>,
+    /// ExplanationOfBenefits put on the Claim they adjudicate (absent when none, or cut).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eobs_merged: Option<u64>,
+    /// ExplanationOfBenefits without their Claim, written as claims of their own (absent when
+    /// none, or cut).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eobs_standalone: Option<u64>,
     /// Some list or per-type map was cut to keep the result small; the totals
     /// (resources_imported, skipped_total, rows_written) are exact.
     pub truncated: bool,
@@ -349,7 +366,7 @@ impl FhirImportView {
     /// [`FHIR_SKIPPED_LISTED`] skipped resources and [`FHIR_TYPES_LISTED`] resource types per
     /// map, then, while the compact JSON is over the budget, skipped resources, examples and
     /// the smallest entries of the per-type maps are dropped (in that order). `rows_written`
-    /// is never cut: it has one entry per table the FHIR mapping writes (18 at most, about 270
+    /// is never cut: it has one entry per table the FHIR mapping writes (20 at most, about 300
     /// tokens).
     pub fn within_budget(report: healthsim_persist::fhir::FhirImportReport) -> Self {
         let mut view = Self::new(report, Some((FHIR_SKIPPED_LISTED, FHIR_TYPES_LISTED)));
@@ -380,6 +397,8 @@ impl FhirImportView {
             skipped_total,
             unresolved_references,
             unresolved_examples,
+            eobs_merged,
+            eobs_standalone,
         } = report;
         let truncated = resources_read.len() > max_types
             || unsupported.len() > max_types
@@ -403,6 +422,8 @@ impl FhirImportView {
             skipped_total,
             unresolved_references,
             unresolved_examples,
+            eobs_merged: Some(eobs_merged).filter(|n| *n > 0),
+            eobs_standalone: Some(eobs_standalone).filter(|n| *n > 0),
             truncated,
         }
     }
@@ -415,7 +436,8 @@ impl FhirImportView {
     }
 
     /// Drops the least useful listed item; false when nothing is left to drop. Most useful
-    /// last: the first skipped resource, the unsupported types, the unresolved references.
+    /// last: the first skipped resource, the EOB counts, the unsupported types, the unresolved
+    /// references.
     fn drop_one(&mut self) -> bool {
         if self.skipped.len() > 3 {
             self.skipped.pop();
@@ -430,6 +452,8 @@ impl FhirImportView {
         }
         drop_smallest(&mut self.unresolved_references)
             || drop_smallest(&mut self.unsupported)
+            || self.eobs_merged.take().is_some()
+            || self.eobs_standalone.take().is_some()
             || self.skipped.pop().is_some()
     }
 }
@@ -489,6 +513,8 @@ mod tests {
         "studies",
         "treatment_arms",
         "subjects",
+        "immunizations",
+        "fhir_resources",
     ];
 
     /// A report with `skipped` invalid resources (reasons of `reason_chars`), `types` resource
@@ -565,6 +591,8 @@ mod tests {
                 .map(|r| format!("{r} = {}", "x".repeat(80)))
                 .collect(),
             unresolved_references: references.into_iter().map(|r| (r, 31_337)).collect(),
+            eobs_merged: 123_456,
+            eobs_standalone: 789,
         }
     }
 
@@ -665,6 +693,8 @@ mod tests {
                     || view.unsupported.len() != shape.unsupported
                     || view.unresolved_examples.len() != full.unresolved_examples.len()
                     || view.unresolved_references.len() != full.unresolved_references.len()
+                    || view.eobs_merged != Some(full.eobs_merged)
+                    || view.eobs_standalone != Some(full.eobs_standalone)
             );
         }
     }

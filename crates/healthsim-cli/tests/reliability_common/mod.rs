@@ -428,7 +428,7 @@ pub(crate) fn scenario_id(conn: &Connection, name: &str) -> Result<Option<String
     }
 }
 
-/// Every (table, id) of a scenario, over the 38 canonical tables (one query).
+/// Every (table, id) of a scenario, over the canonical tables (one query).
 pub(crate) fn entity_keys(conn: &Connection, scenario_id: &str) -> Result<BTreeSet<Key>, String> {
     let sql = ENTITY_TYPES
         .iter()

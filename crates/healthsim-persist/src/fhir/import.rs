@@ -27,8 +27,11 @@
 //!   of its rows are written) and listed in the report. A file that cannot be read
 //!   ([`FhirError::Io`]) always fails the import: skipping is for bad resources, not for input
 //!   that silently went missing.
-//! - **Unsupported** resource types (and Observation categories without a table) are counted
-//!   in the report, not errors.
+//! - **Nothing dropped.** Resource types (and Observation categories) without a table of their
+//!   own are kept whole in `fhir_resources` and counted per type in
+//!   [`FhirImportReport::unsupported`].
+//! - **ExplanationOfBenefits** are applied after the last chunk, onto the Claim each names, or
+//!   written as claims of their own when it is not in the scenario (`adjudicate.rs`).
 //! - **References** are not checked while writing (the target may come later in the input, or
 //!   be in the scenario already); afterwards every reference column of the registry is checked
 //!   with one query each, and the values without a target row in the scenario are counted in
@@ -49,12 +52,14 @@ use healthsim_schema::{EntityType, ENTITY_TYPES, SCENARIO_COLUMN};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use super::adjudicate::{self, Adjudications};
 use super::{FhirError, FhirSource, Mapped, Position, SourcedResource};
 use crate::error::{db, truncate, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
 use crate::store::{in_transaction, Store};
+use healthsim_fhir::Adjudication;
 
 /// Resources per write chunk by default.
 pub const DEFAULT_BATCH_SIZE: usize = 5_000;
@@ -141,7 +146,8 @@ pub struct FhirImportReport {
     pub resources_read: BTreeMap<String, u64>,
     /// Resources whose rows were written.
     pub resources_imported: u64,
-    /// Resources of types without a canonical table, per `resourceType`.
+    /// Resources of types (or Observation categories) without a canonical table of their own,
+    /// per `resourceType`: kept whole in `fhir_resources`.
     pub unsupported: BTreeMap<String, u64>,
     /// Rows written per table: `inserted` (new ids in the scenario) and `updated` (ids the
     /// scenario had, including ones written by an earlier chunk of this import).
@@ -158,6 +164,13 @@ pub struct FhirImportReport {
     pub unresolved_references: BTreeMap<String, u64>,
     /// A few of them, as `table.column = value` (at most [`MAX_UNRESOLVED_EXAMPLES`]).
     pub unresolved_examples: Vec<String>,
+    /// ExplanationOfBenefits put on the Claim they adjudicate (its paid, allowed and
+    /// patient-responsibility amounts, outcome and lines); each distinct EOB counts once. Their
+    /// updates are not in `rows_written`.
+    pub eobs_merged: u64,
+    /// ExplanationOfBenefits whose Claim the scenario does not hold (or that name none),
+    /// written as claims of their own; their rows are in `rows_written`.
+    pub eobs_standalone: u64,
 }
 
 impl Store {
@@ -189,8 +202,9 @@ impl Store {
     /// [`Error::Fhir`] when a path cannot be read or (without `skip_invalid`) a resource is
     /// not valid JSON or malformed; [`Error::FhirResourceRejected`] (without `skip_invalid`)
     /// when persist's validation refuses a resource's entities; [`Error::FhirNothingToImport`]
-    /// when no resource maps to an entity; [`Error::ScenarioNotFound`] /
-    /// [`Error::AmbiguousScenario`] for an existing target, [`Error::Naming`],
+    /// when nothing is written (no resource maps to a row, no EOB finds its claim);
+    /// [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an existing target,
+    /// [`Error::Naming`],
     /// [`Error::Database`] and the errors of opening the database. Nothing is written unless
     /// the import succeeds.
     pub fn import_fhir(
@@ -236,6 +250,8 @@ struct Import<'c> {
     chunk: Vec<Option<Pending>>,
     chunk_resources: usize,
     report: Counts,
+    /// ExplanationOfBenefits waiting for the end of the input (adjudicate.rs).
+    adjudications: Adjudications,
 }
 
 /// The report's counters, before the scenario is known.
@@ -269,6 +285,7 @@ impl<'c> Import<'c> {
                 files,
                 ..Counts::default()
             },
+            adjudications: Adjudications::default(),
         })
     }
 
@@ -287,10 +304,15 @@ impl<'c> Import<'c> {
         }
         match sourced.map_resource() {
             Ok(Mapped::Entities(rows)) => self.add(&sourced, rows),
-            Ok(Mapped::Unsupported { resource_type, .. }) => {
+            Ok(Mapped::Raw {
+                resource_type,
+                rows,
+                ..
+            }) => {
                 *self.report.unsupported.entry(resource_type).or_default() += 1;
-                Ok(())
+                self.add(&sourced, rows)
             }
+            Ok(Mapped::Adjudication(adjudication)) => self.adjudication(&sourced, adjudication),
             Err(error) => self.invalid(error),
         }
     }
@@ -391,6 +413,22 @@ impl<'c> Import<'c> {
         Ok(())
     }
 
+    /// An ExplanationOfBenefit of a Claim: validated now, applied at the end (adjudicate.rs).
+    fn adjudication(
+        &mut self,
+        sourced: &SourcedResource,
+        adjudication: Adjudication,
+    ) -> Result<()> {
+        match adjudicate::validate(adjudication) {
+            Ok(valid) => {
+                self.adjudications.push(self.conn, valid)?;
+                self.report.resources_imported += 1;
+                Ok(())
+            }
+            Err(error) => self.rejected(sourced, error),
+        }
+    }
+
     /// A resource whose entities persist's validation refused: the import's error, or a skip.
     fn rejected(&mut self, sourced: &SourcedResource, error: Error) -> Result<()> {
         let resource_type = sourced
@@ -475,9 +513,20 @@ impl<'c> Import<'c> {
     /// The last chunk, the reference check, `updated_at`, and the report.
     fn finish(mut self) -> Result<FhirImportReport> {
         self.flush()?;
+        let eobs = std::mem::take(&mut self.adjudications).apply(
+            self.conn,
+            &mut self.target,
+            self.options,
+            self.now,
+        )?;
+        for (table, c) in eobs.rows_written {
+            let total = self.report.rows_written.entry(table).or_default();
+            total.inserted += c.inserted;
+            total.updated += c.updated;
+        }
         let counts = self.report;
         let target = match self.target {
-            Some(target) if !counts.rows_written.is_empty() => target,
+            Some(target) if !counts.rows_written.is_empty() || eobs.merged > 0 => target,
             _ => {
                 return Err(Error::FhirNothingToImport {
                     files: counts.files,
@@ -505,6 +554,8 @@ impl<'c> Import<'c> {
             skipped_total: counts.skipped_total,
             unresolved_references,
             unresolved_examples,
+            eobs_merged: eobs.merged,
+            eobs_standalone: eobs.standalone,
         })
     }
 }
