@@ -16,7 +16,18 @@
 //!   temporary file, and gives a catalog identical to a cleanly created database;
 //! - earlier scenarios of the same file are never touched by a later crash.
 //!
-//! Sizes: 1,000 input entities of 3 types (persist: 10 transactions of 100); 20 trials of
+//! Deterministic crash points: the binary of this test is built with healthsim-schema's
+//! `crash-points` feature, so `HEALTHSIM_CRASH_AT=<point>[:<nth>]` makes it SIGKILL itself at a
+//! named statement (`healthsim_schema::crash`). `every_write_path_killed_at_every_crash_point_*`
+//! kills direct append, staged insert, upsert, delete, clone, merge with rename and import at
+//! points inside their transaction, just before and just after the COMMIT, and
+//! `migrate_killed_at_every_crash_point_*` kills `db migrate` inside and between migrations and
+//! mid-creation of a new file. Each kill must be a SIGKILL (a point that is never reached lets
+//! the command finish, and fails the test). Before the commit the whole database (every table's
+//! rows, all columns) must equal the state before the command; after it, every scenario's
+//! contents must equal those of an uninterrupted run on a copy of the same database.
+//!
+//! Random kills, sizes: 1,000 input entities of 3 types (persist: 10 transactions of 100); 20 trials of
 //! persist and migrate, 10 of delete, clone, merge and import. `HEALTHSIM_TEST_SCALE=n`
 //! multiplies entities and trials by n, with batches of max(100, 50 × n) entities (scale 20:
 //! 20,000 entities in 20 batches of 1,000, 400 persist trials). `HEALTHSIM_TEST_SEED` changes the
@@ -95,6 +106,15 @@ fn histogram<K: std::fmt::Debug + Ord>(values: impl IntoIterator<Item = K>) -> S
         .map(|(k, n)| format!("{k:?}×{n}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A histogram as a JSON object `{value: count}`, for the results files.
+fn counts_of<K: ToString>(values: impl IntoIterator<Item = K>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for v in values {
+        *counts.entry(v.to_string()).or_default() += 1;
+    }
+    counts
 }
 
 /// The entity count of every scenario in the file, after checking its integrity.
@@ -228,6 +248,19 @@ fn kill_during_persist_keeps_whole_batches() -> TestResult {
         histogram(committed.iter().copied()),
         histogram(outcomes.iter().copied())
     );
+
+    reliability_common::record_results(
+        "random-kills-persist",
+        &serde_json::json!({
+            "entities": input.keys.len(),
+            "batches": batches,
+            "batch_size": batch,
+            "trials": trials,
+            "seed": seed,
+            "committed_batches_per_trial": counts_of(committed.iter().copied()),
+            "outcomes": counts_of(outcomes.iter().map(|o| format!("{o:?}"))),
+        }),
+    )?;
 
     // The CLI still reads the file after all those crashes.
     let listed = run(healthsim_on(&db, &["--json", "list", "--limit", "1"]), None)?
@@ -380,6 +413,16 @@ fn all_or_nothing(db: &Path, op: &Operation<'_>, trials: usize, seed: u64) -> Te
         });
     }
     let (states, outcomes): (Vec<_>, Vec<_>) = results.chunks(2).map(|p| (p[0], p[1])).unzip();
+    reliability_common::record_results(
+        &format!("random-kills-{}", op.label),
+        &serde_json::json!({
+            "entities": expected.len(),
+            "trials": trials,
+            "seed": seed,
+            "after_reopen": counts_of(states.iter().copied()),
+            "outcomes": counts_of(outcomes.iter().copied()),
+        }),
+    )?;
     eprintln!(
         "{} crash: {}; {}",
         op.label,
@@ -622,8 +665,17 @@ fn kill_during_migrate_of_a_fresh_database() -> TestResult {
     }
     eprintln!(
         "migrate crash: uninterrupted {full:?}, {trials} trials, seed {seed}; state after the kill: {}",
-        histogram(versions)
+        histogram(versions.iter())
     );
+    reliability_common::record_results(
+        "random-kills-migrate",
+        &serde_json::json!({
+            "trials": trials,
+            "seed": seed,
+            "head_version": head,
+            "after_kill": counts_of(versions),
+        }),
+    )?;
     Ok(())
 }
 
@@ -661,11 +713,11 @@ struct WritePath {
 
 /// The small inputs the matrix uses (files in the suite's temporary folder).
 struct Inputs {
-    /// 3 types (patients, encounters, claims), 150 entities: direct appends.
+    /// 3 types (patients, encounters, claims), 150 entities (× scale): direct appends.
     small: JsonlInput,
     /// The same entities, each with an extra field (a whole-row change): upserts.
     revised: PathBuf,
-    /// 1,100 patients: more than `DIRECT_APPEND_MAX_ROWS`, so staged.
+    /// 1,100 patients (1,000 + 100 × scale): more than `DIRECT_APPEND_MAX_ROWS`, so staged.
     large: JsonlInput,
     /// A JSON export of the `source` scenario (the small input).
     export: PathBuf,
@@ -792,8 +844,9 @@ const WRITE_PATHS: &[WritePath] = &[
 ];
 
 /// Writes the inputs of the matrix into `dir`.
-fn matrix_inputs(dir: &Path) -> TestResult<Inputs> {
-    let small = generate_jsonl(&dir.join("small.jsonl"), 30, 21, TABLES, 150)?;
+fn matrix_inputs(dir: &Path, scale: usize) -> TestResult<Inputs> {
+    let wanted = 150 * scale;
+    let small = generate_jsonl(&dir.join("small.jsonl"), wanted / 5, 21, TABLES, wanted)?;
     let mut revised = String::new();
     for line in std::fs::read_to_string(&small.path)?.lines() {
         let mut value: Value = serde_json::from_str(line)?;
@@ -803,7 +856,7 @@ fn matrix_inputs(dir: &Path) -> TestResult<Inputs> {
     }
     let revised_path = dir.join("revised.jsonl");
     std::fs::write(&revised_path, revised)?;
-    let large_rows = healthsim_persist::persist::DIRECT_APPEND_MAX_ROWS + 100;
+    let large_rows = healthsim_persist::persist::DIRECT_APPEND_MAX_ROWS + 100 * scale;
     let large = generate_jsonl(
         &dir.join("large.jsonl"),
         large_rows + 10,
@@ -811,7 +864,7 @@ fn matrix_inputs(dir: &Path) -> TestResult<Inputs> {
         &["patients"],
         large_rows,
     )?;
-    if large.keys.len() != large_rows || small.keys.len() != 150 {
+    if large.keys.len() != large_rows || small.keys.len() != wanted {
         return Err("the generator made fewer entities than the matrix needs".into());
     }
     let export = dir.join("source-export.json");
@@ -904,7 +957,7 @@ struct PointOutcome {
 #[test]
 fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let inputs = matrix_inputs(dir.path())?;
+    let inputs = matrix_inputs(dir.path(), scale())?;
     let mut outcomes = Vec::new();
     for (p, path) in WRITE_PATHS.iter().enumerate() {
         // The starting database, and the reference: the command run to completion on a copy.
