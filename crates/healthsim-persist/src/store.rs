@@ -450,6 +450,8 @@ fn retry_while_locked<T>(
             Ok(value) => return Ok(value),
             Err(Attempt::Failed(error)) => return Err(error),
             Err(Attempt::Locked(detail)) => {
+                // Another process holds the file: the lock test proves writers get here.
+                crash::point("lock.busy");
                 let waited = start.elapsed();
                 if waited >= timeout {
                     return Err(StoreError::DatabaseLocked {
