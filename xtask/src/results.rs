@@ -140,9 +140,13 @@ fn render(name: &str, results: &Path) -> Result<String> {
 
 /// Where a results file comes from: file, date, commit, machine.
 fn provenance(path: &Path, doc: &Value) -> String {
+    format!("`docs/results/{}`, {}", file_name(path), run_of(doc))
+}
+
+/// When and where a results file's run was made: date, commit, machine, build, scale.
+fn run_of(doc: &Value) -> String {
     let machine = doc.get("machine").unwrap_or(doc);
     let mut parts = vec![
-        format!("`docs/results/{}`", file_name(path)),
         format!(
             "date {}",
             text(
@@ -268,13 +272,14 @@ fn render_points(paths: &[PathBuf]) -> Result<String> {
 
 fn render_random(paths: &[PathBuf]) -> Result<String> {
     let mut out = String::new();
-    let mut sources = Vec::new();
+    let (mut names, mut runs) = (Vec::new(), Vec::new());
     out.push_str(
         "| command | trials | kill outcomes | state after reopening |\n|---|---|---|---|\n",
     );
     for path in paths {
         let doc = read(path)?;
-        sources.push(provenance(path, &doc));
+        names.push(format!("`docs/results/{}`", file_name(path)));
+        runs.push(run_of(&doc));
         let r = &doc["results"];
         let command = file_name(path)
             .trim_start_matches("reliability-random-kills-")
@@ -297,7 +302,12 @@ fn render_random(paths: &[PathBuf]) -> Result<String> {
             histogram(&r["outcomes"])
         ));
     }
-    out.push_str(&format!("\nGenerated from {}.\n", sources.join("; ")));
+    runs.dedup();
+    out.push_str(&format!(
+        "\nGenerated from {} ({}).\n",
+        names.join(", "),
+        runs.join("; ")
+    ));
     Ok(out)
 }
 

@@ -258,7 +258,10 @@ fn kill_during_persist_keeps_whole_batches() -> TestResult {
             "trials": trials,
             "seed": seed,
             "committed_batches_per_trial": counts_of(committed.iter().copied()),
-            "outcomes": counts_of(outcomes.iter().map(|o| format!("{o:?}"))),
+            "outcomes": counts_of(outcomes.iter().map(|o| match o {
+                KillOutcome::Killed => "killed",
+                KillOutcome::Finished(_) => "finished",
+            })),
         }),
     )?;
 
@@ -616,11 +619,16 @@ fn kill_during_migrate_of_a_fresh_database() -> TestResult {
     let seed = seed(0x5EED_0006);
     let mut rng = Rng::new(seed);
     let mut versions = Vec::new();
+    let mut outcomes = Vec::new();
     for trial in 0..trials {
         let db = dir.path().join(format!("fresh-{trial}.duckdb"));
         let after = rng.duration_up_to(window.0.mul_f64(KILL_WINDOW));
         let (outcome, elapsed) = run_and_kill(healthsim_on(&db, &["db", "migrate"]), after)?;
         window.observe(outcome, elapsed);
+        outcomes.push(match outcome {
+            KillOutcome::Killed => "killed",
+            KillOutcome::Finished(_) => "finished",
+        });
         let label =
             format!("migrate trial {trial} (kill after {after:?}, {outcome:?}, seed {seed})");
         // A new file is built under a temporary name and linked into place once migrated and
@@ -673,6 +681,7 @@ fn kill_during_migrate_of_a_fresh_database() -> TestResult {
             "trials": trials,
             "seed": seed,
             "head_version": head,
+            "outcomes": counts_of(outcomes),
             "after_kill": counts_of(versions),
         }),
     )?;
