@@ -59,10 +59,10 @@ impl Env {
     /// The whole database (every table's rows), after checking the file's integrity.
     fn state(&self) -> TestResult<DbState> {
         let store = open_store(&self.db)?;
-        Ok(inspect(&store, |conn| {
+        inspect(&store, |conn| {
             check_integrity(conn)?;
             db_state(conn)
-        })?)
+        })
     }
 
     /// `persist <args> FILE` with `content` in FILE: must exit with `code`, mention every one of
