@@ -25,6 +25,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use reliability_common::state::db_state;
 use reliability_common::{
     call_tool, check_integrity, connect_mcp, entity_keys, healthsim_on, inspect, open_store, run,
     scale, scenario_id, tool_ok, Key, TestResult,
@@ -230,6 +231,7 @@ fn a_cli_call_that_cannot_get_the_lock_fails_clearly_and_writes_nothing() -> Tes
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("held.duckdb");
     let holder = open_store(&db)?; // this process holds the file
+    let before = inspect(&holder, db_state)?;
     let persist = || {
         healthsim_on(
             &db,
@@ -258,8 +260,7 @@ fn a_cli_call_that_cannot_get_the_lock_fails_clearly_and_writes_nothing() -> Tes
 
     drop(holder);
     let store = open_store(&db)?;
-    let found = inspect(&store, |conn| scenario_id(conn, "blocked"))?;
-    assert_eq!(found, None, "a failed call wrote nothing");
+    before.expect_same(&inspect(&store, db_state)?, "the calls that met the lock")?;
     drop(store);
     // Once the file is free, the same call works.
     run(persist(), Some(br#"[{"patient_id": "p1"}]"#))?.expect_code(0)?;
