@@ -768,6 +768,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("persist.appended:3", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -779,6 +781,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("persist.inserted", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -791,6 +795,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("persist.upserted:3", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -802,6 +808,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("delete.table:3", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -813,6 +821,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("clone.copied:3", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -837,6 +847,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("merge.copied:5", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
     WritePath {
@@ -848,6 +860,8 @@ const WRITE_PATHS: &[WritePath] = &[
             ("persist.appended:2", false),
             ("commit.before", false),
             ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
         ],
     },
 ];

@@ -90,6 +90,15 @@ struct Held {
     _claim: FileClaim,
 }
 
+impl Drop for Held {
+    fn drop(&mut self) {
+        // The connection closes (and DuckDB checkpoints) right after this.
+        if matches!(self.handle, Handle::Connection(_)) {
+            crash::point("store.closing");
+        }
+    }
+}
+
 impl Held {
     fn connection(&self) -> Option<&Connection> {
         match &self.handle {
