@@ -641,7 +641,7 @@ fn machine() -> Value {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    json!({"cpu": cpu, "cores": cores})
+    json!({"cpu": cpu, "cores": cores, "date": crate::results::today_utc(), "commit": crate::results::head_commit()})
 }
 
 fn print_table(figures: &[Figure]) {

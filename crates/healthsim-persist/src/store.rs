@@ -14,6 +14,7 @@
 //! one closes the other, since DuckDB allows one configuration per file and process, and a
 //! worker's read lock keeps every writer out.
 
+use healthsim_schema::crash;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,6 +88,15 @@ struct Held {
     mode: Mode,
     handle: Handle,
     _claim: FileClaim,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // The connection closes (and DuckDB checkpoints) right after this.
+        if matches!(self.handle, Handle::Connection(_)) {
+            crash::point("store.closing");
+        }
+    }
 }
 
 impl Held {
@@ -449,6 +459,8 @@ fn retry_while_locked<T>(
             Ok(value) => return Ok(value),
             Err(Attempt::Failed(error)) => return Err(error),
             Err(Attempt::Locked(detail)) => {
+                // Another process holds the file: the lock test proves writers get here.
+                crash::point("lock.busy");
                 let waited = start.elapsed();
                 if waited >= timeout {
                     return Err(StoreError::DatabaseLocked {
@@ -534,6 +546,7 @@ fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::M
             path: path.to_path_buf(),
             source,
         })?;
+    crash::point("create.opened");
     let report = healthsim_schema::migrate(&conn)?;
     conn.execute_batch("CHECKPOINT")
         .map_err(db("checkpointing the new database"))?;
@@ -550,8 +563,9 @@ fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::M
     std::fs::File::open(temp)
         .and_then(|file| file.sync_all())
         .map_err(io("sync the new database", temp))?;
+    crash::point("create.built");
     match link_without_replacing(temp, path) {
-        Ok(()) => {}
+        Ok(()) => crash::point("create.linked"),
         // Another process created the file first: theirs is kept, ours is dropped.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
         Err(e) => return Err(io("create", path)(e)),
@@ -665,12 +679,15 @@ pub(crate) fn in_transaction<T>(
         .map_err(db("starting a transaction"))?;
     let mut guard = RollbackOnDrop { conn, active: true };
     let value = f(conn)?;
+    crash::point("commit.before");
     guard.active = false;
     if let Err(e) = conn.execute_batch("COMMIT") {
         // A failed COMMIT may leave the transaction open; close it so the connection stays usable.
         let _ = conn.execute_batch("ROLLBACK");
         return Err(db("committing")(e));
     }
+    // Committed (in the write-ahead log), not yet checkpointed into the file.
+    crash::point("commit.after");
     Ok(value)
 }
 

@@ -312,7 +312,12 @@ fn apply_one(conn: &Connection, m: &Migration) -> Result<(), Error> {
         .map(|_| ())
     });
     match result {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(fail),
+        Ok(()) => {
+            crate::crash::point("migrate.applied");
+            conn.execute_batch("COMMIT").map_err(fail)?;
+            crate::crash::point("migrate.committed");
+            Ok(())
+        }
         Err(e) => {
             // The transaction is already aborted; a failing rollback adds nothing useful to report.
             let _ = conn.execute_batch("ROLLBACK");
