@@ -78,6 +78,7 @@
 mod error;
 pub mod fhir;
 pub mod input;
+pub mod legacy;
 pub mod normalize;
 pub mod persist;
 pub mod saveload;
