@@ -64,6 +64,25 @@ pub enum NameConflict {
     Rename,
 }
 
+impl NameConflict {
+    /// Every choice, in documentation order.
+    pub const ALL: [NameConflict; 2] = [NameConflict::Skip, NameConflict::Rename];
+
+    /// The lowercase name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            NameConflict::Skip => "skip",
+            NameConflict::Rename => "rename",
+        }
+    }
+}
+
+impl std::fmt::Display for NameConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How [`Store::import_legacy`] imports.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
