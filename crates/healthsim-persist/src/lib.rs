@@ -24,6 +24,12 @@
 //!   summary / samples pass-throughs.
 //! - [`saveload`]: full-data save and load of small scenarios (up to [`saveload::LOAD_LIMIT`]
 //!   entities).
+//! - [`legacy`]: the way in for Python HealthSim users. [`Store::open`] refuses a file that is
+//!   not one of our databases (the Python HealthSim's of either schema era, another
+//!   application's, no DuckDB file at all) with [`StoreError::ForeignDatabase`] /
+//!   [`StoreError::NotADatabase`] before any migration touches it, and
+//!   [`Store::import_legacy`] brings its scenarios and cohorts (database opened read-only, or
+//!   JSON files) into new scenarios through the same write path.
 //! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection (the `healthsim-query`
 //!   crate, re-exported).
 //! - [`Error`]: one error type for every call; each concern's failures are an enum of the module

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 /// Why a legacy source cannot be imported at all (a scenario that cannot be imported is
-/// skipped and reported instead). Wrapped in [`Error::Legacy`]. Nothing was written.
+/// skipped and reported instead). Wrapped in [`crate::Error::Legacy`]. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LegacyError {
@@ -39,7 +39,7 @@ pub enum LegacyError {
 }
 
 impl LegacyError {
-    /// Always true: the caller gave the wrong path or file. See [`Error::is_caller_error`].
+    /// Always true: the caller gave the wrong path or file. See [`crate::Error::is_caller_error`].
     pub fn is_caller_error(&self) -> bool {
         match self {
             LegacyError::NotLegacy { .. }

@@ -249,11 +249,11 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Legacy`] when `path` is not a legacy source ([`LegacyError::NotLegacy`]),
+    /// [`crate::Error::Legacy`] when `path` is not a legacy source ([`LegacyError::NotLegacy`]),
     /// a single JSON file cannot be read as a scenario ([`LegacyError::InvalidJson`]) or is
-    /// this store's own file ([`LegacyError::SameFile`]); [`Error::Io`] when it cannot be read;
-    /// [`Error::Input`] for the options' provenance; the errors of opening a database
-    /// ([`Error::Store`]) and [`Error::Database`]. Scenarios imported before a database error
+    /// this store's own file ([`LegacyError::SameFile`]); [`crate::Error::Io`] when it cannot be read;
+    /// [`crate::Error::Input`] for the options' provenance; the errors of opening a database
+    /// ([`crate::Error::Store`]) and [`crate::Error::Database`]. Scenarios imported before a database error
     /// stay imported.
     pub fn import_legacy(
         &self,
