@@ -163,6 +163,15 @@ pub fn refuse_non_duckdb(path: &Path) -> Result<()> {
 ///
 /// [`crate::Error::Database`] when the catalog cannot be read.
 pub fn classify(conn: &Connection) -> Result<DatabaseKind> {
+    // Fast path for our own database, the common case on every open: preparing a statement
+    // over our columns binds against the catalog without scanning it (the catalog functions
+    // below list every column of every table: 11 ms per open on a loaded 2-core machine).
+    if conn
+        .prepare("SELECT version, name, checksum FROM main.schema_migrations LIMIT 0")
+        .is_ok()
+    {
+        return Ok(DatabaseKind::Ours);
+    }
     let context = "reading the database catalog";
     let mut statement = conn
         .prepare(
