@@ -21,6 +21,8 @@
 //! - **Provenance.** Rows keep the `source_type`, `source_system`, ... the legacy row had; the
 //!   options' provenance fills the rest (default `source_type` `legacy-import`, `source_system`
 //!   `healthsim-python`). The scenario's metadata records where it came from.
+//! - **Memory.** A database's scenarios are read one at a time: the importer holds one legacy
+//!   scenario's entities (and DuckDB its uncommitted rows) at once.
 //! - **Dry run.** [`LegacyImportOptions::dry_run`] reads, maps and validates everything and
 //!   reports what would be imported, writing nothing.
 
@@ -34,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 use super::map::{legacy_type, map_entity, Lookups};
-use super::source::{read_source, LegacyScenario, LegacySource, SourceKind};
+use super::source::{read_source, LegacyScenario, SourceKind};
 use crate::error::{db, truncate, LegacyError, Result};
 use crate::input::{convert, Provenance, Row};
 use crate::persist::{write_batches, Batch};
@@ -267,7 +269,7 @@ impl Store {
             }
             .into());
         }
-        let source = read_source(path, self.options().lock_timeout)?;
+        let mut source = read_source(path, self.options().lock_timeout)?;
         let provenance = options.provenance.or(&Provenance {
             source_type: Some("legacy-import".into()),
             source_system: Some("healthsim-python".into()),
@@ -288,8 +290,10 @@ impl Store {
             unlinked_rows: source.unlinked_rows.clone(),
             truncated: source.other_tables.len() > MAX_TABLES_LISTED,
         };
-        let LegacySource { scenarios, .. } = source;
-        for legacy in scenarios {
+        let scenarios = std::mem::take(&mut source.scenarios);
+        for mut legacy in scenarios {
+            // One scenario's entities in memory at a time.
+            source.load_entities(&mut legacy)?;
             let prepared = prepare(legacy, path, &source_kind);
             let scenario_report = if prepared.report.reason.is_some() {
                 prepared.report

@@ -34,7 +34,8 @@ pub struct LegacyScenario {
     /// Its legacy metadata object, if any.
     pub metadata: Option<Json>,
     /// Its entities, (legacy type name, object): rows of the typed tables first, then the
-    /// entities the state table holds as JSON.
+    /// entities the state table holds as JSON (for a database: after
+    /// [`LegacySource::load_entities`]).
     pub entities: Vec<(String, Map<String, Json>)>,
     /// Where it was read (`cohorts` row, or the JSON file's name).
     pub origin: String,
@@ -59,8 +60,8 @@ pub enum SourceKind {
     },
 }
 
-/// Everything read from a legacy source.
-#[derive(Debug, Clone)]
+/// Everything read from a legacy source. The entities of a database's scenarios are read one
+/// scenario at a time ([`LegacySource::load_entities`]).
 pub struct LegacySource {
     /// What it is.
     pub kind: SourceKind,
@@ -68,10 +69,13 @@ pub struct LegacySource {
     /// folder).
     pub scenarios: Vec<LegacyScenario>,
     /// Tables of the database that hold no entities of a scenario we can map (profiles,
-    /// journeys, reference data, tables of unknown purpose), with their row counts.
+    /// journeys, reference data, tables of unknown purpose), with their row counts as the
+    /// catalog estimates them.
     pub other_tables: BTreeMap<String, u64>,
     /// Rows of entity tables that belong to no scenario of the database, per table.
     pub unlinked_rows: BTreeMap<String, u64>,
+    /// The open database (read-only), for a database source.
+    reader: Option<DatabaseReader>,
 }
 
 /// The state tables of an era: scenarios, their JSON entities, their tags.
@@ -116,6 +120,7 @@ pub fn read_source(path: &Path, lock_timeout: Duration) -> Result<LegacySource> 
                 scenarios: vec![scenario],
                 other_tables: BTreeMap::new(),
                 unlinked_rows: BTreeMap::new(),
+                reader: None,
             })
         }
         FileKind::Absent => Err(not_legacy(path, "an empty file")),
@@ -231,9 +236,11 @@ fn read_database(path: &Path, lock_timeout: Duration) -> Result<LegacySource> {
         }
     }
 
-    // Rows of the typed tables, per scenario.
+    // The typed tables and the state table's JSON entities, read per scenario later
+    // ([`LegacySource::load_entities`]), so memory holds one scenario at a time.
     let mut unlinked_rows = BTreeMap::new();
     let mut other_tables = BTreeMap::new();
+    let mut typed = Vec::new();
     for table in legacy_tables() {
         let columns = detect::columns(&conn, table)?;
         if columns.is_empty() {
@@ -244,23 +251,12 @@ fn read_database(path: &Path, lock_timeout: Duration) -> Result<LegacySource> {
             unlinked_rows.insert(table.to_string(), count(&conn, table, "TRUE")?);
             continue;
         };
-        let sql = format!(
-            "SELECT CAST(to_json(t) AS VARCHAR) FROM {table} t WHERE {link} = ? ORDER BY t.rowid"
-        );
-        for scenario in &mut scenarios {
-            let Some(id) = scenario.legacy_id.clone() else {
-                continue;
-            };
-            for text in strings(&conn, &sql, &id)? {
-                let Ok(Json::Object(mut row)) = serde_json::from_str::<Json>(&text) else {
-                    continue;
-                };
-                for column in LINK_COLUMNS {
-                    row.remove(*column);
-                }
-                scenario.entities.push((table.to_string(), row));
-            }
-        }
+        typed.push((
+            table,
+            format!(
+                "SELECT CAST(to_json(t) AS VARCHAR) FROM {table} t WHERE {link} = ? ORDER BY t.rowid"
+            ),
+        ));
         let orphans = count(
             &conn,
             table,
@@ -272,36 +268,18 @@ fn read_database(path: &Path, lock_timeout: Duration) -> Result<LegacySource> {
             unlinked_rows.insert(table.to_string(), orphans);
         }
     }
-
-    // Entities the state table keeps as JSON.
     let entity_columns = detect::columns(&conn, state_entities)?;
-    if let (Some(link), true) = (
-        link_expression(&entity_columns),
-        has(&entity_columns, "entity_data") && has(&entity_columns, "entity_type"),
-    ) {
-        let sql = format!(
-            "SELECT CAST(entity_type AS VARCHAR), CAST(entity_data AS VARCHAR) \
-             FROM {state_entities} WHERE {link} = ? ORDER BY rowid"
-        );
-        let context = || db(format!("reading {state_entities} of the legacy database"));
-        let mut statement = conn.prepare(&sql).map_err(context())?;
-        for scenario in &mut scenarios {
-            let Some(id) = scenario.legacy_id.clone() else {
-                continue;
-            };
-            let rows: Vec<(Option<String>, Option<String>)> = statement
-                .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(context())?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(context())?;
-            for (entity_type, data) in rows {
-                let data = data.and_then(|d| serde_json::from_str::<Json>(&d).ok());
-                if let (Some(entity_type), Some(Json::Object(object))) = (entity_type, data) {
-                    scenario.entities.push((entity_type, unwrap_entity(object)));
-                }
-            }
+    let state_json = match link_expression(&entity_columns) {
+        Some(link)
+            if has(&entity_columns, "entity_data") && has(&entity_columns, "entity_type") =>
+        {
+            Some(format!(
+                "SELECT CAST(entity_type AS VARCHAR), CAST(entity_data AS VARCHAR) \
+                 FROM {state_entities} WHERE {link} = ? ORDER BY rowid"
+            ))
         }
-    }
+        _ => None,
+    };
 
     // Everything else: listed, not imported.
     let context = || db("listing the legacy database's tables");
@@ -338,7 +316,72 @@ fn read_database(path: &Path, lock_timeout: Duration) -> Result<LegacySource> {
         scenarios,
         other_tables,
         unlinked_rows,
+        reader: Some(DatabaseReader {
+            conn,
+            typed,
+            state_json,
+        }),
     })
+}
+
+/// The open legacy database and the statements that read one scenario's entities (every
+/// identifier in them from this crate's constants).
+pub(crate) struct DatabaseReader {
+    conn: Connection,
+    /// Per typed table: its legacy name and the statement selecting one scenario's rows.
+    typed: Vec<(&'static str, String)>,
+    /// The statement selecting one scenario's JSON entities of the state table.
+    state_json: Option<String>,
+}
+
+impl DatabaseReader {
+    fn load(&self, scenario: &mut LegacyScenario) -> Result<()> {
+        let Some(id) = scenario.legacy_id.clone() else {
+            return Ok(());
+        };
+        for (table, sql) in &self.typed {
+            for text in strings(&self.conn, sql, &id)? {
+                let Ok(Json::Object(mut row)) = serde_json::from_str::<Json>(&text) else {
+                    continue;
+                };
+                for column in LINK_COLUMNS {
+                    row.remove(*column);
+                }
+                scenario.entities.push(((*table).to_string(), row));
+            }
+        }
+        if let Some(sql) = &self.state_json {
+            let context = || db("reading the legacy database's JSON entities");
+            let mut statement = self.conn.prepare_cached(sql).map_err(context())?;
+            let rows: Vec<(Option<String>, Option<String>)> = statement
+                .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(context())?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(context())?;
+            for (entity_type, data) in rows {
+                let data = data.and_then(|d| serde_json::from_str::<Json>(&d).ok());
+                if let (Some(entity_type), Some(Json::Object(object))) = (entity_type, data) {
+                    scenario.entities.push((entity_type, unwrap_entity(object)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LegacySource {
+    /// Reads the entities of `scenario` (a scenario of this source) from the database; a no-op
+    /// for JSON files, whose entities are read with the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the legacy database cannot be read.
+    pub fn load_entities(&self, scenario: &mut LegacyScenario) -> Result<()> {
+        match &self.reader {
+            Some(reader) => reader.load(scenario),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The SQL expression of a row's scenario from the link columns it has (constants only).
@@ -458,6 +501,7 @@ fn read_folder(path: &Path) -> Result<LegacySource> {
         scenarios,
         other_tables: BTreeMap::new(),
         unlinked_rows: BTreeMap::new(),
+        reader: None,
     })
 }
 
