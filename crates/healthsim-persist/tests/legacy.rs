@@ -936,6 +936,25 @@ fn sources_that_are_not_legacy_are_refused_and_nothing_is_written() -> TestResul
 }
 
 #[test]
+fn a_legacy_database_cut_short_is_an_open_error_and_nothing_is_written() -> TestResult {
+    let (_legacy_dir, legacy) = legacy_database(V1_7_SQL)?;
+    let bytes = std::fs::read(&legacy)?;
+    // A copy made while the Python process wrote it, or a full disk: the header says DuckDB.
+    std::fs::write(&legacy, &bytes[..bytes.len().min(16_384)])?;
+    let (_dir, store) = new_store()?;
+    match store.import_legacy(&legacy, &LegacyImportOptions::default()) {
+        Err(e @ Error::Store(_)) => {
+            assert!(e.to_string().contains(&legacy.display().to_string()), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(store
+        .list_scenarios(&healthsim_persist::ListOptions::default())?
+        .is_empty());
+    Ok(())
+}
+
+#[test]
 fn a_folder_with_a_broken_file_imports_the_others() -> TestResult {
     let dir = tempfile::tempdir()?;
     std::fs::copy(json_fixture("workspace.json"), dir.path().join("a.json"))?;
