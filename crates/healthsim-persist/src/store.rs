@@ -143,7 +143,8 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::Store`] ([`StoreError::CreateDirectory`], [`StoreError::NotADatabase`],
-    /// [`StoreError::DatabaseLocked`] after waiting up to `options.lock_timeout`,
+    /// [`StoreError::ForeignDatabase`] for a Python HealthSim or another application's
+    /// database, left untouched, [`StoreError::DatabaseLocked`] after waiting up to `options.lock_timeout`,
     /// [`StoreError::Open`]), and [`Error::Schema`] when the
     /// schema refuses the database (made by newer code, edited migration) or a migration fails.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
@@ -154,6 +155,9 @@ impl Store {
                 source,
             })?;
         }
+        // A file that is not ours is refused before anything (DuckDB's open, our migrations)
+        // can touch it: see `legacy::detect`.
+        crate::legacy::detect::refuse_non_duckdb(&path)?;
         create_database(&path)?;
         let key = claim_key(&path);
         let store = Store {
@@ -163,6 +167,7 @@ impl Store {
             held: Mutex::new(None),
         };
         store.with_writer(|conn| {
+            crate::legacy::detect::refuse_foreign(conn, &store.path)?;
             healthsim_schema::migrate(conn)?;
             Ok(())
         })?;
