@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 mod bench;
 mod duckdb;
+mod results;
 
 /// The pinned Python packages of the MCP conformance client (`crates/healthsim-cli/tests/
 /// conformance.rs` drives the server through the official Python MCP client).
@@ -79,9 +80,10 @@ fn main() {
         Some("check") => check(&args[1..]),
         Some("schema") => schema(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("docs") => results::docs(),
         _ => {
             eprintln!(
-                "usage: cargo xtask setup | install --prefix DIR [--binary FILE] | check [--after-tests REFERENCES_FILE] | schema | bench [--quick | --size N]"
+                "usage: cargo xtask setup | install --prefix DIR [--binary FILE] | check [--after-tests REFERENCES_FILE] | schema | bench [--quick | --size N] | docs"
             );
             std::process::exit(2);
         }
@@ -235,6 +237,7 @@ fn check(args: &[String]) -> Result<()> {
         bail!("docs/schema.md is stale: run `cargo xtask schema` and commit it");
     }
     eprintln!("xtask: docs/schema.md is up to date");
+    results::check_docs()?;
     // insta: with INSTA_UPDATE=no a changed snapshot fails the test and nothing is written; every
     // snapshot a test reads is listed in the references file, so files no test reads show up.
     let references = match after_tests {

@@ -82,6 +82,7 @@ pub fn run(cli: Cli) -> CliResult<Option<Output>> {
         Command::Report(args) => ops::report::run(&config()?, args)?,
         Command::Import(args) => ops::import::run(&config()?, args)?,
         Command::ImportFhir(args) => ops::import_fhir::run(&config()?, args)?,
+        Command::ImportLegacy(args) => ops::import_legacy::run(&config()?, args)?,
         Command::Generate(args) => match ops::generate::run(args)? {
             Some(output) => output,
             None => return Ok(None),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use healthsim_persist::{ExportFormat, OnConflict, SampleStrategy, SortBy};
+use healthsim_persist::{ExportFormat, NameConflict, OnConflict, SampleStrategy, SortBy};
 
 /// Default entities per transaction when `persist` reads a file (see `healthsim persist --help`).
 pub const DEFAULT_FILE_BATCH_SIZE: u64 = 10_000;
@@ -108,6 +108,9 @@ pub enum Command {
     /// Import FHIR R4 files (Bundles, resources, NDJSON; e.g. Synthea output) into a scenario.
     #[command(name = "import-fhir", after_help = IMPORT_FHIR_EXAMPLES)]
     ImportFhir(ImportFhirArgs),
+    /// Import the scenarios and cohorts of the Python HealthSim (its database or JSON files).
+    #[command(name = "import-legacy", after_help = IMPORT_LEGACY_EXAMPLES)]
+    ImportLegacy(ImportLegacyArgs),
     /// Write a self-contained HTML report of a scenario: charts and a data-quality check.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
@@ -267,6 +270,22 @@ Examples:
   healthsim import-fhir Patient.ndjson Encounter.ndjson Condition.ndjson --name bulk-export
   healthsim import-fhir more-bundles/ --scenario synthea-patients --skip-invalid";
 
+const IMPORT_LEGACY_EXAMPLES: &str = "\
+PATH: a database of the Python HealthSim (either schema era: scenarios or cohorts), opened
+read-only and never modified; or one of its JSON scenario, cohort or workspace files, or a
+folder of them. Every scenario/cohort becomes a new scenario (one transaction each) with its
+name (sanitized), description, tags and entities. A name that is taken here is skipped
+(--on-name-conflict rename imports it as NAME-2). Entities of types without a table here,
+entities that fail validation and fields kept in extra are listed per scenario.
+
+The Python HealthSim keeps its database at ~/.healthsim/healthsim.duckdb, this program's
+default too: give this program another file with --db.
+
+Examples:
+  healthsim import-legacy ~/.healthsim/healthsim.duckdb --db ~/.healthsim/persist.duckdb
+  healthsim import-legacy ~/.healthsim/cohorts --dry-run
+  healthsim import-legacy old-export.json --on-name-conflict rename";
+
 const GENERATE_EXAMPLES: &str = "\
 The same --persons, --seed and --mix always give byte-identical output. jsonl is one typed
 envelope per line ({\"type\": \"patients\", \"entity\": {...}}); document is one
@@ -325,7 +344,13 @@ macro_rules! choices {
     )*};
 }
 
-choices!(SampleStrategy, SortBy, OnConflict, ExportFormat);
+choices!(
+    SampleStrategy,
+    SortBy,
+    OnConflict,
+    ExportFormat,
+    NameConflict
+);
 
 /// The parser of a [`Choice`]: its names are the possible values, each with the help text
 /// `help` gives it (so `--help` lists them), and a name parses back into its value.
@@ -383,7 +408,8 @@ pub struct PersistArgs {
 }
 
 /// Provenance for every row a command writes that has none of its own (an entity's own
-/// `source_type`, ... wins, field by field): `persist`, `import`, `import-fhir`.
+/// `source_type`, ... wins, field by field): `persist`, `import`, `import-fhir`,
+/// `import-legacy`.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Provenance (every row without its own)")]
 pub struct ProvenanceArgs {
@@ -793,6 +819,33 @@ impl From<CommitArg> for healthsim_persist::fhir::CommitMode {
             CommitArg::Chunks => Self::Chunks,
         }
     }
+}
+
+/// The help text of each way a taken name is handled by `import-legacy`.
+fn name_conflict_help(choice: NameConflict) -> &'static str {
+    match choice {
+        NameConflict::Skip => "Skip that scenario (a repeated import adds nothing twice)",
+        NameConflict::Rename => "Import it as NAME-2, NAME-3, ...",
+    }
+}
+
+/// `healthsim import-legacy`.
+#[derive(Debug, Args)]
+pub struct ImportLegacyArgs {
+    /// A Python HealthSim database, a JSON scenario/cohort file, or a folder of them.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// What a scenario whose name is taken in this database does.
+    #[arg(long, value_parser = one_of(name_conflict_help), default_value_t = NameConflict::Skip)]
+    pub on_name_conflict: NameConflict,
+
+    /// Read, map and validate everything and show what would be imported; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
 }
 
 /// Which entity types `generate` writes.

@@ -71,15 +71,21 @@ impl DbConfig {
     }
 
     /// Opens a plain connection without migrating (for `db status` and `db migrate`), waiting
-    /// for the lock like a [`Store`] does.
+    /// for the lock like a [`Store`] does. A file that is not one of ours (a Python HealthSim
+    /// database, another application's, no DuckDB file at all) is refused first, untouched,
+    /// exactly as [`Store::open`] refuses it.
     pub(crate) fn connect(&self) -> CliResult<healthsim_schema::duckdb::Connection> {
+        use healthsim_persist::legacy::detect;
         self.create_parent()?;
-        healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
-            healthsim_persist::store::writer_config().and_then(|config| {
-                healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
-            })
-        })
-        .map_err(CliError::from)
+        detect::refuse_non_duckdb(&self.path)?;
+        let conn =
+            healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
+                healthsim_persist::store::writer_config().and_then(|config| {
+                    healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
+                })
+            })?;
+        detect::refuse_foreign(&conn, &self.path)?;
+        Ok(conn)
     }
 
     /// Creates the folder that holds the database, if missing.

@@ -136,7 +136,7 @@ mod tests {
     use std::path::PathBuf;
 
     use healthsim_persist::fhir::FhirError;
-    use healthsim_persist::{Error as E, InputError, StoreError, TransferError};
+    use healthsim_persist::{Error as E, InputError, LegacyError, StoreError, TransferError};
 
     use super::*;
 
@@ -357,12 +357,35 @@ mod tests {
                 1,
             ),
             (
+                E::Store(StoreError::ForeignDatabase {
+                    path: path(),
+                    found: text(),
+                }),
+                1,
+            ),
+            (
                 E::Store(StoreError::Open {
                     path: path(),
                     source: DuckDb::QueryReturnedNoRows,
                 }),
                 1,
             ),
+            // Legacy import: the caller gave a path that is no legacy source.
+            (
+                E::Legacy(LegacyError::NotLegacy {
+                    path: path(),
+                    found: text(),
+                }),
+                2,
+            ),
+            (
+                E::Legacy(LegacyError::InvalidJson {
+                    path: path(),
+                    reason: text(),
+                }),
+                2,
+            ),
+            (E::Legacy(LegacyError::SameFile { path: path() }), 2),
             (
                 E::Store(StoreError::DatabaseLocked {
                     path: path(),

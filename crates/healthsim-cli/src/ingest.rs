@@ -10,7 +10,9 @@
 //! Entities are handed to a callback in batches of `batch_size`, with their position in the
 //! input (line number, or index in the array) so failures can be reported precisely. Nothing is
 //! held in memory beyond one batch, except a single-document object given with `--type` (which is
-//! read whole to tell a type map from one entity).
+//! read whole to tell a type map from one entity). A compact document on one line is told from
+//! JSON Lines by its length: a first line longer than `FIRST_LINE_LIMIT` (16 MiB, also DuckDB's
+//! usual object limit) is streamed as a document rather than parsed whole as a line.
 //!
 //! The input-shape checks the `persist_entities` tool shares with this reader live here once:
 //! `is_type_map` (and uses the shared `json_kind`).
@@ -178,7 +180,19 @@ pub fn read_batches(
         }
         Some(b'{') => {
             let mut first_line = Vec::new();
-            input.read_until(b'\n', &mut first_line)?;
+            if !read_first_line(&mut input, &mut first_line)? {
+                // A first line this long is a one-line document (a compact `{type: [...]}`),
+                // streamed like any document instead of parsed whole as a JSON Lines object.
+                let mut whole = std::io::Cursor::new(first_line).chain(input);
+                match default_type {
+                    None => stream_document(&mut whole, &mut batcher, DocumentShape::TypeMap)?,
+                    Some(entity_type) => {
+                        read_object_document(&mut whole, entity_type, &mut batcher)?;
+                    }
+                }
+                batcher.flush()?;
+                return Ok(batcher.stats);
+            }
             let first_text = utf8_line(&first_line, 1)?;
             match serde_json::from_str::<Json>(first_text.trim()) {
                 Ok(Json::Object(object)) => {
@@ -223,6 +237,33 @@ pub fn read_batches(
     }
     batcher.flush()?;
     Ok(batcher.stats)
+}
+
+/// The longest first line read as one JSON Lines object; a longer one is read as a document.
+pub(crate) const FIRST_LINE_LIMIT: usize = 16 << 20;
+
+/// Reads the first line (with its newline) into `line`, up to [`FIRST_LINE_LIMIT`] bytes.
+/// Returns whether the line ended (newline or end of input) within the limit.
+fn read_first_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> CliResult<bool> {
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(true);
+        }
+        let room = FIRST_LINE_LIMIT.saturating_sub(line.len());
+        let window = &buffer[..buffer.len().min(room)];
+        if let Some(end) = window.iter().position(|&b| b == b'\n') {
+            line.extend_from_slice(&window[..=end]);
+            input.consume(end + 1);
+            return Ok(true);
+        }
+        let taken = window.len();
+        line.extend_from_slice(window);
+        input.consume(taken);
+        if line.len() >= FIRST_LINE_LIMIT {
+            return Ok(false);
+        }
+    }
 }
 
 fn skip_bom_and_whitespace(input: &mut impl BufRead) -> CliResult<()> {
@@ -821,6 +862,44 @@ mod tests {
             None,
             "line 1: invalid JSON: recursion limit exceeded",
         );
+    }
+
+    /// A compact one-line document longer than the first-line limit: `count` patients whose
+    /// notes make each about 1 MiB.
+    fn long_one_line_document(count: usize) -> String {
+        let note = "x".repeat(1 << 20);
+        let patients: Vec<Json> = (0..count)
+            .map(|i| json!({"patient_id": format!("p{i}"), "note": note}))
+            .collect();
+        json!({ "patients": patients }).to_string()
+    }
+
+    #[test]
+    fn a_one_line_document_longer_than_the_limit_is_streamed_as_a_document() {
+        let input = long_one_line_document(FIRST_LINE_LIMIT / (1 << 20) + 2);
+        assert!(input.len() > FIRST_LINE_LIMIT && !input.contains('\n'));
+        let batches = read(&input, None).unwrap_or_else(|e| panic!("{e}"));
+        let positions: Vec<String> = batches
+            .iter()
+            .flatten()
+            .map(|(_, _, p)| p.clone())
+            .collect();
+        let expected: Vec<String> = (0..positions.len())
+            .map(|i| format!("patients[{i}]"))
+            .collect();
+        // Positions in the array, not "line 1": the document path, which streams.
+        assert_eq!(positions, expected);
+        assert_eq!(positions.len(), FIRST_LINE_LIMIT / (1 << 20) + 2);
+        assert!(batches.iter().all(|b| b.len() <= 2));
+    }
+
+    #[test]
+    fn a_long_first_line_followed_by_more_lines_is_named_as_a_document_with_trailing_content() {
+        let input = format!(
+            "{}\n{{\"type\":\"patients\",\"entity\":{{}}}}\n",
+            long_one_line_document(17)
+        );
+        check_error(&input, None, "unexpected content after the JSON document");
     }
 
     #[test]

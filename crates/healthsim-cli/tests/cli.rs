@@ -151,6 +151,7 @@ fn help_snapshots() -> TestResult {
         ("help_export", vec!["export", "--help"]),
         ("help_import", vec!["import", "--help"]),
         ("help_import_fhir", vec!["import-fhir", "--help"]),
+        ("help_import_legacy", vec!["import-legacy", "--help"]),
         ("help_generate", vec!["generate", "--help"]),
     ] {
         let run = run_binary(None, &args, None)?.expect(0)?;
@@ -1042,15 +1043,26 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
     assert_eq!(out["scenario_name"], "fhir-bundle");
     assert_eq!(out["is_new_scenario"], true);
     assert_eq!(out["files"], 1);
-    assert_eq!(out["resources_imported"], 19);
+    // Nothing is dropped: the ImagingStudy is kept whole in fhir_resources.
+    assert_eq!(out["resources_imported"], 20);
     assert_eq!(out["unsupported"], json!({"ImagingStudy": 1}));
+    assert_eq!(
+        out["rows_written"]["fhir_resources"],
+        json!({"inserted": 1, "updated": 0})
+    );
+    // The EOB is on its Claim: one claim, two lines.
+    assert_eq!(out["eobs_merged"], 1);
+    assert_eq!(
+        out["rows_written"]["claims"],
+        json!({"inserted": 1, "updated": 0})
+    );
     assert_eq!(
         out["rows_written"]["patients"],
         json!({"inserted": 1, "updated": 0})
     );
     assert_eq!(
         out["rows_written"]["claim_lines"],
-        json!({"inserted": 4, "updated": 0})
+        json!({"inserted": 2, "updated": 0})
     );
     assert_eq!(
         out["rows_written"]["vitals"],
@@ -1060,7 +1072,8 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
     assert_eq!(out["unresolved_references"], json!({}));
     assert_eq!(out["truncated"], false);
     let summary = env.json(&["summary", "fhir-bundle", "--no-samples"])?;
-    assert_eq!(summary["entity_counts"]["claim_lines"], 4);
+    assert_eq!(summary["entity_counts"]["claim_lines"], 2);
+    assert_eq!(summary["entity_counts"]["claims"], 1);
 
     // Again into the same scenario: the same ids are updated.
     let again = env.json(&[
@@ -1097,6 +1110,21 @@ fn import_fhir_maps_bundles_and_reports_invalid_resources() -> TestResult {
         .expect(0)?;
     assert!(
         text.stdout.contains("References without a target"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(
+            "Kept whole in fhir_resources (types without a table of their own): Observation 1"
+        ),
+        "{}",
+        text.stdout
+    );
+    let text = env.run(&["import-fhir", path_arg(&bundle)])?.expect(0)?;
+    assert!(
+        text.stdout.contains(
+            "ExplanationOfBenefits: 1 merged into their claims, 0 written as claims of their own"
+        ),
         "{}",
         text.stdout
     );
@@ -1438,5 +1466,207 @@ fn the_sandbox_classes_through_the_binary() -> TestResult {
         bars["results"],
         json!([{"state": "AZ", "bar": "**"}, {"state": "CA", "bar": "*"}])
     );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------ legacy
+
+/// The Python HealthSim's schema v1.7 with three cohorts (see the header of
+/// crates/healthsim-persist/tests/legacy/make_fixtures.py).
+const PYTHON_V1_7_SQL: &str = include_str!("../../healthsim-persist/tests/legacy/python_v1_7.sql");
+
+/// A Python HealthSim database at `path`, built with our DuckDB from the fixture's SQL.
+fn python_database(path: &Path) -> TestResult {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let conn = healthsim_schema::duckdb::Connection::open(path)?;
+    conn.execute_batch(PYTHON_V1_7_SQL)?;
+    conn.execute_batch("CHECKPOINT")?;
+    Ok(())
+}
+
+/// Every command that opens the database, with the arguments it needs.
+fn commands_that_open_the_database(env: &Env) -> Result<Vec<Vec<String>>, std::io::Error> {
+    let patients = env.file("legacy-patients.json", PATIENTS)?;
+    let patients = patients.to_string_lossy().into_owned();
+    let fhir = fhir_fixture("transaction-bundle.json")?
+        .to_string_lossy()
+        .into_owned();
+    let commands: &[&[&str]] = &[
+        &["persist", "--type", "patient", &patients],
+        &["summary", "x"],
+        &["query", "x", "SELECT 1"],
+        &["samples", "x", "patients"],
+        &["list"],
+        &["rename", "x", "y"],
+        &["delete", "x", "--yes"],
+        &["tag", "add", "x", "t"],
+        &["tag", "list"],
+        &["clone", "x"],
+        &["merge", "x", "y"],
+        &["export", "x", "--format", "json"],
+        &["import", &patients],
+        &["import-fhir", &fhir],
+        &["import-legacy", &patients],
+        &["report", "x"],
+        &["demo", "--persons", "2"],
+        &["db", "status"],
+        &["db", "migrate"],
+    ];
+    Ok(commands
+        .iter()
+        .map(|c| c.iter().map(|a| a.to_string()).collect())
+        .collect())
+}
+
+#[test]
+fn every_command_names_a_python_database_and_leaves_it_untouched() -> TestResult {
+    let env = Env::new()?;
+    python_database(&env.db)?;
+    let before = (
+        std::fs::read(&env.db)?,
+        std::fs::metadata(&env.db)?.modified()?,
+    );
+    for command in commands_that_open_the_database(&env)? {
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let run = env.run(&args)?.expect_error(
+            1,
+            "is a HealthSim (Python) database, schema era v1.5+ (cohorts), recorded version 1.7",
+        )?;
+        assert!(
+            run.stderr.contains("it is left untouched"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("healthsim import-legacy"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("Binder Error"),
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
+    let after = (
+        std::fs::read(&env.db)?,
+        std::fs::metadata(&env.db)?.modified()?,
+    );
+    assert!(before == after, "the Python database changed");
+    Ok(())
+}
+
+#[test]
+fn another_applications_file_is_named_with_exit_1() -> TestResult {
+    let env = Env::new()?;
+    if let Some(parent) = env.db.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    {
+        let conn = healthsim_schema::duckdb::Connection::open(&env.db)?;
+        conn.execute_batch("CREATE TABLE orders (id INTEGER); CHECKPOINT;")?;
+    }
+    env.run(&["list"])?.expect_error(
+        1,
+        "is a DuckDB database of another application (1 table(s), e.g. orders",
+    )?;
+    env.run(&["db", "status"])?
+        .expect_error(1, "another application")?;
+    std::fs::write(&env.db, "SQLite format 3\0and then some bytes")?;
+    env.run(&["list"])?
+        .expect_error(1, "it is a SQLite database")?;
+    Ok(())
+}
+
+#[test]
+fn import_legacy_brings_cohorts_over_and_skips_them_the_second_time() -> TestResult {
+    let env = Env::new()?;
+    let legacy = env.dir.path().join("python").join("healthsim.duckdb");
+    python_database(&legacy)?;
+    let before = std::fs::read(&legacy)?;
+    let legacy_arg = path_arg(&legacy);
+
+    let dry = env.json(&["import-legacy", legacy_arg, "--dry-run"])?;
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["scenarios"][0]["status"], "would_import");
+    assert_eq!(scenario_count(&env)?, 0);
+
+    let run = env.run(&["import-legacy", legacy_arg])?.expect(0)?;
+    assert!(
+        run.stdout.starts_with("Imported 3 of 3 scenario(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "'Diabetes Cohort Phoenix' (cohorts S-DIAB): imported as 'diabetes-cohort-phoenix'"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("not imported: orders (1): no entity type of ours holds orders"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Not imported (tables without entities of a scenario):"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(scenario_count(&env)?, 3);
+    let summary = env.json(&["summary", "diabetes-cohort-phoenix", "--no-samples"])?;
+    assert_eq!(
+        summary["entity_counts"]["encounters"],
+        dry["scenarios"][0]["counts"]["encounters"]
+    );
+    assert_eq!(
+        env.json(&["query", "diabetes-cohort-phoenix", "SELECT count(*) AS n FROM encounters e WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = e.patient_id)"])?["results"][0]["n"],
+        0
+    );
+
+    let again = env.json(&["import-legacy", legacy_arg])?;
+    assert_eq!(
+        (
+            again["scenarios_imported"].as_u64(),
+            again["scenarios_skipped"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+    let renamed = env.json(&[
+        "import-legacy",
+        legacy_arg,
+        "--on-name-conflict",
+        "rename",
+        "--source-system",
+        "python-export",
+    ])?;
+    assert_eq!(renamed["scenarios"][0]["name"], "diabetes-cohort-phoenix-2");
+    assert_eq!(std::fs::read(&legacy)?, before, "the legacy file changed");
+
+    // Bad sources: exit 2, nothing written.
+    env.run(&[
+        "import-legacy",
+        path_arg(&env.dir.path().join("missing.duckdb")),
+    ])?
+    .expect_error(2, "missing.duckdb")?;
+    let notes = env.file("notes.txt", "just text")?;
+    env.run(&["import-legacy", path_arg(&notes)])?
+        .expect_error(
+            2,
+            "is not a Python HealthSim database, JSON scenario/cohort file or folder of them",
+        )?;
+    env.run(&[
+        "import-legacy",
+        legacy_arg,
+        "--on-name-conflict",
+        "overwrite",
+    ])?
+    .expect_error(2, "overwrite")?;
+    assert_eq!(scenario_count(&env)?, 6);
     Ok(())
 }

@@ -373,6 +373,10 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
             json!({"paths": [fhir.join("malformed/bad.ndjson"), fhir.join("transaction-bundle.json")], "skip_invalid": true, "context": long_text(500, 7)}),
         ),
         (
+            "import_legacy",
+            json!({"path": legacy_worst_case(exports.path())?, "on_name_conflict": "rename"}),
+        ),
+        (
             "report_scenario",
             json!({"scenario_id": "all-types", "output_path": deep.join("report.html")}),
         ),
@@ -450,6 +454,51 @@ async fn worst_cases_stay_under_stated_bounds_and_annotations_hold() -> TestResu
     Ok(())
 }
 
+/// A folder of Python HealthSim JSON files that makes the longest import_legacy result: more
+/// scenarios than a report lists, each with a long name and description, entities of many
+/// types we have no table for, entities that fail validation with long values, and many
+/// fields kept in extra.
+fn legacy_worst_case(under: &Path) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let folder = under.join("python-healthsim");
+    std::fs::create_dir_all(&folder)?;
+    for s in 0..60 {
+        let mut entities = Map::new();
+        for t in 0..15 {
+            entities.insert(
+                format!("unknown_type_{t}_{}", long_text(40, t)),
+                json!([{"id": format!("x{t}")}]),
+            );
+        }
+        let patients: Vec<Value> = (0..20)
+            .map(|p| {
+                let mut patient = Map::new();
+                patient.insert("id".into(), json!(format!("p{p}-{}", long_text(200, p))));
+                patient.insert(
+                    "birth_date".into(),
+                    json!(if p % 2 == 0 {
+                        "not a date"
+                    } else {
+                        "1950-01-01"
+                    }),
+                );
+                for f in 0..20 {
+                    patient.insert(format!("field_{f}_{}", long_text(30, f)), json!(f));
+                }
+                Value::Object(patient)
+            })
+            .collect();
+        entities.insert("patients".into(), Value::Array(patients));
+        let scenario = json!({
+            "name": format!("{} {s}", long_text(300, s)),
+            "description": long_text(3_000, s),
+            "tags": (0..30).map(|t| long_text(60, t)).collect::<Vec<_>>(),
+            "entities": entities,
+        });
+        std::fs::write(folder.join(format!("s{s:02}.json")), scenario.to_string())?;
+    }
+    Ok(folder)
+}
+
 /// readOnlyHint, destructiveHint, idempotentHint.
 type Hints = (Option<bool>, Option<bool>, Option<bool>);
 
@@ -482,6 +531,7 @@ async fn annotations_say_what_each_tool_does() -> TestResult {
         ("get_entity_samples", r),
         ("get_scenario_summary", r),
         ("import_fhir", (Some(false), Some(true), Some(false))),
+        ("import_legacy", (Some(false), Some(false), Some(false))),
         ("import_scenario", (Some(false), Some(false), Some(false))),
         ("list_scenarios", r),
         ("list_tags", r),

@@ -35,6 +35,13 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// Blocks that are not run: (document, the block's first line, why).
 const NOT_RUN: &[(&str, &str, &str)] = &[
     (
+        "docs/user-guide.md",
+        "healthsim import-legacy ~/.healthsim/healthsim.duckdb --db ~/.healthsim/persist.duckdb --dry-run",
+        "needs a Python HealthSim database at the default path, where the guide's other blocks \
+         keep their own database; tests/cli.rs runs the same command on one built from \
+         crates/healthsim-persist/tests/legacy/python_v1_7.sql",
+    ),
+    (
         "README.md",
         "cargo xtask setup && cargo run --release -p healthsim-cli -- demo",
         "fetches DuckDB and builds the workspace in release mode (minutes); the `demo` it runs is \
@@ -523,6 +530,12 @@ fn inputs(dir: &Path) -> TestResult {
             &format!("bulk/{resource}.ndjson"),
             &format!("{resource}.ndjson"),
         )?;
+    }
+    // JSON files of the Python HealthSim (an export and a saved workspace).
+    let legacy = root().join("crates/healthsim-persist/tests/legacy/json");
+    std::fs::create_dir_all(dir.join("old-cohorts"))?;
+    for file in ["exported_scenario.json", "workspace.json"] {
+        std::fs::copy(legacy.join(file), dir.join("old-cohorts").join(file))?;
     }
     // More bundles, one of them with invalid resources (for --skip-invalid).
     copy("collection-bundle.json", "more-bundles/collection.json")?;

@@ -123,6 +123,7 @@ async fn initialize_and_tools_list() -> TestResult {
             "get_entity_samples",
             "get_scenario_summary",
             "import_fhir",
+            "import_legacy",
             "import_scenario",
             "list_scenarios",
             "list_tags",
@@ -523,7 +524,7 @@ async fn describe_schema(w: &mut Workflow) -> TestResult {
     assert!(
         everything["entity_types"]
             .as_array()
-            .is_some_and(|t| t.len() == 38),
+            .is_some_and(|t| t.len() == healthsim_schema::ENTITY_TYPES.len()),
         "every entity type"
     );
     Ok(())
@@ -705,18 +706,19 @@ async fn import_fhir_files(w: &mut Workflow) -> TestResult {
     .await?;
     assert_eq!(imported["is_new_scenario"], true, "bundle: a new scenario");
     assert_eq!(
-        imported["resources_imported"], 19,
-        "bundle: resources imported"
+        imported["resources_imported"], 20,
+        "bundle: resources imported, none dropped"
     );
     assert_eq!(
         imported["rows_written"]["claim_lines"],
-        json!({"inserted": 4, "updated": 0}),
-        "bundle: claim lines written"
+        json!({"inserted": 2, "updated": 0}),
+        "bundle: claim lines written, the EOB's on its Claim's"
     );
+    assert_eq!(imported["eobs_merged"], 1, "bundle: the EOB merged");
     assert_eq!(
         imported["unsupported"],
         json!({"ImagingStudy": 1}),
-        "bundle: unsupported types counted"
+        "bundle: types kept whole in fhir_resources counted"
     );
     w.fhir_id = imported["scenario_id"]
         .as_str()
@@ -1028,6 +1030,18 @@ async fn skill_examples_work_against_the_server() -> TestResult {
             fhir.join(bundle),
         )?;
     }
+    // Its import_legacy examples read Python HealthSim JSON files from
+    // python-healthsim/cohorts: the test puts the legacy fixtures there.
+    let cohorts = dir.path().join("python-healthsim").join("cohorts");
+    std::fs::create_dir_all(&cohorts)?;
+    for file in ["exported_scenario.json", "workspace.json"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../healthsim-persist/tests/legacy/json")
+                .join(file),
+            cohorts.join(file),
+        )?;
+    }
     let client = connect(&dir.path().join("state.duckdb")).await?;
     let mut used = run_examples(&client, "state-management.md").await?;
     client.cancel().await?;
@@ -1102,5 +1116,72 @@ async fn a_query_that_crashes_the_engine_leaves_the_server_answering() -> TestRe
         );
     }
     client.cancel().await?;
+    Ok(())
+}
+
+/// Started on a database of the Python HealthSim, every tool answers with a tool error that
+/// names the file and what to do (not an engine error), the server keeps answering, and the
+/// file is left untouched; import_legacy on a server of its own brings the cohorts over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_database_is_named_by_every_tool_and_can_be_imported() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let legacy = dir.path().join("healthsim.duckdb");
+    {
+        let conn = healthsim_schema::duckdb::Connection::open(&legacy)?;
+        conn.execute_batch(include_str!(
+            "../../healthsim-persist/tests/legacy/python_v1_7.sql"
+        ))?;
+        conn.execute_batch("CHECKPOINT")?;
+    }
+    let before = std::fs::read(&legacy)?;
+    let client = connect(&legacy).await?;
+    let calls = [
+        ("list_scenarios", json!({})),
+        ("get_scenario_summary", json!({"scenario_id": "x"})),
+        (
+            "persist_entities",
+            json!({"entity_type": "patient", "entities": [{"patient_id": "p"}]}),
+        ),
+        (
+            "query_scenario",
+            json!({"scenario_id": "x", "query": "SELECT 1"}),
+        ),
+        ("import_legacy", json!({"path": "healthsim.duckdb"})),
+        ("list_tags", json!({})),
+    ];
+    for (tool, args) in calls {
+        tool_error(
+            &client,
+            tool,
+            args,
+            "is a HealthSim (Python) database, schema era v1.5+ (cohorts)",
+        )
+        .await?;
+        let text = first_text(&call(&client, tool, json!({})).await?);
+        assert!(!text.contains("Binder Error"), "{tool}: {text}");
+    }
+    client.cancel().await?;
+    assert_eq!(
+        std::fs::read(&legacy)?,
+        before,
+        "the Python database changed"
+    );
+
+    let client = connect(&dir.path().join("persist.duckdb")).await?;
+    let report = ok(
+        &client,
+        "import_legacy",
+        json!({"path": "healthsim.duckdb"}),
+    )
+    .await?;
+    assert_eq!(report["scenarios_imported"], 3, "{report}");
+    let listed = ok(&client, "list_scenarios", json!({})).await?;
+    assert_eq!(listed["total_count"], 3);
+    client.cancel().await?;
+    assert_eq!(
+        std::fs::read(&legacy)?,
+        before,
+        "the import changed the Python database"
+    );
     Ok(())
 }

@@ -16,7 +16,18 @@
 //!   temporary file, and gives a catalog identical to a cleanly created database;
 //! - earlier scenarios of the same file are never touched by a later crash.
 //!
-//! Sizes: 1,000 input entities of 3 types (persist: 10 transactions of 100); 20 trials of
+//! Deterministic crash points: the binary of this test is built with healthsim-schema's
+//! `crash-points` feature, so `HEALTHSIM_CRASH_AT=<point>[:<nth>]` makes it SIGKILL itself at a
+//! named statement (`healthsim_schema::crash`). `every_write_path_killed_at_every_crash_point_*`
+//! kills direct append, staged insert, upsert, delete, clone, merge with rename and import at
+//! points inside their transaction, just before and just after the COMMIT, and
+//! `migrate_killed_at_every_crash_point_*` kills `db migrate` inside and between migrations and
+//! mid-creation of a new file. Each kill must be a SIGKILL (a point that is never reached lets
+//! the command finish, and fails the test). Before the commit the whole database (every table's
+//! rows, all columns) must equal the state before the command; after it, every scenario's
+//! contents must equal those of an uninterrupted run on a copy of the same database.
+//!
+//! Random kills, sizes: 1,000 input entities of 3 types (persist: 10 transactions of 100); 20 trials of
 //! persist and migrate, 10 of delete, clone, merge and import. `HEALTHSIM_TEST_SCALE=n`
 //! multiplies entities and trials by n, with batches of max(100, 50 × n) entities (scale 20:
 //! 20,000 entities in 20 batches of 1,000, 400 persist trials). `HEALTHSIM_TEST_SEED` changes the
@@ -26,11 +37,13 @@
 mod reliability_common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use healthsim_persist::{
     CloneOptions, ExportFormat, ExportOptions, PersistRequest, ScenarioTarget,
 };
+use healthsim_schema::duckdb::Connection;
+use reliability_common::state::{db_state, scenario_contents, DbState};
 use reliability_common::{
     check_integrity, entity_keys, generate_jsonl, healthsim_on, inspect, open_store, run,
     run_and_kill, scale, scenario_id, seed, tags, JsonlInput, Key, KillOutcome, Rng, RunTime,
@@ -93,6 +106,15 @@ fn histogram<K: std::fmt::Debug + Ord>(values: impl IntoIterator<Item = K>) -> S
         .map(|(k, n)| format!("{k:?}×{n}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A histogram as a JSON object `{value: count}`, for the results files.
+fn counts_of<K: ToString>(values: impl IntoIterator<Item = K>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for v in values {
+        *counts.entry(v.to_string()).or_default() += 1;
+    }
+    counts
 }
 
 /// The entity count of every scenario in the file, after checking its integrity.
@@ -226,6 +248,22 @@ fn kill_during_persist_keeps_whole_batches() -> TestResult {
         histogram(committed.iter().copied()),
         histogram(outcomes.iter().copied())
     );
+
+    reliability_common::record_results(
+        "random-kills-persist",
+        &serde_json::json!({
+            "entities": input.keys.len(),
+            "batches": batches,
+            "batch_size": batch,
+            "trials": trials,
+            "seed": seed,
+            "committed_batches_per_trial": counts_of(committed.iter().copied()),
+            "outcomes": counts_of(outcomes.iter().map(|o| match o {
+                KillOutcome::Killed => "killed",
+                KillOutcome::Finished(_) => "finished",
+            })),
+        }),
+    )?;
 
     // The CLI still reads the file after all those crashes.
     let listed = run(healthsim_on(&db, &["--json", "list", "--limit", "1"]), None)?
@@ -378,6 +416,16 @@ fn all_or_nothing(db: &Path, op: &Operation<'_>, trials: usize, seed: u64) -> Te
         });
     }
     let (states, outcomes): (Vec<_>, Vec<_>) = results.chunks(2).map(|p| (p[0], p[1])).unzip();
+    reliability_common::record_results(
+        &format!("random-kills-{}", op.label),
+        &serde_json::json!({
+            "entities": expected.len(),
+            "trials": trials,
+            "seed": seed,
+            "after_reopen": counts_of(states.iter().copied()),
+            "outcomes": counts_of(outcomes.iter().copied()),
+        }),
+    )?;
     eprintln!(
         "{} crash: {}; {}",
         op.label,
@@ -571,11 +619,16 @@ fn kill_during_migrate_of_a_fresh_database() -> TestResult {
     let seed = seed(0x5EED_0006);
     let mut rng = Rng::new(seed);
     let mut versions = Vec::new();
+    let mut outcomes = Vec::new();
     for trial in 0..trials {
         let db = dir.path().join(format!("fresh-{trial}.duckdb"));
         let after = rng.duration_up_to(window.0.mul_f64(KILL_WINDOW));
         let (outcome, elapsed) = run_and_kill(healthsim_on(&db, &["db", "migrate"]), after)?;
         window.observe(outcome, elapsed);
+        outcomes.push(match outcome {
+            KillOutcome::Killed => "killed",
+            KillOutcome::Finished(_) => "finished",
+        });
         let label =
             format!("migrate trial {trial} (kill after {after:?}, {outcome:?}, seed {seed})");
         // A new file is built under a temporary name and linked into place once migrated and
@@ -620,8 +673,18 @@ fn kill_during_migrate_of_a_fresh_database() -> TestResult {
     }
     eprintln!(
         "migrate crash: uninterrupted {full:?}, {trials} trials, seed {seed}; state after the kill: {}",
-        histogram(versions)
+        histogram(versions.iter())
     );
+    reliability_common::record_results(
+        "random-kills-migrate",
+        &serde_json::json!({
+            "trials": trials,
+            "seed": seed,
+            "head_version": head,
+            "outcomes": counts_of(outcomes),
+            "after_kill": counts_of(versions),
+        }),
+    )?;
     Ok(())
 }
 
@@ -641,4 +704,468 @@ fn leftover_temporaries(db: &std::path::Path) -> std::io::Result<Vec<String>> {
         }
     }
     Ok(found)
+}
+
+// ------------------------------------------------------------------ deterministic crash points
+
+/// One write path of the matrix: how to build its database, the command, and where to kill it.
+struct WritePath {
+    label: &'static str,
+    /// Builds the starting database at the given path (the same every time it is called).
+    setup: fn(&Path, &Inputs) -> TestResult,
+    /// The command's arguments (after `--db F`).
+    args: fn(&Inputs) -> Vec<String>,
+    /// `(crash point spec, whether the kill comes after the COMMIT)`. Before the commit the whole
+    /// database must be exactly as before; after it, exactly as after an uninterrupted run.
+    points: &'static [(&'static str, bool)],
+}
+
+/// The small inputs the matrix uses (files in the suite's temporary folder).
+struct Inputs {
+    /// 3 types (patients, encounters, claims), 150 entities (× scale): direct appends.
+    small: JsonlInput,
+    /// The same entities, each with an extra field (a whole-row change): upserts.
+    revised: PathBuf,
+    /// 1,100 patients (1,000 + 100 × scale): more than `DIRECT_APPEND_MAX_ROWS`, so staged.
+    large: JsonlInput,
+    /// A JSON export of the `source` scenario (the small input).
+    export: PathBuf,
+}
+
+/// The small input persisted as `source`, tagged: what delete, clone, import and upsert start from.
+fn with_source(db: &Path, inputs: &Inputs) -> TestResult {
+    let store = open_store(db)?;
+    persist_lines(&store, &inputs.small, 0..inputs.small.keys.len(), "source")?;
+    store.add_tags("source", &["crash-victim".to_string()])?;
+    Ok(())
+}
+
+fn empty_database(db: &Path, _: &Inputs) -> TestResult {
+    open_store(db)?;
+    Ok(())
+}
+
+/// Two sources overlapping on a third of the small input: a rename merge rewrites references.
+fn two_sources(db: &Path, inputs: &Inputs) -> TestResult {
+    let store = open_store(db)?;
+    let n = inputs.small.keys.len();
+    persist_lines(&store, &inputs.small, 0..n * 2 / 3, "left")?;
+    persist_lines(&store, &inputs.small, n / 3..n, "right")?;
+    Ok(())
+}
+
+fn arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+const WRITE_PATHS: &[WritePath] = &[
+    WritePath {
+        label: "persist, direct append",
+        setup: empty_database,
+        args: |i| owned(&["persist", "--name", "target", &arg(&i.small.path)]),
+        points: &[
+            ("persist.appended:1", false),
+            ("persist.appended:3", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "persist, staged insert",
+        setup: empty_database,
+        args: |i| owned(&["persist", "--name", "target", &arg(&i.large.path)]),
+        points: &[
+            ("persist.staged", false),
+            ("persist.inserted", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "persist, upsert of existing ids",
+        setup: with_source,
+        args: |i| owned(&["persist", "--scenario", "source", &arg(&i.revised)]),
+        points: &[
+            ("persist.staged:1", false),
+            ("persist.upserted:1", false),
+            ("persist.upserted:3", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "delete",
+        setup: with_source,
+        args: |_| owned(&["delete", "source", "--yes"]),
+        points: &[
+            ("delete.table:1", false),
+            ("delete.table:3", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "clone",
+        setup: with_source,
+        args: |_| owned(&["clone", "source", "--name", "target"]),
+        points: &[
+            ("clone.copied:1", false),
+            ("clone.copied:3", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "merge with rename",
+        setup: two_sources,
+        args: |_| {
+            owned(&[
+                "merge",
+                "left",
+                "right",
+                "--on-conflict",
+                "rename",
+                "--name",
+                "target",
+            ])
+        },
+        points: &[
+            // The first source copied table by table, then the second one with renamed ids
+            // and rewritten references.
+            ("merge.copied:1", false),
+            ("merge.copied:4", false),
+            ("merge.copied:5", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+    WritePath {
+        label: "import of an export",
+        setup: empty_database,
+        args: |i| owned(&["import", &arg(&i.export), "--name", "target"]),
+        points: &[
+            ("import.created", false),
+            ("persist.appended:2", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
+];
+
+/// Writes the inputs of the matrix into `dir`.
+fn matrix_inputs(dir: &Path, scale: usize) -> TestResult<Inputs> {
+    let wanted = 150 * scale;
+    let small = generate_jsonl(&dir.join("small.jsonl"), wanted / 5, 21, TABLES, wanted)?;
+    let mut revised = String::new();
+    for line in std::fs::read_to_string(&small.path)?.lines() {
+        let mut value: Value = serde_json::from_str(line)?;
+        value["entity"]["crash_revision"] = Value::from(2);
+        revised.push_str(&value.to_string());
+        revised.push('\n');
+    }
+    let revised_path = dir.join("revised.jsonl");
+    std::fs::write(&revised_path, revised)?;
+    let large_rows = healthsim_persist::persist::DIRECT_APPEND_MAX_ROWS + 100 * scale;
+    let large = generate_jsonl(
+        &dir.join("large.jsonl"),
+        large_rows + 10,
+        22,
+        &["patients"],
+        large_rows,
+    )?;
+    if large.keys.len() != large_rows || small.keys.len() != wanted {
+        return Err("the generator made fewer entities than the matrix needs".into());
+    }
+    let export = dir.join("source-export.json");
+    let base = dir.join("export-base.duckdb");
+    let inputs = Inputs {
+        small,
+        revised: revised_path,
+        large,
+        export: export.clone(),
+    };
+    with_source(&base, &inputs)?;
+    open_store(&base)?.export_scenario(
+        "source",
+        &ExportOptions {
+            format: ExportFormat::Json,
+            out: Some(export),
+            ..ExportOptions::default()
+        },
+    )?;
+    Ok(inputs)
+}
+
+/// Copies a closed database file (and its log, if any) to `to`.
+fn copy_database(from: &Path, to: &Path) -> TestResult {
+    std::fs::copy(from, to)?;
+    let (wal_from, wal_to) = (with_suffix(from, ".wal"), with_suffix(to, ".wal"));
+    if wal_from.exists() {
+        std::fs::copy(wal_from, wal_to)?;
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Every scenario's id-independent contents, by name.
+fn all_contents(conn: &Connection) -> Result<BTreeMap<String, DbState>, String> {
+    let names: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT name FROM scenarios ORDER BY name")
+            .map_err(|e| e.to_string())?;
+        let names = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| e.to_string())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        names
+    };
+    let mut contents = BTreeMap::new();
+    for name in names {
+        let state = scenario_contents(conn, &name)?.ok_or("a scenario vanished")?;
+        contents.insert(name, state);
+    }
+    Ok(contents)
+}
+
+/// Runs `healthsim` with `HEALTHSIM_CRASH_AT=point` and requires that it died by SIGKILL: a
+/// point that is never reached lets the command finish, and fails here.
+fn run_to_point(db: &Path, args: &[String], point: &str) -> TestResult {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = healthsim_on(db, &args);
+    command.env(healthsim_schema::crash::CRASH_AT_VAR, point);
+    let run = run(command, None)?;
+    match (run.code, run.signal) {
+        (None, Some(9)) => Ok(()),
+        _ => Err(format!(
+            "{args:?} at crash point {point}: expected death by SIGKILL, got exit {:?} signal {:?} \
+             (the point was never reached, or the binary lacks the crash-points feature)\n\
+             stderr:\n{}",
+            run.code,
+            run.signal,
+            reliability_common::cut(&run.stderr, 2000)
+        )
+        .into()),
+    }
+}
+
+/// One row of the results: a write path killed at a point, and what the database held after.
+#[derive(serde::Serialize)]
+struct PointOutcome {
+    path: &'static str,
+    point: &'static str,
+    died_by: &'static str,
+    after_reopen: &'static str,
+}
+
+#[test]
+fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let inputs = matrix_inputs(dir.path(), scale())?;
+    let mut outcomes = Vec::new();
+    for (p, path) in WRITE_PATHS.iter().enumerate() {
+        // The starting database, and the reference: the command run to completion on a copy.
+        let base = dir.path().join(format!("path-{p}.duckdb"));
+        (path.setup)(&base, &inputs)?;
+        let args = (path.args)(&inputs);
+        let before = inspect(&open_store(&base)?, db_state)?;
+        let reference = dir.path().join(format!("path-{p}-reference.duckdb"));
+        copy_database(&base, &reference)?;
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(healthsim_on(&reference, &refs), None)?.expect_code(0)?;
+        let (finished, expected) = {
+            let store = open_store(&reference)?;
+            (inspect(&store, db_state)?, inspect(&store, all_contents)?)
+        };
+        if finished == before {
+            return Err(format!("{}: the command changed nothing", path.label).into());
+        }
+
+        for (point, committed) in path.points {
+            let label = format!("{} killed at {point}", path.label);
+            let db = dir.path().join(format!("path-{p}-trial.duckdb"));
+            let _ = std::fs::remove_file(&db);
+            let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
+            copy_database(&base, &db)?;
+            run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+            let store = open_store(&db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
+            let (state, contents) = inspect(&store, |conn| {
+                check_integrity(conn)?;
+                Ok((db_state(conn)?, all_contents(conn)?))
+            })
+            .map_err(|e| format!("{label}: {e}"))?;
+            if *committed {
+                if contents != expected {
+                    let names =
+                        |c: &BTreeMap<String, DbState>| c.keys().cloned().collect::<Vec<_>>();
+                    let differing: Vec<String> = expected
+                        .iter()
+                        .filter_map(|(name, e)| {
+                            let changed = contents.get(name).map(|c| e.differences(c));
+                            match changed {
+                                Some(d) if d.is_empty() => None,
+                                Some(d) => Some(format!("{name}: {}", d.join(", "))),
+                                None => Some(format!("{name}: missing")),
+                            }
+                        })
+                        .collect();
+                    return Err(format!(
+                        "{label}: committed, but not what an uninterrupted run leaves: \
+                         scenarios {:?} vs {:?}; {}",
+                        names(&contents),
+                        names(&expected),
+                        differing.join("; ")
+                    )
+                    .into());
+                }
+            } else {
+                // Every table, every column: no new scenario, tag or manifest row, no half-renamed
+                // reference, the old contents of every upserted row.
+                before
+                    .expect_same(&state, &label)
+                    .map_err(|e| format!("{e} (interrupted before its commit)"))?;
+            }
+            outcomes.push(PointOutcome {
+                path: path.label,
+                point,
+                died_by: "SIGKILL",
+                after_reopen: if *committed { "complete" } else { "unchanged" },
+            });
+        }
+    }
+    eprintln!(
+        "crash points: {} kills, every one by SIGKILL at its point: {}",
+        outcomes.len(),
+        outcomes
+            .iter()
+            .map(|o| format!("{} @ {} → {}", o.path, o.point, o.after_reopen))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    reliability_common::record_results("crash-points", &outcomes)?;
+    Ok(())
+}
+
+/// `db migrate` of an existing database at version 1, killed inside and between migrations: the
+/// file is at exactly the version whose commit came last, with that version's catalog, and
+/// migrating it afterwards reaches a catalog identical to a clean database.
+#[test]
+fn migrate_killed_at_every_crash_point_keeps_a_whole_version() -> TestResult {
+    use healthsim_schema::duckdb::Connection;
+    use healthsim_schema::{catalog::read_catalog, migrations::migrate_with, MIGRATIONS};
+    let dir = tempfile::tempdir()?;
+    let at_version = |path: &Path, version: u32| -> TestResult {
+        migrate_with(&Connection::open(path)?, MIGRATIONS, Some(version))?;
+        Ok(())
+    };
+    let catalogs: Vec<_> = (1..=healthsim_schema::head_version())
+        .map(|v| {
+            let path = dir.path().join(format!("v{v}.duckdb"));
+            at_version(&path, v)?;
+            Ok(read_catalog(&Connection::open(&path)?)?)
+        })
+        .collect::<TestResult<_>>()?;
+    let base = dir.path().join("v1-base.duckdb");
+    at_version(&base, 1)?;
+    // (point, the version the file must be at after the kill)
+    let points: &[(&str, u32)] = &[
+        ("migrate.applied:1", 1),
+        ("migrate.committed:1", 2),
+        ("migrate.applied:2", 2),
+        ("migrate.committed:2", 3),
+    ];
+    let mut outcomes = Vec::new();
+    for (point, version) in points {
+        let label = format!("db migrate from v1 killed at {point}");
+        let db = dir.path().join(format!("trial-{}.duckdb", outcomes.len()));
+        copy_database(&base, &db)?;
+        run_to_point(&db, &owned(&["db", "migrate"]), point)
+            .map_err(|e| format!("{label}: {e}"))?;
+        let conn = Connection::open(&db).map_err(|e| format!("{label}: cannot open: {e}"))?;
+        let found = healthsim_schema::status(&conn)?.current_version;
+        if found != *version {
+            return Err(format!("{label}: at version {found}, expected {version}").into());
+        }
+        if read_catalog(&conn)? != catalogs[*version as usize - 1] {
+            return Err(format!("{label}: the catalog is not version {version}'s").into());
+        }
+        drop(conn);
+        open_store(&db)?;
+        if read_catalog(&Connection::open(&db)?)? != *catalogs.last().ok_or("no migrations")? {
+            return Err(format!("{label}: migrating afterwards gave another catalog").into());
+        }
+        outcomes.push(PointOutcome {
+            path: "db migrate from v1",
+            point,
+            died_by: "SIGKILL",
+            after_reopen: ["", "at v1", "at v2", "at v3"][*version as usize],
+        });
+    }
+
+    // A new file: built under a temporary name, linked into place when complete.
+    let points: &[(&str, bool)] = &[
+        ("create.opened", false),
+        ("migrate.applied:2", false),
+        ("migrate.committed:3", false),
+        ("create.built", false),
+        ("create.linked", true),
+    ];
+    let head = catalogs.last().ok_or("no migrations")?;
+    for (point, exists) in points {
+        let label = format!("new file killed at {point}");
+        let db = dir.path().join(format!("fresh-{}.duckdb", outcomes.len()));
+        run_to_point(&db, &owned(&["db", "migrate"]), point)
+            .map_err(|e| format!("{label}: {e}"))?;
+        if db.exists() != *exists {
+            return Err(format!(
+                "{label}: the file exists: {}, expected {exists}",
+                db.exists()
+            )
+            .into());
+        }
+        if *exists && read_catalog(&Connection::open(&db)?)? != *head {
+            return Err(format!("{label}: the linked file is not complete").into());
+        }
+        // The killed process left its temporary file; the next open removes it.
+        if leftover_temporaries(&db)?.is_empty() {
+            return Err(
+                format!("{label}: no temporary file: the kill was not mid-creation").into(),
+            );
+        }
+        open_store(&db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
+        let left = leftover_temporaries(&db)?;
+        if !left.is_empty() {
+            return Err(format!("{label}: temporary files left after reopening: {left:?}").into());
+        }
+        if read_catalog(&Connection::open(&db)?)? != *head {
+            return Err(format!("{label}: created afterwards, the catalog differs").into());
+        }
+        outcomes.push(PointOutcome {
+            path: "new file (db migrate)",
+            point,
+            died_by: "SIGKILL",
+            after_reopen: if *exists { "complete" } else { "no file" },
+        });
+    }
+    reliability_common::record_results("crash-points-migrate", &outcomes)?;
+    Ok(())
 }

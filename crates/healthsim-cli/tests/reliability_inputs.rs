@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use reliability_common::state::{db_state, DbState};
 use reliability_common::{
     check_integrity, connect_mcp, healthsim, healthsim_on, inspect, open_store, run, tool_err,
     tool_ok, Run, TestResult,
@@ -55,19 +56,43 @@ impl Env {
         Ok(inspect(&store, check_integrity)?.values().sum())
     }
 
+    /// The whole database (every table's rows), after checking the file's integrity.
+    fn state(&self) -> TestResult<DbState> {
+        let store = open_store(&self.db)?;
+        inspect(&store, |conn| {
+            check_integrity(conn)?;
+            db_state(conn)
+        })
+    }
+
     /// `persist <args> FILE` with `content` in FILE: must exit with `code`, mention every one of
-    /// `texts` on stderr, and (for failures) leave the database as it was.
+    /// `texts` on stderr, and (for failures) leave the database exactly as it was.
     fn persist(&self, args: &[&str], content: &[u8], code: i32, texts: &[&str]) -> TestResult<Run> {
-        let before = self.total()?;
         let file = self.file("input.json", content)?;
         let mut all = vec!["persist"];
         all.extend_from_slice(args);
         all.push(file.to_str().ok_or("non-UTF-8 temp path")?);
-        let run = self.run(&all, None)?.expect_error(code, texts)?;
-        if code != 0 && self.total()? != before {
-            return Err(format!("a failed persist wrote something: {args:?}").into());
+        if code == 0 {
+            return self.run(&all, None)?.expect_error(code, texts);
         }
-        Ok(run)
+        self.refused(&all, None, code, texts)
+    }
+
+    /// A call that must fail with `code`, mention every one of `texts` on stderr, and leave
+    /// every table exactly as it was (no empty scenario, tag or manifest row either).
+    fn refused(
+        &self,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        code: i32,
+        texts: &[&str],
+    ) -> TestResult<Run> {
+        let before = self.state()?;
+        let run = self.run(args, stdin)?.expect_error(code, texts)?;
+        before
+            .expect_same(&self.state()?, &format!("the refused call {args:?}"))
+            .map_err(|e| e.into())
+            .map(|()| run)
     }
 }
 
@@ -470,15 +495,24 @@ fn sql_in_names_tags_and_scenario_arguments_is_data() -> TestResult {
         .expect_code(0)?
         .json()?;
     assert_eq!(tags["tags"], json!(["'); drop table scenarios; --"]));
-    env.run(&["summary", "' OR 1=1 --"], None)?
-        .expect_error(2, &["no scenario matches '' OR 1=1 --'"])?;
-    env.run(&["tag", "add", "good", "bad\u{1}tag"], None)?
-        .expect_error(
-            2,
-            &["invalid tag \"bad\\u{1}tag\": a tag must not contain control characters"],
-        )?;
-    env.run(&["tag", "add", "good", &"t".repeat(100)], None)?
-        .expect_error(2, &["a tag has at most 64 characters"])?;
+    env.refused(
+        &["summary", "' OR 1=1 --"],
+        None,
+        2,
+        &["no scenario matches '' OR 1=1 --'"],
+    )?;
+    env.refused(
+        &["tag", "add", "good", "bad\u{1}tag"],
+        None,
+        2,
+        &["invalid tag \"bad\\u{1}tag\": a tag must not contain control characters"],
+    )?;
+    env.refused(
+        &["tag", "add", "good", &"t".repeat(100)],
+        None,
+        2,
+        &["a tag has at most 64 characters"],
+    )?;
     // Every table is still there and holds what it held.
     assert_eq!(env.total()?, 2);
     let list = env.run(&["--json", "list"], None)?.expect_code(0)?.json()?;
@@ -490,10 +524,14 @@ fn sql_in_names_tags_and_scenario_arguments_is_data() -> TestResult {
 fn path_traversal_in_export_and_import_paths() -> TestResult {
     let env = Env::new()?;
     for out in ["../../etc/healthsim.json", "exports/../../x.json"] {
-        env.run(&["export", "good", "--format", "json", "--out", out], None)?
-            .expect_error(2, &["is refused: '..' components are not allowed"])?;
+        env.refused(
+            &["export", "good", "--format", "json", "--out", out],
+            None,
+            2,
+            &["is refused: '..' components are not allowed"],
+        )?;
     }
-    env.run(
+    env.refused(
         &[
             "export",
             "good",
@@ -503,21 +541,29 @@ fn path_traversal_in_export_and_import_paths() -> TestResult {
             "/nonexistent/dir/out",
         ],
         None,
-    )?
-    .expect_error(
         2,
         &["its parent folder /nonexistent/dir does not exist; create it first"],
     )?;
-    env.run(&["import", "../x.json"], None)?.expect_error(
+    env.refused(
+        &["import", "../x.json"],
+        None,
         2,
         &["path ../x.json is refused: '..' components are not allowed"],
     )?;
-    env.run(&["import", "/nonexistent/x.json"], None)?
-        .expect_error(2, &["cannot read /nonexistent/x.json"])?;
+    env.refused(
+        &["import", "/nonexistent/x.json"],
+        None,
+        2,
+        &["cannot read /nonexistent/x.json"],
+    )?;
     // A JSON file that is not an export.
     let not_export = env.file("not-export.json", br#"[{"patient_id": "p"}]"#)?;
-    env.run(&["import", path_str(&not_export)?], None)?
-        .expect_error(2, &["not a scenario export"])?;
+    env.refused(
+        &["import", path_str(&not_export)?],
+        None,
+        2,
+        &["not a scenario export"],
+    )?;
     assert_eq!(env.total()?, 1);
     Ok(())
 }
@@ -629,7 +675,7 @@ fn writable(path: &Path) -> bool {
 #[test]
 fn a_read_only_database_or_folder() -> TestResult {
     let env = Env::new()?;
-    let before = env.total()?;
+    let before = env.state()?;
     // Permission bits first (enough when not root), else the immutable attribute.
     let mut perms = std::fs::metadata(&env.db)?.permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o444);
@@ -675,7 +721,10 @@ fn a_read_only_database_or_folder() -> TestResult {
         ],
     )?;
     drop(folder);
-    assert_eq!(env.total()?, before);
+    before.expect_same(
+        &env.state()?,
+        "a refused write on a read-only file or folder",
+    )?;
     Ok(())
 }
 

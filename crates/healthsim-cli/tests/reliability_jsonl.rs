@@ -23,6 +23,7 @@ use healthsim_cli::error::CliResult;
 use healthsim_cli::ingest::{read_batches, Batch, Position};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
+use reliability_common::state::db_state;
 use reliability_common::{
     check_integrity, entity_keys, healthsim_on, inspect, open_store, run, scale, scenario_id,
 };
@@ -198,6 +199,7 @@ fn first_line_broken_is_refused() {
 fn the_binary_keeps_whole_batches_before_a_broken_line() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("jsonl.duckdb");
+    open_store(&db)?;
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 8 * scale() as u32,
         source_file: Some(file!()),
@@ -216,6 +218,12 @@ fn the_binary_keeps_whole_batches_before_a_broken_line() -> Result<(), Box<dyn s
         let path = file
             .to_str()
             .ok_or_else(|| TestCaseError::fail("temp path"))?;
+        // The whole database before the call: a call whose first batch is broken writes nothing
+        // at all (no empty scenario either).
+        let before = {
+            let store = open_store(&db).map_err(fail)?;
+            inspect(&store, db_state).map_err(fail)?
+        };
         let done = run(
             healthsim_on(
                 &db,
@@ -241,15 +249,21 @@ fn the_binary_keeps_whole_batches_before_a_broken_line() -> Result<(), Box<dyn s
         );
         let whole = (broken - 1) / batch * batch;
         let store = open_store(&db).map_err(fail)?;
-        let keys = inspect(&store, |conn| {
+        let (keys, after) = inspect(&store, |conn| {
             check_integrity(conn)?;
-            match scenario_id(conn, &name)? {
-                Some(id) => entity_keys(conn, &id),
-                None => Ok(Default::default()),
-            }
+            let keys = match scenario_id(conn, &name)? {
+                Some(id) => entity_keys(conn, &id)?,
+                None => Default::default(),
+            };
+            Ok((keys, db_state(conn)?))
         })
         .map_err(fail)?;
         drop(store);
+        if whole == 0 {
+            before
+                .expect_same(&after, "a call refused in its first batch")
+                .map_err(TestCaseError::fail)?;
+        }
         let expected: std::collections::BTreeSet<_> = (1..=whole)
             .map(|i| ("patients".to_string(), format!("l{i}")))
             .collect();

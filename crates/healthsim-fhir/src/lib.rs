@@ -11,8 +11,10 @@
 //! - [`map_resource`] ([`map`]; also [`map_bundle_entry`], [`map_with_full_url`],
 //!   [`SourcedResource::map_resource`]) turns one resource into canonical `(table, entity)`
 //!   rows — Patient → persons + patients, Encounter → encounters, Claim → claims +
-//!   claim_lines, ... — or reports it [`Mapped::Unsupported`]. The original resource rides along
-//!   in `extra.fhir`, so nothing is lost.
+//!   claim_lines, ... —, an ExplanationOfBenefit into the [`Adjudication`] of its Claim, and a
+//!   resource without a table of its own into one `fhir_resources` row ([`Mapped::Raw`]). The
+//!   original resource rides along in `extra.fhir` (in `fhir_resources.resource`), so nothing
+//!   is lost.
 //! - [`Error`]: I/O, a gzip file that does not decompress, invalid JSON, or a malformed
 //!   resource, each naming file, line, entry ([`Position`]), resource type, id and reason, so
 //!   one bad resource can be reported and skipped. [`Error::is_caller_error`] tells the
@@ -55,7 +57,8 @@
 //! assert!(matches!(error, Error::Malformed { .. }));
 //! assert!(error.to_string().starts_with("malformed fhir resource Patient/p2 (Patient.ndjson:2): "));
 //!
-//! assert!(matches!(items.next(), Some(Ok(Mapped::Unsupported { .. }))));
+//! let Some(Ok(Mapped::Raw { rows, .. })) = items.next() else { unreachable!() };
+//! assert_eq!(rows[0].1["resource_id"], "ImagingStudy/i1");
 //! assert!(items.next().is_none());
 //! ```
 
@@ -67,5 +70,5 @@ pub mod read;
 mod values;
 
 pub use error::{Error, Position};
-pub use map::{map_bundle_entry, map_resource, map_with_full_url, Mapped};
+pub use map::{map_bundle_entry, map_resource, map_with_full_url, Adjudication, Mapped};
 pub use read::{FhirSource, Format, SkippedFile, SourcedResource};

@@ -2,13 +2,14 @@
 //!
 //! [`map_resource`] turns one resource into rows of canonical tables (a Patient gives a
 //! `persons` and a `patients` row, a Claim a `claims` row and its `claim_lines`), each a JSON
-//! object keyed by registry column names, ready for persist. The rules, by resource type:
+//! object keyed by registry column names, ready for persist. Every resource ends in a table:
+//! those without one of their own are kept whole in `fhir_resources`. The rules, by resource type:
 //!
 //! | resource | table(s) | notes |
 //! |---|---|---|
 //! | Patient | persons, patients | `person_id` = patient id on both; name (`official` first), birthDate, gender, US Core race / ethnicity (text, else OMB display), identifier MR → mrn, us-ssn → ssn, address (`home` first), telecom phone / email, deceasedDateTime, maritalStatus, communication language, generalPractitioner → primary_care_provider_id |
 //! | Practitioner | providers | identifier us-npi → npi; name, gender, address, phone; qualification: NUCC taxonomy coding → taxonomy_code + specialty, other code → credential |
-//! | Organization, Location | facilities | name, type → facility_type, us-npi, address, phone (both share the facilities id space) |
+//! | Organization, Location | facilities | name, type → facility_type, us-npi, address, phone. Two id forms, so neither overwrites the other: an Organization keeps its id, a Location is `Location/{id}`, and every reference to a Location takes that form (encounter `location`, claim `facility`, immunization `location`; a reference there that does not say its type is taken as a Location) |
 //! | Encounter | encounters | class AMB/IMP/EMER/VR (+ ACUTE, NONAC, OBSENC, PRENC, SS, HH, FLD) → outpatient / inpatient / emergency / telehealth / observation / home_health / field (other codes kept as given); type → encounter_type; period; subject; `location[0]` (else serviceProvider) → facility_id; participant (ATND first, else the first Practitioner) → attending_provider_id; hospitalization admitSource / dischargeDisposition; reasonCode → reason_code and chief_complaint (its text) |
 //! | Condition | diagnoses | code (ICD-10-CM, ICD-10, SNOMED CT preferred in that order) + code_system + description; category → diagnosis_type; clinicalStatus; onset / abatement (DateTime or Period.start); encounter |
 //! | Procedure | procedures | code (CPT, HCPCS, ICD-10-PCS, SNOMED CT); status; performedDateTime / performedPeriod.start; performer actor; bodySite |
@@ -17,10 +18,12 @@
 //! | MedicationRequest | medications (+ prescriptions when dispenseRequest is present) | medicationCodeableConcept (or a contained Medication) RxNorm / NDC codes, drug_name = text or display; `dosageInstruction[0]` → dose, route, frequency; authoredOn → start_date; requester → prescriber; reasonCode → indication_code; dispenseRequest quantity / expectedSupplyDuration (days) / numberOfRepeatsAllowed; substitution.allowedBoolean → daw_code 0/1 |
 //! | AllergyIntolerance | allergies | code → allergen (label) + allergen_code; category, criticality, clinicalStatus, onset; reaction manifestations → reaction, reaction severity |
 //! | Coverage | members | beneficiary → patient_id and person_id (demographics stay on the patient); subscriberId; relationship (self / spouse / child / other → X12 18 / 01 / 19 / G8; the FHIR code in `extra.relationship`); period; class plan / group → plan_code / group_number; type: ActCode → plan_type, Source of Payment Typology → line_of_business (medicare, medicaid, government, commercial, self_pay, other) |
-//! | Claim, ExplanationOfBenefit | claims, claim_lines | see below |
+//! | Immunization | immunizations | vaccineCode (CVX preferred) → vaccine_code + code_system + vaccine_name; patient; encounter; status; occurrence → occurrence_datetime; primarySource; lotNumber; expirationDate; site, route; doseQuantity.value; performer actor (Practitioner); location → facility_id `Location/{id}` |
+//! | Claim | claims, claim_lines | see below |
+//! | ExplanationOfBenefit | claims + claim_lines, as the [`Adjudication`] of the Claim it names ([`Mapped::Adjudication`]): merged into that Claim when it is there, a claim of its own otherwise | see below |
 //! | ResearchStudy | studies, treatment_arms | arm_id = `{study_id}-{arm name}` |
 //! | ResearchSubject | subjects | study → study_id; individual → patient_id and person_id; assignedArm → arm_id `{study_id}-{assignedArm}`; period.start → enrollment_date; status |
-//! | anything else | — | [`Mapped::Unsupported`] (also an Observation of another category, or a vital sign of an unmapped LOINC) |
+//! | anything else | fhir_resources | [`Mapped::Raw`] (also an Observation of another category, or a vital sign of an unmapped LOINC): `resource_id` = `{resourceType}/{id}`, resource_type, subject / patient / beneficiary (a Patient) → patient_id, encounter / context (an Encounter) → encounter_id, status, the whole resource in `resource` (not repeated in `extra.fhir`); why no table fits, when it is not simply the type, in `extra.reason` |
 //!
 //! Claims: type → claim_type; billablePeriod → service_date / service_end_date; created →
 //! received_date; patient; insurance (focal first) coverage → member_id (Coverage ids are
@@ -35,16 +38,32 @@
 //! revenue → revenue_code, diagnosisSequence → diagnosis_pointer, serviced → service_date,
 //! locationCodeableConcept → place_of_service, quantity → units, net (else unitPrice ×
 //! quantity) → billed_amount, adjudication submitted / eligible / benefit / copay /
-//! deductible / coinsurance → billed / allowed / paid / copay / deductible / coinsurance, an
-//! adjudication reason → adjustment_reason_code. An EOB is its own claims row (its id): it
-//! does not replace the Claim it adjudicates, which would lose that Claim.
+//! deductible / coinsurance (or the Blue Button variables Synthea writes, `line_sbmtd_chrg_amt`,
+//! `line_alowd_chrg_amt`, `line_prvdr_pmt_amt`, `line_bene_ptb_ddctbl_amt`,
+//! `line_coinsrnc_amt`) → billed / allowed / paid / copay / deductible / coinsurance, an
+//! adjudication reason → adjustment_reason_code. An insurance coverage that references a
+//! contained Coverage (`#coverage`, as in Synthea's EOBs) names no member.
+//!
+//! ExplanationOfBenefit: an EOB adjudicates a Claim (Synthea writes one Claim and one EOB per
+//! encounter), so it is no second claim. It maps like a Claim (its `outcome` as `status`), and
+//! it is returned as the [`Adjudication`] of the Claim it names (`claim`): the
+//! importer puts [`ADJUDICATED_CLAIM_COLUMNS`] (allowed, paid, patient responsibility, paid
+//! date, outcome, and the member when the Claim has none) on the claim and
+//! [`ADJUDICATED_LINE_COLUMNS`] on its lines by `line_number` (= `item.sequence`), and keeps
+//! the EOB in the claim's `extra.fhir_eob`. An EOB whose Claim is not there is written as a
+//! claim of its own (its id), as is an EOB without a `claim` reference.
 //!
 //! General rules:
 //! - **Ids.** The row's primary key is the resource's `id`; inside a Bundle a resource without
 //!   one takes the id of its entry's `fullUrl` ([`map_bundle_entry`], [`map_with_full_url`]).
-//!   Derived rows: persons use the patient id, claim lines `{claim_id}-{sequence}`.
+//!   Derived rows: persons use the patient id, claim lines `{claim_id}-{sequence}`. Two
+//!   tables prefix the type, because two resource types share them: a Location's facility is
+//!   `Location/{id}`, a `fhir_resources` row `{resourceType}/{id}`.
 //! - **References** resolve to the referenced id whether written `Patient/123`, as a full URL
-//!   (`https://x/fhir/Patient/123/_history/2`) or `urn:uuid:…`. A reference that says its type
+//!   (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…`, or as Synthea's conditional
+//!   reference by identifier (`Organization?identifier=https://github.com/synthetichealth/synthea|123`:
+//!   the identifier's value is the id; Synthea's Practitioner references carry the NPI, which
+//!   resolves only when the Practitioner's id is its NPI). A reference that says its type
 //!   (in the URL or in `Reference.type`) fills a column only when the type fits
 //!   (`subject: Group/1` is no patient); one that does not say it is trusted.
 //! - **Codes** from terminologies keep their system: in the table's `code_system` column (as a
@@ -57,7 +76,8 @@
 //! - **Lossless.** The primary row of a resource carries the whole original resource in
 //!   `extra.fhir`; derived rows (persons, prescriptions, claim_lines, treatment_arms) carry
 //!   `extra.fhir_source = "{resourceType}/{id}"`. So every resource can be rebuilt exactly from
-//!   its primary row.
+//!   its primary row (a `fhir_resources` row holds it in `resource`; a merged EOB is in its
+//!   Claim's `extra.fhir_eob`).
 //! - **Provenance.** `source_type` is `fhir`; `source_system` is `meta.source` when present.
 //! - **Dates.** Date columns get `YYYY-MM-DD` (partial dates take the first day: `2020` →
 //!   `2020-01-01`, `2020-05` → `2020-05-01`; a dateTime keeps its date as written); timestamp
@@ -91,6 +111,7 @@ mod claims;
 mod clinical;
 mod observation;
 mod people;
+mod raw;
 mod research;
 
 use healthsim_schema::by_table;
@@ -106,15 +127,58 @@ pub enum Mapped {
     /// patients, claims before claim_lines). Keys are registry column names plus the
     /// provenance columns and `extra`.
     Entities(Vec<(&'static str, Map<String, Value>)>),
-    /// A resource type (or Observation category) that has no canonical table: to be counted,
-    /// not an error.
-    Unsupported {
+    /// A resource type (or Observation category) without a canonical table of its own: kept
+    /// whole as one `fhir_resources` row (`rows`), so nothing is dropped.
+    Raw {
         /// The resource's `resourceType`.
         resource_type: String,
         /// Why, when it is not simply the resource type (`Observation category social-history`).
         reason: Option<String>,
+        /// The one `fhir_resources` row.
+        rows: Vec<(&'static str, Map<String, Value>)>,
     },
+    /// An ExplanationOfBenefit: its amounts belong on the Claim it adjudicates and that
+    /// Claim's lines, not on a second claim.
+    Adjudication(Adjudication),
 }
+
+/// An ExplanationOfBenefit's adjudication of a Claim ([`Mapped::Adjudication`]).
+///
+/// The caller applies it to the claim `claim_id` when it has that claim (the adjudication
+/// columns of [`ADJUDICATED_CLAIM_COLUMNS`] and, per line number,
+/// [`ADJUDICATED_LINE_COLUMNS`], plus the EOB itself), and otherwise (or when the EOB names no
+/// Claim) writes `rows`: the EOB as a claim of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjudication {
+    /// The id of the adjudicated Claim (`claim.reference`), when the EOB names one.
+    pub claim_id: Option<String>,
+    /// The EOB's own `claims` row (its id, `extra.fhir` = the EOB) and `claim_lines` rows
+    /// (`{eob_id}-{sequence}`, with `line_number` = the item's sequence).
+    pub rows: Vec<(&'static str, Map<String, Value>)>,
+}
+
+/// The `claims` columns an EOB's adjudication fills on the Claim it adjudicates: allowed,
+/// paid and patient-responsibility totals, paid date, the outcome as status, and the member
+/// (coverage) when the Claim had none.
+pub const ADJUDICATED_CLAIM_COLUMNS: &[&str] = &[
+    "total_allowed",
+    "total_paid",
+    "total_patient_resp",
+    "paid_date",
+    "status",
+    "member_id",
+];
+
+/// The `claim_lines` columns an EOB item's adjudication fills on the Claim's line with the same
+/// `line_number` (`item.sequence`).
+pub const ADJUDICATED_LINE_COLUMNS: &[&str] = &[
+    "allowed_amount",
+    "paid_amount",
+    "deductible_applied",
+    "copay_applied",
+    "coinsurance_applied",
+    "adjustment_reason_code",
+];
 
 /// Maps one FHIR R4 resource (a JSON object with `resourceType` and `id`).
 ///
@@ -185,12 +249,6 @@ pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Map
         None => return Err(Error::malformed(None, None, "missing resourceType")),
     };
     let fail = |id: Option<&str>, reason: String| Error::malformed(Some(resource_type), id, reason);
-    let Some(mapper) = mapper(resource_type) else {
-        return Ok(Mapped::Unsupported {
-            resource_type: resource_type.to_string(),
-            reason: None,
-        });
-    };
     let id = match resource.get("id") {
         Some(Value::String(id)) if !id.trim().is_empty() => id.as_str(),
         Some(Value::String(_)) | None | Some(Value::Null) => match full_url {
@@ -214,17 +272,27 @@ pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Map
         id,
         source_system: str_at(resource, &["meta", "source"]).map_err(|e| fail(Some(id), e))?,
     };
-    match mapper(&source).map_err(|e| fail(Some(id), e))? {
-        Outcome::Rows(rows) => rows
-            .into_iter()
+    let outcome = match mapper(resource_type) {
+        Some(mapper) => mapper(&source).map_err(|e| fail(Some(id), e))?,
+        None => Outcome::Raw(None),
+    };
+    let finish = |rows: Vec<Row>| {
+        rows.into_iter()
             .map(|row| row.finish(&source))
             .collect::<R<Vec<_>>>()
-            .map(Mapped::Entities)
-            .map_err(|e| fail(Some(id), e)),
-        Outcome::Skip(reason) => Ok(Mapped::Unsupported {
+            .map_err(|e| fail(Some(id), e))
+    };
+    match outcome {
+        Outcome::Rows(rows) => finish(rows).map(Mapped::Entities),
+        Outcome::Raw(reason) => Ok(Mapped::Raw {
             resource_type: resource_type.to_string(),
-            reason: Some(reason),
+            rows: finish(vec![raw::resource(&source, reason.as_deref())])?,
+            reason,
         }),
+        Outcome::Adjudicates { claim_id, rows } => Ok(Mapped::Adjudication(Adjudication {
+            claim_id,
+            rows: finish(rows)?,
+        })),
     }
 }
 
@@ -245,7 +313,8 @@ fn mapper(resource_type: &str) -> Option<Mapper> {
         "Observation" => observation::observation,
         "Coverage" => claims::coverage,
         "Claim" => claims::claim,
-        "ExplanationOfBenefit" => claims::claim,
+        "ExplanationOfBenefit" => claims::explanation_of_benefit,
+        "Immunization" => clinical::immunization,
         "ResearchStudy" => research::study,
         "ResearchSubject" => research::subject,
         _ => return None,
@@ -268,8 +337,17 @@ pub(crate) struct Source<'a> {
 pub(crate) enum Outcome {
     /// Rows; the first one is the resource's primary row.
     Rows(Vec<Row>),
-    /// Nothing to map, and why.
-    Skip(String),
+    /// No canonical table fits: the resource is kept whole in `fhir_resources`, with the reason
+    /// when it is not simply its type.
+    Raw(Option<String>),
+    /// An ExplanationOfBenefit adjudicating the Claim `claim_id`; `rows` are its own claim rows,
+    /// written when that Claim is not there (or it names none).
+    Adjudicates {
+        /// The adjudicated Claim's id, when it names one.
+        claim_id: Option<String>,
+        /// The EOB as a claim of its own.
+        rows: Vec<Row>,
+    },
 }
 
 /// One canonical row under construction.
@@ -278,6 +356,9 @@ pub(crate) struct Row {
     fields: Map<String, Value>,
     extra: Map<String, Value>,
     primary: bool,
+    /// The original resource is in a column of its own (`fhir_resources.resource`), so
+    /// `extra.fhir` would only repeat it.
+    original_in_column: bool,
 }
 
 impl Row {
@@ -297,7 +378,22 @@ impl Row {
             fields,
             extra: Map::new(),
             primary: false,
+            original_in_column: false,
         }
+    }
+
+    /// The resource's own row, holding the whole resource in `column` instead of `extra.fhir`.
+    pub(crate) fn whole(
+        table: &'static str,
+        key: &str,
+        id: &str,
+        column: &str,
+        resource: &Value,
+    ) -> Row {
+        let mut row = Row::primary(table, key, id);
+        row.fields.insert(column.to_string(), resource.clone());
+        row.original_in_column = true;
+        row
     }
 
     /// Sets `column` when there is a value.
@@ -361,13 +457,13 @@ impl Row {
                 self.table, missing.name
             ));
         }
-        if self.primary {
-            self.extra.insert("fhir".into(), source.resource.clone());
-        } else {
+        if !self.primary {
             self.extra.insert(
                 "fhir_source".into(),
                 Value::String(format!("{}/{}", source.resource_type, source.id)),
             );
+        } else if !self.original_in_column {
+            self.extra.insert("fhir".into(), source.resource.clone());
         }
         self.fields.insert("source_type".into(), "fhir".into());
         if let Some(system) = source.source_system {

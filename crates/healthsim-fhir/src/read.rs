@@ -208,8 +208,8 @@ enum Stage {
 ///                 *counts.entry(table.to_string()).or_default() += 1;
 ///             }
 ///         }
-///         Ok(Mapped::Unsupported { resource_type, .. }) => {
-///             *counts.entry(format!("unsupported {resource_type}")).or_default() += 1;
+///         Ok(Mapped::Raw { resource_type, .. }) => {
+///             *counts.entry(format!("kept whole: {resource_type}")).or_default() += 1;
 ///         }
 ///         Ok(_) => {}
 ///         Err(error) => eprintln!("{error}"),

@@ -283,6 +283,8 @@ pub(crate) mod sys {
     pub(crate) const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
     /// NDC.
     pub(crate) const NDC: &str = "http://hl7.org/fhir/sid/ndc";
+    /// CVX (CDC vaccine codes).
+    pub(crate) const CVX: &str = "http://hl7.org/fhir/sid/cvx";
     /// US NPI identifiers.
     pub(crate) const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
     /// US SSN identifiers.
@@ -309,8 +311,10 @@ pub(crate) struct Target<'a> {
 }
 
 /// Parses a reference string: relative (`Patient/123`), absolute
-/// (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…` / `urn:oid:…`, or a bare id.
-/// Contained (`#x`) and conditional (`Patient?identifier=…`) references cannot name an entity.
+/// (`https://x/fhir/Patient/123/_history/2`), `urn:uuid:…` / `urn:oid:…`, a bare id, or a
+/// conditional reference by one identifier (`Organization?identifier=system|value`), whose
+/// value is taken as the id (Synthea gives its Organizations and Locations the id their
+/// identifier holds). Contained (`#x`) and other conditional references cannot name an entity.
 pub(crate) fn parse_reference(text: &str) -> R<Target<'_>> {
     let text = text.trim();
     for prefix in ["urn:uuid:", "urn:oid:"] {
@@ -330,10 +334,23 @@ pub(crate) fn parse_reference(text: &str) -> R<Target<'_>> {
             "reference '{text}' points to a contained resource, not an entity"
         ));
     }
-    if text.contains('?') {
-        return Err(format!(
-            "reference '{text}' is a conditional reference and cannot be resolved"
-        ));
+    if let Some((kind, query)) = text.split_once('?') {
+        // Synthea writes `Organization?identifier=https://github.com/synthetichealth/synthea|<id>`
+        // for the Organizations, Locations and Practitioners of its separate bundles.
+        let value = query
+            .strip_prefix("identifier=")
+            .and_then(|token| token.rsplit_once('|').map_or(Some(token), |(_, v)| Some(v)))
+            .filter(|v| !v.is_empty() && !v.contains(['&', '=']));
+        return match value {
+            Some(id) if is_resource_type(kind) => Ok(Target {
+                resource_type: Some(kind),
+                id,
+            }),
+            _ => Err(format!(
+                "reference '{text}' is a conditional reference other than \
+                 Type?identifier=[system|]value and cannot be resolved"
+            )),
+        };
     }
     let mut segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
     if segments.len() >= 2 && segments[segments.len() - 2] == "_history" {
@@ -381,6 +398,15 @@ pub(crate) fn reference_id<'a>(
     path: &[&str],
     expected: &[&str],
 ) -> R<Option<&'a str>> {
+    Ok(typed_reference(reference, path, expected)?.map(|(_, id)| id))
+}
+
+/// Like [`reference_id`], with the type the reference says (in its URL or `type`), if any.
+fn typed_reference<'a>(
+    reference: &'a Value,
+    path: &[&str],
+    expected: &[&str],
+) -> R<Option<(Option<&'a str>, &'a str)>> {
     let mut full: Vec<&str> = path.to_vec();
     full.push("reference");
     let text = match reference.get("reference") {
@@ -395,8 +421,34 @@ pub(crate) fn reference_id<'a>(
     };
     match target.resource_type.or(declared) {
         Some(kind) if !expected.contains(&kind) => Ok(None),
-        _ => Ok(Some(target.id)),
+        kind => Ok(Some((kind, target.id))),
     }
+}
+
+/// The `facilities` id of a Location: `Location/{id}`. Organizations keep their own id, so an
+/// Organization and a Location with the same id are two facilities.
+pub(crate) fn location_facility_id(id: &str) -> String {
+    format!("Location/{id}")
+}
+
+/// The `facilities` id referenced at `path`, by a Reference to one of `expected` (Location
+/// and / or Organization): a Location's in the form of [`location_facility_id`], an
+/// Organization's as written. A reference that does not say its type is a Location when
+/// `expected` starts with `Location` (the element's own type), else an Organization.
+pub(crate) fn facility_at(value: &Value, path: &[&str], expected: &[&str]) -> R<Option<String>> {
+    let Some(reference) = obj_at(value, path)? else {
+        return Ok(None);
+    };
+    let untyped = expected.first().copied();
+    Ok(
+        typed_reference(reference, path, expected)?.map(|(kind, id)| {
+            if kind.or(untyped) == Some("Location") {
+                location_facility_id(id)
+            } else {
+                id.to_string()
+            }
+        }),
+    )
 }
 
 // ------------------------------------------------------------------------------------------

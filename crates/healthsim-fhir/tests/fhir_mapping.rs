@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use healthsim_fhir::{
-    map_bundle_entry, map_resource, map_with_full_url, Error, FhirSource, Format, Mapped,
-    SourcedResource,
+    map_bundle_entry, map_resource, map_with_full_url, Adjudication, Error, FhirSource, Format,
+    Mapped, SourcedResource,
 };
 use healthsim_schema::{by_table, ColumnKind};
 use serde_json::{json, Map, Value};
@@ -34,6 +34,11 @@ fn rows_of(resource: &Value) -> Rows {
 /// row, for `/extra/...`). Every row also conforms to the registry.
 fn check(resource: Value, expected: &[(&str, Value)]) {
     let rows = rows_of(&resource);
+    check_rows(&resource, &rows, expected);
+}
+
+/// `rows` (of `resource`) are exactly `expected`, as for [`check`].
+fn check_rows(resource: &Value, rows: &Rows, expected: &[(&str, Value)]) {
     let tables: Vec<&str> = rows.iter().map(|(t, _)| *t).collect();
     let wanted: Vec<&str> = expected.iter().map(|(t, _)| *t).collect();
     assert_eq!(tables, wanted, "tables of {resource}");
@@ -69,14 +74,33 @@ fn check_err(resource: Value, reason: &str) {
     }
 }
 
-/// `resource` is counted as unsupported (with a reason containing `reason`, if given).
-fn check_unsupported(resource: Value, resource_type: &str, reason: Option<&str>) {
+/// `resource` has no table of its own: it maps to one `fhir_resources` row
+/// `{resource_type}/{id}` holding it whole (with a reason containing `reason`, if given).
+fn check_raw(resource: Value, resource_type: &str, reason: Option<&str>) {
     match map_resource(&resource) {
-        Ok(Mapped::Unsupported {
+        Ok(Mapped::Raw {
             resource_type: got,
             reason: why,
+            rows,
         }) => {
             assert_eq!(got, resource_type);
+            let tables: Vec<&str> = rows.iter().map(|(t, _)| *t).collect();
+            assert_eq!(tables, ["fhir_resources"]);
+            let row = &rows[0].1;
+            assert_conforms("fhir_resources", row);
+            let id = resource["id"].as_str().expect("the case has an id");
+            assert_eq!(row["resource_id"], format!("{resource_type}/{id}"));
+            assert_eq!(row["resource_type"], resource_type);
+            assert_eq!(row["resource"], resource);
+            assert_eq!(
+                row["extra"].get("fhir"),
+                None,
+                "the resource is not stored twice"
+            );
+            assert_eq!(
+                row["extra"].get("reason").and_then(Value::as_str),
+                why.as_deref()
+            );
             match (reason, why) {
                 (None, None) => {}
                 (Some(wanted), Some(why)) => {
@@ -85,7 +109,24 @@ fn check_unsupported(resource: Value, resource_type: &str, reason: Option<&str>)
                 (wanted, why) => panic!("reason {why:?}, expected {wanted:?}"),
             }
         }
-        other => panic!("expected unsupported for {resource}, got {other:?}"),
+        other => panic!("expected a raw resource for {resource}, got {other:?}"),
+    }
+}
+
+/// `resource` (an ExplanationOfBenefit) is the adjudication of `claim_id` (none: it names no
+/// Claim), its own rows being
+/// `expected` as for [`check`].
+fn check_adjudication(resource: Value, claim_id: Option<&str>, expected: &[(&str, Value)]) {
+    match map_resource(&resource) {
+        Ok(Mapped::Adjudication(adjudication)) => {
+            assert_eq!(
+                adjudication.claim_id.as_deref(),
+                claim_id,
+                "claim of {resource}"
+            );
+            check_rows(&resource, &adjudication.rows, expected);
+        }
+        other => panic!("expected an adjudication for {resource}, got {other:?}"),
     }
 }
 
@@ -102,6 +143,13 @@ fn assert_conforms(table: &str, row: &Map<String, Value>) {
         match key.as_str() {
             "source_type" => assert_eq!(value, "fhir"),
             "source_system" => assert!(value.is_string()),
+            // fhir_resources holds the resource in its own column, not again in extra.
+            "extra" if table == "fhir_resources" => {
+                assert!(
+                    row["resource"].is_object(),
+                    "{table} row without its resource"
+                );
+            }
             "extra" => {
                 let extra = value.as_object().expect("extra is an object");
                 assert!(
@@ -259,7 +307,7 @@ fn maps_practitioners_organizations_and_locations() {
                "address": {"line": ["1 Way"], "city": "Tempe", "postalCode": "85281"}}),
         &[(
             "facilities",
-            json!({"facility_id": "loc1", "name": "Ward 3", "facility_type": "HOSP",
+            json!({"facility_id": "Location/loc1", "name": "Ward 3", "facility_type": "HOSP",
                                  "address": "1 Way", "city": "Tempe", "postal_code": "85281"}),
         )],
     );
@@ -314,7 +362,7 @@ fn maps_encounters() {
                 "encounter_id": "e1", "patient_id": "p1", "status": "finished",
                 "encounter_type": "185349003",
                 "start_datetime": "2024-01-02T13:00:00Z", "end_datetime": "2024-01-02T13:30:00Z",
-                "attending_provider_id": "attender", "facility_id": "loc1",
+                "attending_provider_id": "attender", "facility_id": "Location/loc1",
                 "admission_source": "emd", "discharge_disposition": "home",
                 "reason_code": "R05.9", "chief_complaint": "Cough for a week"
             }),
@@ -645,13 +693,13 @@ fn maps_vital_signs_one_row_per_observation_with_unit_conversion() {
         vital("8310-5", json!({"value": "hot", "unit": "Cel"})),
         "valueQuantity.value must be a number",
     );
-    // A vital sign without a column is counted as unsupported.
-    check_unsupported(
+    // A vital sign without a column is kept whole in fhir_resources.
+    check_raw(
         vital("9843-4", json!({"value": 35, "code": "cm"})),
         "Observation",
         Some("LOINC 9843-4"),
     );
-    check_unsupported(
+    check_raw(
         json!({"resourceType": "Observation", "id": "o", "category": [{"coding": [{"code": "survey"}]}],
                "code": {"coding": [{"code": "x"}]}, "subject": {"reference": "Patient/p1"}}),
         "Observation",
@@ -835,8 +883,10 @@ fn maps_claims_and_eobs_with_lines() {
             ),
         ],
     );
-    check(
-        json!({"resourceType": "ExplanationOfBenefit", "id": "eob1", "status": "active",
+    // An EOB naming its Claim is that Claim's adjudication; its own rows (written only when
+    // the Claim is not there) carry the outcome as status.
+    check_adjudication(
+        json!({"resourceType": "ExplanationOfBenefit", "id": "eob1", "status": "active", "outcome": "complete",
                "patient": {"reference": "Patient/p1"}, "provider": {"reference": "Practitioner/dr1"},
                "claim": {"reference": "Claim/cl1"},
                "diagnosis": [{"sequence": 2, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}]}},
@@ -858,10 +908,11 @@ fn maps_claims_and_eobs_with_lines() {
                          {"category": {"coding": [{"code": "deductible"}]}, "amount": {"value": 20}},
                          {"category": {"coding": [{"code": "coinsurance"}]}, "amount": {"value": 16}}],
                "payment": {"date": "2024-02-01", "amount": {"value": 64}}}),
+        Some("cl1"),
         &[
             (
                 "claims",
-                json!({"claim_id": "eob1", "billing_provider_id": "dr1", "principal_diagnosis": "J18.9",
+                json!({"claim_id": "eob1", "status": "complete", "billing_provider_id": "dr1", "principal_diagnosis": "J18.9",
                                "other_diagnoses": ["I10"], "total_billed": 150, "total_allowed": 100,
                                "total_paid": 64, "total_patient_resp": 36.0, "paid_date": "2024-02-01",
                                "place_of_service": "11"}),
@@ -874,6 +925,61 @@ fn maps_claims_and_eobs_with_lines() {
                                     "coinsurance_applied": 16, "paid_amount": 64, "adjustment_reason_code": "45",
                                     "extra": {"procedure_code_system": "CPT", "procedure_code_display": "Office visit",
                                               "fhir_source": "ExplanationOfBenefit/eob1"}}),
+            ),
+        ],
+    );
+    // An EOB naming no Claim (or another type) has nothing to merge into; without an outcome
+    // its status is the resource's.
+    for claim in [
+        json!(null),
+        json!({"reference": "Coverage/c1"}),
+        json!({"display": "a claim"}),
+    ] {
+        check_adjudication(
+            json!({"resourceType": "ExplanationOfBenefit", "id": "eob2", "status": "active",
+                   "patient": {"reference": "Patient/p1"}, "claim": claim}),
+            None,
+            &[(
+                "claims",
+                json!({"claim_id": "eob2", "status": "active", "patient_id": "p1"}),
+            )],
+        );
+    }
+    check_adjudication(
+        json!({"resourceType": "ExplanationOfBenefit", "id": "eob3", "outcome": "partial",
+               "claim": {"reference": "urn:uuid:c-9"}}),
+        Some("c-9"),
+        &[("claims", json!({"claim_id": "eob3", "status": "partial"}))],
+    );
+    // Synthea's EOB: a contained Coverage names no member; Blue Button line adjudications;
+    // the total is payment.amount.
+    let bb = |v: &str| {
+        json!({"coding": [{"system": "https://bluebutton.cms.gov/resources/codesystem/adjudication",
+                                          "code": format!("https://bluebutton.cms.gov/resources/variables/{v}")}]})
+    };
+    check_adjudication(
+        json!({"resourceType": "ExplanationOfBenefit", "id": "eob4", "outcome": "complete",
+               "contained": [{"resourceType": "Coverage", "id": "coverage"}],
+               "claim": {"reference": "urn:uuid:c-4"},
+               "insurance": [{"focal": true, "coverage": {"reference": "#coverage", "display": "Medicaid"}}],
+               "item": [{"sequence": 1, "adjudication": [
+                   {"category": bb("line_sbmtd_chrg_amt"), "amount": {"value": 120.5}},
+                   {"category": bb("line_alowd_chrg_amt"), "amount": {"value": 100}},
+                   {"category": bb("line_prvdr_pmt_amt"), "amount": {"value": 80}},
+                   {"category": bb("line_bene_ptb_ddctbl_amt"), "amount": {"value": 0}},
+                   {"category": bb("line_coinsrnc_amt"), "amount": {"value": 20}}]}],
+               "total": [{"category": {"coding": [{"code": "submitted"}]}, "amount": {"value": 120.5}}],
+               "payment": {"amount": {"value": 80}}}),
+        Some("c-4"),
+        &[
+            (
+                "claims",
+                json!({"claim_id": "eob4", "member_id": null, "total_billed": 120.5, "total_paid": 80}),
+            ),
+            (
+                "claim_lines",
+                json!({"claim_line_id": "eob4-1", "billed_amount": 120.5, "allowed_amount": 100,
+                                   "paid_amount": 80, "deductible_applied": 0, "coinsurance_applied": 20}),
             ),
         ],
     );
@@ -938,16 +1044,65 @@ fn maps_research_studies_and_subjects() {
 }
 
 #[test]
-fn unsupported_types_are_counted_not_errors() {
+fn types_without_a_table_are_kept_whole_in_fhir_resources() {
     for resource_type in [
         "ImagingStudy",
-        "Immunization",
         "DiagnosticReport",
         "Bundle",
         "Medication",
+        "Provenance",
     ] {
-        check_unsupported(json!({"resourceType": resource_type}), resource_type, None);
+        check_raw(
+            json!({"resourceType": resource_type, "id": "x1"}),
+            resource_type,
+            None,
+        );
     }
+    // The patient and encounter columns come from the usual elements, when they name one.
+    let report = json!({"resourceType": "DiagnosticReport", "id": "dr1", "status": "final",
+                        "subject": {"reference": "urn:uuid:p1"}, "encounter": {"reference": "Encounter/e1"}});
+    check_raw(report.clone(), "DiagnosticReport", None);
+    let Ok(Mapped::Raw { rows, .. }) = map_resource(&report) else {
+        unreachable!()
+    };
+    let got = |column: &str| rows[0].1.get(column).cloned().unwrap_or(Value::Null);
+    assert_eq!(
+        (got("patient_id"), got("encounter_id"), got("status")),
+        (json!("p1"), json!("e1"), json!("final"))
+    );
+    for (resource, patient) in [
+        (
+            json!({"resourceType": "CarePlan", "id": "c", "subject": {"reference": "Patient/p2"}}),
+            json!("p2"),
+        ),
+        (
+            json!({"resourceType": "Goal", "id": "c", "subject": {"reference": "Group/g1"}}),
+            Value::Null,
+        ),
+        (
+            json!({"resourceType": "Device", "id": "c", "patient": {"reference": "Patient/p3"}}),
+            json!("p3"),
+        ),
+        (
+            json!({"resourceType": "Basic", "id": "c", "subject": {"reference": "#contained"}}),
+            Value::Null,
+        ),
+        (
+            json!({"resourceType": "Goal", "id": "c", "subject": "Patient/p4"}),
+            Value::Null,
+        ),
+    ] {
+        let Ok(Mapped::Raw { rows, .. }) = map_resource(&resource) else {
+            panic!("{resource} is not kept raw")
+        };
+        assert_eq!(
+            rows[0].1.get("patient_id").cloned().unwrap_or(Value::Null),
+            patient,
+            "{resource}"
+        );
+    }
+    // A raw resource still needs an id.
+    check_err(json!({"resourceType": "ImagingStudy"}), "missing id");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -985,6 +1140,12 @@ fn resolves_every_reference_style() {
             "123",
         ),
         (json!({"reference": "123"}), "123"),
+        // Conditional references by identifier (Synthea's form): the value is the id.
+        (
+            json!({"reference": "Patient?identifier=https://github.com/synthetichealth/synthea|p-7"}),
+            "p-7",
+        ),
+        (json!({"reference": "Patient?identifier=p-8"}), "p-8"),
     ];
     for (subject, id) in cases {
         check(
@@ -1002,13 +1163,25 @@ fn resolves_every_reference_style() {
             "a reference to a Patient is required",
         ),
         (
+            json!({"reference": "Group?identifier=x|g1"}),
+            "a reference to a Patient is required",
+        ),
+        (
             json!({"identifier": {"value": "MRN-1"}}),
             "a reference to a Patient is required",
         ),
         (json!({"reference": "#p"}), "contained resource"),
         (
-            json!({"reference": "Patient?identifier=x|1"}),
-            "conditional reference",
+            json!({"reference": "Patient?name=x"}),
+            "conditional reference other than Type?identifier=[system|]value",
+        ),
+        (
+            json!({"reference": "Patient?identifier=x|1&birthdate=2000"}),
+            "conditional reference other than",
+        ),
+        (
+            json!({"reference": "Patient?identifier=x|"}),
+            "conditional reference other than",
         ),
         (json!({"reference": "urn:uuid:"}), "has no id"),
         (json!({"reference": "a/b/c"}), "is not of the form Type/id"),
@@ -1244,12 +1417,14 @@ fn documented_example_works() {
 // ------------------------------------------------------------------------------------------
 // Fixtures: whole sets read from disk and mapped.
 
-/// Everything a fixture set maps to, and what it did not map.
+/// Everything a fixture set maps to: rows (`fhir_resources` ones included), the types kept
+/// whole, and the EOBs that adjudicate a Claim.
 #[derive(Default)]
 struct Imported {
     sourced: Vec<SourcedResource>,
     rows: Vec<(&'static str, Map<String, Value>)>,
-    unsupported: BTreeMap<String, usize>,
+    raw: BTreeMap<String, usize>,
+    adjudications: Vec<Adjudication>,
 }
 
 fn import(paths: &[PathBuf]) -> Imported {
@@ -1257,9 +1432,15 @@ fn import(paths: &[PathBuf]) -> Imported {
     for sourced in read_all(paths) {
         match sourced.map_resource() {
             Ok(Mapped::Entities(rows)) => imported.rows.extend(rows),
-            Ok(Mapped::Unsupported { resource_type, .. }) => {
-                *imported.unsupported.entry(resource_type).or_default() += 1
+            Ok(Mapped::Raw {
+                resource_type,
+                rows,
+                ..
+            }) => {
+                *imported.raw.entry(resource_type).or_default() += 1;
+                imported.rows.extend(rows);
             }
+            Ok(Mapped::Adjudication(adjudication)) => imported.adjudications.push(adjudication),
             Err(error) => panic!("{error}"),
         }
         imported.sourced.push(sourced);
@@ -1320,8 +1501,9 @@ fn transaction_bundle_maps_every_type_with_urn_uuid_references() {
         ("prescriptions", 1),
         ("allergies", 1),
         ("members", 1),
-        ("claims", 2),
-        ("claim_lines", 4),
+        ("claims", 1),
+        ("claim_lines", 2),
+        ("fhir_resources", 1),
         ("studies", 1),
         ("treatment_arms", 2),
         ("subjects", 1),
@@ -1330,7 +1512,7 @@ fn transaction_bundle_maps_every_type_with_urn_uuid_references() {
     .collect();
     assert_eq!(table_counts(&imported.rows), expected);
     assert_eq!(
-        imported.unsupported,
+        imported.raw,
         BTreeMap::from([("ImagingStudy".to_string(), 1)])
     );
     assert_eq!(
@@ -1359,7 +1541,7 @@ fn transaction_bundle_maps_every_type_with_urn_uuid_references() {
     assert_eq!(patient["source_system"], "urn:healthsim:fixture-ehr");
     let encounter = row("encounters", &uuid(5));
     assert_eq!(encounter["encounter_class"], "emergency");
-    assert_eq!(encounter["facility_id"], uuid(4).as_str());
+    assert_eq!(encounter["facility_id"], format!("Location/{}", uuid(4)));
     assert_eq!(encounter["start_datetime"], "2024-03-10T05:15:00Z");
     let vitals: Vec<Value> = imported
         .rows
@@ -1377,15 +1559,27 @@ fn transaction_bundle_maps_every_type_with_urn_uuid_references() {
     assert!(vitals.iter().any(|v| v["weight_kg"] == 85.0));
     assert!(vitals.iter().any(|v| v["temperature_c"] == 38.0));
     assert!(vitals.iter().any(|v| v["height_cm"] == 165.1));
-    let eob = row("claims", &uuid(17));
+    // The EOB is the adjudication of the Claim (uuid 16), not a claim of its own.
+    let [adjudication] = imported.adjudications.as_slice() else {
+        panic!("one adjudication expected")
+    };
+    assert_eq!(adjudication.claim_id, Some(uuid(16)));
+    let eob = &adjudication.rows[0].1;
     assert_eq!(
         (
+            eob["claim_id"].clone(),
             eob["total_billed"].clone(),
             eob["total_allowed"].clone(),
             eob["total_paid"].clone(),
             eob["total_patient_resp"].clone()
         ),
-        (json!(655.0), json!(402.1), json!(327.1), json!(75.0))
+        (
+            json!(uuid(17)),
+            json!(655.0),
+            json!(402.1),
+            json!(327.1),
+            json!(75.0)
+        )
     );
     assert_eq!(eob["principal_diagnosis"], "R07.9");
     assert_eq!(
@@ -1417,10 +1611,11 @@ fn collection_bundle_resolves_relative_and_absolute_references() {
             ("lab_results", 1),
             ("vitals", 1),
             ("medications", 1),
+            ("fhir_resources", 1),
         ])
     );
     assert_eq!(
-        imported.unsupported,
+        imported.raw,
         BTreeMap::from([("Observation".to_string(), 1)])
     );
     // Deliberately dangling: an organization and a prescriber that the bundle does not hold.
@@ -1496,7 +1691,7 @@ fn bulk_ndjson_folder_maps_line_by_line() {
             ("vitals", 3),
         ])
     );
-    assert!(imported.unsupported.is_empty());
+    assert!(imported.raw.is_empty());
     assert_eq!(
         dangling(&imported.rows),
         ["encounters.facility_id=bulk-org-1 -> facilities"]
@@ -1534,10 +1729,17 @@ fn every_fixture_row_conforms_to_the_registry_and_keeps_its_resource() {
     for (table, row) in &imported.rows {
         assert_conforms(table, row);
     }
-    // Each mapped resource is in exactly one row's extra.fhir, unchanged; the rest point back.
+    // Each mapped resource is in exactly one row's extra.fhir (a raw one in its `resource`),
+    // unchanged; the rest point back.
     for sourced in &imported.sourced {
-        let Ok(Mapped::Entities(rows)) = sourced.map_resource() else {
-            continue;
+        let rows = match sourced.map_resource() {
+            Ok(Mapped::Entities(rows)) => rows,
+            Ok(Mapped::Adjudication(adjudication)) => adjudication.rows,
+            Ok(Mapped::Raw { rows, .. }) => {
+                assert_eq!(rows[0].1["resource"], sourced.resource);
+                continue;
+            }
+            Err(error) => panic!("{error}"),
         };
         let keeping: Vec<_> = rows
             .iter()

@@ -1,64 +1,104 @@
-//! DuckDB's own bulk path, the yardstick for `cargo xtask bench`.
+//! DuckDB's own direct load, the yardstick for `cargo xtask bench`.
 //!
-//! `bulk_baseline DB FILE` loads a generated JSON Lines file (`{"type": <table>, "entity": {...}}`
-//! per line) into a fresh database with nothing but set-based SQL: `read_json` into a staging
-//! table, then one `INSERT ... SELECT` per entity type with casts taken from the registry, in one
-//! transaction. No validation, no `extra`, no upsert: the fastest honest load DuckDB itself offers
-//! for the same data, so the ratio of our persist throughput to this is how close we are to the engine.
+//! `bulk_baseline split FILE DIR` turns a generated JSON Lines file (`{"type": <table>, "entity":
+//! {...}}` per line) into one flat file per type, `DIR/<table>.jsonl`, one entity object per line
+//! (untimed preparation: the shape DuckDB's `read_json` loads without help).
+//!
+//! `bulk_baseline load DB DIR` then loads every `<table>.jsonl` of DIR into a fresh, migrated
+//! database with nothing but DuckDB: one
+//! `INSERT INTO <table> BY NAME SELECT *, 'bench' AS scenario_id FROM read_json(<file>, format = 'newline_delimited')`
+//! per type, in one transaction. No validation, no `extra`, no upsert, no manifest: the engine's
+//! own fastest honest path for the same entities into the same tables, so the ratio of our
+//! persist throughput to this one is our distance to the engine.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
 
 use healthsim_schema::duckdb::{params, Connection};
-use healthsim_schema::{by_table, migrate, ColumnKind};
+use healthsim_schema::{by_table, migrate};
+use serde_json::Value;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let (Some(db), Some(file)) = (args.next(), args.next()) else {
-        eprintln!("usage: bulk_baseline DB FILE.jsonl");
-        std::process::exit(2);
-    };
-    let conn = Connection::open(&db)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["split", file, dir] => split(Path::new(file), Path::new(dir)),
+        ["load", db, dir] => load(Path::new(db), Path::new(dir)),
+        _ => {
+            eprintln!("usage: bulk_baseline split FILE.jsonl DIR | bulk_baseline load DB DIR");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Writes each line's entity into `DIR/<type>.jsonl`.
+fn split(file: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
+    let mut outputs: BTreeMap<String, BufWriter<File>> = BTreeMap::new();
+    for line in BufReader::new(File::open(file)?).lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(&line)?;
+        let (Some(table), Some(entity)) = (value["type"].as_str(), value.get("entity")) else {
+            return Err(format!("{}: a line without type and entity", file.display()).into());
+        };
+        if by_table(table).is_none() {
+            return Err(format!("{}: unknown type {table}", file.display()).into());
+        }
+        if !outputs.contains_key(table) {
+            let out = File::create(dir.join(format!("{table}.jsonl")))?;
+            outputs.insert(table.to_owned(), BufWriter::new(out));
+        }
+        if let Some(out) = outputs.get_mut(table) {
+            serde_json::to_writer(&mut *out, entity)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    for out in outputs.values_mut() {
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Loads every `<table>.jsonl` of `dir` with DuckDB's `read_json`, one statement per table.
+fn load(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let conn = Connection::open(db)?;
     migrate(&conn)?;
     conn.execute_batch("SET TimeZone = 'UTC'")?;
     conn.execute(
         "INSERT INTO scenarios VALUES ('bench', 'bench', NULL, now(), now(), NULL)",
         [],
     )?;
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.sort();
     conn.execute_batch("BEGIN TRANSACTION")?;
-    conn.execute(
-        "CREATE TEMP TABLE raw AS SELECT type, entity FROM read_json(?, format = 'newline_delimited', \
-         columns = {type: 'VARCHAR', entity: 'JSON'}, maximum_object_size = 16777216)",
-        params![file],
-    )?;
-    let types: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT DISTINCT type FROM raw")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
     let mut total = 0usize;
-    for name in &types {
-        let Some(t) = by_table(name) else {
-            return Err(format!("unknown type {name} in {file}").into());
+    for file in &files {
+        let Some(t) = file
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .and_then(by_table)
+        else {
+            return Err(format!("{}: not a <table>.jsonl file", file.display()).into());
         };
-        let columns: Vec<&str> = t.columns().map(|c| c.name).collect();
-        let casts: Vec<String> = t
-            .columns()
-            .map(|c| match c.kind {
-                ColumnKind::Json => format!("entity -> '{}'", c.name),
-                ColumnKind::Timestamp => format!(
-                    "CAST(CAST(entity ->> '{}' AS TIMESTAMPTZ) AS TIMESTAMP)",
-                    c.name
-                ),
-                kind => format!("CAST(entity ->> '{}' AS {})", c.name, kind.sql_type()),
-            })
-            .collect();
         let sql = format!(
-            "INSERT INTO {} (scenario_id, {}) SELECT 'bench', {} FROM raw WHERE type = ?",
-            t.table,
-            columns.join(", "),
-            casts.join(", ")
+            "INSERT INTO {} BY NAME SELECT *, 'bench' AS scenario_id \
+             FROM read_json(?, format = 'newline_delimited', maximum_object_size = 16777216)",
+            t.table
         );
-        total += conn.execute(&sql, params![name])?;
+        total += conn.execute(&sql, params![file.to_string_lossy()])?;
     }
-    conn.execute_batch("DROP TABLE raw; COMMIT")?;
+    conn.execute_batch("COMMIT")?;
     eprintln!("bulk_baseline: {total} rows");
     Ok(())
 }

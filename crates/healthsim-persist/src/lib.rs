@@ -24,6 +24,12 @@
 //!   summary / samples pass-throughs.
 //! - [`saveload`]: full-data save and load of small scenarios (up to [`saveload::LOAD_LIMIT`]
 //!   entities).
+//! - [`legacy`]: the way in for Python HealthSim users. [`Store::open`] refuses a file that is
+//!   not one of our databases (the Python HealthSim's of either schema era, another
+//!   application's, no DuckDB file at all) with [`StoreError::ForeignDatabase`] /
+//!   [`StoreError::NotADatabase`] before any migration touches it, and
+//!   [`Store::import_legacy`] brings its scenarios and cohorts (database opened read-only, or
+//!   JSON files) into new scenarios through the same write path.
 //! - [`query`]: read-only, scenario-scoped SQL in a sandboxed connection (the `healthsim-query`
 //!   crate, re-exported).
 //! - [`Error`]: one error type for every call; each concern's failures are an enum of the module
@@ -78,6 +84,7 @@
 mod error;
 pub mod fhir;
 pub mod input;
+pub mod legacy;
 pub mod normalize;
 pub mod persist;
 pub mod saveload;
@@ -85,11 +92,12 @@ pub mod scenario;
 pub mod store;
 pub mod transfer;
 
-pub use error::{Error, Result};
+pub use error::{Error, LegacyError, Result};
 /// The SQL sandbox, re-exported at the path it had when it was a module of this crate.
 pub use healthsim_query as query;
 pub use healthsim_query::{QueryOptions, QueryResult};
 pub use input::{convert, row_to_json, InputError, Provenance, Row, MAX_PROVENANCE_CHARS};
+pub use legacy::{LegacyImportOptions, LegacyImportReport, NameConflict};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,
     WriteResult, MAX_IDS_IN_RESULT, MIN_IDS_IN_RESULT, RESULT_TOKEN_BUDGET,

@@ -11,6 +11,7 @@
 //! the summary that the result carries. Any failure rolls all of it back, including a new
 //! scenario's row.
 
+use healthsim_schema::crash;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Utc};
@@ -595,6 +596,7 @@ fn write_batch(
             append_rows(&mut appender, scenario_id, batch, defaults, now)
                 .map_err(db(context("writing entities into")))?;
             drop(appender);
+            crash::point("persist.appended");
             scenario::add_to_manifest(conn, scenario_id, table, staged, now)?;
             return Ok(TypeCounts {
                 inserted: staged,
@@ -617,6 +619,7 @@ fn write_batch(
         append_rows(&mut appender, scenario_id, batch, defaults, now)
             .map_err(db(context("staging entities of")))?;
     }
+    crash::point("persist.staged");
 
     let updated = match known {
         Some(existing) => existing,
@@ -662,6 +665,11 @@ fn write_batch(
         [],
     )
     .map_err(db(context("writing entities into")))?;
+    crash::point(if updated == 0 {
+        "persist.inserted"
+    } else {
+        "persist.upserted"
+    });
     conn.execute_batch(&format!("DROP TABLE temp.{stage}"))
         .map_err(db(context("dropping the staging table of")))?;
 

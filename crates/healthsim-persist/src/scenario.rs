@@ -1,6 +1,7 @@
 //! Scenario lifecycle on [`Store`]: resolve, list, rename, delete, tags, and the read-only
 //! pass-throughs to healthsim-summary.
 
+use healthsim_schema::crash;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 
@@ -691,6 +692,7 @@ pub(crate) fn delete_contents(
             .map_err(db(format!("deleting the scenario's {}", t.table)))?;
         if n > 0 {
             deleted.insert(t.table.to_string(), n as u64);
+            crash::point("delete.table");
         }
     }
     conn.execute(

@@ -14,6 +14,7 @@
 //! one closes the other, since DuckDB allows one configuration per file and process, and a
 //! worker's read lock keeps every writer out.
 
+use healthsim_schema::crash;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +90,15 @@ struct Held {
     _claim: FileClaim,
 }
 
+impl Drop for Held {
+    fn drop(&mut self) {
+        // The connection closes (and DuckDB checkpoints) right after this.
+        if matches!(self.handle, Handle::Connection(_)) {
+            crash::point("store.closing");
+        }
+    }
+}
+
 impl Held {
     fn connection(&self) -> Option<&Connection> {
         match &self.handle {
@@ -133,7 +143,8 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::Store`] ([`StoreError::CreateDirectory`], [`StoreError::NotADatabase`],
-    /// [`StoreError::DatabaseLocked`] after waiting up to `options.lock_timeout`,
+    /// [`StoreError::ForeignDatabase`] for a Python HealthSim or another application's
+    /// database, left untouched, [`StoreError::DatabaseLocked`] after waiting up to `options.lock_timeout`,
     /// [`StoreError::Open`]), and [`Error::Schema`] when the
     /// schema refuses the database (made by newer code, edited migration) or a migration fails.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
@@ -144,6 +155,9 @@ impl Store {
                 source,
             })?;
         }
+        // A file that is not ours is refused before anything (DuckDB's open, our migrations)
+        // can touch it: see `legacy::detect`.
+        crate::legacy::detect::refuse_non_duckdb(&path)?;
         create_database(&path)?;
         let key = claim_key(&path);
         let store = Store {
@@ -153,6 +167,7 @@ impl Store {
             held: Mutex::new(None),
         };
         store.with_writer(|conn| {
+            crate::legacy::detect::refuse_foreign(conn, &store.path)?;
             healthsim_schema::migrate(conn)?;
             Ok(())
         })?;
@@ -449,6 +464,8 @@ fn retry_while_locked<T>(
             Ok(value) => return Ok(value),
             Err(Attempt::Failed(error)) => return Err(error),
             Err(Attempt::Locked(detail)) => {
+                // Another process holds the file: the lock test proves writers get here.
+                crash::point("lock.busy");
                 let waited = start.elapsed();
                 if waited >= timeout {
                     return Err(StoreError::DatabaseLocked {
@@ -534,6 +551,7 @@ fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::M
             path: path.to_path_buf(),
             source,
         })?;
+    crash::point("create.opened");
     let report = healthsim_schema::migrate(&conn)?;
     conn.execute_batch("CHECKPOINT")
         .map_err(db("checkpointing the new database"))?;
@@ -550,8 +568,9 @@ fn build_and_link(path: &Path, temp: &Path) -> Result<Option<healthsim_schema::M
     std::fs::File::open(temp)
         .and_then(|file| file.sync_all())
         .map_err(io("sync the new database", temp))?;
+    crash::point("create.built");
     match link_without_replacing(temp, path) {
-        Ok(()) => {}
+        Ok(()) => crash::point("create.linked"),
         // Another process created the file first: theirs is kept, ours is dropped.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
         Err(e) => return Err(io("create", path)(e)),
@@ -665,12 +684,15 @@ pub(crate) fn in_transaction<T>(
         .map_err(db("starting a transaction"))?;
     let mut guard = RollbackOnDrop { conn, active: true };
     let value = f(conn)?;
+    crash::point("commit.before");
     guard.active = false;
     if let Err(e) = conn.execute_batch("COMMIT") {
         // A failed COMMIT may leave the transaction open; close it so the connection stays usable.
         let _ = conn.execute_batch("ROLLBACK");
         return Err(db("committing")(e));
     }
+    // Committed (in the write-ahead log), not yet checkpointed into the file.
+    crash::point("commit.after");
     Ok(value)
 }
 

@@ -5,22 +5,29 @@ mod common;
 
 use std::time::Duration;
 
-use common::{patients, persist_new, store, TestResult};
+use common::{patients, persist_new, store, store_state, TestResult};
 use healthsim_persist::{Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions};
 use serde_json::{json, Map, Value as Json};
 
-/// One line per case: `case: message`, with the temporary directory and ids redacted.
-struct Messages {
+/// One line per case: `case: message`, with the temporary directory and ids redacted. Every
+/// refused call must also leave the store's whole database as it was.
+struct Messages<'s> {
     lines: Vec<String>,
     redactions: Vec<(String, &'static str)>,
+    store: &'s Store,
+    before: common::state::DbState,
 }
 
-impl Messages {
+impl Messages<'_> {
     fn check<T: std::fmt::Debug>(&mut self, case: &str, result: Result<T, Error>) {
         let message = match result {
             Err(e) => e.to_string(),
             Ok(value) => panic!("{case}: expected an error, got {value:?}"),
         };
+        let after = store_state(self.store).expect("reading the database state");
+        if let Err(changed) = self.before.expect_same(&after, case) {
+            panic!("{changed}");
+        }
         let message = self
             .redactions
             .iter()
@@ -46,6 +53,8 @@ fn error_messages() -> TestResult {
             (dir.path().display().to_string(), "<dir>"),
             (cohort.scenario_id.clone(), "<scenario-id>"),
         ],
+        store: &store,
+        before: store_state(&store)?,
     };
     let persist = |request: PersistRequest| store.persist_entities(&request);
 
@@ -198,7 +207,7 @@ fn ids_are_bounded_and_a_refused_call_writes_nothing() -> TestResult {
         vec![json!({"patient_id": longest})],
     ))?;
     assert_eq!(stored.total_persisted, 1);
-    let before = store.list_scenarios(&Default::default())?.len();
+    let before = store_state(&store)?;
     for (entity_type, entity, field) in [
         (
             "patients",
@@ -221,7 +230,82 @@ fn ids_are_bounded_and_a_refused_call_writes_nothing() -> TestResult {
             "{message}"
         );
         assert!(message.ends_with("...") && message.len() < 400, "{message}");
+        before.expect_same(&store_state(&store)?, entity_type)?;
     }
-    assert_eq!(store.list_scenarios(&Default::default())?.len(), before);
+    Ok(())
+}
+
+/// Runs one SQL statement with parameters on the store's writer (a test's direct change).
+fn sql(store: &Store, statement: &str, params: &[&str]) -> TestResult {
+    store.with_writer(|conn| {
+        conn.execute(
+            statement,
+            healthsim_schema::duckdb::params_from_iter(params),
+        )
+        .map_err(|source| Error::Database {
+            context: statement.to_string(),
+            source,
+        })
+    })?;
+    Ok(())
+}
+
+/// Entities over all scenarios (what the no-write checks compared before issue 21).
+fn entity_total(store: &Store) -> Result<u64, Error> {
+    Ok(store
+        .list_scenarios(&Default::default())?
+        .iter()
+        .map(|s| s.entity_count)
+        .sum())
+}
+
+// Regression (issue 21, finding 6): the "nothing written" checks compared a total entity count,
+// so a refused call that left an empty scenario, a tag, or a changed row passed them.
+#[test]
+fn the_no_write_check_catches_what_an_entity_count_misses() -> TestResult {
+    // Reading twice gives the same state: the check itself does not see changes that are not.
+    let (_reference_dir, reference) = store();
+    persist_new(&reference, "kept", "patients", patients(2));
+    let total = entity_total(&reference)?;
+    store_state(&reference)?.expect_same(&store_state(&reference)?, "reading twice")?;
+
+    let cases: [(&str, &str, &[&str], &str); 3] = [
+        (
+            "a leftover empty scenario",
+            "INSERT INTO scenarios (scenario_id, name, created_at, updated_at) \
+             VALUES (?, ?, current_timestamp, current_timestamp)",
+            &["leftover-id", "leftover"],
+            "scenarios",
+        ),
+        (
+            "a leftover tag",
+            "INSERT INTO scenario_tags (scenario_id, tag, created_at) \
+             SELECT scenario_id, ?, current_timestamp FROM scenarios WHERE name = ?",
+            &["stray", "kept"],
+            "scenario_tags",
+        ),
+        (
+            "a changed row (same keys, same count)",
+            "UPDATE patients SET given_name = ? WHERE patient_id = ?",
+            &["Changed", "p0"],
+            "patients",
+        ),
+    ];
+    for (case, statement, params, table) in cases {
+        let (dir, store) = store();
+        persist_new(&store, "kept", "patients", patients(2));
+        let before = store_state(&store)?;
+        sql(&store, statement, params)?;
+        assert_eq!(
+            entity_total(&store)?,
+            total,
+            "{case}: the count does not see it"
+        );
+        let changed = before.differences(&store_state(&store)?);
+        assert_eq!(changed.len(), 1, "{case}: {changed:?}");
+        assert!(changed[0].starts_with(table), "{case}: {changed:?}");
+        assert!(before.expect_same(&store_state(&store)?, case).is_err());
+        drop(dir);
+    }
     Ok(())
 }

@@ -16,6 +16,9 @@
 //! Cases: 512 (convert) and 48 (persist) by default; `PROPTEST_CASES` sets both, e.g.
 //! `PROPTEST_CASES=20000 cargo test --release -p healthsim-persist --test fuzz_convert`.
 
+#[path = "common/state.rs"]
+mod state;
+
 use healthsim_persist::{
     convert, Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions,
 };
@@ -383,6 +386,15 @@ fn total_rows(store: &Store) -> Result<i64, TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("counting rows failed: {e}")))
 }
 
+/// The whole database (see `common/state.rs`); a failing read fails the case.
+fn db_state(store: &Store) -> Result<state::DbState, TestCaseError> {
+    store
+        .with_reader(|conn| Ok(state::db_state(conn)))
+        .map_err(|e| e.to_string())
+        .and_then(|read| read)
+        .map_err(|e| TestCaseError::fail(format!("reading the database state failed: {e}")))
+}
+
 fn persist_case(
     store: &Store,
     t: &'static EntityType,
@@ -391,6 +403,7 @@ fn persist_case(
 ) -> Result<(), TestCaseError> {
     let convertible = check_convert(t, &entities)?;
     let before = total_rows(store)?;
+    let before_state = db_state(store)?;
     let request = PersistRequest::new(t.table, entities.clone())
         // A fresh name per case: a taken name costs one lookup per `-N` candidate.
         .with_scenario(ScenarioTarget::new_named(format!(
@@ -415,7 +428,10 @@ fn persist_case(
                 "not an input error: {}",
                 error
             );
-            prop_assert_eq!(total_rows(store)?, before, "a refused call wrote rows");
+            // Every table, every column: no leftover scenario, tag or manifest row either.
+            if let Err(changed) = before_state.expect_same(&db_state(store)?, "a refused call") {
+                return Err(TestCaseError::fail(changed));
+            }
             accepted.set((accepted.get().0, accepted.get().1 + 1));
         }
     }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{
-    assert_manifest_consistent, patients, persist_into, persist_new, store, table_counts,
-    TestResult,
+    assert_manifest_consistent, patients, persist_into, persist_new, store, store_state,
+    table_counts, TestResult,
 };
 use healthsim_persist::{
     EntityInput, Error, InputError, PersistRequest, Provenance, ScenarioTarget, TypeCounts,
@@ -76,7 +76,7 @@ fn re_persisting_an_id_updates_it() -> TestResult {
 fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "existing", "patients", patients(5));
-    let before = table_counts(&store);
+    let before = store_state(&store)?;
 
     // Index 37 of 50 has an impossible birth date: nothing is written, no scenario is created.
     let mut batch = patients(50);
@@ -91,7 +91,7 @@ fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
             matches!(&error, Error::Input(InputError::InvalidField { entity_type: "patients", index: 37, field, .. }) if field == "birth_date"),
             "{error}"
         );
-        assert_eq!(table_counts(&store), before);
+        before.expect_same(&store_state(&store)?, "a refused batch")?;
     }
 
     // An unknown existing scenario fails before writing, too.
@@ -100,7 +100,7 @@ fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
         store.persist_entities(&request),
         Err(Error::ScenarioNotFound { .. })
     ));
-    assert_eq!(table_counts(&store), before);
+    before.expect_same(&store_state(&store)?, "a write to an unknown scenario")?;
     assert_manifest_consistent(&store);
     Ok(())
 }
@@ -112,7 +112,7 @@ fn a_failure_while_writing_rolls_back_everything() -> TestResult {
     // temporary view occupying the staging table's name breaks that).
     for (vitals, blocker) in [(1, "vitals"), (1_001, "hs_stage_vitals")] {
         let (_dir, store) = store();
-        let before = table_counts(&store);
+        let before = store_state(&store)?;
         let sql = |sql: String| {
             store.with_writer(|c| {
                 c.execute_batch(&sql).map_err(|e| Error::Database {
@@ -135,11 +135,8 @@ fn a_failure_while_writing_rolls_back_everything() -> TestResult {
         assert!(matches!(error, Error::Database { .. }), "{error}");
         // The connection is still usable afterwards (the view goes first: it shadows `vitals`).
         sql(format!("DROP VIEW {blocker}"))?;
-        assert_eq!(
-            table_counts(&store),
-            before,
-            "patients and the new scenario are rolled back ({blocker})"
-        );
+        // Patients and the new scenario are rolled back: every table exactly as before.
+        before.expect_same(&store_state(&store)?, blocker)?;
         assert!(matches!(
             store.resolve_scenario("half"),
             Err(Error::ScenarioNotFound { .. })

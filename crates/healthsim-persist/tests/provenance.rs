@@ -6,7 +6,7 @@ mod common;
 
 use std::fs;
 
-use common::{store, table_counts, TestResult};
+use common::{store, store_state, TestResult};
 use healthsim_persist::fhir::FhirImportOptions;
 use healthsim_persist::{
     Error, ExportFormat, ExportOptions, ImportOptions, InputError, PersistRequest, Provenance,
@@ -228,7 +228,7 @@ fn bad_provenance_is_refused_and_writes_nothing() -> TestResult {
         )?;
         assert_eq!(exported.path, export);
     }
-    let before = table_counts(&store);
+    let before = store_state(&store)?;
     let check = |result: Result<(), Error>, expected: &str, path: &str| {
         match result {
             Err(Error::Input(error @ InputError::InvalidProvenance { .. })) => {
@@ -236,7 +236,10 @@ fn bad_provenance_is_refused_and_writes_nothing() -> TestResult {
             }
             other => panic!("{path}: {other:?}"),
         }
-        assert_eq!(table_counts(&store), before, "{path} wrote something");
+        let after = store_state(&store).expect("reading the database state");
+        if let Err(changed) = before.expect_same(&after, path) {
+            panic!("{changed}");
+        }
         assert!(store
             .list_scenarios(&Default::default())
             .expect("list")

@@ -5,7 +5,7 @@ mod transfer_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
+use common::{assert_manifest_consistent, patients, persist_new, store, store_state, TestResult};
 use healthsim_persist::{
     CloneOptions, Error, MergeOptions, MergeResult, OnConflict, PersistRequest, ScenarioTarget,
     Store, TransferError,
@@ -388,7 +388,7 @@ fn refused_clones_and_merges_write_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "only-one", "patients", patients(2));
     persist_new(&store, "another", "patients", patients(2));
-    let before = table_counts(&store);
+    let before = store_state(&store)?;
     let merge_with = |sources: &[&str]| store.merge_scenarios(sources, &MergeOptions::default());
 
     assert!(matches!(
@@ -453,6 +453,6 @@ fn refused_clones_and_merges_write_nothing() -> TestResult {
         ),
         Err(Error::Naming(_))
     ));
-    assert_eq!(table_counts(&store), before);
+    before.expect_same(&store_state(&store)?, "refused clones and merges")?;
     Ok(())
 }

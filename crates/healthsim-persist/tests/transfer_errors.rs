@@ -6,23 +6,30 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::{patients, persist_new, store, TestResult};
+use common::{patients, persist_new, store, store_state, TestResult};
 use healthsim_persist::{
     CloneOptions, Error, ExportFormat, ExportOptions, ImportOptions, MergeOptions,
 };
 
-/// One line per case: `case: message`, with the temporary directory redacted.
-struct Messages {
+/// One line per case: `case: message`, with the temporary directory redacted. Every refused
+/// call must also leave the store's whole database as it was.
+struct Messages<'s> {
     lines: Vec<String>,
     dir: String,
+    store: &'s healthsim_persist::Store,
+    before: common::state::DbState,
 }
 
-impl Messages {
+impl Messages<'_> {
     fn check<T: std::fmt::Debug>(&mut self, case: &str, result: Result<T, Error>) {
         let message = match result {
             Err(e) => e.to_string(),
             Ok(value) => panic!("{case}: expected an error, got {value:?}"),
         };
+        let after = store_state(self.store).expect("reading the database state");
+        if let Err(changed) = self.before.expect_same(&after, case) {
+            panic!("{changed}");
+        }
         self.lines
             .push(format!("{case}: {}", message.replace(&self.dir, "<dir>")));
     }
@@ -36,6 +43,8 @@ fn transfer_error_messages() -> TestResult {
     let mut m = Messages {
         lines: Vec::new(),
         dir: dir.path().display().to_string(),
+        store: &store,
+        before: store_state(&store)?,
     };
     let path = |name: &str| dir.path().join(name);
 

@@ -2,7 +2,7 @@
 //! bounded in time and size.
 //!
 //! An agent fetches specific data with SQL (`query_scenario`). The query may join,
-//! nest, aggregate and use CTEs over the 38 canonical tables, and it must never see another
+//! nest, aggregate and use CTEs over the 40 canonical tables, and it must never see another
 //! scenario, write, read files, attach databases, change settings or load extensions (ARCHITECTURE.md, "The agent's contract").
 //! This crate is that boundary, and nothing else: it can be reviewed without reading the rest of
 //! the workspace.
@@ -69,7 +69,8 @@
 //!    has lines 1 to 3 only.)
 //!
 //! Pagination is exact (`total_count` from `SELECT count(*)` over the scoped query), the page
-//! order stable (the query's own top-level `ORDER BY`, else `ORDER BY ALL`), and only the page
+//! order stable (the query's own top-level `ORDER BY`; else its table's key when the result
+//! provably carries it once per row, module `order`; else `ORDER BY ALL`), and only the page
 //! is ever fetched into Rust (module `run`). A watchdog thread interrupts a query that outlives
 //! [`QueryOptions::timeout`]. Cells are cut to [`QueryOptions::max_cell_chars`] and the page to
 //! [`PAGE_TOKEN_BUDGET`] tokens (module `page`); every bound is defined in module `limits`.
@@ -125,6 +126,7 @@ mod contain;
 mod error;
 mod json;
 mod limits;
+mod order;
 mod page;
 mod pivot;
 mod run;

@@ -2,7 +2,8 @@
 //! for the whole call.
 //!
 //! Pagination is exact (`total_count` from `SELECT count(*)` over the scoped query), the page
-//! order stable (the query's own top-level `ORDER BY`, else `ORDER BY ALL`), and only the page
+//! order stable (the query's own top-level `ORDER BY`; else its table's key when the result
+//! provably carries it once per row, module `order`; else `ORDER BY ALL`), and only the page
 //! is ever fetched into Rust. DuckDB's errors become [`Error::Execution`] with the line numbers
 //! of the agent's own text.
 

@@ -79,10 +79,10 @@ fn wrap(body: &str, analysis: &Analysis) -> Wrappers {
     } else {
         (format!("WITH {} ", shadows.join(", ")), 2)
     };
-    let order = if analysis.ordered {
-        ""
-    } else {
-        " ORDER BY ALL"
+    let order = match (analysis.ordered, analysis.key) {
+        (true, _) => String::new(),
+        (false, Some(key)) => format!(" ORDER BY {SUBQUERY_ALIAS}.{key}"),
+        (false, None) => " ORDER BY ALL".to_owned(),
     };
     // The user's text sits on lines of its own, so a trailing `--` comment ends at the newline.
     let inner = format!("(\n{body}\n) AS {SUBQUERY_ALIAS}");

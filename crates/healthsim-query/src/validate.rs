@@ -16,6 +16,7 @@ use crate::allow::valid_tables;
 use crate::error::{malformed_ast, Error};
 use crate::json::{parse_json_bounded, type_of};
 use crate::limits::{MAX_AST_DEPTH, MAX_QUERY_CHARS};
+use crate::order::unique_key;
 use crate::statements::{has_keyword, leading_keyword, split_statements};
 use crate::walk::walk_ast;
 
@@ -50,6 +51,9 @@ pub(crate) struct Analysis {
     pub(crate) tables: BTreeSet<&'static str>,
     /// The top-level query has its own ORDER BY.
     pub(crate) ordered: bool,
+    /// A registry key column the result carries once per row, when that is provable: the page
+    /// is then ordered by it instead of `ORDER BY ALL` ([`crate::order`]).
+    pub(crate) key: Option<&'static str>,
 }
 
 /// Validates `sql` and returns what scoping needs: the tree, its canonical tables, its order.
@@ -90,11 +94,13 @@ pub(crate) fn analyze(conn: &Connection, sql: &str) -> Result<Analysis, Error> {
         .get("modifiers")
         .and_then(Json::as_array)
         .is_some_and(|mods| mods.iter().any(|m| type_of(m) == Some("ORDER_MODIFIER")));
+    let key = if ordered { None } else { unique_key(&node) };
     Ok(Analysis {
         node,
         serialized,
         tables: walk.tables,
         ordered,
+        key,
     })
 }
 

@@ -29,6 +29,7 @@ fn options(limit: usize, offset: usize) -> QueryOptions {
 const PAGED: &[(&str, u64)] = &[
     ("SELECT i, 'row ' || i AS label FROM range(250) t(i)", 250),
     ("SELECT encounter_id, patient_id, start_datetime FROM encounters", 30),
+    ("SELECT * FROM claim_lines WHERE paid_amount IS NOT NULL OR true", 60),
     (
         "SELECT claim_line_id, claim_id, paid_amount FROM claim_lines
          ORDER BY paid_amount DESC, claim_line_id",
@@ -83,6 +84,39 @@ fn pages_concatenate_to_the_full_result() {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), pages.len(), "duplicate rows in {sql}");
+    }
+}
+
+/// A query that carries its table's key is paged in key order (one cheap sort column instead
+/// of `ORDER BY ALL`), still a total order: the pages walk every row once.
+#[test]
+fn a_query_that_carries_its_tables_key_is_paged_in_key_order() {
+    let fixture = Fixture::new();
+    for (sql, key, total) in [
+        (
+            "SELECT * FROM claim_lines WHERE paid_amount IS NOT NULL OR true",
+            "claim_line_id",
+            60,
+        ),
+        (
+            "SELECT start_datetime, encounter_id FROM encounters",
+            "encounter_id",
+            30,
+        ),
+    ] {
+        let keys: Vec<String> = all_pages(&fixture, sql, 7, total)
+            .iter()
+            .map(|row| {
+                row[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{key} in {row}"))
+                    .to_owned()
+            })
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(keys, expected, "{sql}");
     }
 }
 

@@ -76,7 +76,7 @@ impl Section {
 }
 
 /// The report's key numbers: small enough for an MCP tool result (well under 500 tokens even
-/// with all 38 types present).
+/// with all 40 types present).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Headline {

@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod crash;
 pub mod ddl;
 pub mod migrations;
 pub mod registry;

@@ -67,6 +67,12 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/V0003__drop_scenario_indexes.sql"),
         pinned: "sha256:fcc59e9b56af5d2f19d1702769a0ea98e7038ebe8d69c839ebc746a6717836e6",
     },
+    Migration {
+        version: 4,
+        name: "fhir_immunizations_and_resources",
+        sql: include_str!("../migrations/V0004__fhir_immunizations_and_resources.sql"),
+        pinned: "sha256:5db6f73b1eddc3bd4962b93e769a5b7f1624e0d0fac8c69def004f428de08d41",
+    },
 ];
 
 /// Every migration's SQL still has the checksum pinned when it was frozen; the first that does
@@ -306,7 +312,12 @@ fn apply_one(conn: &Connection, m: &Migration) -> Result<(), Error> {
         .map(|_| ())
     });
     match result {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(fail),
+        Ok(()) => {
+            crate::crash::point("migrate.applied");
+            conn.execute_batch("COMMIT").map_err(fail)?;
+            crate::crash::point("migrate.committed");
+            Ok(())
+        }
         Err(e) => {
             // The transaction is already aborted; a failing rollback adds nothing useful to report.
             let _ = conn.execute_batch("ROLLBACK");

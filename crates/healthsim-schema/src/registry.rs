@@ -1,4 +1,4 @@
-//! The entity registry: one declarative definition of the canonical entity types (38 today).
+//! The entity registry: one declarative definition of the canonical entity types (40 today).
 //!
 //! Everything that needs to know about tables, columns, keys, aliases or references reads
 //! [`ENTITY_TYPES`]: the DDL, the migrations check, persist's field mapping, the summaries,
@@ -612,6 +612,63 @@ pub static ENTITY_TYPES: &[EntityType] = &[
         references: &[r("patient_id", "patients"), r("encounter_id", "encounters")],
         category_column: None,
         date_column: Some("observation_datetime"),
+        major: false,
+        summary: SummaryProfile::Generic,
+    },
+    EntityType {
+        table: "immunizations",
+        singular: "immunization",
+        layer: Layer::PatientSim,
+        primary_key: "immunization_id",
+        aliases: &["vaccination", "vaccinations", "vaccine", "vaccines"],
+        standard: "FHIR R4 Immunization, CVX",
+        column_groups: &[&[
+            req("immunization_id", T),
+            req("patient_id", T),
+            c("encounter_id", T),
+            req("vaccine_code", C),
+            c("code_system", C),
+            c("vaccine_name", T),
+            c("status", C),
+            c("occurrence_datetime", TS),
+            c("primary_source", B),
+            c("lot_number", T),
+            c("expiration_date", D),
+            c("site", C),
+            c("route", C),
+            c("dose_quantity", N),
+            c("performer_provider_id", T),
+            c("facility_id", T),
+        ]],
+        references: &[
+            r("patient_id", "patients"),
+            r("encounter_id", "encounters"),
+            r("performer_provider_id", "providers"),
+            r("facility_id", "facilities"),
+        ],
+        category_column: Some("vaccine_name"),
+        date_column: Some("occurrence_datetime"),
+        major: false,
+        summary: SummaryProfile::Generic,
+    },
+    EntityType {
+        table: "fhir_resources",
+        singular: "fhir_resource",
+        layer: Layer::PatientSim,
+        primary_key: "resource_id",
+        aliases: &["raw_fhir", "raw_resource", "raw_resources"],
+        standard: "FHIR R4, any resource type kept whole",
+        column_groups: &[&[
+            req("resource_id", T),
+            req("resource_type", C),
+            c("patient_id", T),
+            c("encounter_id", T),
+            c("status", C),
+            req("resource", J),
+        ]],
+        references: &[r("patient_id", "patients"), r("encounter_id", "encounters")],
+        category_column: Some("resource_type"),
+        date_column: None,
         major: false,
         summary: SummaryProfile::Generic,
     },
@@ -1410,7 +1467,7 @@ pub static ENTITY_TYPES: &[EntityType] = &[
 /// The three state tables: scenarios, their per-type entity counts, and tags.
 pub const STATE_TABLES: &[&str] = &["scenarios", "scenario_entities", "scenario_tags"];
 
-/// The system table that records applied migrations (not counted among the 41).
+/// The system table that records applied migrations (not counted among the 43).
 pub const MIGRATIONS_TABLE: &str = "schema_migrations";
 
 /// Normalizes a user-given type name: trimmed, lowercase, `-` and spaces as `_`.

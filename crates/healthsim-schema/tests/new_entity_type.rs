@@ -1,4 +1,4 @@
-//! Adding a 39th entity type is a registry entry plus one migration: the DDL, the catalog check
+//! Adding one more entity type is a registry entry plus one migration: the DDL, the catalog check
 //! and the migration history take the new type without any other code changing. This test plays
 //! the recipe of ARCHITECTURE.md ("Adding an entity type") with a registry that has one type more.
 
@@ -19,42 +19,42 @@ const fn column(name: &'static str, kind: ColumnKind, required: bool) -> Column 
 }
 
 /// Step 1 of the recipe: the registry entry.
-static IMMUNIZATIONS: EntityType = EntityType {
-    table: "immunizations",
-    singular: "immunization",
+static CARE_PLANS: EntityType = EntityType {
+    table: "care_plans",
+    singular: "care_plan",
     layer: Layer::PatientSim,
-    primary_key: "immunization_id",
-    aliases: &["vaccinations"],
-    standard: "FHIR R4 Immunization",
+    primary_key: "care_plan_id",
+    aliases: &["careplans"],
+    standard: "FHIR R4 CarePlan",
     column_groups: &[&[
-        column("immunization_id", ColumnKind::Text, true),
+        column("care_plan_id", ColumnKind::Text, true),
         column("patient_id", ColumnKind::Text, true),
-        column("vaccine_code", ColumnKind::Code, false),
-        column("occurrence_date", ColumnKind::Date, false),
+        column("category_code", ColumnKind::Code, false),
+        column("start_date", ColumnKind::Date, false),
     ]],
     references: &[Reference {
         column: "patient_id",
         target: "patients",
     }],
-    category_column: Some("vaccine_code"),
-    date_column: Some("occurrence_date"),
+    category_column: Some("category_code"),
+    date_column: Some("start_date"),
     major: false,
     summary: SummaryProfile::Generic,
 };
 
 fn extended_registry() -> Vec<&'static EntityType> {
-    ENTITY_TYPES.iter().chain([&IMMUNIZATIONS]).collect()
+    ENTITY_TYPES.iter().chain([&CARE_PLANS]).collect()
 }
 
 /// Step 2 of the recipe: one new migration, its SQL drafted from the registry
 /// (`schema_tool head-sql`) and its checksum pinned next to it.
 fn migrations_with_the_new_type() -> Vec<Migration> {
-    let sql: &'static str = Box::leak(ddl::create_entity_table(&IMMUNIZATIONS).into_boxed_str());
+    let sql: &'static str = Box::leak(ddl::create_entity_table(&CARE_PLANS).into_boxed_str());
     let pinned: &'static str = Box::leak(checksum_of(sql).into_boxed_str());
     let mut list = MIGRATIONS.to_vec();
     list.push(Migration {
         version: head_version() + 1,
-        name: "immunizations",
+        name: "care_plans",
         sql,
         pinned,
     });
@@ -110,5 +110,5 @@ fn the_catalog_check_of_todays_registry_notices_the_unregistered_table() {
     let migrated = Connection::open_in_memory().expect("in-memory database");
     migrate_with(&migrated, &migrations_with_the_new_type(), None).expect("migrate");
     let catalog = read_catalog(&migrated).expect("catalog");
-    assert_eq!(check_catalog(&catalog), ["unexpected table immunizations"]);
+    assert_eq!(check_catalog(&catalog), ["unexpected table care_plans"]);
 }

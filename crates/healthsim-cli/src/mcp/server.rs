@@ -48,6 +48,7 @@ fn registry() -> Vec<Registered> {
         register::<ops::export::ExportScenario>(),
         register::<ops::import::ImportScenario>(),
         register::<ops::import_fhir::ImportFhir>(),
+        register::<ops::import_legacy::ImportLegacy>(),
         register::<ops::report::ReportScenario>(),
     ]
 }
@@ -234,7 +235,8 @@ specifics with query_scenario (read-only SQL, paginated; describe_schema lists t
 columns). Scenarios can be listed, renamed, tagged and deleted (delete needs confirm: true after \
 the user agreed), cloned (before a what-if change) and merged; export_scenario writes JSON, CSV \
 or Parquet files on the user's machine and import_scenario reads them back; import_fhir loads \
-FHIR R4 files such as Synthea output.";
+FHIR R4 files such as Synthea output; import_legacy brings in the scenarios and cohorts of the \
+Python HealthSim.";
 
 /// The MCP server: tools over one database.
 #[derive(Debug, Clone)]

@@ -66,9 +66,11 @@ Bundle), .ndjson files (FHIR Bulk Data, one resource per line), either gzip-comp
 and folders of them (JSON files of a folder that are not FHIR, such as metadata, are skipped \
 and listed). Patient, \
 Practitioner, Organization, Location, Encounter, Condition, Procedure, Observation (vital signs, \
-laboratory), MedicationRequest, AllergyIntolerance, Coverage, Claim, ExplanationOfBenefit, \
+laboratory), MedicationRequest, AllergyIntolerance, Immunization, Coverage, Claim, \
 ResearchStudy and ResearchSubject map to the canonical tables (the original resource is kept \
-in extra.fhir); other resource types are counted as unsupported, not errors. Use it when the \
+in extra.fhir); an ExplanationOfBenefit puts its paid and allowed amounts on the Claim it \
+adjudicates (eobs_merged); every other resource type is kept whole in fhir_resources (counted \
+per type in unsupported). Use it when the \
 user has FHIR files to load, instead of reading them and calling persist_entities. Without \
 scenario_id a new scenario is created (scenario_name, else named from context). By default \
 one invalid resource fails the import (the error names the file, line or bundle entry); with \
@@ -214,8 +216,15 @@ fn text(view: &FhirImportView) -> String {
     }
     if !view.unsupported.is_empty() {
         text.push_str(&format!(
-            "\nNot imported (resource types without a table): {}\n",
+            "\nKept whole in fhir_resources (types without a table of their own): {}\n",
             listed(&view.unsupported)
+        ));
+    }
+    if view.eobs_merged.is_some() || view.eobs_standalone.is_some() {
+        text.push_str(&format!(
+            "\nExplanationOfBenefits: {} merged into their claims, {} written as claims of their own\n",
+            view.eobs_merged.unwrap_or(0),
+            view.eobs_standalone.unwrap_or(0)
         ));
     }
     if view.replaced_in_chunk > 0 {
@@ -376,7 +385,8 @@ pub struct FhirImportView {
     pub resources_read: BTreeMap<String, u64>,
     /// Resources whose rows were written.
     pub resources_imported: u64,
-    /// Resources of types without a table, per resourceType (not errors).
+    /// Resources of types without a table of their own, per resourceType: kept whole in
+    /// fhir_resources.
     pub unsupported: BTreeMap<String, u64>,
     /// Rows written per table: inserted (new ids) and updated (ids the scenario had).
     pub rows_written: BTreeMap<String, TypeCounts>,
@@ -403,6 +413,13 @@ pub struct FhirImportView {
     /// How many files of folders were skipped as not FHIR; absent when none was.
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped_files_total: u64,
+    /// ExplanationOfBenefits put on the Claim they adjudicate (absent when none, or cut).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eobs_merged: Option<u64>,
+    /// ExplanationOfBenefits without their Claim, written as claims of their own (absent when
+    /// none, or cut).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eobs_standalone: Option<u64>,
     /// Some list or per-type map was cut to keep the result small; the totals
     /// (resources_imported, skipped_total, rows_written) are exact.
     pub truncated: bool,
@@ -418,7 +435,7 @@ impl FhirImportView {
     /// [`FHIR_SKIPPED_LISTED`] skipped resources and [`FHIR_TYPES_LISTED`] resource types per
     /// map, then, while the compact JSON is over the budget, skipped resources, examples and
     /// the smallest entries of the per-type maps are dropped (in that order). `rows_written`
-    /// is never cut: it has one entry per table the FHIR mapping writes (18 at most, about 270
+    /// is never cut: it has one entry per table the FHIR mapping writes (20 at most, about 300
     /// tokens).
     pub fn within_budget(report: healthsim_persist::fhir::FhirImportReport) -> Self {
         let mut view = Self::new(report, Some((FHIR_SKIPPED_LISTED, FHIR_TYPES_LISTED)));
@@ -453,6 +470,8 @@ impl FhirImportView {
             chunks_committed,
             skipped_files,
             skipped_files_total,
+            eobs_merged,
+            eobs_standalone,
         } = report;
         let truncated = resources_read.len() > max_types
             || unsupported.len() > max_types
@@ -486,6 +505,8 @@ impl FhirImportView {
                 .map(|f| SkippedFileView::new(f, compact))
                 .collect(),
             skipped_files_total,
+            eobs_merged: Some(eobs_merged).filter(|n| *n > 0),
+            eobs_standalone: Some(eobs_standalone).filter(|n| *n > 0),
             truncated,
         }
     }
@@ -498,7 +519,8 @@ impl FhirImportView {
     }
 
     /// Drops the least useful listed item; false when nothing is left to drop. Most useful
-    /// last: the first skipped resource, the unsupported types, the unresolved references.
+    /// last: the first skipped resource, the EOB counts, the unsupported types, the unresolved
+    /// references.
     fn drop_one(&mut self) -> bool {
         if self.skipped.len() > 3 {
             self.skipped.pop();
@@ -518,6 +540,8 @@ impl FhirImportView {
         drop_smallest(&mut self.unresolved_references)
             || drop_smallest(&mut self.unsupported)
             || self.skipped_files.pop().is_some()
+            || self.eobs_merged.take().is_some()
+            || self.eobs_standalone.take().is_some()
             || self.skipped.pop().is_some()
     }
 }
@@ -581,6 +605,8 @@ mod tests {
         "studies",
         "treatment_arms",
         "subjects",
+        "immunizations",
+        "fhir_resources",
     ];
 
     /// A report with `skipped` invalid resources (reasons of `reason_chars`), `types` resource
@@ -669,6 +695,8 @@ mod tests {
                 })
                 .collect(),
             skipped_files_total: shape.skipped_files,
+            eobs_merged: 123_456,
+            eobs_standalone: 789,
         }
     }
 
@@ -773,6 +801,8 @@ mod tests {
                     || view.unresolved_examples.len() != full.unresolved_examples.len()
                     || view.unresolved_references.len() != full.unresolved_references.len()
                     || view.skipped_files.len() as u64 != full.skipped_files_total
+                    || view.eobs_merged != Some(full.eobs_merged)
+                    || view.eobs_standalone != Some(full.eobs_standalone)
             );
             assert_eq!(view.skipped_files_total, full.skipped_files_total);
             // The agent gets file names; the CLI whole paths.

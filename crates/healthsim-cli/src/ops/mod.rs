@@ -44,6 +44,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod import_fhir;
+pub mod import_legacy;
 pub mod list;
 pub mod merge;
 pub mod persist;

@@ -123,6 +123,20 @@ async def worst_cases(session, tools, fhir, exports):
     ok(await call(session, tools, "import_fhir", {
         "paths": [str(Path(fhir) / "malformed" / "bad.ndjson"), bundle],
         "skip_invalid": True, "scenario_name": "fhir"}), "import_fhir")
+    # Python HealthSim JSON files: more scenarios than a report lists, long names, many
+    # types without a table, entities that fail validation, many fields kept in extra.
+    legacy = Path(exports) / "python-healthsim"
+    legacy.mkdir(parents=True, exist_ok=True)
+    for s in range(60):
+        entities = {f"unknown_type_{t}_{long_text(40, t)}": [{"id": f"x{t}"}] for t in range(15)}
+        entities["patients"] = [
+            {"id": f"p{p}-{long_text(200, p)}",
+             "birth_date": "not a date" if p % 2 == 0 else "1950-01-01",
+             **{f"field_{f}_{long_text(30, f)}": f for f in range(20)}}
+            for p in range(20)]
+        (legacy / f"s{s:02}.json").write_text(json.dumps({
+            "name": f"{long_text(300, s)} {s}", "description": long_text(3000, s),
+            "tags": [long_text(60, t) for t in range(30)], "entities": entities}))
     widest = "claims,pharmacy_claims,subjects,claim_lines,members,rx_members,prescriptions,vitals,patients,medications"
     calls = [
         ("list_scenarios", {"limit": 50}),
@@ -143,6 +157,7 @@ async def worst_cases(session, tools, fhir, exports):
         ("export_scenario", {"scenario_id": "fhir", "format": "csv", "output_path": str(Path(exports) / "csv")}),
         # The path is the folder the export above wrote (its result's "path").
         ("import_scenario", {"path": "<exported>", "name": long_text(500, 6)}),
+        ("import_legacy", {"path": str(legacy), "on_name_conflict": "rename", "dry_run": "false"}),
         ("report_scenario", {"scenario_id": "fhir", "output_path": str(Path(exports) / "r.html")}),
         ("delete_scenario", {"scenario_id": "wide", "confirm": "true"}),
     ]

@@ -8,6 +8,10 @@
 //! be repeated with the same schedule.
 #![allow(dead_code)] // each test binary uses a different part of these helpers
 
+/// The whole-database state and per-scenario contents (shared with healthsim-persist's tests).
+#[path = "../../../healthsim-persist/tests/common/state.rs"]
+pub(crate) mod state;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -307,6 +311,52 @@ fn finished(status: ExitStatus) -> TestResult<KillOutcome> {
 /// SIGKILL's number (9 on every Unix, POSIX fixes it).
 const SIGKILL: i32 = 9;
 
+// ------------------------------------------------------------------------------------ results
+
+/// `HEALTHSIM_RESULTS_DIR`: where the crash suite writes what its runs found
+/// (`reliability-<name>.json`), for docs/results/ and `cargo xtask docs`. Unset: nothing written.
+pub(crate) const RESULTS_DIR_VAR: &str = "HEALTHSIM_RESULTS_DIR";
+
+/// Writes `results` with the date, commit, CPU and scale of this run to
+/// `$HEALTHSIM_RESULTS_DIR/reliability-<name>.json`, when the variable is set.
+pub(crate) fn record_results(name: &str, results: &impl serde::Serialize) -> TestResult {
+    let Ok(dir) = std::env::var(RESULTS_DIR_VAR) else {
+        return Ok(());
+    };
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    let document = serde_json::json!({
+        "suite": format!("reliability_crash/{name}"),
+        "date": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        "commit": commit,
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "scale": scale(),
+        "seed": std::env::var("HEALTHSIM_TEST_SEED").ok(),
+        "results": results,
+    });
+    let path = Path::new(&dir).join(format!("reliability-{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(())
+}
+
 // ------------------------------------------------------------------------------------ input
 
 /// One generated entity: its table and primary key.
@@ -428,7 +478,7 @@ pub(crate) fn scenario_id(conn: &Connection, name: &str) -> Result<Option<String
     }
 }
 
-/// Every (table, id) of a scenario, over the 38 canonical tables (one query).
+/// Every (table, id) of a scenario, over the canonical tables (one query).
 pub(crate) fn entity_keys(conn: &Connection, scenario_id: &str) -> Result<BTreeSet<Key>, String> {
     let sql = ENTITY_TYPES
         .iter()

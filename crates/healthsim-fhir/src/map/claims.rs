@@ -1,10 +1,11 @@
-//! Coverage → members; Claim and ExplanationOfBenefit → claims + claim_lines.
+//! Coverage → members; Claim → claims + claim_lines; ExplanationOfBenefit → the adjudication
+//! of its Claim (or, without one, claims + claim_lines of its own).
 
 use serde_json::{Number, Value};
 
 use super::super::values::{
-    amount_at, choice_date, concept, concept_at, concepts_at, date_at, integer_at, list_at, obj_at,
-    objects_at, reference_at, reference_id, str_at, sys, within, Concept, R,
+    amount_at, choice_date, concept, concept_at, concepts_at, date_at, facility_at, integer_at,
+    list_at, obj_at, objects_at, reference_at, reference_id, str_at, sys, within, Concept, R,
 };
 use super::{required, Outcome, Row, Source};
 
@@ -84,7 +85,7 @@ fn line_of_business(code: &str) -> Option<&'static str> {
     })
 }
 
-/// Claim and ExplanationOfBenefit.
+/// Claim (and the rows of an ExplanationOfBenefit).
 pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
     let v = src.resource;
     let mut row = Row::primary("claims", "claim_id", src.id);
@@ -95,19 +96,28 @@ pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
         .find(|i| i.get("focal") == Some(&Value::Bool(true)))
         .or(insurances.first());
     if let Some(insurance) = insurance {
-        row.set(
-            "member_id",
-            reference_at(insurance, &["coverage"], &["Coverage"]).map_err(within("insurance"))?,
-        );
+        // Synthea's EOBs reference a contained Coverage (`#coverage`): no member to name.
+        let contained = insurance
+            .get("coverage")
+            .and_then(|c| c.get("reference"))
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.starts_with('#'));
+        if !contained {
+            row.set(
+                "member_id",
+                reference_at(insurance, &["coverage"], &["Coverage"])
+                    .map_err(within("insurance"))?,
+            );
+        }
     }
     match reference_at(v, &["provider"], &["Practitioner"])? {
         Some(practitioner) => row.set("billing_provider_id", Some(practitioner)),
         None => row.set(
             "facility_id",
-            reference_at(v, &["provider"], &["Organization"])?,
+            facility_at(v, &["provider"], &["Organization"])?,
         ),
     };
-    if let Some(facility) = reference_at(v, &["facility"], &["Location", "Organization"])? {
+    if let Some(facility) = facility_at(v, &["facility"], &["Location", "Organization"])? {
         row.set("facility_id", Some(facility));
     }
     row.set("rendering_provider_id", rendering_provider(v)?);
@@ -149,6 +159,23 @@ pub(crate) fn claim(src: &Source<'_>) -> R<Outcome> {
         rows.push(line(src.id, index, item).map_err(within(&format!("item[{index}]")))?);
     }
     Ok(Outcome::Rows(rows))
+}
+
+/// ExplanationOfBenefit: the adjudication of the Claim it names (`claim`), with the same rows
+/// as a Claim (`outcome`, queued / complete / error / partial, as the status) to be written
+/// when that Claim is not there or it names none.
+pub(crate) fn explanation_of_benefit(src: &Source<'_>) -> R<Outcome> {
+    let v = src.resource;
+    let Outcome::Rows(mut rows) = claim(src)? else {
+        return Err("internal: a claim maps to rows".into());
+    };
+    if let (Some(outcome), Some(first)) = (str_at(v, &["outcome"])?, rows.first_mut()) {
+        first.set("status", Some(outcome));
+    }
+    Ok(Outcome::Adjudicates {
+        claim_id: reference_at(v, &["claim"], &["Claim"])?.map(str::to_string),
+        rows,
+    })
 }
 
 /// careTeam member in a rendering / primary / performing role, else the first Practitioner.
@@ -289,6 +316,37 @@ fn sum(amounts: impl Iterator<Item = Number>) -> Option<Number> {
     }
 }
 
+/// Item adjudication categories → claim-line columns: the FHIR adjudication codes, and the
+/// CMS Blue Button variables Synthea writes.
+const LINE_ADJUDICATIONS: &[(&str, &str)] = &[
+    ("submitted", "billed_amount"),
+    ("eligible", "allowed_amount"),
+    ("benefit", "paid_amount"),
+    ("copay", "copay_applied"),
+    ("deductible", "deductible_applied"),
+    ("coinsurance", "coinsurance_applied"),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_sbmtd_chrg_amt",
+        "billed_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_alowd_chrg_amt",
+        "allowed_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_prvdr_pmt_amt",
+        "paid_amount",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_bene_ptb_ddctbl_amt",
+        "deductible_applied",
+    ),
+    (
+        "https://bluebutton.cms.gov/resources/variables/line_coinsrnc_amt",
+        "coinsurance_applied",
+    ),
+];
+
 /// One item → one claim line `{claim_id}-{sequence}`.
 fn line(claim_id: &str, index: usize, item: &Value) -> R<Row> {
     let sequence = match integer_at(item, &["sequence"])? {
@@ -352,17 +410,11 @@ fn line(claim_id: &str, index: usize, item: &Value) -> R<Row> {
         };
         let category = concept(category, &["adjudication", "category"])?;
         let amount = amount_at(adjudication, &["amount"]).map_err(&in_adjudication)?;
-        let column = [
-            ("submitted", "billed_amount"),
-            ("eligible", "allowed_amount"),
-            ("benefit", "paid_amount"),
-            ("copay", "copay_applied"),
-            ("deductible", "deductible_applied"),
-            ("coinsurance", "coinsurance_applied"),
-        ]
-        .into_iter()
-        .find(|(code, _)| category.has_code(code))
-        .map(|(_, column)| column);
+        let column = LINE_ADJUDICATIONS
+            .iter()
+            .copied()
+            .find(|(code, _)| category.has_code(code))
+            .map(|(_, column)| column);
         if let (Some(column), Some(amount)) = (column, amount) {
             if row.get(column).is_none() {
                 row.set(column, Some(amount));

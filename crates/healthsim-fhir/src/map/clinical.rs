@@ -1,11 +1,11 @@
-//! Encounter, Condition, Procedure, MedicationRequest, AllergyIntolerance.
+//! Encounter, Condition, Procedure, MedicationRequest, AllergyIntolerance, Immunization.
 
 use serde_json::Value;
 
 use super::super::values::{
     amount_at, bool_at, choice_date, choice_timestamp, coding, concept_at, concepts_at, date_at,
-    first_at, first_concept_at, integer_at, list_at, number_at, obj_at, objects_at, reference_at,
-    str_at, sys, timestamp_at, within, Concept, R,
+    facility_at, first_at, first_concept_at, integer_at, list_at, number_at, obj_at, objects_at,
+    reference_at, str_at, sys, timestamp_at, within, Concept, R,
 };
 use super::{required, Outcome, Row, Source};
 
@@ -39,13 +39,13 @@ pub(crate) fn encounter(src: &Source<'_>) -> R<Outcome> {
     let mut facility = None;
     for location in objects_at(v, &["location"])? {
         facility =
-            reference_at(location, &["location"], &["Location"]).map_err(within("location"))?;
+            facility_at(location, &["location"], &["Location"]).map_err(within("location"))?;
         if facility.is_some() {
             break;
         }
     }
     if facility.is_none() {
-        facility = reference_at(v, &["serviceProvider"], &["Organization"])?;
+        facility = facility_at(v, &["serviceProvider"], &["Organization"])?;
     }
     row.set("facility_id", facility);
 
@@ -155,6 +155,47 @@ pub(crate) fn procedure(src: &Source<'_>) -> R<Outcome> {
     if let Some(site) = first_concept_at(v, &["bodySite"])? {
         row.set("body_site", site.label());
     }
+    Ok(Outcome::Rows(vec![row]))
+}
+
+/// Immunization → immunizations: vaccineCode (CVX preferred) → vaccine_code + code_system +
+/// vaccine_name; occurrence; lot, expiration, site, route, doseQuantity; performer actor
+/// (Practitioner); location (a Location facility, `Location/{id}`).
+pub(crate) fn immunization(src: &Source<'_>) -> R<Outcome> {
+    let v = src.resource;
+    let mut row = Row::primary("immunizations", "immunization_id", src.id);
+    row.set("patient_id", Some(patient_subject(v, "patient")?));
+    row.set(
+        "encounter_id",
+        reference_at(v, &["encounter"], &["Encounter"])?,
+    );
+    let vaccine = concept_at(v, &["vaccineCode"])?.ok_or("vaccineCode is required")?;
+    let coding = vaccine
+        .preferred(&[sys::CVX])
+        .ok_or("vaccineCode must have a coding with a code")?;
+    row.coded("vaccine_code", Some(coding));
+    row.set("vaccine_name", coding.display.or(vaccine.text));
+    row.set("status", str_at(v, &["status"])?);
+    row.set("occurrence_datetime", choice_timestamp(v, "occurrence")?);
+    row.set("primary_source", bool_at(v, &["primarySource"])?);
+    row.set("lot_number", str_at(v, &["lotNumber"])?);
+    row.set("expiration_date", date_at(v, &["expirationDate"])?);
+    if let Some(site) = concept_at(v, &["site"])? {
+        row.code("site", site.preferred(&[]));
+    }
+    if let Some(route) = concept_at(v, &["route"])? {
+        row.code("route", route.preferred(&[]));
+    }
+    row.set("dose_quantity", number_at(v, &["doseQuantity", "value"])?);
+    for performer in objects_at(v, &["performer"])? {
+        let actor =
+            reference_at(performer, &["actor"], &["Practitioner"]).map_err(within("performer"))?;
+        if actor.is_some() {
+            row.set("performer_provider_id", actor);
+            break;
+        }
+    }
+    row.set("facility_id", facility_at(v, &["location"], &["Location"])?);
     Ok(Outcome::Rows(vec![row]))
 }
 

@@ -18,11 +18,11 @@ pub(crate) fn observation(src: &Source<'_>) -> R<Outcome> {
         lab(src)
     } else {
         let codes: Vec<&str> = categories.iter().filter_map(|c| c.code()).collect();
-        Ok(Outcome::Skip(if codes.is_empty() {
+        Ok(Outcome::Raw(Some(if codes.is_empty() {
             "Observation without a laboratory or vital-signs category".to_string()
         } else {
             format!("Observation category {} is not mapped", codes.join(", "))
-        }))
+        })))
     }
 }
 
@@ -274,14 +274,14 @@ fn vitals(src: &Source<'_>) -> R<Outcome> {
         mapped += 1;
     }
     if mapped == 0 {
-        return Ok(Outcome::Skip(if unmapped.is_empty() {
+        return Ok(Outcome::Raw(Some(if unmapped.is_empty() {
             "vital-signs Observation without a valueQuantity".to_string()
         } else {
             format!(
                 "vital-signs Observation of LOINC {} has no vitals column",
                 unmapped.join(", ")
             )
-        }));
+        })));
     }
     Ok(Outcome::Rows(vec![row]))
 }

@@ -126,9 +126,15 @@ pub(crate) fn organization(src: &Source<'_>) -> R<Outcome> {
     Ok(Outcome::Rows(vec![row]))
 }
 
+/// A Location is the facility `Location/{id}` ([`values::location_facility_id`]): Organization
+/// ids stay as written, so `Organization/1` and `Location/1` are two facilities.
 pub(crate) fn location(src: &Source<'_>) -> R<Outcome> {
     let v = src.resource;
-    let mut row = Row::primary("facilities", "facility_id", src.id);
+    let mut row = Row::primary(
+        "facilities",
+        "facility_id",
+        &values::location_facility_id(src.id),
+    );
     row.set("name", str_at(v, &["name"])?);
     if let Some(kind) = concepts_at(v, &["type"])?.first() {
         row.code("facility_type", kind.preferred(&[]));

@@ -8,10 +8,12 @@
 use std::path::PathBuf;
 
 mod input;
+mod legacy;
 mod store;
 mod transfer;
 
 pub use input::InputError;
+pub use legacy::LegacyError;
 pub use store::StoreError;
 pub use transfer::TransferError;
 
@@ -59,6 +61,10 @@ pub enum Error {
     /// A merge, export or import was refused or failed (see [`TransferError`]).
     #[error(transparent)]
     Transfer(#[from] TransferError),
+
+    /// A legacy (Python HealthSim) source cannot be imported (see [`LegacyError`]).
+    #[error(transparent)]
+    Legacy(#[from] LegacyError),
 
     /// A statement failed.
     #[error("database error while {context}: {source}")]
@@ -228,6 +234,7 @@ impl Error {
             Error::Input(inner) => inner.is_caller_error(),
             Error::Transfer(inner) => inner.is_caller_error(),
             Error::FhirImportIncomplete { source, .. } => source.is_caller_error(),
+            Error::Legacy(inner) => inner.is_caller_error(),
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             Error::UnknownEntityType { .. }
             | Error::InvalidRequest { .. }

@@ -25,6 +25,17 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// The file is a DuckDB database, but not one of this program: a Python HealthSim
+    /// database (either schema era) or another application's. Detected from the catalog
+    /// before any migration runs; the file is not modified.
+    #[error("{path} is {found}")]
+    ForeignDatabase {
+        /// The file.
+        path: PathBuf,
+        /// What it is and what to do (`a HealthSim (Python) database, schema era ...`).
+        found: String,
+    },
+
     /// Opening the database failed for another reason than a lock.
     #[error("cannot open database {path}: {source}")]
     Open {
@@ -51,13 +62,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Always false: a directory that cannot be made, a file that is not a database, a failed
-    /// open or another holder of the lock is not the caller's doing. See
+    /// Always false: a directory that cannot be made, a file that is not a database (or not
+    /// one of ours), a failed open or another holder of the lock is not the caller's doing. See
     /// [`Error::is_caller_error`].
     pub fn is_caller_error(&self) -> bool {
         match self {
             StoreError::CreateDirectory { .. }
             | StoreError::NotADatabase { .. }
+            | StoreError::ForeignDatabase { .. }
             | StoreError::Open { .. }
             | StoreError::DatabaseLocked { .. } => false,
         }

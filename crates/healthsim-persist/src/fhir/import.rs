@@ -49,8 +49,11 @@
 //! - **Non-FHIR files** of a folder (a `.json` document without a string `resourceType`, such
 //!   as a generator's metadata file) are skipped and listed in
 //!   [`FhirImportReport::skipped_files`]; a file named explicitly must be FHIR.
-//! - **Unsupported** resource types (and Observation categories without a table) are counted
-//!   in the report, not errors.
+//! - **Nothing dropped.** Resource types (and Observation categories) without a table of their
+//!   own are kept whole in `fhir_resources` and counted per type in
+//!   [`FhirImportReport::unsupported`].
+//! - **ExplanationOfBenefits** are applied in the end-of-import step, onto the Claim each
+//!   names, or written as claims of their own when it is not in the scenario (`adjudicate.rs`).
 //! - **References** are not checked while writing (the target may come later in the input, or
 //!   be in the scenario already); afterwards every reference column of the registry is checked
 //!   with one query each, and the values without a target row in the scenario are counted in
@@ -67,12 +70,14 @@ use healthsim_schema::{EntityType, ENTITY_TYPES, SCENARIO_COLUMN};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use super::adjudicate::{self, Adjudications, Validated};
 use super::{FhirError, FhirSource, Mapped, Position, SourcedResource};
 use crate::error::{db, truncate, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
 use crate::store::{in_transaction, Store};
+use healthsim_fhir::Adjudication;
 
 /// Resources per write chunk by default.
 pub const DEFAULT_BATCH_SIZE: usize = 5_000;
@@ -228,7 +233,8 @@ pub struct FhirImportReport {
     pub resources_read: BTreeMap<String, u64>,
     /// Resources whose rows were written.
     pub resources_imported: u64,
-    /// Resources of types without a canonical table, per `resourceType`.
+    /// Resources of types (or Observation categories) without a canonical table of their own,
+    /// per `resourceType`: kept whole in `fhir_resources`.
     pub unsupported: BTreeMap<String, u64>,
     /// Rows written per table: `inserted` (new ids in the scenario) and `updated` (ids the
     /// scenario had, including ones written by an earlier chunk of this import).
@@ -254,6 +260,13 @@ pub struct FhirImportReport {
     pub skipped_files: Vec<SkippedFile>,
     /// How many files of folders were skipped as not FHIR.
     pub skipped_files_total: u64,
+    /// ExplanationOfBenefits put on the Claim they adjudicate (its paid, allowed and
+    /// patient-responsibility amounts, outcome and lines); each distinct EOB counts once. Their
+    /// updates are not in `rows_written`.
+    pub eobs_merged: u64,
+    /// ExplanationOfBenefits whose Claim the scenario does not hold (or that name none),
+    /// written as claims of their own; their rows are in `rows_written`.
+    pub eobs_standalone: u64,
 }
 
 impl Store {
@@ -286,12 +299,12 @@ impl Store {
     /// [`Error::Fhir`] when a path cannot be read or decompressed or (without `skip_invalid`) a
     /// resource is not valid JSON or malformed; [`Error::FhirResourceRejected`] (without
     /// `skip_invalid`) when persist's validation refuses a resource's entities;
-    /// [`Error::FhirNothingToImport`] when no resource maps to an entity;
-    /// [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an existing target,
-    /// [`Error::Naming`], [`Error::Database`] and the errors of opening the database. In `all`
-    /// mode nothing is written unless the import succeeds; in `chunks` mode any of these after
-    /// the first commit is wrapped in [`Error::FhirImportIncomplete`] (before it, nothing was
-    /// written and the error is returned as it is).
+    /// [`Error::FhirNothingToImport`] when nothing is written (no resource maps to a row, no
+    /// EOB finds its claim); [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`] for an
+    /// existing target, [`Error::Naming`], [`Error::Database`] and the errors of opening the
+    /// database. In `all` mode nothing is written unless the import succeeds; in `chunks` mode
+    /// any of these after the first commit is wrapped in [`Error::FhirImportIncomplete`]
+    /// (before it, nothing was written and the error is returned as it is).
     pub fn import_fhir(
         &self,
         paths: &[impl AsRef<Path>],
@@ -393,6 +406,8 @@ struct Pending {
 /// A full chunk, ready to write.
 struct Chunk {
     batches: Vec<Batch>,
+    /// Its ExplanationOfBenefits, queued by the writer until the end-of-import step.
+    adjudications: Vec<Validated>,
     resources: u64,
 }
 
@@ -403,6 +418,8 @@ struct Gather<'o> {
     chunk: Vec<Option<Pending>>,
     chunk_resources: usize,
     counts: Gathered,
+    /// ExplanationOfBenefits of the chunk, validated; the writer queues them (adjudicate.rs).
+    adjudications: Vec<Validated>,
 }
 
 /// What the reading side counted.
@@ -429,6 +446,7 @@ impl<'o> Gather<'o> {
                 files,
                 ..Gathered::default()
             },
+            adjudications: Vec::new(),
         }
     }
 
@@ -450,10 +468,15 @@ impl<'o> Gather<'o> {
         }
         match sourced.map_resource() {
             Ok(Mapped::Entities(rows)) => self.add(&sourced, rows),
-            Ok(Mapped::Unsupported { resource_type, .. }) => {
+            Ok(Mapped::Raw {
+                resource_type,
+                rows,
+                ..
+            }) => {
                 *self.counts.unsupported.entry(resource_type).or_default() += 1;
-                Ok(None)
+                self.add(&sourced, rows)
             }
+            Ok(Mapped::Adjudication(adjudication)) => self.adjudication(&sourced, adjudication),
             Err(error) => self.invalid(error).map(|()| None),
         }
     }
@@ -554,6 +577,26 @@ impl<'o> Gather<'o> {
         Ok(None)
     }
 
+    /// An ExplanationOfBenefit of a Claim: validated now, applied at the end (adjudicate.rs).
+    fn adjudication(
+        &mut self,
+        sourced: &SourcedResource,
+        adjudication: Adjudication,
+    ) -> Result<Option<Chunk>> {
+        match adjudicate::validate(adjudication) {
+            Ok(valid) => {
+                self.adjudications.push(valid);
+                self.counts.resources_imported += 1;
+                self.chunk_resources += 1;
+                if self.chunk_resources >= self.options.batch_size {
+                    return Ok(self.take_chunk());
+                }
+                Ok(None)
+            }
+            Err(error) => self.rejected(sourced, error).map(|()| None),
+        }
+    }
+
     /// A resource whose entities persist's validation refused: the import's error, or a skip.
     fn rejected(&mut self, sourced: &SourcedResource, error: Error) -> Result<()> {
         let resource_type = sourced
@@ -603,7 +646,12 @@ impl<'o> Gather<'o> {
                 rows: pending.rows,
             })
             .collect();
-        (!batches.is_empty()).then_some(Chunk { batches, resources })
+        let adjudications = std::mem::take(&mut self.adjudications);
+        (!batches.is_empty() || !adjudications.is_empty()).then_some(Chunk {
+            batches,
+            adjudications,
+            resources,
+        })
     }
 
     /// The counts, with the files the source skipped as not FHIR.
@@ -635,6 +683,8 @@ struct Writer<'c> {
     chunks: u64,
     /// Resources of those chunks.
     resources: u64,
+    /// ExplanationOfBenefits waiting for the end-of-import step (adjudicate.rs).
+    adjudications: Adjudications,
 }
 
 impl<'c> Writer<'c> {
@@ -653,18 +703,20 @@ impl<'c> Writer<'c> {
             rows_written: BTreeMap::new(),
             chunks: 0,
             resources: 0,
+            adjudications: Adjudications::default(),
         })
     }
 
     /// Writes a chunk (creating a new scenario on the first write); in `chunks` mode as a
     /// transaction of its own.
     fn write(&mut self, chunk: Chunk) -> Result<()> {
+        let resources = chunk.resources;
         let counts = match self.mode {
             CommitMode::Chunks => {
                 let conn = self.conn;
-                in_transaction(conn, |_| self.write_chunk(&chunk))?
+                in_transaction(conn, |_| self.write_chunk(chunk))?
             }
-            _ => self.write_chunk(&chunk)?,
+            _ => self.write_chunk(chunk)?,
         };
         for (table, c) in counts {
             let total = self.rows_written.entry(table).or_default();
@@ -672,11 +724,14 @@ impl<'c> Writer<'c> {
             total.updated += c.updated;
         }
         self.chunks += 1;
-        self.resources += chunk.resources;
+        self.resources += resources;
         Ok(())
     }
 
-    fn write_chunk(&mut self, chunk: &Chunk) -> Result<BTreeMap<String, TypeCounts>> {
+    fn write_chunk(&mut self, chunk: Chunk) -> Result<BTreeMap<String, TypeCounts>> {
+        for adjudication in chunk.adjudications {
+            self.adjudications.push(self.conn, adjudication)?;
+        }
         let Some(first) = chunk.batches.first() else {
             return Ok(BTreeMap::new());
         };
@@ -704,12 +759,23 @@ impl<'c> Writer<'c> {
     }
 
     /// The end-of-import step, once every chunk is written (in `chunks` mode inside a
-    /// transaction of its own): whatever needs the whole input — the reference check and
-    /// `updated_at` — and the report.
+    /// transaction of its own): whatever needs the whole input — the queued
+    /// ExplanationOfBenefits, the reference check and `updated_at` — and the report.
     fn finish(&mut self, counts: Gathered) -> Result<FhirImportReport> {
+        let eobs = std::mem::take(&mut self.adjudications).apply(
+            self.conn,
+            &mut self.target,
+            self.options,
+            self.now,
+        )?;
+        for (table, c) in eobs.rows_written {
+            let total = self.rows_written.entry(table).or_default();
+            total.inserted += c.inserted;
+            total.updated += c.updated;
+        }
         // Cloned, not taken: a failure below must still name the scenario (`incomplete`).
         let target = match &self.target {
-            Some(target) if !self.rows_written.is_empty() => target.clone(),
+            Some(target) if !self.rows_written.is_empty() || eobs.merged > 0 => target.clone(),
             _ => {
                 return Err(Error::FhirNothingToImport {
                     files: counts.files,
@@ -744,6 +810,8 @@ impl<'c> Writer<'c> {
             },
             skipped_files: counts.skipped_files,
             skipped_files_total: counts.skipped_files_total,
+            eobs_merged: eobs.merged,
+            eobs_standalone: eobs.standalone,
         })
     }
 

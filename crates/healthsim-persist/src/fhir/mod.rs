@@ -7,6 +7,7 @@
 //! [`Error`](crate::Error)), so `healthsim_persist::fhir::…` keeps naming everything a caller of
 //! the import needs.
 
+mod adjudicate;
 pub mod import;
 
 pub use healthsim_fhir::Error as FhirError;

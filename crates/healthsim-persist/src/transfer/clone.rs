@@ -5,6 +5,7 @@
 //! transaction. Ids are scoped by scenario, so every copied reference stays valid: the copy
 //! holds the same ids.
 
+use healthsim_schema::crash;
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -101,6 +102,7 @@ impl Store {
                         continue;
                     }
                     let n = copy_rows(conn, t, &source.scenario_id, &target.scenario_id)?;
+                    crash::point("clone.copied");
                     if n > 0 {
                         scenario::add_to_manifest(conn, &target.scenario_id, t.table, n, now)?;
                         counts.insert(t.table.to_string(), n);

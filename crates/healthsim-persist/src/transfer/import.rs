@@ -16,6 +16,7 @@
 //! Either way the import is one transaction: an unreadable, truncated or invalid file writes
 //! nothing, and the error names the file (and the entity index, line or column when known).
 
+use healthsim_schema::crash;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::BufReader;
@@ -139,6 +140,7 @@ impl Store {
                     now,
                 )?;
                 scenario::insert_tags(conn, &target.scenario_id, &document.tags, now)?;
+                crash::point("import.created");
                 let written = write(conn, target, true, &batches, &options.provenance, now)?;
                 let counts: BTreeMap<String, u64> = written
                     .counts

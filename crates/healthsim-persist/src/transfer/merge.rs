@@ -24,6 +24,7 @@
 //! rename, every reference keeps pointing at the entity of its own source. Everything happens
 //! in one transaction.
 
+use healthsim_schema::crash;
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -312,6 +313,7 @@ impl Merge<'_> {
             } else {
                 copy_rows(self.conn, t, source, self.target)?
             };
+            crash::point("merge.copied");
             self.record(t, inserted, 0);
         }
         Ok(())

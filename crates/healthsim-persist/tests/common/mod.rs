@@ -9,6 +9,13 @@ use serde_json::{json, Map, Value as Json};
 
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+pub(crate) mod state;
+
+/// The whole state of the store's database (every table's rows; see [`state`]).
+pub(crate) fn store_state(store: &Store) -> Result<state::DbState, Box<dyn std::error::Error>> {
+    Ok(store.with_reader(|conn| Ok(state::db_state(conn)))??)
+}
+
 /// A store on a fresh file in its own temporary directory (kept alive by the returned guard).
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary directory");

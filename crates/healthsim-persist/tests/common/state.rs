@@ -1,0 +1,138 @@
+//! The whole state of a database file, for "nothing was written" and "all or nothing" checks
+//! that a total entity count cannot make: a refused call that leaves an empty scenario, a tag,
+//! a manifest row or a changed row behind keeps the count and changes the state.
+//!
+//! Shared by healthsim-persist's tests (`common::state`) and healthsim-cli's reliability suites
+//! (included there by path), so both compare databases the same way. Table names come from the
+//! registry ([`ENTITY_TYPES`], [`STATE_TABLES`], [`MIGRATIONS_TABLE`]), never from a catalog
+//! query or input.
+#![allow(dead_code)] // each test binary uses a different part of these helpers
+
+use std::collections::BTreeMap;
+
+use healthsim_schema::duckdb::Connection;
+use healthsim_schema::registry::{MIGRATIONS_TABLE, STATE_TABLES};
+use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
+
+/// Every table of the schema: the canonical tables, the scenario state tables, the history.
+fn all_tables() -> impl Iterator<Item = &'static str> {
+    ENTITY_TYPES
+        .iter()
+        .map(|t| t.table)
+        .chain(STATE_TABLES.iter().copied())
+        .chain([MIGRATIONS_TABLE])
+}
+
+/// The row count and content hash of every table: md5 of its rows rendered as text, sorted, so
+/// equal contents give equal hashes whatever the physical order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DbState(pub(crate) BTreeMap<&'static str, (i64, String)>);
+
+impl DbState {
+    /// The tables whose count or contents differ, with both counts (empty when equal).
+    pub(crate) fn differences(&self, other: &DbState) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|(table, (n, hash))| match other.0.get(table) {
+                Some((m, other_hash)) if m == n && other_hash == hash => None,
+                Some((m, _)) => Some(format!("{table} ({n} rows → {m}, contents differ)")),
+                None => Some(format!("{table} (missing)")),
+            })
+            .collect()
+    }
+
+    /// `Ok` when `after` is exactly this state; else which tables changed.
+    pub(crate) fn expect_same(&self, after: &DbState, what: &str) -> Result<(), String> {
+        let changed = self.differences(after);
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} changed the database: {}",
+                changed.join(", ")
+            ))
+        }
+    }
+}
+
+/// `SELECT '<t>', count(*), md5(sorted rows)` for each table, as one query.
+fn state_sql(select: impl Fn(&str) -> String) -> String {
+    all_tables()
+        .map(|table| {
+            format!(
+                "SELECT '{table}', count(*), coalesce(md5(string_agg(r::VARCHAR, chr(10) \
+                 ORDER BY r::VARCHAR)), '') FROM ({}) r",
+                select(table)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+fn read_state(conn: &Connection, sql: &str) -> Result<DbState, String> {
+    let mut stmt = conn
+        .prepare(sql)
+        .map_err(|e| format!("reading the database state: {e}"))?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                (row.get::<_, i64>(1)?, row.get::<_, String>(2)?),
+            ))
+        })
+        .map_err(|e| format!("reading the database state: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("reading the database state: {e}"))?;
+    let mut state = BTreeMap::new();
+    for (table, value) in rows {
+        let name = all_tables()
+            .find(|t| *t == table)
+            .ok_or_else(|| format!("unexpected table {table}"))?;
+        state.insert(name, value);
+    }
+    Ok(DbState(state))
+}
+
+/// The exact state of every table, every column included.
+pub(crate) fn db_state(conn: &Connection) -> Result<DbState, String> {
+    read_state(
+        conn,
+        &state_sql(|table| format!("SELECT * FROM main.{table}")),
+    )
+}
+
+/// What one scenario holds, independent of its id and of when it was written: its name,
+/// description and metadata, tags, manifest, and every canonical table's rows without
+/// `scenario_id` and `created_at`. Two runs of the same operation on copies of one database
+/// give equal contents.
+pub(crate) fn scenario_contents(conn: &Connection, name: &str) -> Result<Option<DbState>, String> {
+    let id: Option<String> = {
+        let mut stmt = conn
+            .prepare("SELECT scenario_id FROM scenarios WHERE name = ?")
+            .map_err(|e| format!("looking up {name}: {e}"))?;
+        let mut ids = stmt
+            .query_map([name], |row| row.get::<_, String>(0))
+            .map_err(|e| format!("looking up {name}: {e}"))?;
+        ids.next()
+            .transpose()
+            .map_err(|e| format!("looking up {name}: {e}"))?
+    };
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    // The id is a UUID the store made; quoting it keeps the one query simple.
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("unexpected scenario id {id:?}"));
+    }
+    let sql = state_sql(|table| {
+        let excluded = match table {
+            "scenarios" => "scenario_id, created_at, updated_at",
+            "scenario_entities" => "scenario_id, updated_at",
+            "scenario_tags" => "scenario_id, created_at",
+            t if t == MIGRATIONS_TABLE => return "SELECT 1 WHERE false".to_string(),
+            _ => "scenario_id, created_at",
+        };
+        format!("SELECT * EXCLUDE ({excluded}) FROM main.{table} WHERE {SCENARIO_COLUMN} = '{id}'")
+    });
+    read_state(conn, &sql).map(Some)
+}
