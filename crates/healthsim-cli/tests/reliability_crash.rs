@@ -730,6 +730,9 @@ struct Inputs {
     large: JsonlInput,
     /// A JSON export of the `source` scenario (the small input).
     export: PathBuf,
+    /// A FHIR Bulk Data file: patients, encounters, and a Claim and an ExplanationOfBenefit per
+    /// encounter (so the import writes several chunks, then puts each EOB on its claim).
+    fhir: PathBuf,
 }
 
 /// The small input persisted as `source`, tagged: what delete, clone, import and upsert start from.
@@ -864,7 +867,63 @@ const WRITE_PATHS: &[WritePath] = &[
             ("store.closing", true),
         ],
     },
+    WritePath {
+        label: "import-fhir (one transaction, several chunks, then the EOBs)",
+        setup: empty_database,
+        args: |i| {
+            owned(&[
+                "import-fhir",
+                &arg(&i.fhir),
+                "--name",
+                "target",
+                "--commit",
+                "all",
+                "--batch-size",
+                "15",
+            ])
+        },
+        points: &[
+            ("fhir.chunk:1", false),
+            ("fhir.chunk:3", false),
+            ("fhir.adjudicated", false),
+            ("commit.before", false),
+            ("commit.after", true),
+            // The store closing: DuckDB checkpoints the log into the file right after this.
+            ("store.closing", true),
+        ],
+    },
 ];
+
+/// `patients` FHIR patients as NDJSON, each with an encounter, its Claim and the
+/// ExplanationOfBenefit that adjudicates it.
+fn fhir_bulk(patients: usize) -> String {
+    let mut lines = Vec::new();
+    for i in 0..patients {
+        let (patient, encounter, claim) = (format!("p{i}"), format!("e{i}"), format!("c{i}"));
+        let subject = serde_json::json!({"reference": format!("Patient/{patient}")});
+        let billed = 100 + i;
+        lines.push(
+            serde_json::json!({"resourceType": "Patient", "id": patient, "gender": "female",
+            "birthDate": "1970-01-01"}),
+        );
+        lines.push(serde_json::json!({"resourceType": "Encounter", "id": encounter, "status": "finished",
+            "class": {"code": "AMB"}, "subject": subject, "period": {"start": "2024-01-02T10:00:00Z"}}));
+        lines.push(
+            serde_json::json!({"resourceType": "Claim", "id": claim, "status": "active",
+            "type": {"coding": [{"code": "professional"}]}, "patient": subject,
+            "created": "2024-01-03", "total": {"value": billed, "currency": "USD"},
+            "item": [{"sequence": 1, "encounter": [{"reference": format!("Encounter/{encounter}")}],
+                      "net": {"value": billed, "currency": "USD"}}]}),
+        );
+        lines.push(
+            serde_json::json!({"resourceType": "ExplanationOfBenefit", "id": format!("eob{i}"),
+            "status": "active", "outcome": "complete", "patient": subject,
+            "claim": {"reference": format!("Claim/{claim}")},
+            "payment": {"amount": {"value": billed / 2, "currency": "USD"}}}),
+        );
+    }
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
 
 /// Writes the inputs of the matrix into `dir`.
 fn matrix_inputs(dir: &Path, scale: usize) -> TestResult<Inputs> {
@@ -892,11 +951,14 @@ fn matrix_inputs(dir: &Path, scale: usize) -> TestResult<Inputs> {
     }
     let export = dir.join("source-export.json");
     let base = dir.join("export-base.duckdb");
+    let fhir = dir.join("bulk.ndjson");
+    std::fs::write(&fhir, fhir_bulk(20 * scale))?;
     let inputs = Inputs {
         small,
         revised: revised_path,
         large,
         export: export.clone(),
+        fhir,
     };
     with_source(&base, &inputs)?;
     open_store(&base)?.export_scenario(

@@ -951,6 +951,16 @@ fn maps_claims_and_eobs_with_lines() {
         Some("c-9"),
         &[("claims", json!({"claim_id": "eob3", "status": "partial"}))],
     );
+    // No total[] at all: payment.amount is still the paid total.
+    check_adjudication(
+        json!({"resourceType": "ExplanationOfBenefit", "id": "eob5", "outcome": "complete",
+               "claim": {"reference": "Claim/c-5"}, "payment": {"amount": {"value": 61.5}}}),
+        Some("c-5"),
+        &[(
+            "claims",
+            json!({"claim_id": "eob5", "status": "complete", "total_paid": 61.5}),
+        )],
+    );
     // Synthea's EOB: a contained Coverage names no member; Blue Button line adjudications;
     // the total is payment.amount.
     let bb = |v: &str| {

@@ -244,11 +244,16 @@ fn diagnoses(v: &Value, row: &mut Row) -> R<()> {
     Ok(())
 }
 
-/// Claim.total, or the EOB's total[] by adjudication category (payment.amount for paid).
+/// Claim.total, or the EOB's total[] by adjudication category; an EOB's payment.amount is the
+/// paid total when total[] has no benefit.
 fn totals(v: &Value, row: &mut Row) -> R<()> {
     match at_total(v)? {
         Total::Money(amount) => {
             row.set("total_billed", amount);
+            // An EOB without total[] still says what was paid (a Claim has no payment).
+            if let Some(paid) = amount_at(v, &["payment", "amount"])? {
+                row.set("total_paid", Some(paid));
+            }
         }
         Total::Categories(totals) => {
             let find = |codes: &[&str]| {

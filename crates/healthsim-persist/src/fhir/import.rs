@@ -749,13 +749,15 @@ impl<'c> Writer<'c> {
                 id
             }
         };
-        write_batches(
+        let written = write_batches(
             self.conn,
             &scenario_id,
             &chunk.batches,
             &self.options.provenance,
             self.now,
-        )
+        )?;
+        healthsim_schema::crash::point("fhir.chunk");
+        Ok(written)
     }
 
     /// The end-of-import step, once every chunk is written (in `chunks` mode inside a
@@ -773,6 +775,7 @@ impl<'c> Writer<'c> {
             total.inserted += c.inserted;
             total.updated += c.updated;
         }
+        healthsim_schema::crash::point("fhir.adjudicated");
         // Cloned, not taken: a failure below must still name the scenario (`incomplete`).
         let target = match &self.target {
             Some(target) if !self.rows_written.is_empty() || eobs.merged > 0 => target.clone(),
