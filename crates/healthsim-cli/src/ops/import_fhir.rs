@@ -285,6 +285,9 @@ fn path_text(path: &Path) -> String {
 /// persist_entities' result.
 pub const FHIR_RESULT_TOKEN_BUDGET: usize = 500;
 
+/// How long the first skipped resource's reason stays when nothing else is left to cut.
+const FHIR_LAST_REASON_CHARS: usize = 40;
+
 /// How many skipped resources import_fhir lists at most (the CLI lists what the service does).
 pub const FHIR_SKIPPED_LISTED: usize = 10;
 
@@ -542,7 +545,20 @@ impl FhirImportView {
             || self.skipped_files.pop().is_some()
             || self.eobs_merged.take().is_some()
             || self.eobs_standalone.take().is_some()
+            || self.shorten_first_reason()
             || self.skipped.pop().is_some()
+    }
+
+    /// Before the first skipped resource goes, its reason is cut to [`FHIR_LAST_REASON_CHARS`]
+    /// (the file, entry and id still say where to look); false when it is that short already.
+    fn shorten_first_reason(&mut self) -> bool {
+        match self.skipped.first_mut() {
+            Some(first) if first.reason.chars().count() > FHIR_LAST_REASON_CHARS => {
+                first.reason = output::truncate(&first.reason, FHIR_LAST_REASON_CHARS);
+                true
+            }
+            _ => false,
+        }
     }
 }
 

@@ -868,7 +868,7 @@ fn rejection_reason(error: &Error) -> String {
 
 /// Per reference column of the registry (`table.column`), how many rows of the scenario name
 /// a target id the scenario does not hold; and a few examples.
-fn unresolved_references(
+pub(crate) fn unresolved_references(
     conn: &Connection,
     scenario_id: &str,
 ) -> Result<(BTreeMap<String, u64>, Vec<String>)> {

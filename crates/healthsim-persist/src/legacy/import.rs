@@ -30,14 +30,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use chrono::Utc;
-use duckdb::Connection;
-use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 use super::map::{legacy_type, map_entity, Lookups};
 use super::source::{read_source, LegacyScenario, SourceKind};
-use crate::error::{db, truncate, LegacyError, Result};
+use crate::error::{truncate, LegacyError, Result};
+use crate::fhir::import::unresolved_references;
 use crate::input::{convert, Provenance, Row};
 use crate::persist::{write_batches, Batch};
 use crate::scenario;
@@ -369,7 +368,7 @@ impl Store {
                 write_batches(conn, &created.scenario_id, &batches, provenance, now)?;
                 scenario::touch(conn, &created.scenario_id, now)?;
                 // What the scenario now holds, rather than what the mapping could resolve.
-                report.unresolved_references = dangling_references(conn, &created.scenario_id)?;
+                report.unresolved_references = unresolved_references(conn, &created.scenario_id)?.0;
                 report.status = LegacyStatus::Imported;
                 report.scenario_id = Some(created.scenario_id);
                 report.name = Some(created.name);
@@ -626,33 +625,6 @@ fn derive_studies_and_sites(by_table: &mut BTreeMap<&'static str, (Vec<Json>, Ha
             }
         }
     }
-}
-
-/// Per registry reference (`table.column`), the scenario's rows whose non-null reference names
-/// no row of the target table in the scenario. Identifiers from the registry only.
-fn dangling_references(conn: &Connection, scenario_id: &str) -> Result<BTreeMap<String, u64>> {
-    let mut counts = BTreeMap::new();
-    for t in ENTITY_TYPES {
-        for reference in t.references {
-            let Some(target) = healthsim_schema::by_table(reference.target) else {
-                continue;
-            };
-            let (table, column, target_table, target_pk) =
-                (t.table, reference.column, target.table, target.primary_key);
-            let sql = format!(
-                "SELECT count(*) FROM main.{table} s WHERE s.{SCENARIO_COLUMN} = ? \
-                 AND s.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM main.{target_table} t \
-                 WHERE t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{target_pk} = s.{column})"
-            );
-            let n: i64 = conn
-                .query_row(&sql, [scenario_id], |r| r.get(0))
-                .map_err(db(format!("checking the references {table}.{column}")))?;
-            if n > 0 {
-                counts.insert(format!("{table}.{column}"), u64::try_from(n).unwrap_or(0));
-            }
-        }
-    }
-    Ok(counts)
 }
 
 /// Counts a left-out item and lists it while there is room.
