@@ -7,7 +7,7 @@
 //! (the Claim may come before or after its EOB, in the same file or another):
 //!
 //! - **Queue.** Each validated adjudication waits in a buffer of at most [`SPILL_AT`] EOBs,
-//!   which spills into two temporary tables of the import's transaction (`hs_fhir_eob`: the
+//!   which spills into two temporary tables of the import's connection (`hs_fhir_eob`: the
 //!   EOB's claim-level values, its mapped rows and the EOB itself; `hs_fhir_eob_line`: its
 //!   line-level values), so memory stays bounded whatever the number of EOBs.
 //! - **Merge.** At the end, an EOB whose Claim the scenario holds puts the claim columns of
