@@ -84,20 +84,7 @@ fn cli_writer(
             std::fs::write(&file, &body)?;
             file.to_str().ok_or("non-UTF-8 temp path")?.to_string()
         };
-        let command = healthsim_on(
-            &db,
-            &[
-                "--lock-timeout",
-                LOCK_TIMEOUT,
-                "--json",
-                "persist",
-                "--scenario",
-                SCENARIO,
-                "--type",
-                "patients",
-                &source,
-            ],
-        );
+        let command = persist_into_scenario(&db, &source);
         let done = run(command, stdin.then_some(body.as_slice()))?
             .expect_code(0)
             .map_err(|e| format!("{writer} call {call}: {e}"))?;
@@ -142,14 +129,7 @@ async fn four_writers_share_one_file_without_losing_a_call() -> TestResult {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("shared.duckdb");
     // The scenario exists before the writers start.
-    run(
-        healthsim_on(
-            &db,
-            &["persist", "--name", SCENARIO, "--type", "patients", "-"],
-        ),
-        Some(br#"[{"patient_id": "seed"}]"#),
-    )?
-    .expect_code(0)?;
+    seed_scenario(&db)?;
 
     let started = Instant::now();
     let cli_stdin = {
@@ -321,6 +301,37 @@ async fn an_mcp_call_that_cannot_get_the_lock_is_a_tool_error_and_the_server_rec
     Ok(())
 }
 
+/// Creates the scenario the writers share, holding one seed patient.
+fn seed_scenario(db: &Path) -> TestResult {
+    run(
+        healthsim_on(
+            db,
+            &["persist", "--name", SCENARIO, "--type", "patients", "-"],
+        ),
+        Some(br#"[{"patient_id": "seed"}]"#),
+    )?
+    .expect_code(0)?;
+    Ok(())
+}
+
+/// `healthsim --lock-timeout 120 --json persist --scenario <SCENARIO> --type patients <source>`.
+fn persist_into_scenario(db: &Path, source: &str) -> std::process::Command {
+    healthsim_on(
+        db,
+        &[
+            "--lock-timeout",
+            LOCK_TIMEOUT,
+            "--json",
+            "persist",
+            "--scenario",
+            SCENARIO,
+            "--type",
+            "patients",
+            source,
+        ],
+    )
+}
+
 /// `healthsim --lock-timeout 120 persist --name <name> --type patients -` with one patient.
 fn persist_one(db: &Path, name: &str) -> std::process::Command {
     let mut command = healthsim_on(
@@ -438,14 +449,7 @@ fn concurrent_upserts_of_overlapping_ids_keep_each_id_once_with_one_writers_vers
     let writers = ["writer-a", "writer-b", "writer-c"];
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("upserts.duckdb");
-    run(
-        healthsim_on(
-            &db,
-            &["persist", "--name", SCENARIO, "--type", "patients", "-"],
-        ),
-        Some(br#"[{"patient_id": "seed"}]"#),
-    )?
-    .expect_code(0)?;
+    seed_scenario(&db)?;
     let threads: Vec<_> = writers
         .into_iter()
         .map(|writer| {
@@ -461,20 +465,7 @@ fn concurrent_upserts_of_overlapping_ids_keep_each_id_once_with_one_writers_vers
                         entities.reverse();
                     }
                     let body = serde_json::to_vec(&entities).map_err(|e| e.to_string())?;
-                    let command = healthsim_on(
-                        &db,
-                        &[
-                            "--lock-timeout",
-                            LOCK_TIMEOUT,
-                            "--json",
-                            "persist",
-                            "--scenario",
-                            SCENARIO,
-                            "--type",
-                            "patients",
-                            "-",
-                        ],
-                    );
+                    let command = persist_into_scenario(&db, "-");
                     let done = run(command, Some(&body))
                         .and_then(|r| r.expect_code(0))
                         .map_err(|e| format!("{writer} call {call}: {e}"))?;

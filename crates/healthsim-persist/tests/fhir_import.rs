@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{assert_manifest_consistent, patients, persist_new, store, table_counts, TestResult};
+use common::{
+    assert_manifest_consistent, patients, persist_new, store, strings, table_counts, TestResult,
+};
 use healthsim_persist::fhir::{CommitMode, FhirError, FhirImportOptions, FhirImportReport};
 use healthsim_persist::{Error, InputError, ScenarioTarget, Store, SummaryOptions, TypeCounts};
 use serde_json::{json, Value as Json};
@@ -61,28 +63,6 @@ fn scenario_rows(store: &Store, scenario_id: &str) -> BTreeMap<String, u64> {
         }
     }
     counts
-}
-
-/// The rows of a query with one `?` (the scenario id), every value cast to text by the query.
-fn strings(store: &Store, sql: &str, scenario_id: &str) -> Vec<Vec<Option<String>>> {
-    store
-        .with_reader(|conn| {
-            let db = |e| Error::Database {
-                context: sql.to_string(),
-                source: e,
-            };
-            let mut stmt = conn.prepare(sql).map_err(db)?;
-            let rows = stmt
-                .query_map([scenario_id], |r| {
-                    let n = r.as_ref().column_count();
-                    (0..n)
-                        .map(|i| r.get::<_, Option<String>>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .map_err(db)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db)
-        })
-        .expect("query")
 }
 
 fn text(store: &Store, sql: &str, scenario_id: &str) -> Option<String> {

@@ -10,10 +10,10 @@ mod transfer_common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{assert_manifest_consistent, store, TestResult};
+use common::{assert_manifest_consistent, store, strings, TestResult};
 use healthsim_persist::fhir::{FhirImportOptions, FhirImportReport};
 use healthsim_persist::{
-    CloneOptions, Error, ExportFormat, ExportOptions, ImportOptions, ScenarioTarget, Store,
+    CloneOptions, ExportFormat, ExportOptions, ImportOptions, ScenarioTarget, Store,
 };
 use healthsim_schema::ENTITY_TYPES;
 use serde_json::{json, Value as Json};
@@ -29,27 +29,6 @@ fn options(scenario: ScenarioTarget, batch_size: usize) -> FhirImportOptions {
         batch_size,
         ..FhirImportOptions::default()
     }
-}
-
-/// The rows of a query with one `?` (the scenario id), every value cast to text by the query.
-fn rows(store: &Store, sql: &str, scenario_id: &str) -> Vec<Vec<Option<String>>> {
-    store
-        .with_reader(|conn| {
-            let db = |e| Error::Database {
-                context: sql.to_string(),
-                source: e,
-            };
-            let mut stmt = conn.prepare(sql).map_err(db)?;
-            let rows = stmt
-                .query_map([scenario_id], |r| {
-                    (0..r.as_ref().column_count())
-                        .map(|i| r.get::<_, Option<String>>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .map_err(db)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db)
-        })
-        .expect("query")
 }
 
 /// Cents of a JSON amount or a DECIMAL's text.
@@ -175,7 +154,7 @@ fn kept(store: &Store, scenario_id: &str) -> BTreeSet<String> {
             .into(),
     );
     selects.push("SELECT resource_id FROM fhir_resources WHERE scenario_id = $1".into());
-    rows(store, &selects.join(" UNION ALL "), scenario_id)
+    strings(store, &selects.join(" UNION ALL "), scenario_id)
         .into_iter()
         .filter_map(|row| row.into_iter().next().flatten())
         .collect()
@@ -209,7 +188,7 @@ fn a_synthea_export_imports_each_claim_once_with_its_eob_and_drops_nothing() -> 
             (eobs, 0),
             "{what}"
         );
-        let claims = rows(
+        let claims = strings(
             &store,
             "SELECT claim_id, total_billed::VARCHAR, total_paid::VARCHAR, status, \
              (SELECT count(*) FROM claim_lines l WHERE l.scenario_id = c.scenario_id \
@@ -247,7 +226,7 @@ fn a_synthea_export_imports_each_claim_once_with_its_eob_and_drops_nothing() -> 
             got, wanted,
             "{what}: claims, billed totals, lines, EOB payments"
         );
-        let lines = rows(
+        let lines = strings(
             &store,
             "SELECT claim_id, line_number::VARCHAR, paid_amount::VARCHAR FROM claim_lines \
              WHERE scenario_id = ?",
@@ -293,7 +272,7 @@ fn a_synthea_export_imports_each_claim_once_with_its_eob_and_drops_nothing() -> 
             report.unresolved_references["encounters.attending_provider_id"], holds.encounters,
             "{what}"
         );
-        let located = rows(
+        let located = strings(
             &store,
             "SELECT count(*)::VARCHAR FROM encounters e JOIN facilities f \
              ON f.scenario_id = e.scenario_id AND f.facility_id = e.facility_id \
@@ -379,7 +358,7 @@ const EOB_AGAIN: &str = r#"{"resourceType":"ExplanationOfBenefit","id":"e2","sta
 
 /// What the claims of an import look like: per claim, its columns and its lines' paid amounts.
 fn claims_state(store: &Store, scenario_id: &str) -> Vec<String> {
-    rows(
+    strings(
         store,
         "SELECT claim_id || ' billed=' || coalesce(total_billed::VARCHAR, '-') \
          || ' allowed=' || coalesce(total_allowed::VARCHAR, '-') \
@@ -608,7 +587,7 @@ fn an_organization_and_a_location_with_one_id_are_two_facilities() -> TestResult
     let (_db, store) = store();
     let report = store.import_fhir(&[&path], &FhirImportOptions::default())?;
     let id = &report.scenario_id;
-    let facilities = rows(
+    let facilities = strings(
         &store,
         "SELECT facility_id || ' ' || name FROM facilities WHERE scenario_id = ? ORDER BY 1",
         id,
@@ -620,7 +599,7 @@ fn an_organization_and_a_location_with_one_id_are_two_facilities() -> TestResult
             [Some("Location/1 Ward 1".to_string())]
         ]
     );
-    let referencing = rows(
+    let referencing = strings(
         &store,
         "SELECT 'encounter ' || encounter_id || ' ' || facility_id FROM encounters WHERE scenario_id = $1 \
          UNION ALL SELECT 'claim ' || claim_id || ' ' || facility_id FROM claims WHERE scenario_id = $1 \

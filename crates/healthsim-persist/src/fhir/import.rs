@@ -569,12 +569,17 @@ impl<'o> Gather<'o> {
                 }
             }
         }
+        Ok(self.imported())
+    }
+
+    /// Counts one more resource in the import and the chunk; the chunk when that filled it.
+    fn imported(&mut self) -> Option<Chunk> {
         self.counts.resources_imported += 1;
         self.chunk_resources += 1;
         if self.chunk_resources >= self.options.batch_size {
-            return Ok(self.take_chunk());
+            return self.take_chunk();
         }
-        Ok(None)
+        None
     }
 
     /// An ExplanationOfBenefit of a Claim: validated now, applied at the end (adjudicate.rs).
@@ -586,12 +591,7 @@ impl<'o> Gather<'o> {
         match adjudicate::validate(adjudication) {
             Ok(valid) => {
                 self.adjudications.push(valid);
-                self.counts.resources_imported += 1;
-                self.chunk_resources += 1;
-                if self.chunk_resources >= self.options.batch_size {
-                    return Ok(self.take_chunk());
-                }
-                Ok(None)
+                Ok(self.imported())
             }
             Err(error) => self.rejected(sourced, error).map(|()| None),
         }

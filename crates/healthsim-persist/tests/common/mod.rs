@@ -173,3 +173,25 @@ pub(crate) fn sorted_by(mut items: Vec<Json>, key: &str) -> Vec<Json> {
     items.sort_by(|a, b| a[key].to_string().cmp(&b[key].to_string()));
     items
 }
+
+/// The rows of a query with one `?` (the scenario id), every value cast to text by the query.
+pub(crate) fn strings(store: &Store, sql: &str, scenario_id: &str) -> Vec<Vec<Option<String>>> {
+    store
+        .with_reader(|conn| {
+            let db = |e| healthsim_persist::Error::Database {
+                context: sql.to_string(),
+                source: e,
+            };
+            let mut stmt = conn.prepare(sql).map_err(db)?;
+            let rows = stmt
+                .query_map([scenario_id], |r| {
+                    let n = r.as_ref().column_count();
+                    (0..n)
+                        .map(|i| r.get::<_, Option<String>>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(db)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db)
+        })
+        .expect("query")
+}
