@@ -90,6 +90,7 @@ pub mod persist;
 pub mod saveload;
 pub mod scenario;
 pub mod store;
+pub mod target;
 pub mod transfer;
 
 pub use error::{Error, LegacyError, Result};

@@ -1,0 +1,151 @@
+//! Database names: a file path, or a DuckLake string whose secrets are never shown.
+
+use std::path::Path;
+
+use healthsim_persist::target::{Target, TargetError};
+
+/// `text` read as a target, shown back (secrets hidden).
+fn check(text: &str, shown: &str) {
+    let target = Target::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    assert_eq!(target.to_string(), shown, "{text}");
+}
+
+fn refused(text: &str) -> TargetError {
+    Target::parse(text).expect_err(text)
+}
+
+#[test]
+fn a_name_without_the_lake_prefix_is_a_file_path() {
+    check("/tmp/h.duckdb", "/tmp/h.duckdb");
+    check("relative/h.duckdb", "relative/h.duckdb");
+    check("ducklake.duckdb", "ducklake.duckdb");
+    assert_eq!(
+        Target::parse("x.duckdb").unwrap().file(),
+        Some(Path::new("x.duckdb"))
+    );
+}
+
+#[test]
+fn a_lake_string_is_read_as_libpq_words_plus_the_data_path() {
+    check(
+        "ducklake:postgres:dbname=lake host=127.0.0.1 port=5433 user=postgres data_path=/srv/lake/",
+        "ducklake:postgres:dbname=lake host=127.0.0.1 port=5433 user=postgres data_path=/srv/lake/",
+    );
+    check(
+        "ducklake:postgres:  dbname = lake   host=h  ",
+        "ducklake:postgres:dbname=lake host=h",
+    );
+    check(
+        "ducklake:postgres:dbname='my lake' data_path='/mnt/shared lake/'",
+        "ducklake:postgres:dbname='my lake' data_path='/mnt/shared lake/'",
+    );
+    check(
+        r"ducklake:postgres:dbname='it\'s' host=h",
+        r"ducklake:postgres:dbname='it\'s' host=h",
+    );
+    check("ducklake:postgres:service=team", "ducklake:postgres:service=team");
+}
+
+#[test]
+fn the_driver_gets_every_word_but_the_data_path() {
+    let target = Target::parse(
+        "ducklake:postgres:dbname='my lake' password=s3cret data_path=/srv/lake host=h",
+    )
+    .unwrap();
+    let lake = target.lake().unwrap();
+    assert_eq!(lake.conninfo(), "dbname='my lake' password=s3cret host=h");
+    assert_eq!(lake.data_path(), Some(Path::new("/srv/lake")));
+    let without = Target::parse("ducklake:postgres:dbname=lake").unwrap();
+    assert_eq!(without.lake().unwrap().data_path(), None);
+}
+
+#[test]
+fn a_password_is_never_shown_and_is_removed_from_messages() {
+    let target =
+        Target::parse("ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y").unwrap();
+    check(
+        "ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y",
+        "ducklake:postgres:dbname=lake password=*** sslpassword=***",
+    );
+    assert!(!format!("{target:?}").contains("s3cret"));
+    let lake = target.lake().unwrap();
+    assert_eq!(
+        lake.redact("connection to dbname=lake password=s3cret failed (k3y)"),
+        "connection to dbname=lake password=*** failed (***)"
+    );
+}
+
+#[test]
+fn another_catalog_kind_is_refused_by_name() {
+    assert_eq!(
+        refused("ducklake:sqlite:/tmp/meta.sqlite"),
+        TargetError::UnsupportedCatalog {
+            given: "sqlite".into()
+        }
+    );
+    assert_eq!(
+        refused("ducklake:meta.ducklake"),
+        TargetError::UnsupportedCatalog {
+            given: "meta.ducklake".into()
+        }
+    );
+}
+
+#[test]
+fn an_empty_or_uri_connection_is_refused() {
+    assert_eq!(refused("ducklake:postgres:"), TargetError::EmptyConnection);
+    assert_eq!(refused("ducklake:postgres:   "), TargetError::EmptyConnection);
+    assert_eq!(
+        refused("ducklake:postgres:data_path=/srv/lake"),
+        TargetError::EmptyConnection
+    );
+    assert_eq!(
+        refused("ducklake:postgres:postgresql://u:p@h/db"),
+        TargetError::UriForm
+    );
+}
+
+#[test]
+fn a_malformed_word_is_refused_without_showing_a_value() {
+    assert_eq!(
+        refused("ducklake:postgres:dbname=lake host"),
+        TargetError::Malformed {
+            at: "host".into(),
+            reason: "expected key=value"
+        }
+    );
+    assert_eq!(
+        refused("ducklake:postgres:password='open"),
+        TargetError::Malformed {
+            at: "password".into(),
+            reason: "a quoted value is not closed"
+        }
+    );
+    assert_eq!(
+        refused("ducklake:postgres:=x"),
+        TargetError::Malformed {
+            at: "=".into(),
+            reason: "a value without a key"
+        }
+    );
+}
+
+#[test]
+fn the_data_path_must_be_an_absolute_folder() {
+    assert_eq!(
+        refused("ducklake:postgres:dbname=l data_path=lake/"),
+        TargetError::RelativeDataPath {
+            given: "lake/".into()
+        }
+    );
+    assert_eq!(
+        refused("ducklake:postgres:dbname=l data_path=''"),
+        TargetError::RelativeDataPath { given: "".into() }
+    );
+    assert_eq!(
+        refused("ducklake:postgres:dbname=l data_path=s3://bucket/lake/"),
+        TargetError::ObjectStorage {
+            given: "s3://bucket/lake/".into()
+        }
+    );
+}
