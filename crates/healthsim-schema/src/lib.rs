@@ -35,6 +35,7 @@
 pub mod catalog;
 pub mod crash;
 pub mod ddl;
+pub mod dialect;
 pub mod migrations;
 pub mod registry;
 pub mod text;
