@@ -13,7 +13,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", lib.display());
     if !lib.exists() {
         panic!(
-            "\n\nlibduckdb.so not found at {}.\nRun `cargo xtask setup` once (fetches the pinned prebuilt DuckDB 1.5.6), \
+            "\n\nlibduckdb.so not found at {}.\nRun `cargo xtask setup` once (fetches the pinned prebuilt DuckDB 1.5.5), \
              or build with `--features healthsim-schema/bundled` to compile DuckDB from source (slow).\n\n",
             lib.display()
         );

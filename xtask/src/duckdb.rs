@@ -21,8 +21,8 @@ use anyhow::{bail, Context, Result};
 use crate::{output, root, run, sha256_file};
 
 /// The DuckDB release every platform links (npm version of the Node bindings packages).
-pub(crate) const DUCKDB_VERSION: &str = "1.5.6";
-const NPM_VERSION: &str = "1.5.6-r.1";
+pub(crate) const DUCKDB_VERSION: &str = "1.5.5";
+const NPM_VERSION: &str = "1.5.5-r.5";
 
 /// One platform's prebuilt library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-linux-x64",
         library: "libduckdb.so",
-        sha256: "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633",
+        sha256: "fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405",
         tested: true,
     },
     Platform {
@@ -57,7 +57,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "aarch64",
         npm_package: "@duckdb/node-bindings-linux-arm64",
         library: "libduckdb.so",
-        sha256: "23686593dba4ec22c6e581bb1c843b3964e84c4bc4d0063d8b4daddd2e20e30a",
+        sha256: "d00d007f3f7ca1f2896a5e4b89c2ce141bf0508506a9d6d56f9598b8e59d074e",
         tested: false,
     },
     Platform {
@@ -65,7 +65,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-darwin-x64",
         library: "libduckdb.dylib",
-        sha256: "75a519cb914ae36ca22cff0995a8a2e8c9a46990b8c0a479514f741a0d93f344",
+        sha256: "b9027d18ef3e8d960568f77e946a83ca68009cb22d71cf7f94de842afdd094d8",
         tested: false,
     },
     Platform {
@@ -73,7 +73,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "aarch64",
         npm_package: "@duckdb/node-bindings-darwin-arm64",
         library: "libduckdb.dylib",
-        sha256: "75a519cb914ae36ca22cff0995a8a2e8c9a46990b8c0a479514f741a0d93f344",
+        sha256: "b9027d18ef3e8d960568f77e946a83ca68009cb22d71cf7f94de842afdd094d8",
         tested: false,
     },
     Platform {
@@ -81,7 +81,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-win32-x64",
         library: "duckdb.dll",
-        sha256: "7e90bdef028d57b45490d6f53530e3c012a5d9abdc4c6723449200663dc84ed0",
+        sha256: "2b7468a4ad844429e6af2fde0b5f91893e8130a5686a88f11442ab547c7ede46",
         tested: false,
     },
 ];
@@ -228,8 +228,10 @@ fn download(platform: &Platform, dir: &Path) -> Result<()> {
     let member = format!("package/{}", platform.library);
     run(
         &format!("unpacking {}", platform.library),
+        // `-m`: the file gets the time of unpacking, not the package's fixed 1985 date, so the
+        // build scripts that watch the linked library (`rerun-if-changed`) notice a new version.
         Command::new("tar")
-            .arg("-xzf")
+            .arg("-xmzf")
             .arg(&tarball)
             .arg("-C")
             .arg(&download)
@@ -406,7 +408,7 @@ mod tests {
             (package, library),
             "{os}-{arch}"
         );
-        assert_eq!(p.npm_spec(), format!("{package}@1.5.6-r.1"));
+        assert_eq!(p.npm_spec(), format!("{package}@1.5.5-r.5"));
         assert_eq!(p.sha256.len(), 64, "{os}-{arch}: a SHA-256 in hex");
         assert!(
             p.sha256
@@ -455,7 +457,7 @@ mod tests {
                 .map(|p| (p.sha256, p.tested))
                 .ok(),
             Some((
-                "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633",
+                "fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405",
                 true
             ))
         );
