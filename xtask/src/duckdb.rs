@@ -8,7 +8,9 @@
 //! rpath to that folder, so a binary copied anywhere or installed with `cargo install --path`
 //! still starts after `cargo clean` or after the checkout is moved or deleted; the folder is
 //! versioned, so a later DuckDB does not pull the library from under an older binary. Where no
-//! such folder can be made (no home), the library stays in `target/duckdb` itself.
+//! such folder can be made (no home), the library stays in `target/duckdb` itself. The signed
+//! DuckLake and PostgreSQL extensions for the same version go into `extensions/` of that folder
+//! (`extensions.rs`).
 //!
 //! Each platform's library comes from the npm package of DuckDB's own Node bindings for that
 //! platform, all at one version, and is refused unless its SHA-256 is the pinned one.
@@ -202,6 +204,7 @@ pub(crate) fn setup() -> Result<PathBuf> {
             format!(" (linked from {})", linked.display())
         }
     );
+    crate::extensions::setup(platform, &home, &target_dir.join("extensions"))?;
     Ok(linked)
 }
 
@@ -255,9 +258,14 @@ fn download(platform: &Platform, dir: &Path) -> Result<()> {
 /// already points there is left alone, and a new one replaces the old by a rename, so a test
 /// binary that starts meanwhile (tests run while `cargo xtask install` runs setup) always finds
 /// the library.
-fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
+pub(crate) fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
     if std::fs::read_link(link).is_ok_and(|current| current == target) {
         return Ok(());
+    }
+    if std::fs::symlink_metadata(link).is_ok_and(|m| m.is_dir()) {
+        // A real folder where the link belongs (kept there by a setup without a per-user
+        // store); the store now holds the verified files.
+        std::fs::remove_dir_all(link).with_context(|| format!("replacing {}", link.display()))?;
     }
     let name = link.file_name().context("a link path has no file name")?;
     let temporary = link.with_file_name(format!(".{}.linking", name.to_string_lossy()));
@@ -267,6 +275,12 @@ fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::symlink(target, &temporary)
         .with_context(|| format!("linking {} to {}", temporary.display(), target.display()))?;
+    #[cfg(not(unix))]
+    if target.is_dir() {
+        // No links here: the folder is used where it is (healthsim-schema's build script
+        // resolves it from the library's real folder, not through target/duckdb).
+        return Ok(());
+    }
     #[cfg(not(unix))]
     std::fs::copy(target, &temporary)
         .with_context(|| format!("copying {} to {}", target.display(), temporary.display()))?;

@@ -1,7 +1,8 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform (once per machine;
-//!   see `duckdb.rs` for where it is kept and why), and install the MCP conformance client's
+//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform and its signed DuckLake
+//!   and PostgreSQL extensions (once per machine; see `duckdb.rs` and `extensions.rs` for where
+//!   they are kept and why), and install the MCP conformance client's
 //!   pinned Python packages into `target/mcp-client-venv` (once per clone; fast when present)
 //! - `install --prefix DIR` lay out `DIR/bin/healthsim` and `DIR/lib/<DuckDB library>`
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 mod bench;
 mod duckdb;
+mod extensions;
 mod results;
 
 /// The pinned Python packages of the MCP conformance client (`crates/healthsim-cli/tests/
