@@ -1,6 +1,8 @@
 //! Loading DuckDB's DuckLake and PostgreSQL extensions: both load with signature checks on, a
 //! tampered or missing file is refused with its own error, and a connection that would skip the
-//! signature check is refused.
+//! signature check is refused. Then the proof the lake backend stands on: with both loaded, a
+//! DuckLake whose catalog is a database of a throwaway PostgreSQL (healthsim-pgtest) is written
+//! by one DuckDB and read back by another, and it refuses PRIMARY KEY.
 //!
 //! Several tests point `HEALTHSIM_EXTENSION_DIR` somewhere else; the variable is process-wide,
 //! so every test of this file takes [`LOCK`] and sets or clears it for its own run.
@@ -185,4 +187,101 @@ fn a_connection_that_allows_unsigned_extensions_is_refused() {
         other => panic!("expected UnsignedAllowed, got {other:?}"),
     }
     assert!(!loaded(&conn, Extension::Ducklake));
+}
+
+/// `text` as a SQL string literal (ATTACH takes no parameters).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A fresh in-memory DuckDB (its own database instance) with both extensions loaded and the
+/// lake at `conninfo` (catalog) and `data` (Parquet files) attached as `lake`.
+fn attach_lake(conninfo: &str, data: &Path) -> Connection {
+    let conn = Connection::open_in_memory().expect("db");
+    with_directory(None, || {
+        for ext in [Extension::Ducklake, Extension::Postgres] {
+            load(&conn, ext).unwrap_or_else(|e| panic!("{e}"));
+        }
+    });
+    conn.execute_batch(&format!(
+        "ATTACH {} AS lake (DATA_PATH {})",
+        literal(&format!("ducklake:postgres:{conninfo}")),
+        literal(&data.display().to_string())
+    ))
+    .unwrap_or_else(|e| panic!("attaching the lake at {conninfo}: {e}"));
+    conn
+}
+
+#[test]
+fn a_ducklake_on_postgres_written_by_one_duckdb_is_read_back_by_another() {
+    let conninfo = healthsim_pgtest::cluster().database("lake_roundtrip");
+    let data = tempfile::tempdir().expect("tempdir");
+    let rows: i64 = 1_000;
+    {
+        let writer = attach_lake(&conninfo, data.path());
+        writer
+            .execute_batch("CREATE TABLE lake.patients (patient_id VARCHAR, age INTEGER)")
+            .expect("create table in the lake");
+        let inserted = writer
+            .execute(
+                "INSERT INTO lake.patients SELECT 'p' || i, (i % 90)::INTEGER FROM range(?) t(i)",
+                [rows],
+            )
+            .expect("insert");
+        assert_eq!(inserted as i64, rows);
+    }
+    let reader = attach_lake(&conninfo, data.path());
+    let (count, distinct, age_sum): (i64, i64, i64) = reader
+        .query_row(
+            "SELECT count(*), count(DISTINCT patient_id), sum(age) FROM lake.patients",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .expect("read back");
+    assert_eq!(
+        (count, distinct, age_sum),
+        (rows, rows, (0..rows).map(|i| i % 90).sum())
+    );
+    let parquet = listing(data.path())
+        .into_iter()
+        .filter(|(path, _)| path.extension().is_some_and(|e| e == "parquet"))
+        .count();
+    assert!(
+        parquet > 0,
+        "the rows live in Parquet files under the data path"
+    );
+    // The catalog lives in PostgreSQL: DuckLake's own tables are in the database.
+    let catalog_tables = healthsim_pgtest::cluster().psql(
+        &conninfo,
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ducklake_%'",
+    );
+    assert!(
+        catalog_tables.trim().parse::<u32>().expect("a count") > 0,
+        "no DuckLake catalog tables in PostgreSQL: {catalog_tables}"
+    );
+}
+
+#[test]
+fn a_ducklake_refuses_a_primary_key() {
+    // The lake backend relies on this: DuckLake has no PRIMARY KEY or UNIQUE constraints, so
+    // uniqueness must be kept by the writer.
+    let conninfo = healthsim_pgtest::cluster().database("lake_primary_key");
+    let data = tempfile::tempdir().expect("tempdir");
+    let conn = attach_lake(&conninfo, data.path());
+    let message = match conn.execute_batch("CREATE TABLE lake.keyed (id INTEGER PRIMARY KEY)") {
+        Ok(()) => panic!("DuckLake accepted a PRIMARY KEY"),
+        Err(e) => e.to_string(),
+    };
+    // DuckDB 1.5.5 with DuckLake 1.5.5 says: "Not implemented Error: PRIMARY KEY/UNIQUE
+    // constraints are not supported in DuckLake".
+    assert!(message.contains("PRIMARY KEY"), "{message}");
+    assert!(message.contains("not supported in DuckLake"), "{message}");
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'lake' AND table_name = 'keyed'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("duckdb_tables()");
+    assert_eq!(tables, 0, "the refused table exists");
 }
