@@ -8,7 +8,9 @@
 //! rpath to that folder, so a binary copied anywhere or installed with `cargo install --path`
 //! still starts after `cargo clean` or after the checkout is moved or deleted; the folder is
 //! versioned, so a later DuckDB does not pull the library from under an older binary. Where no
-//! such folder can be made (no home), the library stays in `target/duckdb` itself.
+//! such folder can be made (no home), the library stays in `target/duckdb` itself. The signed
+//! DuckLake and PostgreSQL extensions for the same version go into `extensions/` of that folder
+//! (`extensions.rs`).
 //!
 //! Each platform's library comes from the npm package of DuckDB's own Node bindings for that
 //! platform, all at one version, and is refused unless its SHA-256 is the pinned one.
@@ -21,8 +23,8 @@ use anyhow::{bail, Context, Result};
 use crate::{output, root, run, sha256_file};
 
 /// The DuckDB release every platform links (npm version of the Node bindings packages).
-pub(crate) const DUCKDB_VERSION: &str = "1.5.6";
-const NPM_VERSION: &str = "1.5.6-r.1";
+pub(crate) const DUCKDB_VERSION: &str = "1.5.5";
+const NPM_VERSION: &str = "1.5.5-r.5";
 
 /// One platform's prebuilt library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +51,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-linux-x64",
         library: "libduckdb.so",
-        sha256: "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633",
+        sha256: "fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405",
         tested: true,
     },
     Platform {
@@ -57,7 +59,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "aarch64",
         npm_package: "@duckdb/node-bindings-linux-arm64",
         library: "libduckdb.so",
-        sha256: "23686593dba4ec22c6e581bb1c843b3964e84c4bc4d0063d8b4daddd2e20e30a",
+        sha256: "d00d007f3f7ca1f2896a5e4b89c2ce141bf0508506a9d6d56f9598b8e59d074e",
         tested: false,
     },
     Platform {
@@ -65,7 +67,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-darwin-x64",
         library: "libduckdb.dylib",
-        sha256: "75a519cb914ae36ca22cff0995a8a2e8c9a46990b8c0a479514f741a0d93f344",
+        sha256: "b9027d18ef3e8d960568f77e946a83ca68009cb22d71cf7f94de842afdd094d8",
         tested: false,
     },
     Platform {
@@ -73,7 +75,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "aarch64",
         npm_package: "@duckdb/node-bindings-darwin-arm64",
         library: "libduckdb.dylib",
-        sha256: "75a519cb914ae36ca22cff0995a8a2e8c9a46990b8c0a479514f741a0d93f344",
+        sha256: "b9027d18ef3e8d960568f77e946a83ca68009cb22d71cf7f94de842afdd094d8",
         tested: false,
     },
     Platform {
@@ -81,7 +83,7 @@ pub(crate) const PLATFORMS: &[Platform] = &[
         arch: "x86_64",
         npm_package: "@duckdb/node-bindings-win32-x64",
         library: "duckdb.dll",
-        sha256: "7e90bdef028d57b45490d6f53530e3c012a5d9abdc4c6723449200663dc84ed0",
+        sha256: "2b7468a4ad844429e6af2fde0b5f91893e8130a5686a88f11442ab547c7ede46",
         tested: false,
     },
 ];
@@ -202,6 +204,7 @@ pub(crate) fn setup() -> Result<PathBuf> {
             format!(" (linked from {})", linked.display())
         }
     );
+    crate::extensions::setup(platform, &home, &target_dir.join("extensions"))?;
     Ok(linked)
 }
 
@@ -228,8 +231,10 @@ fn download(platform: &Platform, dir: &Path) -> Result<()> {
     let member = format!("package/{}", platform.library);
     run(
         &format!("unpacking {}", platform.library),
+        // `-m`: the file gets the time of unpacking, not the package's fixed 1985 date, so the
+        // build scripts that watch the linked library (`rerun-if-changed`) notice a new version.
         Command::new("tar")
-            .arg("-xzf")
+            .arg("-xmzf")
             .arg(&tarball)
             .arg("-C")
             .arg(&download)
@@ -253,9 +258,14 @@ fn download(platform: &Platform, dir: &Path) -> Result<()> {
 /// already points there is left alone, and a new one replaces the old by a rename, so a test
 /// binary that starts meanwhile (tests run while `cargo xtask install` runs setup) always finds
 /// the library.
-fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
+pub(crate) fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
     if std::fs::read_link(link).is_ok_and(|current| current == target) {
         return Ok(());
+    }
+    if std::fs::symlink_metadata(link).is_ok_and(|m| m.is_dir()) {
+        // A real folder where the link belongs (kept there by a setup without a per-user
+        // store); the store now holds the verified files.
+        std::fs::remove_dir_all(link).with_context(|| format!("replacing {}", link.display()))?;
     }
     let name = link.file_name().context("a link path has no file name")?;
     let temporary = link.with_file_name(format!(".{}.linking", name.to_string_lossy()));
@@ -265,6 +275,12 @@ fn replace_with_link(target: &Path, link: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::symlink(target, &temporary)
         .with_context(|| format!("linking {} to {}", temporary.display(), target.display()))?;
+    #[cfg(not(unix))]
+    if target.is_dir() {
+        // No links here: the folder is used where it is (healthsim-schema's build script
+        // resolves it from the library's real folder, not through target/duckdb).
+        return Ok(());
+    }
     #[cfg(not(unix))]
     std::fs::copy(target, &temporary)
         .with_context(|| format!("copying {} to {}", target.display(), temporary.display()))?;
@@ -406,7 +422,7 @@ mod tests {
             (package, library),
             "{os}-{arch}"
         );
-        assert_eq!(p.npm_spec(), format!("{package}@1.5.6-r.1"));
+        assert_eq!(p.npm_spec(), format!("{package}@1.5.5-r.5"));
         assert_eq!(p.sha256.len(), 64, "{os}-{arch}: a SHA-256 in hex");
         assert!(
             p.sha256
@@ -455,7 +471,7 @@ mod tests {
                 .map(|p| (p.sha256, p.tested))
                 .ok(),
             Some((
-                "3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633",
+                "fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405",
                 true
             ))
         );

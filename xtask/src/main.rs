@@ -1,7 +1,8 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform (once per machine;
-//!   see `duckdb.rs` for where it is kept and why), and install the MCP conformance client's
+//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform and its signed DuckLake
+//!   and PostgreSQL extensions (once per machine; see `duckdb.rs` and `extensions.rs` for where
+//!   they are kept and why), and install the MCP conformance client's
 //!   pinned Python packages into `target/mcp-client-venv` (once per clone; fast when present)
 //! - `install --prefix DIR` lay out `DIR/bin/healthsim` and `DIR/lib/<DuckDB library>`
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 mod bench;
 mod duckdb;
+mod extensions;
 mod results;
 
 /// The pinned Python packages of the MCP conformance client (`crates/healthsim-cli/tests/
@@ -27,6 +29,8 @@ const PYTHON_CLIENT_REQUIREMENTS: &str = "crates/healthsim-cli/tests/conformance
 /// (normal dependencies). Every edge points down this list; leaf crates list only what their job
 /// needs. A crate missing from this table fails the check, so a new crate is placed on purpose.
 const CRATE_EDGES: &[(&str, &[&str])] = &[
+    // Test-only (see TEST_ONLY_CRATES): a throwaway PostgreSQL, used by tests of any crate.
+    ("healthsim-pgtest", &[]),
     ("healthsim-schema", &[]),
     ("healthsim-naming", &[]),
     ("healthsim-synth", &["healthsim-schema"]),
@@ -65,6 +69,9 @@ const CRATE_EDGES: &[(&str, &[&str])] = &[
     ),
     ("xtask", &[]),
 ];
+
+/// Crates only tests may use: they are dev-dependencies wherever they appear, never normal ones.
+const TEST_ONLY_CRATES: &[&str] = &["healthsim-pgtest"];
 
 /// Crates whose jobs are pure (no database): they must not depend on duckdb directly.
 const PURE_CRATES: &[&str] = &["healthsim-naming", "healthsim-synth", "healthsim-fhir"];
@@ -346,6 +353,11 @@ fn check_layering() -> Result<()> {
             };
             if internal && !allowed_here {
                 problems.push(format!("{name} must not depend on {dep_name}"));
+            }
+            if TEST_ONLY_CRATES.contains(&dep_name) && !dev {
+                problems.push(format!(
+                    "{name} depends on {dep_name} outside its tests: it is a dev-dependency only"
+                ));
             }
             if PURE_CRATES.contains(&name) && !dev && dep_name == "duckdb" {
                 problems.push(format!(

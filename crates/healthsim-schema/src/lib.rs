@@ -15,6 +15,8 @@
 //!   summaries, samples, queries and exports.
 //! - [`catalog`]: reads a database's catalog, checks it against the registry, and renders the
 //!   data dictionary `docs/schema.md`.
+//! - [`extensions`]: loads DuckDB's signed DuckLake and PostgreSQL extensions from the folder
+//!   `cargo xtask setup` filled, with DuckDB's signature check on and its downloads off.
 //!
 //! This crate knows nothing about scenarios' contents, JSON input, summaries or the CLI; it never
 //! opens a database by itself (callers pass a [`duckdb::Connection`]).
@@ -36,6 +38,7 @@ pub mod catalog;
 pub mod crash;
 pub mod ddl;
 pub mod dialect;
+pub mod extensions;
 pub mod migrations;
 pub mod registry;
 pub mod text;
