@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::limits::{MAX_QUERY_CHARS, WORKER_ADDRESS_SPACE, WORKER_GRACE, WORKER_MEMORY_CEILING};
 use crate::page::{QueryOptions, QueryResult};
+use crate::source::Source;
 
 /// The longest response line read from a worker: a page before its token budget is at most
 /// [`MAX_LIMIT`](crate::MAX_LIMIT) rows of cells cut to the caller's cell length.
@@ -88,7 +89,7 @@ impl Worker {
 /// One request line a worker reads from stdin.
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
-    database: PathBuf,
+    source: Source,
     scenario_id: String,
     sql: String,
     limit: Option<usize>,
@@ -109,7 +110,7 @@ enum Response {
 /// writing meanwhile (the worker's open would fail with [`Error::Open`], naming the lock).
 pub fn run_contained(
     worker: &Worker,
-    database: &Path,
+    database: impl Into<Source>,
     scenario_id: &str,
     sql: &str,
     options: &QueryOptions,
@@ -124,24 +125,35 @@ pub struct WorkerSession {
     stdin: Option<ChildStdin>,
     responses: mpsc::Receiver<Result<Vec<u8>, String>>,
     stderr: Arc<Mutex<Vec<u8>>>,
-    database: PathBuf,
+    source: Source,
     dead: bool,
 }
 
 impl WorkerSession {
-    /// Starts a worker for `database`; it opens the file on the first query.
+    /// Starts a worker for `database` (a file, or a [`Prepared`](crate::Prepared) source whose
+    /// environment the worker gets); it opens the source on the first query.
     ///
     /// # Errors
     ///
     /// [`Error::Open`] when the file does not exist, [`Error::Worker`] when the program cannot
     /// be started.
-    pub fn start(worker: &Worker, database: &Path) -> Result<WorkerSession, Error> {
-        let database = std::fs::canonicalize(database).map_err(|e| Error::Open {
-            detail: format!("{}: {e}", database.display()),
-        })?;
+    pub fn start(worker: &Worker, database: impl Into<Source>) -> Result<WorkerSession, Error> {
+        let source = match database.into() {
+            Source::File(path) => {
+                Source::File(std::fs::canonicalize(&path).map_err(|e| Error::Open {
+                    detail: format!("{}: {e}", path.display()),
+                })?)
+            }
+            prepared @ Source::Prepared(_) => prepared,
+        };
+        let env = match &source {
+            Source::File(_) => Vec::new(),
+            Source::Prepared(prepared) => prepared.env.clone(),
+        };
         let mut child = Command::new(&worker.program)
             .args(&worker.args)
             .env_clear()
+            .envs(env)
             .current_dir("/")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -190,7 +202,7 @@ impl WorkerSession {
             child,
             responses,
             stderr,
-            database,
+            source,
             dead: false,
         })
     }
@@ -225,7 +237,7 @@ impl WorkerSession {
             });
         }
         let request = Request {
-            database: self.database.clone(),
+            source: self.source.clone(),
             scenario_id: scenario_id.to_string(),
             sql: sql.to_string(),
             limit: options.limit,
@@ -403,7 +415,7 @@ pub fn worker_main() -> ExitCode {
     }
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut out = std::io::stdout().lock();
-    let mut open: Option<(PathBuf, duckdb::Connection)> = None;
+    let mut open: Option<(Source, duckdb::Connection)> = None;
     loop {
         let line = match read_line(&mut input, MAX_REQUEST_BYTES) {
             Ok(Some(line)) => line,
@@ -463,23 +475,16 @@ fn limit_self() -> nix::Result<()> {
 
 /// Runs one request, opening (or reopening, for another file) the read-only connection.
 fn serve(
-    open: &mut Option<(PathBuf, duckdb::Connection)>,
+    open: &mut Option<(Source, duckdb::Connection)>,
     request: &Request,
 ) -> Result<QueryResult, Error> {
     let reuse = open
         .as_ref()
-        .is_some_and(|(path, _)| *path == request.database);
+        .is_some_and(|(source, _)| *source == request.source);
     if !reuse {
         *open = None;
-        let config = crate::sandbox_config().map_err(|e| Error::Worker {
-            detail: format!("sandbox configuration: {e}"),
-        })?;
-        let conn = duckdb::Connection::open_with_flags(&request.database, config).map_err(|e| {
-            Error::Open {
-                detail: e.to_string(),
-            }
-        })?;
-        *open = Some((request.database.clone(), conn));
+        let conn = crate::open_sandbox(&request.source)?;
+        *open = Some((request.source.clone(), conn));
     }
     let Some((_, conn)) = open.as_ref() else {
         return Err(Error::Worker {

@@ -132,6 +132,7 @@ mod pivot;
 mod run;
 mod sandbox;
 mod scope;
+mod source;
 mod statements;
 mod validate;
 mod walk;
@@ -148,4 +149,5 @@ pub use limits::{
 pub use page::{QueryOptions, QueryResult};
 pub use run::run_query;
 pub use sandbox::sandbox_config;
+pub use source::{open_sandbox, Prepared, Source};
 pub use validate::validate_query;

@@ -26,21 +26,27 @@ use crate::error::Error;
 /// installing or loading, no temp-file spilling, 1 GB of memory, 2 threads, and the
 /// configuration locked so that no statement can change any of it.
 pub fn sandbox_config() -> Result<Config, duckdb::Error> {
-    Config::default()
-        .access_mode(AccessMode::ReadOnly)?
+    limits(Config::default().access_mode(AccessMode::ReadOnly)?)?
+        .enable_external_access(false)?
+        // Last: after this no setting changes, from us or from a query.
+        .with("lock_configuration", "true")
+}
+
+/// Every sandbox setting except read-only access, external access and the lock: what an
+/// in-memory instance needs before a [`Prepared`](crate::Prepared) source attaches its data
+/// (which needs external access), after which [`open_sandbox`](crate::open_sandbox) seals it.
+pub(crate) fn limits(config: Config) -> Result<Config, duckdb::Error> {
+    config
         // Spilling off. DuckDB refuses to change the temp directory once external access is
         // disabled, so these two come before `enable_external_access`.
         .with("temp_directory", "")?
         .with("max_temp_directory_size", "0B")?
-        .enable_external_access(false)?
         .with("autoinstall_known_extensions", "false")?
         .with("autoload_known_extensions", "false")?
         .with("allow_community_extensions", "false")?
         .with("allow_unsigned_extensions", "false")?
         .with("memory_limit", "1GB")?
-        .threads(2)?
-        // Last: after this no setting changes, from us or from a query.
-        .with("lock_configuration", "true")
+        .threads(2)
 }
 
 /// Why the [`Watchdog`] interrupted the query.
