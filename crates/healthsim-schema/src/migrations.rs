@@ -145,6 +145,11 @@ pub fn migrate_with(
     target: Option<u32>,
 ) -> Result<MigrationReport, Error> {
     validate_sequence(migrations)?;
+    // A lake runs the same files without what DuckLake refuses (see `dialect`).
+    let dialect = crate::dialect::Dialect::of(conn).map_err(|source| Error::Database {
+        context: "reading which kind of database this is".into(),
+        source,
+    })?;
     ensure_migrations_table(conn)?;
     let applied = read_applied(conn)?;
     verify_history(&applied, migrations)?;
@@ -155,7 +160,7 @@ pub fn migrate_with(
         .iter()
         .filter(|m| m.version > from_version && m.version <= target)
     {
-        apply_one(conn, m)?;
+        apply_one(conn, m, dialect)?;
         done.push(m.version);
     }
     Ok(MigrationReport {
@@ -224,7 +229,7 @@ fn migrations_table_exists(conn: &Connection) -> Result<bool, Error> {
 fn ensure_migrations_table(conn: &Connection) -> Result<(), Error> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY,
+            version INTEGER NOT NULL,
             name VARCHAR NOT NULL,
             checksum VARCHAR NOT NULL,
             applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
@@ -297,14 +302,18 @@ fn verify_history(applied: &[AppliedMigration], migrations: &[Migration]) -> Res
     Ok(())
 }
 
-fn apply_one(conn: &Connection, m: &Migration) -> Result<(), Error> {
+fn apply_one(
+    conn: &Connection,
+    m: &Migration,
+    dialect: crate::dialect::Dialect,
+) -> Result<(), Error> {
     let fail = |source| Error::MigrationFailed {
         version: m.version,
         name: m.name.to_string(),
         source,
     };
     conn.execute_batch("BEGIN TRANSACTION").map_err(fail)?;
-    let result = conn.execute_batch(m.sql).and_then(|()| {
+    let result = conn.execute_batch(&dialect.render(m.sql)).and_then(|()| {
         conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
             params![m.version, m.name, m.checksum()],
