@@ -84,6 +84,7 @@
 mod error;
 pub mod fhir;
 pub mod input;
+pub mod lake;
 pub mod legacy;
 pub mod normalize;
 pub mod persist;

@@ -327,7 +327,7 @@ impl Store {
         prepared: &PreparedEntities,
         scenario: &ScenarioTarget,
         provenance: &Provenance,
-        finish: impl FnOnce(&Connection, WriteResult) -> Result<T>,
+        mut finish: impl FnMut(&Connection, WriteResult) -> Result<T>,
     ) -> Result<T> {
         check_tags(scenario)?;
         provenance.validate()?;

@@ -345,9 +345,11 @@ impl Store {
     ) -> Result<QueryResult> {
         if let Some(worker) = &self.options().query_worker {
             let timeout = self.options().lock_timeout;
+            // Only a file's worker can meet a lock; a lake's name stands in for its messages.
+            let shown = std::path::PathBuf::from(self.target().to_string());
             let resolve = |conn: &Connection| Ok(resolve_on(conn, id_or_name)?.scenario_id);
             return self.with_query_worker(worker, id_or_name, resolve, |session, id| {
-                crate::store::retry_text_while_locked(self.path(), timeout, || {
+                crate::store::retry_text_while_locked(&shown, timeout, || {
                     session.query(id, sql, options).map_err(|e| match &e {
                         healthsim_query::Error::Open { detail } => (Some(detail.clone()), e),
                         _ => (None, e),

@@ -1,4 +1,5 @@
-//! [`Store`]: the handle on one database file, its held connection and the file lock.
+//! [`Store`]: the handle on one database (a file, or a DuckLake: [`Target`]), its held
+//! connection and the file lock.
 //!
 //! DuckDB lets one process at a time open a file for writing, and opening costs a few
 //! milliseconds. So a `Store` keeps its connection open between operations, reopens it on demand
@@ -13,6 +14,12 @@
 //! query worker process with the file open read-only ([`StoreOptions::query_worker`]); opening
 //! one closes the other, since DuckDB allows one configuration per file and process, and a
 //! worker's read lock keeps every writer out.
+//!
+//! A lake ([`crate::lake`]) has no file lock and no one-writer rule: each connection is an
+//! in-memory instance with the lake attached, many processes write at once, and DuckLake
+//! refuses the second of two conflicting commits. [`in_transaction`] retries such a
+//! transaction from the start, with the same backoff as a locked file, up to the lock timeout
+//! ([`StoreError::LakeConflict`] after it).
 
 use healthsim_schema::crash;
 use std::collections::HashSet;
@@ -26,6 +33,7 @@ use once_cell::sync::Lazy;
 
 pub use crate::error::StoreError;
 use crate::error::{db, Error, Result};
+use crate::target::Target;
 
 /// How long [`Store`] waits for another process's lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,7 +95,8 @@ enum Handle {
 struct Held {
     mode: Mode,
     handle: Handle,
-    _claim: FileClaim,
+    /// The in-process claim on a file (a lake needs none).
+    _claim: Option<FileClaim>,
 }
 
 impl Drop for Held {
@@ -116,8 +125,11 @@ impl Held {
 /// [`Store::with_sandbox`] and [`Store::with_query_worker`] must not call back into the same
 /// `Store` (that would deadlock), except for [`Store::path`] and [`Store::options`].
 pub struct Store {
-    path: PathBuf,
-    key: PathBuf,
+    target: Target,
+    /// The file's claim key (`None` for a lake).
+    key: Option<PathBuf>,
+    /// A lake's data folder, read from its catalog when the store opened.
+    data_path: Option<PathBuf>,
     options: StoreOptions,
     held: Mutex<Option<Held>>,
 }
@@ -125,7 +137,7 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.path)
+            .field("target", &self.target)
             .field("options", &self.options)
             // try_lock: formatting a Store inside one of its own operations must not deadlock.
             .field(
@@ -148,7 +160,23 @@ impl Store {
     /// [`StoreError::Open`]), and [`Error::Schema`] when the
     /// schema refuses the database (made by newer code, edited migration) or a migration fails.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
+        Store::open_target(Target::File(path.as_ref().to_path_buf()), options)
+    }
+
+    /// Opens `target`: a file like [`Store::open`], or a lake (created in the catalog's
+    /// database and the data folder when new), bringing its schema to the head version.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Store::open`]; for a lake [`StoreError::LakeOpen`] (an extension missing, the
+    /// catalog's server unreachable, a new lake without `data_path`, a `data_path` other than
+    /// the recorded one) and [`StoreError::ForeignDatabase`] when the catalog holds tables that
+    /// are not ours.
+    pub fn open_target(target: Target, options: StoreOptions) -> Result<Store> {
+        let path = match target {
+            Target::File(path) => path,
+            Target::Lake(_) => return Store::open_lake(target, options),
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDirectory {
                 path: parent.to_path_buf(),
@@ -161,22 +189,54 @@ impl Store {
         create_database(&path)?;
         let key = claim_key(&path);
         let store = Store {
-            path,
-            key,
+            key: Some(key),
+            target: Target::File(path.clone()),
+            data_path: None,
             options,
             held: Mutex::new(None),
         };
         store.with_writer(|conn| {
-            crate::legacy::detect::refuse_foreign(conn, &store.path)?;
+            crate::legacy::detect::refuse_foreign(conn, &path)?;
             healthsim_schema::migrate(conn)?;
             Ok(())
         })?;
         Ok(store)
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    fn open_lake(target: Target, options: StoreOptions) -> Result<Store> {
+        let mut store = Store {
+            target,
+            key: None,
+            data_path: None,
+            options,
+            held: Mutex::new(None),
+        };
+        let data_path = store.with_writer(|conn| {
+            let lake = store.lake();
+            crate::legacy::detect::refuse_foreign_lake(conn, lake)?;
+            healthsim_schema::migrate(conn)?;
+            crate::lake::data_path(conn, lake)
+        })?;
+        store.data_path = Some(data_path);
+        Ok(store)
+    }
+
+    /// What the store opened: a file or a lake.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The database file (`None` for a lake).
+    pub fn path(&self) -> Option<&Path> {
+        self.target.file()
+    }
+
+    /// The lake of a lake store; only called on one.
+    fn lake(&self) -> &crate::target::LakeTarget {
+        match &self.target {
+            Target::Lake(lake) => lake,
+            Target::File(_) => unreachable!("a file store has no lake"),
+        }
     }
 
     /// The options the store was opened with.
@@ -205,6 +265,7 @@ impl Store {
     pub fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut held = self.lock();
         let conn = self.ensure(&mut held, Mode::Writer)?;
+        let _budget = ConflictBudget::set(self);
         f(conn)
     }
 
@@ -274,9 +335,16 @@ impl Store {
                 let id = resolve(self.ensure(&mut held, Mode::Writer)?)?;
                 // Close the writer before the worker opens the file: it is claimed once.
                 *held = None;
-                let claim =
-                    retry_while_locked(&self.path, self.options.lock_timeout, || self.claim())?;
-                let session = healthsim_query::WorkerSession::start(worker, &self.path)?;
+                let (claim, source) = match &self.target {
+                    Target::File(path) => (
+                        Some(retry_while_locked(path, self.options.lock_timeout, || {
+                            self.claim()
+                        })?),
+                        healthsim_query::Source::File(path.clone()),
+                    ),
+                    Target::Lake(lake) => (None, self.lake_sandbox_source(lake)?),
+                };
+                let session = healthsim_query::WorkerSession::start(worker, source)?;
                 let resolved = std::collections::HashMap::from([(given.to_string(), id.clone())]);
                 *held = Some(Held {
                     mode: Mode::Worker,
@@ -320,7 +388,8 @@ impl Store {
     /// This process's claim on the file, or the lock it meets while another `Store` of this
     /// process holds it.
     fn claim(&self) -> std::result::Result<FileClaim, Attempt> {
-        FileClaim::acquire(&self.key).ok_or_else(|| {
+        let key = self.key.as_deref().unwrap_or_else(|| Path::new(""));
+        FileClaim::acquire(key).ok_or_else(|| {
             Attempt::Locked(
                 "another Store in this process holds it; release it or share one Store".into(),
             )
@@ -328,21 +397,46 @@ impl Store {
     }
 
     fn open_connection(&self, mode: Mode) -> Result<Held> {
-        retry_while_locked(&self.path, self.options.lock_timeout, || {
+        let path = match &self.target {
+            Target::File(path) => path,
+            Target::Lake(lake) => {
+                let conn = match mode {
+                    Mode::Writer => crate::lake::open_writer(lake)?,
+                    Mode::Sandbox => {
+                        let source = self.lake_sandbox_source(lake)?;
+                        healthsim_query::open_sandbox(&source).map_err(|e| {
+                            StoreError::LakeOpen {
+                                lake: lake.to_string(),
+                                detail: e.to_string(),
+                            }
+                        })?
+                    }
+                    Mode::Worker => unreachable_handle(),
+                };
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+                return Ok(Held {
+                    mode,
+                    handle: Handle::Connection(conn),
+                    _claim: None,
+                });
+            }
+        };
+        retry_while_locked(path, self.options.lock_timeout, || {
             let claim = self.claim()?;
             let opened = match mode {
-                Mode::Writer => writer_config()
-                    .and_then(|config| Connection::open_with_flags(&self.path, config)),
+                Mode::Writer => {
+                    writer_config().and_then(|config| Connection::open_with_flags(path, config))
+                }
                 // Workers are started by `with_query_worker`, never opened here.
                 Mode::Worker => unreachable_handle(),
                 // `duckdb::Config` is consumed by the open, so each attempt builds its own.
                 Mode::Sandbox => {
                     let config = healthsim_query::sandbox_config()
                         .map_err(|e| Attempt::Failed(db("configuring the query sandbox")(e)))?;
-                    Connection::open_with_flags(&self.path, config)
+                    Connection::open_with_flags(path, config)
                 }
             };
-            let conn = opened.map_err(|e| classify(&self.path, e))?;
+            let conn = opened.map_err(|e| classify(path, e))?;
             // Prepared statements are cached by SQL text (`prepare_cached`): an agent's call
             // repeats the same lookups, manifest updates and summary queries, and parsing and
             // planning each costs DuckDB a fraction of a millisecond.
@@ -350,9 +444,26 @@ impl Store {
             Ok(Held {
                 mode,
                 handle: Handle::Connection(conn),
-                _claim: claim,
+                _claim: Some(claim),
             })
         })
+    }
+
+    /// The sandbox source of this lake store, with the data folder read when it opened.
+    fn lake_sandbox_source(
+        &self,
+        lake: &crate::target::LakeTarget,
+    ) -> Result<healthsim_query::Source> {
+        match &self.data_path {
+            Some(data_path) => crate::lake::sandbox_source(lake, data_path),
+            // Only `open_lake`'s own migration runs before the folder is known, and it
+            // queries nothing.
+            None => Err(StoreError::LakeOpen {
+                lake: lake.to_string(),
+                detail: "the lake's data folder is not known yet".into(),
+            }
+            .into()),
+        }
     }
 }
 
@@ -374,6 +485,16 @@ enum Attempt {
 /// answer.
 fn unreachable_handle() -> ! {
     panic!("the store holds a handle of another kind than it just opened")
+}
+
+/// A plain read-write connection on `lake` (extensions loaded, the lake attached as the default
+/// catalog), without migrating: for `healthsim db status|migrate`.
+///
+/// # Errors
+///
+/// [`StoreError::LakeOpen`].
+pub fn connect_lake(lake: &crate::target::LakeTarget) -> Result<Connection> {
+    crate::lake::open_writer(lake)
 }
 
 /// Whether a DuckDB error says that another process holds the file lock.
@@ -676,9 +797,75 @@ fn claim_key(path: &Path) -> PathBuf {
 
 /// Runs `f` inside one transaction on `conn`: COMMIT when it returns `Ok`, ROLLBACK when it
 /// returns an error or panics.
+///
+/// On a lake, a transaction that DuckLake refuses because another writer committed a
+/// conflicting change first ([`crate::lake::is_conflict`], at COMMIT or at a statement) is run
+/// again from the start after a pause (5 ms doubling to 200 ms), until it commits or the lock
+/// timeout of the [`Store`] whose writer runs it has passed ([`StoreError::LakeConflict`]).
+/// `f` may therefore run more than once: it must only write through `conn`. On a file
+/// (one writer at a time) no conflict can occur and `f` runs once.
 pub(crate) fn in_transaction<T>(
     conn: &Connection,
+    mut f: impl FnMut(&Connection) -> Result<T>,
+) -> Result<T> {
+    let start = Instant::now();
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempts = 1u32;
+    loop {
+        match once_in_transaction(conn, &mut f) {
+            Err(error) if crate::lake::is_conflict(&error) => {
+                let Some((timeout, lake)) = ConflictBudget::current() else {
+                    return Err(error);
+                };
+                if start.elapsed() >= timeout {
+                    return Err(StoreError::LakeConflict {
+                        lake,
+                        attempts,
+                        waited_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+                        detail: error.to_string(),
+                    }
+                    .into());
+                }
+                crash::point("lake.conflict");
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+                attempts += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// [`in_transaction`] for a transaction that consumes its input (a stream's chunk): it runs
+/// once, and a lake's commit conflict is returned as [`StoreError::LakeConflict`] after one
+/// attempt. Its callers commit idempotent upserts, so running the same input again completes
+/// the write.
+pub(crate) fn in_transaction_once<T>(
+    conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    let mut f = Some(f);
+    let outcome = once_in_transaction(conn, &mut |conn: &Connection| match f.take() {
+        Some(f) => f(conn),
+        None => unreachable!("runs once"),
+    });
+    match (outcome, ConflictBudget::current()) {
+        (Err(error), Some((_, lake))) if crate::lake::is_conflict(&error) => {
+            Err(StoreError::LakeConflict {
+                lake,
+                attempts: 1,
+                waited_ms: 0,
+                detail: error.to_string(),
+            }
+            .into())
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+fn once_in_transaction<T>(
+    conn: &Connection,
+    f: &mut impl FnMut(&Connection) -> Result<T>,
 ) -> Result<T> {
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(db("starting a transaction"))?;
@@ -694,6 +881,42 @@ pub(crate) fn in_transaction<T>(
     // Committed (in the write-ahead log), not yet checkpointed into the file.
     crash::point("commit.after");
     Ok(value)
+}
+
+/// How long the transactions of the current [`Store::with_writer`] call retry a lake's commit
+/// conflicts, and the lake's name for the error: set for the call on its thread, so that the
+/// many writers of this crate need not pass the store's options down to [`in_transaction`].
+struct ConflictBudget {
+    previous: Option<(Duration, String)>,
+}
+
+thread_local! {
+    static CONFLICT_BUDGET: std::cell::RefCell<Option<(Duration, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl ConflictBudget {
+    /// Sets the budget of `store` (a lake's; none for a file) until the value is dropped.
+    fn set(store: &Store) -> ConflictBudget {
+        let budget = match &store.target {
+            Target::Lake(lake) => Some((store.options.lock_timeout, lake.to_string())),
+            Target::File(_) => None,
+        };
+        ConflictBudget {
+            previous: CONFLICT_BUDGET.with(|b| b.replace(budget)),
+        }
+    }
+
+    fn current() -> Option<(Duration, String)> {
+        CONFLICT_BUDGET.with(|b| b.borrow().clone())
+    }
+}
+
+impl Drop for ConflictBudget {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CONFLICT_BUDGET.with(|b| *b.borrow_mut() = previous);
+    }
 }
 
 struct RollbackOnDrop<'c> {

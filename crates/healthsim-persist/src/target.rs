@@ -207,6 +207,15 @@ impl LakeTarget {
             .join(" ")
     }
 
+    /// The values of the connection string's secrets (to keep out of any message).
+    pub fn secrets(&self) -> Vec<String> {
+        self.words
+            .iter()
+            .filter(|(key, value)| is_secret(key) && !value.is_empty())
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
     /// `text` with every secret of the connection string replaced by `***` (for messages of
     /// drivers that echo their connection string).
     pub fn redact(&self, text: &str) -> String {

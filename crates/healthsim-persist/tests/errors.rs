@@ -177,7 +177,7 @@ fn error_messages() -> TestResult {
     );
 
     let locked = Store::open(
-        store.path(),
+        store.path().expect("a file store"),
         StoreOptions {
             lock_timeout: Duration::ZERO,
             ..StoreOptions::default()

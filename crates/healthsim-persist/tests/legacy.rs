@@ -925,7 +925,10 @@ fn sources_that_are_not_legacy_are_refused_and_nothing_is_written() -> TestResul
         }
     }
     // The store's own file.
-    match store.import_legacy(store.path(), &LegacyImportOptions::default()) {
+    match store.import_legacy(
+        store.path().expect("a file store"),
+        &LegacyImportOptions::default(),
+    ) {
         Err(Error::Legacy(LegacyError::SameFile { .. })) => {}
         other => panic!("{other:?}"),
     }

@@ -35,7 +35,7 @@ fn opening_creates_the_directory_and_migrates() -> TestResult {
     let path = dir.path().join("nested/deeper/h.duckdb");
     let store = Store::open(&path, StoreOptions::default())?;
     assert!(path.exists());
-    assert_eq!(store.path(), path);
+    assert_eq!(store.path(), Some(path.as_path()));
     let status = store.schema_status()?;
     assert_eq!(status.current_version, healthsim_schema::head_version());
     assert!(status.pending.is_empty());

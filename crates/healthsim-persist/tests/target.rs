@@ -43,7 +43,10 @@ fn a_lake_string_is_read_as_libpq_words_plus_the_data_path() {
         r"ducklake:postgres:dbname='it\'s' host=h",
         r"ducklake:postgres:dbname='it\'s' host=h",
     );
-    check("ducklake:postgres:service=team", "ducklake:postgres:service=team");
+    check(
+        "ducklake:postgres:service=team",
+        "ducklake:postgres:service=team",
+    );
 }
 
 #[test]
@@ -94,7 +97,10 @@ fn another_catalog_kind_is_refused_by_name() {
 #[test]
 fn an_empty_or_uri_connection_is_refused() {
     assert_eq!(refused("ducklake:postgres:"), TargetError::EmptyConnection);
-    assert_eq!(refused("ducklake:postgres:   "), TargetError::EmptyConnection);
+    assert_eq!(
+        refused("ducklake:postgres:   "),
+        TargetError::EmptyConnection
+    );
     assert_eq!(
         refused("ducklake:postgres:data_path=/srv/lake"),
         TargetError::EmptyConnection

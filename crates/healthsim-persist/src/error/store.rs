@@ -59,6 +59,36 @@ pub enum StoreError {
         /// DuckDB's message (it names the process holding the lock).
         detail: String,
     },
+
+    /// A database name that starts like a lake but cannot be used as one.
+    #[error("{0}")]
+    InvalidTarget(#[from] crate::target::TargetError),
+
+    /// A lake could not be opened: an extension, the catalog's server, the data path.
+    #[error("cannot open lake {lake}: {detail}")]
+    LakeOpen {
+        /// The lake, its secrets hidden.
+        lake: String,
+        /// What failed (DuckDB's or the driver's message, secrets removed).
+        detail: String,
+    },
+
+    /// Other writers of the lake kept committing changes that conflict with this write for
+    /// longer than the lock timeout; nothing of this write was kept.
+    #[error(
+        "lake {lake} is busy: other writers committed conflicting changes {attempts} times in \
+         {waited_ms} ms; nothing was written. Retry in a moment or raise --lock-timeout ({detail})"
+    )]
+    LakeConflict {
+        /// The lake, its secrets hidden.
+        lake: String,
+        /// How many times the write was tried.
+        attempts: u32,
+        /// How long it was retried.
+        waited_ms: u64,
+        /// DuckLake's last message.
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -71,7 +101,10 @@ impl StoreError {
             | StoreError::NotADatabase { .. }
             | StoreError::ForeignDatabase { .. }
             | StoreError::Open { .. }
-            | StoreError::DatabaseLocked { .. } => false,
+            | StoreError::DatabaseLocked { .. }
+            | StoreError::InvalidTarget(_)
+            | StoreError::LakeOpen { .. }
+            | StoreError::LakeConflict { .. } => false,
         }
     }
 }

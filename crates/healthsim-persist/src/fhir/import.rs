@@ -76,7 +76,7 @@ use crate::error::{db, truncate, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
-use crate::store::{in_transaction, Store};
+use crate::store::{in_transaction_once, Store};
 use healthsim_fhir::Adjudication;
 
 /// Resources per write chunk by default.
@@ -324,13 +324,13 @@ impl Store {
                 let mut writer = Writer::new(conn, options, mode)?;
                 match run(source, options, &mut writer) {
                     Ok(gathered) => {
-                        let finished = in_transaction(conn, |_| writer.finish(gathered));
+                        let finished = in_transaction_once(conn, |_| writer.finish(gathered));
                         finished.map_err(|e| writer.incomplete(e))
                     }
                     Err(error) => Err(writer.incomplete(error)),
                 }
             }
-            _ => in_transaction(conn, |conn| {
+            _ => in_transaction_once(conn, |conn| {
                 let mut writer = Writer::new(conn, options, CommitMode::All)?;
                 let gathered = run(source, options, &mut writer)?;
                 writer.finish(gathered)
@@ -714,7 +714,7 @@ impl<'c> Writer<'c> {
         let counts = match self.mode {
             CommitMode::Chunks => {
                 let conn = self.conn;
-                in_transaction(conn, |_| self.write_chunk(chunk))?
+                in_transaction_once(conn, |_| self.write_chunk(chunk))?
             }
             _ => self.write_chunk(chunk)?,
         };

@@ -304,3 +304,33 @@ pub fn refuse_foreign(conn: &Connection, path: &Path) -> Result<()> {
     }
     .into())
 }
+
+/// [`refuse_foreign`] for a lake: tables in the lake's catalog that are not ours (whatever made
+/// them) are refused before a migration can touch them.
+///
+/// # Errors
+///
+/// [`StoreError::ForeignDatabase`] naming the lake (its secrets hidden).
+pub fn refuse_foreign_lake(conn: &Connection, lake: &crate::target::LakeTarget) -> Result<()> {
+    let (table_count, examples) = match classify(conn)? {
+        DatabaseKind::Empty | DatabaseKind::Ours => return Ok(()),
+        DatabaseKind::PythonHealthSim { .. } => (None, Vec::new()),
+        DatabaseKind::Foreign {
+            table_count,
+            examples,
+            ..
+        } => (Some(table_count), examples),
+    };
+    Err(StoreError::ForeignDatabase {
+        path: std::path::PathBuf::from(lake.to_string()),
+        found: format!(
+            "a lake whose catalog holds tables that are not HealthSim Persist's{}; it is left \
+             untouched. Give the lake a PostgreSQL database of its own",
+            match table_count {
+                Some(n) => format!(" ({n} table(s), e.g. {})", examples.join(", ")),
+                None => " (a HealthSim (Python) schema)".into(),
+            }
+        ),
+    }
+    .into())
+}

@@ -262,7 +262,7 @@ impl Store {
         options: &LegacyImportOptions,
     ) -> Result<LegacyImportReport> {
         options.provenance.validate()?;
-        if same_file(path, self.path()) {
+        if self.path().is_some_and(|ours| same_file(path, ours)) {
             return Err(LegacyError::SameFile {
                 path: path.to_path_buf(),
             }

@@ -128,9 +128,9 @@ impl Store {
         plan_file(&self.data_dir(), out, file_name)
     }
 
-    /// The folder of the database file (`.` for a bare file name).
+    /// The folder of the database file (`.` for a bare file name or a lake).
     fn data_dir(&self) -> PathBuf {
-        match self.path().parent() {
+        match self.path().and_then(Path::parent) {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use healthsim_persist::target::Target;
 use healthsim_persist::{PersistRequest, PersistResult, ScenarioTarget, Store, StoreOptions};
 use healthsim_schema::{ColumnKind, EntityType, ENTITY_TYPES};
 use serde_json::{json, Map, Value as Json};
@@ -16,12 +17,42 @@ pub(crate) fn store_state(store: &Store) -> Result<state::DbState, Box<dyn std::
     Ok(store.with_reader(|conn| Ok(state::db_state(conn)))??)
 }
 
-/// A store on a fresh file in its own temporary directory (kept alive by the returned guard).
+/// The variable that runs the service-level suites on a lake instead of a file:
+/// `HEALTHSIM_TEST_BACKEND=lake` (`.ci/run` runs them once each way).
+pub(crate) const BACKEND_VARIABLE: &str = "HEALTHSIM_TEST_BACKEND";
+
+/// Whether this test process runs on lakes ([`BACKEND_VARIABLE`]); any value other than `lake`
+/// or `file` is refused, so a typo cannot quietly test the file twice.
+pub(crate) fn on_lake() -> bool {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Ok("lake") => true,
+        Ok("file") | Err(_) => false,
+        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: expected lake or file"),
+    }
+}
+
+/// A fresh store in its own temporary directory (kept alive by the returned guard): a new
+/// file, or with [`BACKEND_VARIABLE`]`=lake` a new lake (a new database of the test
+/// PostgreSQL server for its catalog, the directory for its data).
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = Store::open(dir.path().join("test.duckdb"), StoreOptions::default())
-        .expect("open a fresh store");
+    let target = if on_lake() {
+        lake_target(dir.path())
+    } else {
+        Target::File(dir.path().join("test.duckdb"))
+    };
+    let store = Store::open_target(target, StoreOptions::default()).expect("open a fresh store");
     (dir, store)
+}
+
+/// A new lake: a new catalog database on the test server, data in `data`.
+pub(crate) fn lake_target(data: &std::path::Path) -> Target {
+    let conninfo = healthsim_pgtest::cluster().database("persist");
+    let text = format!(
+        "ducklake:postgres:{conninfo} data_path={}/",
+        data.join("lake").display()
+    );
+    Target::parse(&text).expect("a lake target")
 }
 
 /// A value of the right kind for a column, varied by `i`.

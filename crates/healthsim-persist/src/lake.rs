@@ -1,0 +1,265 @@
+//! Opening a DuckLake: the connections a [`Store`](crate::Store) holds when its
+//! [`Target`](crate::target::Target) is a lake, and how a lake's commit conflicts are told
+//! apart from other failures.
+//!
+//! A lake is attached to an in-memory DuckDB instance: the `postgres_scanner` and `ducklake`
+//! extensions are loaded from the folder `cargo xtask setup` verified
+//! (`healthsim_schema::extensions`: signed builds, checked by DuckDB itself, never downloaded
+//! at run time), then `ATTACH 'ducklake:postgres:<conninfo>' AS lake (DATA_PATH …)` and
+//! `USE lake`, so that every statement of this crate that names `main.<table>` reads and writes
+//! the lake's tables exactly as it does a file's. The query sandbox gets the same statements
+//! with `READ_ONLY`, as a [`Prepared`] source that the query crate seals (only the data folder
+//! readable, external access off, configuration locked).
+//!
+//! Many processes on many machines write one lake at once. DuckLake has no locks: it detects
+//! at COMMIT that two transactions changed the same table (an update or delete of rows another
+//! transaction also changed, or any delete in the same table), and the second commit fails.
+//! Every write of this crate updates a guard row first (the scenario's own `scenarios` row;
+//! `scenario_namespace` when it creates, renames or deletes a scenario), so two writes that
+//! could produce a duplicate always conflict, and [`is_conflict`] lets the store retry the
+//! whole transaction, with backoff, up to its lock timeout.
+
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use healthsim_query::{Prepared, Source};
+use healthsim_schema::extensions::{self, Extension};
+
+use crate::error::{Error, Result, StoreError};
+use crate::target::LakeTarget;
+
+/// The catalog name a lake is attached under (and made the default with `USE`).
+pub(crate) const ALIAS: &str = "lake";
+
+/// DuckLake's own catalog tables, attached by the extension next to the lake.
+const METADATA: &str = "__ducklake_metadata_lake";
+
+/// The environment variables a query worker needs to reach the catalog's server: libpq's
+/// (`PGPASSWORD`, `PGSERVICEFILE`, `PGSSLMODE`, …) and `HOME` (for `~/.pgpass` and
+/// `~/.pg_service.conf`). Workers otherwise start with an empty environment.
+fn worker_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(key, _)| key.starts_with("PG") || key == "HOME")
+        .collect()
+}
+
+/// The read-write connection on `lake`: a new in-memory instance with the extensions loaded
+/// and the lake attached as the default catalog.
+pub(crate) fn open_writer(lake: &LakeTarget) -> Result<Connection> {
+    let failed = |detail: String| -> Error {
+        StoreError::LakeOpen {
+            lake: lake.to_string(),
+            detail: lake.redact(&detail),
+        }
+        .into()
+    };
+    let config = crate::store::writer_config()
+        .and_then(|c| c.with("allow_unsigned_extensions", "false"))
+        .map_err(|e| failed(e.to_string()))?;
+    let conn = Connection::open_in_memory_with_flags(config).map_err(|e| failed(e.to_string()))?;
+    // Staging tables of large writes spill here rather than filling memory.
+    let spill = std::env::temp_dir().join(format!("healthsim-lake-{}", std::process::id()));
+    conn.execute_batch(&format!(
+        "SET temp_directory = {}",
+        literal(&spill.display().to_string())
+    ))
+    .map_err(|e| failed(e.to_string()))?;
+    for ext in [Extension::Postgres, Extension::Ducklake] {
+        extensions::load(&conn, ext).map_err(|e| failed(e.to_string()))?;
+    }
+    for statement in attach(lake, false) {
+        conn.execute_batch(&statement)
+            .map_err(|e| failed(explain(&e.to_string())))?;
+    }
+    Ok(conn)
+}
+
+/// The statements that attach `lake` and make it the default catalog.
+fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
+    let mut options = Vec::new();
+    if let Some(path) = lake.data_path() {
+        options.push(format!("DATA_PATH {}", literal(&folder(path))));
+    }
+    if read_only {
+        options.push("READ_ONLY".to_string());
+    }
+    let options = if options.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", options.join(", "))
+    };
+    vec![
+        format!(
+            "ATTACH {} AS {ALIAS}{options}",
+            literal(&format!("ducklake:postgres:{}", lake.conninfo()))
+        ),
+        format!("USE {ALIAS}"),
+    ]
+}
+
+/// The query sandbox's source on `lake`: the same attachment read-only, with `data_path` the
+/// only readable folder.
+pub(crate) fn sandbox_source(lake: &LakeTarget, data_path: &Path) -> Result<Source> {
+    let directory = extensions::directory().map_err(|e| StoreError::LakeOpen {
+        lake: lake.to_string(),
+        detail: e.to_string(),
+    })?;
+    let mut setup: Vec<String> = [Extension::Postgres, Extension::Ducklake]
+        .into_iter()
+        .map(|ext| {
+            let file = directory.join(ext.file_name());
+            format!("LOAD {}", literal(&file.display().to_string()))
+        })
+        .collect();
+    setup.extend(attach(lake, true));
+    Ok(Source::Prepared(Prepared {
+        label: lake.to_string(),
+        setup,
+        readable: vec![data_path.to_path_buf()],
+        env: worker_env(),
+        secrets: lake.secrets(),
+    }))
+}
+
+/// The data folder the lake's catalog records (set when the lake was created).
+pub(crate) fn data_path(conn: &Connection, lake: &LakeTarget) -> Result<PathBuf> {
+    conn.query_row(
+        &format!("SELECT value FROM {METADATA}.ducklake_metadata WHERE key = 'data_path'"),
+        [],
+        |r| r.get::<_, String>(0),
+    )
+    .map(PathBuf::from)
+    .map_err(|e| {
+        StoreError::LakeOpen {
+            lake: lake.to_string(),
+            detail: format!(
+                "reading the lake's data path: {}",
+                lake.redact(&e.to_string())
+            ),
+        }
+        .into()
+    })
+}
+
+/// Whether `error` is DuckLake refusing a commit because another transaction committed a
+/// conflicting change first (worth retrying the whole transaction).
+pub(crate) fn is_conflict(error: &Error) -> bool {
+    let text = error.to_string();
+    text.contains("Transaction conflict") || text.contains("write-write conflict")
+}
+
+/// DuckLake's message for a data path that differs from the recorded one, or a new lake
+/// without one, with what to do in our terms.
+fn explain(detail: &str) -> String {
+    if detail.contains("data_path is not set") {
+        format!(
+            "{detail}\na new lake needs its data folder: add data_path=/folder/ to the lake's \
+             string (it is recorded in the catalog, so later it may be left out)"
+        )
+    } else if detail.contains("does not match existing data path") {
+        format!(
+            "{detail}\nleave data_path out of the lake's string to use the recorded one, or \
+             give exactly that folder"
+        )
+    } else {
+        detail.to_string()
+    }
+}
+
+/// A folder as DuckLake records it: absolute, ending in `/`.
+fn folder(path: &Path) -> String {
+    let mut text = path.display().to_string();
+    if !text.ends_with('/') {
+        text.push('/');
+    }
+    text
+}
+
+/// A SQL string literal (`'` doubled). For our own configuration only: agents' values are
+/// always bound parameters.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// What [`crate::Store::maintain_lake`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Maintenance {
+    /// Rows moved from the catalog (where DuckLake keeps small writes inline) into data files.
+    pub rows_flushed: u64,
+    /// Snapshots expired (older than the cutoff; their data is no longer reachable by time
+    /// travel).
+    pub snapshots_expired: u64,
+    /// Small data files merged into larger ones.
+    pub files_merged: u64,
+    /// Data files of expired snapshots or merged files deleted from the data folder.
+    pub old_files_deleted: u64,
+    /// Files in the data folder that no snapshot knows (left by a writer killed before its
+    /// commit) deleted.
+    pub orphaned_files_deleted: u64,
+}
+
+/// The lake's maintenance, in DuckLake's order: flush inlined rows, expire snapshots older than
+/// `older_than_minutes`, merge adjacent small files, delete the files of expired snapshots and
+/// merged files, and delete orphaned files, both older than the cutoff (a younger file may
+/// belong to a write still in progress on another machine).
+pub(crate) fn maintain(conn: &Connection, older_than_minutes: u64) -> Result<Maintenance> {
+    let cutoff = format!("now() - INTERVAL '{older_than_minutes} minutes'");
+    let sum = |sql: &str, column: usize| -> Result<u64> {
+        let mut statement = conn
+            .prepare(sql)
+            .map_err(crate::error::db("preparing lake maintenance"))?;
+        let values = statement
+            .query_map([], |r| r.get::<_, Option<i64>>(column))
+            .map_err(crate::error::db("lake maintenance"))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(crate::error::db("lake maintenance"))?;
+        Ok(values
+            .into_iter()
+            .map(|v| u64::try_from(v.unwrap_or(0)).unwrap_or(0))
+            .sum())
+    };
+    let count = |sql: &str| -> Result<u64> {
+        let mut statement = conn
+            .prepare(sql)
+            .map_err(crate::error::db("preparing lake maintenance"))?;
+        let rows = statement
+            .query_map([], |_| Ok(()))
+            .map_err(crate::error::db("lake maintenance"))?
+            .collect::<std::result::Result<Vec<()>, _>>()
+            .map_err(crate::error::db("lake maintenance"))?;
+        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+    };
+    Ok(Maintenance {
+        rows_flushed: sum(&format!("CALL ducklake_flush_inlined_data('{ALIAS}')"), 2)?,
+        snapshots_expired: count(&format!(
+            "CALL ducklake_expire_snapshots('{ALIAS}', older_than => {cutoff})"
+        ))?,
+        files_merged: sum(&format!("CALL ducklake_merge_adjacent_files('{ALIAS}')"), 2)?,
+        old_files_deleted: count(&format!(
+            "CALL ducklake_cleanup_old_files('{ALIAS}', older_than => {cutoff})"
+        ))?,
+        orphaned_files_deleted: count(&format!(
+            "CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => {cutoff})"
+        ))?,
+    })
+}
+
+impl crate::Store {
+    /// Runs the lake's maintenance (see [`Maintenance`]): what `healthsim db maintain` does.
+    /// Files and snapshots younger than `older_than_minutes` are kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] on a file store (a DuckDB file maintains itself), and the
+    /// lake's failures.
+    pub fn maintain_lake(&self, older_than_minutes: u64) -> Result<Maintenance> {
+        if self.target().lake().is_none() {
+            return Err(Error::InvalidRequest {
+                reason: "maintenance is for a lake; a DuckDB file needs none (it checkpoints \
+                         and reclaims space itself)"
+                    .into(),
+            });
+        }
+        self.with_writer(|conn| maintain(conn, older_than_minutes))
+    }
+}
