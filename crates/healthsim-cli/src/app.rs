@@ -56,7 +56,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> CliResult<Option<Output>> {
     let config = || -> CliResult<DbConfig> {
         Ok(DbConfig {
-            path: db::resolve_path(cli.db.as_deref())?,
+            target: db::resolve_target(cli.db.as_deref())?,
             lock_timeout: Duration::from_secs(cli.lock_timeout),
         })
     };

@@ -43,7 +43,8 @@ Exit codes: 0 ok; 2 bad input (usage, invalid entities, rejected query, unknown 
 #[derive(Debug, Parser)]
 #[command(name = "healthsim", version, after_help = TOP_EXAMPLES)]
 pub struct Cli {
-    /// Database file [default: $HEALTHSIM_DB, else ~/.healthsim/healthsim.duckdb].
+    /// Database file, or a lake (`ducklake:postgres:dbname=… host=… data_path=/folder/`)
+    /// [default: $HEALTHSIM_DB, else ~/.healthsim/healthsim.duckdb].
     #[arg(
         long,
         global = true,
@@ -306,7 +307,9 @@ Examples:
 const DB_EXAMPLES: &str = "\
 Examples:
   healthsim db status
-  healthsim --db /data/team.duckdb db migrate";
+  healthsim --db /data/team.duckdb db migrate
+  export HEALTHSIM_DB='ducklake:postgres:dbname=lake host=pg.internal data_path=/mnt/lake/'
+  healthsim db maintain --older-than-minutes 60      # a lake's snapshots, small and orphaned files";
 
 const MCP_EXAMPLES: &str = "\
 stdout carries only MCP protocol messages; logs go to stderr. The database lock is released
@@ -602,6 +605,19 @@ pub enum DbCommand {
     /// Apply pending migrations.
     #[command(after_help = DB_EXAMPLES)]
     Migrate,
+    /// Maintain a lake: flush inlined rows into files, expire old snapshots, merge small files,
+    /// and delete unreferenced and orphaned data files (left by a writer killed mid-write).
+    #[command(after_help = DB_EXAMPLES)]
+    Maintain(MaintainArgs),
+}
+
+/// `healthsim db maintain`.
+#[derive(Debug, Args)]
+pub struct MaintainArgs {
+    /// Keep snapshots and files younger than this many minutes: a younger file may belong to a
+    /// write still in progress on another machine.
+    #[arg(long, value_name = "MINUTES", default_value_t = 1440)]
+    pub older_than_minutes: u64,
 }
 
 /// `healthsim demo`.

@@ -1,9 +1,11 @@
-//! The database file: where it is, and opening it as a [`Store`] (`healthsim db status|migrate`
-//! are in [`crate::ops::db`]).
+//! The database: where it is (a file, or a DuckLake named by a `ducklake:postgres:` string:
+//! [`Target`]), and opening it as a [`Store`] (`healthsim db status|migrate` are in
+//! [`crate::ops::db`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use healthsim_persist::target::Target;
 use healthsim_persist::{Store, StoreOptions};
 
 use crate::error::{CliError, CliResult};
@@ -11,18 +13,24 @@ use crate::error::{CliError, CliResult};
 /// The environment variable naming the database file when `--db` is not given.
 pub const DB_ENV: &str = "HEALTHSIM_DB";
 
-/// The database path: `--db`, else `$HEALTHSIM_DB`, else `~/.healthsim/healthsim.duckdb`.
-pub fn resolve_path(db: Option<&Path>) -> CliResult<PathBuf> {
-    if let Some(path) = db {
-        return Ok(path.to_path_buf());
-    }
-    if let Some(path) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+/// The database: `--db`, else `$HEALTHSIM_DB`, else `~/.healthsim/healthsim.duckdb`; a value
+/// that starts with `ducklake:` names a lake ([`Target::parse`]).
+pub fn resolve_target(db: Option<&Path>) -> CliResult<Target> {
+    let given = db
+        .map(|p| p.as_os_str().to_os_string())
+        .or_else(|| std::env::var_os(DB_ENV).filter(|p| !p.is_empty()));
+    if let Some(given) = given {
+        return match given.to_str() {
+            Some(text) => Target::parse(text).map_err(|e| CliError::input(e.to_string())),
+            None => Ok(Target::File(PathBuf::from(given))),
+        };
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        Some(home) => Ok(PathBuf::from(home)
-            .join(".healthsim")
-            .join("healthsim.duckdb")),
+        Some(home) => Ok(Target::File(
+            PathBuf::from(home)
+                .join(".healthsim")
+                .join("healthsim.duckdb"),
+        )),
         None => Err(CliError::input(format!(
             "no database given and $HOME is not set: pass --db PATH or set ${DB_ENV}"
         ))),
@@ -51,8 +59,8 @@ pub fn query_worker() -> CliResult<healthsim_persist::query::Worker> {
 /// Where the database is and how long to wait for its lock.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
-    /// The database file.
-    pub path: PathBuf,
+    /// The database: a file or a lake.
+    pub target: Target,
     /// How long to wait while another process holds the file.
     pub lock_timeout: Duration,
 }
@@ -60,8 +68,8 @@ pub struct DbConfig {
 impl DbConfig {
     /// Opens the store (creating and migrating the database on first use).
     pub fn open(&self) -> CliResult<Store> {
-        Store::open(
-            &self.path,
+        Store::open_target(
+            self.target.clone(),
             StoreOptions {
                 lock_timeout: self.lock_timeout,
                 query_worker: Some(query_worker()?),
@@ -76,21 +84,36 @@ impl DbConfig {
     /// exactly as [`Store::open`] refuses it.
     pub(crate) fn connect(&self) -> CliResult<healthsim_schema::duckdb::Connection> {
         use healthsim_persist::legacy::detect;
+        let path = match &self.target {
+            Target::File(path) => path,
+            Target::Lake(lake) => {
+                let conn = healthsim_persist::store::connect_lake(lake)?;
+                detect::refuse_foreign_lake(&conn, lake)?;
+                return Ok(conn);
+            }
+        };
         self.create_parent()?;
-        detect::refuse_non_duckdb(&self.path)?;
-        let conn =
-            healthsim_persist::store::open_with_lock_retry(&self.path, self.lock_timeout, || {
-                healthsim_persist::store::writer_config().and_then(|config| {
-                    healthsim_schema::duckdb::Connection::open_with_flags(&self.path, config)
-                })
-            })?;
-        detect::refuse_foreign(&conn, &self.path)?;
+        detect::refuse_non_duckdb(path)?;
+        let conn = healthsim_persist::store::open_with_lock_retry(path, self.lock_timeout, || {
+            healthsim_persist::store::writer_config().and_then(|config| {
+                healthsim_schema::duckdb::Connection::open_with_flags(path, config)
+            })
+        })?;
+        detect::refuse_foreign(&conn, path)?;
         Ok(conn)
     }
 
-    /// Creates the folder that holds the database, if missing.
+    /// The database file (`None` for a lake).
+    pub fn file(&self) -> Option<&Path> {
+        self.target.file()
+    }
+
+    /// Creates the folder that holds the database file, if missing (nothing for a lake).
     pub(crate) fn create_parent(&self) -> CliResult<()> {
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let Some(path) = self.file() else {
+            return Ok(());
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 CliError::failure(format!(
                     "cannot create directory {} for the database: {e}",

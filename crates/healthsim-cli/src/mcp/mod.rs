@@ -45,7 +45,7 @@ pub fn serve_stdio(config: DbConfig) -> CliResult<()> {
     eprintln!(
         "healthsim mcp {}: serving {} on stdio",
         env!("CARGO_PKG_VERSION"),
-        config.path.display()
+        config.target
     );
     runtime.block_on(async move {
         let server = HealthsimServer::new(config, IDLE_RELEASE);

@@ -132,11 +132,11 @@ impl ToolContext {
     /// happened to start it (`/` for Claude Desktop on macOS). An empty path stays empty (and is
     /// refused).
     pub fn user_path(&self, given: &str) -> PathBuf {
-        user_path(&self.backend.config.path, given)
+        user_path(self.backend.config.file(), given)
     }
 }
 
-fn user_path(database: &Path, given: &str) -> PathBuf {
+fn user_path(database: Option<&Path>, given: &str) -> PathBuf {
     if given.trim().is_empty() {
         return PathBuf::new();
     }
@@ -147,7 +147,8 @@ fn user_path(database: &Path, given: &str) -> PathBuf {
         }
     }
     let path = Path::new(given);
-    match database.parent() {
+    // A lake has no folder of its own: relative paths stay relative to the working directory.
+    match database.and_then(Path::parent) {
         Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => dir.join(path),
         _ => path.to_path_buf(),
     }
@@ -259,7 +260,7 @@ mod tests {
 
     fn check_path(database: &str, given: &str, expected: &str) {
         assert_eq!(
-            user_path(Path::new(database), given),
+            user_path(Some(Path::new(database)), given),
             PathBuf::from(expected),
             "{database} + {given}"
         );
@@ -280,7 +281,7 @@ mod tests {
         check_path("/data/hs/healthsim.duckdb", "  ", "");
         if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
             assert_eq!(
-                user_path(Path::new("/data/hs/h.duckdb"), "~/exports"),
+                user_path(Some(Path::new("/data/hs/h.duckdb")), "~/exports"),
                 PathBuf::from(home).join("exports")
             );
         }

@@ -1,5 +1,7 @@
-//! `healthsim db status|migrate`: the database file and where its schema stands (command line
-//! only; the MCP server migrates on open like every command).
+//! `healthsim db status|migrate`: the database (a file or a lake) and where its schema stands
+//! (command line only; the MCP server migrates on open like every command).
+
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -13,7 +15,26 @@ pub fn run(config: &DbConfig, command: &DbCommand) -> CliResult<Output> {
     match command {
         DbCommand::Status => status(config),
         DbCommand::Migrate => migrate(config),
+        DbCommand::Maintain(args) => maintain(config, args),
     }
+}
+
+/// `healthsim db maintain`: a lake's maintenance (refused for a file).
+fn maintain(config: &DbConfig, args: &crate::args::MaintainArgs) -> CliResult<Output> {
+    let store = config.open()?;
+    let done = store.maintain_lake(args.older_than_minutes)?;
+    let text = output::key_values(&[
+        ("lake", config.target.to_string()),
+        ("rows flushed into files", done.rows_flushed.to_string()),
+        ("snapshots expired", done.snapshots_expired.to_string()),
+        ("files merged", done.files_merged.to_string()),
+        ("old files deleted", done.old_files_deleted.to_string()),
+        (
+            "orphaned files deleted",
+            done.orphaned_files_deleted.to_string(),
+        ),
+    ]);
+    Output::new(&done, text)
 }
 
 /// `healthsim db status`.
@@ -25,16 +46,17 @@ struct DbStatus {
     schema: Option<healthsim_schema::SchemaStatus>,
 }
 
-/// `healthsim db status`: the file and where its schema stands; changes nothing.
+/// `healthsim db status`: the database and where its schema stands; changes nothing (a lake's
+/// catalog is read; a lake never migrated reports version 0).
 fn status(config: &DbConfig) -> CliResult<Output> {
-    let exists = config.path.exists();
+    let exists = config.file().is_none_or(Path::exists);
     let schema = if exists {
         let conn = config.connect()?;
         Some(healthsim_schema::status(&conn)?)
     } else {
         None
     };
-    let mut pairs = vec![("database", config.path.display().to_string())];
+    let mut pairs = vec![("database", config.target.to_string())];
     match &schema {
         None => pairs.push((
             "status",
@@ -64,7 +86,7 @@ fn status(config: &DbConfig) -> CliResult<Output> {
     }
     Output::new(
         &DbStatus {
-            path: config.path.display().to_string(),
+            path: config.target.to_string(),
             exists,
             schema,
         },
@@ -84,21 +106,24 @@ fn migrate(config: &DbConfig) -> CliResult<Output> {
     // A new file is built and migrated under a temporary name and appears whole (see
     // `create_database`); an existing one is migrated in place, one transaction per migration.
     config.create_parent()?;
-    let report = match healthsim_persist::store::create_database(&config.path)? {
+    let created = match config.file() {
+        Some(path) => healthsim_persist::store::create_database(path)?,
+        None => None,
+    };
+    let report = match created {
         Some(report) => report,
         None => healthsim_schema::migrate(&config.connect()?)?,
     };
     let text = if report.applied.is_empty() {
         format!(
             "{}: schema is up to date (version {})\n",
-            config.path.display(),
-            report.to_version
+            config.target, report.to_version
         )
     } else {
         let list: Vec<String> = report.applied.iter().map(u32::to_string).collect();
         format!(
             "{}: migrated from version {} to {} (applied {})\n",
-            config.path.display(),
+            config.target,
             report.from_version,
             report.to_version,
             list.join(", ")
@@ -106,7 +131,7 @@ fn migrate(config: &DbConfig) -> CliResult<Output> {
     };
     Output::new(
         &DbMigrated {
-            path: config.path.display().to_string(),
+            path: config.target.to_string(),
             report,
         },
         text,
