@@ -88,7 +88,11 @@ fn is_index_statement(statement: &str) -> bool {
         .map(str::to_ascii_uppercase)
         .collect();
     matches!(
-        words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
         ["CREATE", "INDEX", ..] | ["CREATE", "UNIQUE", "INDEX"] | ["DROP", "INDEX", ..]
     )
 }
