@@ -827,3 +827,42 @@ pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
         at.and_utc().timestamp_micros(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+
+    // The name's uniqueness is the write path's (no UNIQUE since schema V0005): a second row of
+    // one name is refused before it is written, with the error a taken name gets elsewhere.
+    #[test]
+    fn a_second_scenario_of_one_name_is_refused_and_nothing_is_written() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::InvalidRequest {
+            reason: e.to_string(),
+        })?;
+        let store = Store::open(dir.path().join("t.duckdb"), StoreOptions::default())?;
+        let at = now();
+        store.with_writer(|conn| {
+            in_transaction(conn, |conn| insert_scenario(conn, "cohort", None, None, at))
+        })?;
+        let refused = store.with_writer(|conn| {
+            in_transaction(conn, |conn| insert_scenario(conn, "cohort", None, None, at))
+        });
+        assert!(
+            matches!(refused, Err(Error::ScenarioExists { ref name }) if name == "cohort"),
+            "{refused:?}"
+        );
+        let (rows, guard): (i64, i64) = store.with_reader(|conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT (SELECT count(*) FROM scenarios), (SELECT version FROM {GUARD_TABLE})"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db("reading the test's scenarios"))
+        })?;
+        assert_eq!((rows, guard), (1, 1), "one scenario, one guarded creation");
+        Ok(())
+    }
+}

@@ -447,3 +447,111 @@ fn a_second_rename_round_keeps_ids_unique() -> TestResult {
     run(&ops).map_err(|e| e.to_string())?;
     Ok(())
 }
+
+/// The whole-database check can fail: a repeated key written past the write path, and a guard
+/// table without its one row, are both named.
+#[test]
+fn the_check_names_a_repeated_key_and_a_missing_guard_row() -> TestResult {
+    let (dir, store) = common::store();
+    let made = store.persist_entities(
+        &PersistRequest::new("patients", vec![json!({"patient_id": "p1"})])
+            .with_scenario(ScenarioTarget::new_named("cohort")),
+    )?;
+    assert_eq!(
+        store.with_reader(|conn| Ok(common::state::repeated_keys(conn)))??,
+        Vec::<String>::new()
+    );
+    drop(store);
+    let conn = healthsim_schema::duckdb::Connection::open(dir.path().join("test.duckdb"))?;
+    conn.execute_batch(
+        "INSERT INTO patients (scenario_id, patient_id) SELECT scenario_id, patient_id FROM patients;
+         INSERT INTO scenario_tags VALUES ('s', 't', now()), ('s', 't', now());
+         DELETE FROM scenario_namespace;",
+    )?;
+    assert_eq!(
+        common::state::repeated_keys(&conn)?,
+        [
+            format!(
+                "patients (scenario_id, patient_id) = {}, p1 ×2",
+                made.scenario_id
+            ),
+            "scenario_tags (scenario_id, tag) = s, t ×2".to_string(),
+            "scenario_namespace has 0 rows, not 1".to_string(),
+        ]
+    );
+    Ok(())
+}
+
+/// The guard rows (ARCHITECTURE.md, "Logical keys and guard rows"): every transaction that
+/// creates, renames or deletes a scenario increments `scenario_namespace.version`, and every
+/// one that writes a scenario's entities or tags updates that scenario's row; a refused call
+/// changes neither.
+#[test]
+fn every_scenario_write_touches_its_guard_row() -> TestResult {
+    let (dir, store) = common::store();
+    let guard = |store: &Store| -> Result<i64, Box<dyn std::error::Error>> {
+        Ok(store.with_reader(|conn| {
+            conn.query_row("SELECT version FROM scenario_namespace", [], |r| r.get(0))
+                .map_err(|e| Error::Database {
+                    context: "reading the guard".into(),
+                    source: e,
+                })
+        })?)
+    };
+    let updated = |store: &Store, name: &str| -> Result<String, Box<dyn std::error::Error>> {
+        Ok(store
+            .list_scenarios(&Default::default())?
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or("scenario listed")?
+            .updated_at)
+    };
+    let patients =
+        |ids: &[&str]| -> Vec<Json> { ids.iter().map(|id| json!({"patient_id": id})).collect() };
+    assert_eq!(guard(&store)?, 0);
+    // Creating: persist into a new scenario, clone, merge, import, save.
+    store.persist_entities(
+        &PersistRequest::new("patients", patients(&["p1"]))
+            .with_scenario(ScenarioTarget::new_named("a")),
+    )?;
+    assert_eq!(guard(&store)?, 1);
+    store.clone_scenario("a", &CloneOptions::default())?;
+    assert_eq!(guard(&store)?, 2);
+    store.merge_scenarios(&["a", "a-copy"], &MergeOptions::default())?;
+    assert_eq!(guard(&store)?, 3);
+    let file = dir.path().join("a.json");
+    store.export_scenario(
+        "a",
+        &ExportOptions {
+            out: Some(file.clone()),
+            ..ExportOptions::default()
+        },
+    )?;
+    assert_eq!(guard(&store)?, 3, "an export writes nothing");
+    store.import_scenario(&file, &ImportOptions::default())?;
+    assert_eq!(guard(&store)?, 4);
+    let mut saved = Map::new();
+    saved.insert("patients".into(), Json::Array(patients(&["p9"])));
+    store.save_scenario("saved", &saved, false)?;
+    assert_eq!(guard(&store)?, 5);
+    // Renaming and deleting.
+    store.rename_scenario("saved", "kept")?;
+    assert_eq!(guard(&store)?, 6);
+    store.delete_scenario("kept", true)?;
+    assert_eq!(guard(&store)?, 7);
+    // Writing into an existing scenario: its own row, not the namespace.
+    let before = updated(&store, "a")?;
+    store.persist_entities(
+        &PersistRequest::new("patients", patients(&["p1", "p2"])).into_existing("a"),
+    )?;
+    assert_eq!(guard(&store)?, 7);
+    let after_persist = updated(&store, "a")?;
+    assert!(after_persist > before, "{after_persist} after {before}");
+    store.add_tags("a", &["new".to_string()])?;
+    assert!(updated(&store, "a")? > after_persist);
+    // Refused calls roll their guard back with everything else.
+    assert!(store.rename_scenario("missing", "x").is_err());
+    assert!(store.delete_scenario("a", false).is_err());
+    assert_eq!(guard(&store)?, 7);
+    Ok(())
+}
