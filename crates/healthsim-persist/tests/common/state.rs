@@ -131,7 +131,10 @@ pub(crate) fn scenario_contents(conn: &Connection, name: &str) -> Result<Option<
             "scenarios" => "scenario_id, created_at, updated_at",
             "scenario_entities" => "scenario_id, updated_at",
             "scenario_tags" => "scenario_id, created_at",
-            t if t == MIGRATIONS_TABLE => return "SELECT 1 WHERE false".to_string(),
+            // The history and the namespace guard belong to no scenario.
+            t if t == MIGRATIONS_TABLE || t == GUARD_TABLE => {
+                return "SELECT 1 WHERE false".to_string()
+            }
             _ => "scenario_id, created_at",
         };
         format!("SELECT * EXCLUDE ({excluded}) FROM main.{table} WHERE {SCENARIO_COLUMN} = '{id}'")
