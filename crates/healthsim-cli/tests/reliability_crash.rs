@@ -5,7 +5,8 @@
 //! seeded random delay drawn from `[0, 1.2 × the duration of one uninterrupted run]`, then
 //! reopens the file with `Store::open` (which replays DuckDB's WAL and migrates) and checks:
 //! - the file opens, and its integrity holds (`scenario_entities` equals `count(*)` of every
-//!   canonical table for every scenario; no row, manifest entry or tag of a missing scenario);
+//!   canonical table for every scenario; no row, manifest entry or tag of a missing scenario;
+//!   no logical key twice in any table, since no constraint keeps them);
 //! - persist: the scenario is absent, or holds exactly the keys of the first k batches of the
 //!   input for some k (every committed batch whole, the interrupted one entirely absent);
 //! - delete: the scenario is entirely there (every key, its tags) or entirely gone;
@@ -43,7 +44,7 @@ use healthsim_persist::{
     CloneOptions, ExportFormat, ExportOptions, PersistRequest, ScenarioTarget,
 };
 use healthsim_schema::duckdb::Connection;
-use reliability_common::state::{db_state, scenario_contents, DbState};
+use reliability_common::state::{db_state, expect_unique_keys, scenario_contents, DbState};
 use reliability_common::{
     check_integrity, entity_keys, generate_jsonl, healthsim_on, inspect, open_store, run,
     run_and_kill, scale, scenario_id, seed, tags, JsonlInput, Key, KillOutcome, Rng, RunTime,
@@ -117,10 +118,18 @@ fn counts_of<K: ToString>(values: impl IntoIterator<Item = K>) -> BTreeMap<Strin
     counts
 }
 
+/// [`check_integrity`] and no logical key twice in any table (no constraint keeps them, schema
+/// V0005: the write path must, also when it is killed); the entity count of every scenario.
+fn whole_database(conn: &Connection) -> Result<BTreeMap<String, i64>, String> {
+    let counts = check_integrity(conn)?;
+    expect_unique_keys(conn)?;
+    Ok(counts)
+}
+
 /// The entity count of every scenario in the file, after checking its integrity.
 fn integrity(db: &Path) -> TestResult<BTreeMap<String, i64>> {
     let store = open_store(db)?;
-    inspect(&store, check_integrity)
+    inspect(&store, whole_database)
 }
 
 /// Scenarios that existed before a trial must have kept their exact counts.
@@ -199,7 +208,7 @@ fn kill_during_persist_keeps_whole_batches() -> TestResult {
         let label = format!("trial {trial} (kill after {after:?}, {outcome:?}, seed {seed})");
         let store = open_store(&db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
         let (counts, keys) = inspect(&store, |conn| {
-            let counts = check_integrity(conn)?;
+            let counts = whole_database(conn)?;
             let keys = match scenario_id(conn, &name)? {
                 Some(id) => Some(entity_keys(conn, &id)?),
                 None => None,
@@ -306,7 +315,7 @@ fn all_or_nothing(db: &Path, op: &Operation<'_>, trials: usize, seed: u64) -> Te
         let store = open_store(db)?;
         (op.prepare)(&store, target)?;
         inspect(&store, |conn| {
-            let counts = check_integrity(conn)?;
+            let counts = whole_database(conn)?;
             let target = match scenario_id(conn, target)? {
                 Some(id) => Some((id.clone(), entity_keys(conn, &id)?)),
                 None => None,
@@ -357,7 +366,7 @@ fn all_or_nothing(db: &Path, op: &Operation<'_>, trials: usize, seed: u64) -> Te
         );
         let store = open_store(db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
         let (counts, found, target_tags) = inspect(&store, |conn| {
-            let counts = check_integrity(conn)?;
+            let counts = whole_database(conn)?;
             let (keys, tags) = match scenario_id(conn, &target)? {
                 Some(id) => (Some(entity_keys(conn, &id)?), tags(conn, &id)?),
                 None => (None, Vec::new()),
@@ -1071,7 +1080,7 @@ fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResul
             run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
             let store = open_store(&db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
             let (state, contents) = inspect(&store, |conn| {
-                check_integrity(conn)?;
+                whole_database(conn)?;
                 Ok((db_state(conn)?, all_contents(conn)?))
             })
             .map_err(|e| format!("{label}: {e}"))?;

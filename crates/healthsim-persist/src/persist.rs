@@ -5,11 +5,18 @@
 //! type count which ids the scenario already has (updated) and which it has not (inserted).
 //! Up to [`DIRECT_APPEND_MAX_ROWS`] rows with no existing id are appended straight into the
 //! canonical table (DuckDB appender); otherwise they are appended into a temporary staging table
-//! and one `INSERT ... SELECT` moves the stage into the table, with
-//! `ON CONFLICT (scenario_id, <pk>) DO UPDATE` only when some id exists. The manifest
-//! `scenario_entities` and `scenarios.updated_at` are updated in the same transaction, and so is
-//! the summary that the result carries. Any failure rolls all of it back, including a new
-//! scenario's row.
+//! and one `INSERT ... SELECT` moves the stage into the table when every id is new, or, when some
+//! id exists, one `UPDATE ... FROM` the stage replaces the existing rows and one anti-joined
+//! `INSERT ... SELECT` adds the others. The manifest `scenario_entities` and
+//! `scenarios.updated_at` are updated in the same transaction, and so is the summary that the
+//! result carries. Any failure rolls all of it back, including a new scenario's row.
+//!
+//! `(scenario_id, <id>)` is each table's *logical* key, not a constraint (schema V0005): this
+//! write path is what keeps it unique, for the local file and a DuckLake catalog alike. The ids
+//! of one batch are distinct ([`convert`] refuses a repeated one), every id is looked up before
+//! it is written, and the transaction updates the scenario's own `scenarios` row (its guard
+//! row, see [`crate::scenario`]), so two writers of one scenario on a DuckLake catalog conflict
+//! at commit instead of both inserting the same id.
 
 use healthsim_schema::crash;
 use std::collections::BTreeMap;
@@ -458,6 +465,7 @@ fn write_rows(
     defaults: &Provenance,
     now: NaiveDateTime,
 ) -> Result<WriteResult> {
+    // write_batches touches the scenario's updated_at (its guard row).
     let counts = write_batches(conn, &target.scenario_id, batches, defaults, now)?;
     let total: u64 = counts.values().map(|c| c.inserted + c.updated).sum();
     let mut entity_ids = Vec::new();
@@ -465,7 +473,6 @@ fn write_rows(
         let room = MAX_IDS_IN_RESULT.saturating_sub(entity_ids.len());
         entity_ids.extend(batch.rows.iter().take(room).map(|r| r.id.clone()));
     }
-    scenario::touch(conn, &target.scenario_id, now)?;
     Ok(WriteResult {
         scenario_id: target.scenario_id,
         scenario_name: target.name,
@@ -511,10 +518,13 @@ fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> 
     Ok(result)
 }
 
-/// Writes the batches into the scenario (stage, count, upsert, manifest per type) and returns
-/// the counts per table; empty batches are left out. No summary, no `updated_at`: the caller
-/// does those once (see [`write`]). Runs inside the caller's transaction; the ids of one batch
-/// must be distinct (as [`convert`] guarantees).
+/// Writes the batches into the scenario (stage, count, upsert, manifest per type), sets the
+/// scenario's `updated_at` (its guard row: every transaction that writes a scenario's entities
+/// updates its `scenarios` row, see [`crate::scenario`]), and returns the counts per table;
+/// empty batches are left out. No summary: the caller makes it once (see [`write`]). Runs
+/// inside the caller's transaction; the ids of one batch must be distinct (as [`convert`]
+/// guarantees), since the logical key `(scenario_id, <id>)` is kept by this code, not by a
+/// constraint.
 pub(crate) fn write_batches(
     conn: &Connection,
     scenario_id: &str,
@@ -522,6 +532,7 @@ pub(crate) fn write_batches(
     defaults: &Provenance,
     now: NaiveDateTime,
 ) -> Result<BTreeMap<String, TypeCounts>> {
+    scenario::touch(conn, scenario_id, now)?;
     let mut counts = BTreeMap::new();
     for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
         let c = write_batch(conn, scenario_id, batch, defaults, now)?;
@@ -606,8 +617,8 @@ fn write_batch(
         known = Some(existing);
     }
 
-    // A copy of the table's columns without its constraints: NOT NULL and the key are checked
-    // when the stage is moved into the table.
+    // A copy of the table's columns without NOT NULL, which is checked when the stage is moved
+    // into the table.
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {columns} FROM main.{table} LIMIT 0"
     ))
@@ -638,38 +649,53 @@ fn write_batch(
         }
     };
 
-    let assignments = domain
-        .iter()
-        .copied()
-        .filter(|c| *c != pk)
-        .chain([
-            "source_type",
-            "source_system",
-            "skill_used",
-            "generation_seed",
-            "extra",
-        ])
-        .map(|c| format!("{c} = EXCLUDED.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // All new (the common case): a plain INSERT costs a fraction of an ON CONFLICT upsert.
-    let on_conflict = if updated == 0 {
-        String::new()
+    if updated == 0 {
+        // All new (the common case): a plain INSERT, nothing to look up.
+        conn.execute(
+            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"),
+            [],
+        )
+        .map_err(db(context("writing entities into")))?;
+        crash::point("persist.inserted");
     } else {
-        format!(" ON CONFLICT ({SCENARIO_COLUMN}, {pk}) DO UPDATE SET {assignments}")
-    };
-    conn.execute(
-        &format!(
-            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}{on_conflict}"
-        ),
-        [],
-    )
-    .map_err(db(context("writing entities into")))?;
-    crash::point(if updated == 0 {
-        "persist.inserted"
-    } else {
-        "persist.upserted"
-    });
+        // Some ids exist: replace those rows in place (every column but the key and
+        // created_at, so an updated entity keeps its creation time), then add the others.
+        // The key is a logical one, so the anti-join is what keeps it unique.
+        let assignments = domain
+            .iter()
+            .copied()
+            .filter(|c| *c != pk)
+            .chain([
+                "source_type",
+                "source_system",
+                "skill_used",
+                "generation_seed",
+                "extra",
+            ])
+            .map(|c| format!("{c} = s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        conn.execute(
+            &format!(
+                "UPDATE main.{table} AS t SET {assignments} FROM temp.{stage} AS s \
+                 WHERE t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
+            ),
+            [],
+        )
+        .map_err(db(context("updating entities of")))?;
+        if updated < staged {
+            conn.execute(
+                &format!(
+                    "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage} AS s \
+                     WHERE NOT EXISTS (SELECT 1 FROM main.{table} AS t \
+                     WHERE t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk})"
+                ),
+                [],
+            )
+            .map_err(db(context("writing entities into")))?;
+        }
+        crash::point("persist.upserted");
+    }
     conn.execute_batch(&format!("DROP TABLE temp.{stage}"))
         .map_err(db(context("dropping the staging table of")))?;
 

@@ -1,5 +1,17 @@
 //! Scenario lifecycle on [`Store`]: resolve, list, rename, delete, tags, and the read-only
 //! pass-throughs to healthsim-summary.
+//!
+//! No table has a key constraint (schema V0005): this module keeps the logical keys of the
+//! bookkeeping tables itself, with explicit checks in the writing transaction (a scenario name
+//! is used once, a tag and a manifest row exist once per scenario). Two *guard rows* make the
+//! checks hold between processes on a DuckLake catalog, which refuses constraints but detects
+//! two transactions that update or delete the same row: every transaction that creates,
+//! renames or deletes a scenario first increments the one row of `scenario_namespace`
+//! ([`guard_namespace`]), and every transaction that writes a scenario's entities, tags or
+//! manifest updates that scenario's own `scenarios` row ([`touch`]). Two such writers then
+//! conflict at commit (the store retries one) instead of both passing their check. On the
+//! local file, which has one writer at a time (DuckDB's file lock), the guards cost one
+//! single-row UPDATE each.
 
 use healthsim_schema::crash;
 use std::cell::RefCell;
@@ -9,6 +21,7 @@ use chrono::{NaiveDateTime, Utc};
 use duckdb::types::Value;
 use duckdb::{params, Connection, OptionalExt};
 use healthsim_query::{QueryOptions, QueryResult};
+use healthsim_schema::ddl::GUARD_TABLE;
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
 use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
 use serde::{Deserialize, Serialize};
@@ -175,6 +188,7 @@ impl Store {
     pub fn rename_scenario(&self, id_or_name: &str, new_name: &str) -> Result<ScenarioRef> {
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
+                guard_namespace(conn)?;
                 let current = resolve_on(conn, id_or_name)?;
                 let name = unique_name(conn, new_name, Some(&current.name))?;
                 conn.execute(
@@ -208,6 +222,7 @@ impl Store {
                         name: target.name,
                     });
                 }
+                guard_namespace(conn)?;
                 let deleted_counts = delete_contents(conn, &target.scenario_id)?;
                 let tags_removed = conn
                     .execute(
@@ -600,7 +615,30 @@ pub(crate) fn generated_name(
     })
 }
 
-/// Inserts a new scenario row with a fresh id.
+/// The namespace guard: increments the one row of `scenario_namespace`. Every transaction that
+/// creates, renames or deletes a scenario runs it, so two of them on a DuckLake catalog conflict
+/// at commit (the same row updated twice) instead of both finding a name free (see the
+/// [module documentation](self)).
+pub(crate) fn guard_namespace(conn: &Connection) -> Result<()> {
+    let changed = conn
+        .prepare_cached(&format!("UPDATE {GUARD_TABLE} SET version = version + 1"))
+        .and_then(|mut s| s.execute([]))
+        .map_err(db("guarding the scenario names"))?;
+    // Exactly one row since V0005; none would make the guard guard nothing.
+    if changed != 1 {
+        return Err(Error::Database {
+            context: format!(
+                "guarding the scenario names: {GUARD_TABLE} has {changed} rows, not 1"
+            ),
+            source: duckdb::Error::QueryReturnedNoRows,
+        });
+    }
+    Ok(())
+}
+
+/// Inserts a new scenario row with a fresh id, after the namespace guard; a name another
+/// scenario has is [`Error::ScenarioExists`] (the name's uniqueness is the write path's, not a
+/// constraint's).
 pub(crate) fn insert_scenario(
     conn: &Connection,
     name: &str,
@@ -608,6 +646,12 @@ pub(crate) fn insert_scenario(
     metadata: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<ScenarioRef> {
+    guard_namespace(conn)?;
+    if name_exists(conn, name)? {
+        return Err(Error::ScenarioExists {
+            name: name.to_string(),
+        });
+    }
     let scenario_id = uuid::Uuid::new_v4().to_string();
     conn.execute(
         "INSERT INTO scenarios (scenario_id, name, description, created_at, updated_at, metadata)
@@ -628,7 +672,8 @@ pub(crate) fn insert_scenario(
     })
 }
 
-/// Sets `scenarios.updated_at`.
+/// Sets `scenarios.updated_at`: the scenario's guard row, which every transaction that writes
+/// its entities, tags or manifest updates (see the [module documentation](self)).
 pub(crate) fn touch(conn: &Connection, scenario_id: &str, now: NaiveDateTime) -> Result<()> {
     conn.prepare_cached("UPDATE scenarios SET updated_at = ? WHERE scenario_id = ?")
         .and_then(|mut s| s.execute(params![timestamp(now), scenario_id]))
@@ -742,7 +787,9 @@ fn normalize_tags(tags: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Adds tags to a scenario (normalized here; present ones are kept once).
+/// Adds tags to a scenario (normalized here; present ones are kept once: the insert skips a
+/// tag the scenario has, since `(scenario_id, tag)` is a logical key, not a constraint). The
+/// caller updates the scenario's row in the same transaction (its guard).
 pub(crate) fn insert_tags(
     conn: &Connection,
     scenario_id: &str,
@@ -752,11 +799,12 @@ pub(crate) fn insert_tags(
     let mut added = 0;
     for tag in normalize_tags(tags)? {
         added += conn
-            .execute(
-                "INSERT INTO scenario_tags (scenario_id, tag, created_at) VALUES (?, ?, ?)
-             ON CONFLICT DO NOTHING",
-                params![scenario_id, tag, timestamp(now)],
+            .prepare_cached(
+                "INSERT INTO scenario_tags (scenario_id, tag, created_at)
+                 SELECT $1, $2, $3
+                 WHERE NOT EXISTS (SELECT 1 FROM scenario_tags WHERE scenario_id = $1 AND tag = $2)",
             )
+            .and_then(|mut s| s.execute(params![scenario_id, tag, timestamp(now)]))
             .map_err(db("adding a tag"))?;
     }
     Ok(added)
@@ -780,4 +828,43 @@ pub(crate) fn timestamp(at: NaiveDateTime) -> Value {
         duckdb::types::TimeUnit::Microsecond,
         at.and_utc().timestamp_micros(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+
+    // The name's uniqueness is the write path's (no UNIQUE since schema V0005): a second row of
+    // one name is refused before it is written, with the error a taken name gets elsewhere.
+    #[test]
+    fn a_second_scenario_of_one_name_is_refused_and_nothing_is_written() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::InvalidRequest {
+            reason: e.to_string(),
+        })?;
+        let store = Store::open(dir.path().join("t.duckdb"), StoreOptions::default())?;
+        let at = now();
+        store.with_writer(|conn| {
+            in_transaction(conn, |conn| insert_scenario(conn, "cohort", None, None, at))
+        })?;
+        let refused = store.with_writer(|conn| {
+            in_transaction(conn, |conn| insert_scenario(conn, "cohort", None, None, at))
+        });
+        assert!(
+            matches!(refused, Err(Error::ScenarioExists { ref name }) if name == "cohort"),
+            "{refused:?}"
+        );
+        let (rows, guard): (i64, i64) = store.with_reader(|conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT (SELECT count(*) FROM scenarios), (SELECT version FROM {GUARD_TABLE})"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db("reading the test's scenarios"))
+        })?;
+        assert_eq!((rows, guard), (1, 1), "one scenario, one guarded creation");
+        Ok(())
+    }
 }

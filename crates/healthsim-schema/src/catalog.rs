@@ -165,6 +165,34 @@ pub fn check_catalog_for<'a>(
             problems.push(format!("unexpected table {}", t.name));
         }
     }
+    // No table carries a PRIMARY KEY or UNIQUE constraint (V0005): DuckLake refuses both, and
+    // the write path keeps every logical key unique itself (one write path for both targets).
+    for t in &catalog.tables {
+        for constraint in &t.constraints {
+            problems.push(format!(
+                "{}: unexpected constraint {constraint} (logical keys are kept by the write path)",
+                t.name
+            ));
+        }
+    }
+    for state in STATE_TABLE_DEFS {
+        let Some(t) = catalog.table(state.name) else {
+            continue;
+        };
+        for index in &t.indexes {
+            problems.push(format!("{}: unexpected index {index}", state.name));
+        }
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let expected: Vec<&str> = state.columns.iter().map(|c| c.name).collect();
+        if names != expected {
+            problems.push(format!(
+                "{}: columns {} in the database, {} in the definition",
+                state.name,
+                names.join(", "),
+                expected.join(", ")
+            ));
+        }
+    }
     // The table list is the registry's; what can go wrong in it is a name used twice.
     for (i, name) in expected.iter().enumerate() {
         if expected[..i].contains(name) {
@@ -191,17 +219,11 @@ pub fn check_catalog_for<'a>(
         {
             problems.push(format!("{}: scenario_id must be NOT NULL", et.table));
         }
-        let pk = format!("PRIMARY KEY({SCENARIO_COLUMN}, {})", et.primary_key);
-        if !t.constraints.contains(&pk) {
-            problems.push(format!(
-                "{}: no uniqueness over ({SCENARIO_COLUMN}, {})",
-                et.table, et.primary_key
-            ));
-        }
-        // Every extra ART index is rebuilt at each checkpoint and held in memory (V0003).
+        // Every extra ART index is rebuilt at each checkpoint and held in memory (V0003), and a
+        // DuckLake catalog has none (V0005): the logical key is kept by the write path.
         for index in &t.indexes {
             problems.push(format!(
-                "{}: unexpected index {index} (canonical tables keep only their primary key)",
+                "{}: unexpected index {index} (canonical tables have no index)",
                 et.table
             ));
         }
@@ -268,7 +290,7 @@ pub fn render_schema_markdown() -> String {
     let _ = writeln!(out, "| column | type | notes |\n|---|---|---|");
     let _ = writeln!(
         out,
-        "| `{SCENARIO_COLUMN}` | VARCHAR NOT NULL | the owning scenario; leads the primary key |"
+        "| `{SCENARIO_COLUMN}` | VARCHAR NOT NULL | the owning scenario; leads the logical key |"
     );
     for c in SYSTEM_COLUMNS {
         let note = match c.name {
@@ -281,7 +303,10 @@ pub fn render_schema_markdown() -> String {
     }
     let _ = writeln!(
         out,
-        "\nIds are scoped by scenario: the primary key is (`{SCENARIO_COLUMN}`, id), so references between entities hold inside a scenario.\n"
+        "\nIds are scoped by scenario: the logical key is (`{SCENARIO_COLUMN}`, id), so references between entities hold inside a scenario. \
+         No table has a PRIMARY KEY or UNIQUE constraint (a DuckLake catalog refuses both): the write path keeps every logical key unique, \
+         and every transaction that writes a scenario updates its `scenarios` row, or the `scenario_namespace` guard row when it creates, renames or deletes one, \
+         so two writers that would break a key conflict at commit.\n"
     );
     for layer in Layer::ALL {
         let types: Vec<_> = ENTITY_TYPES.iter().filter(|t| t.layer == layer).collect();
@@ -303,7 +328,7 @@ pub fn render_schema_markdown() -> String {
             );
             for c in t.columns() {
                 let key = if c.name == t.primary_key {
-                    "primary key (per scenario)".to_string()
+                    "logical key (per scenario)".to_string()
                 } else if let Some(r) = t.references.iter().find(|r| r.column == c.name) {
                     let target = crate::registry::by_table(r.target).map_or("?", |x| x.primary_key);
                     format!("→ `{}.{}`", r.target, target)
@@ -329,10 +354,10 @@ pub fn render_schema_markdown() -> String {
         let _ = writeln!(out, "{}.\n", capitalize(t.purpose));
         let _ = writeln!(out, "| column | type | null | key |\n|---|---|---|---|");
         for c in t.columns {
-            let key = if t.primary_key.contains(&c.name) {
-                "primary key"
+            let key = if t.logical_key.contains(&c.name) {
+                "logical key"
             } else if t.unique.contains(&c.name) {
-                "unique"
+                "unique (logical)"
             } else {
                 ""
             };

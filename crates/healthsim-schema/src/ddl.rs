@@ -3,10 +3,16 @@
 //! The migration files are the append-only history; this module is what the registry says the
 //! schema *is*. `cargo xtask check` builds one database from each and requires identical catalogs,
 //! so a registry change without a migration (or the reverse) fails CI.
+//!
+//! No table has a `PRIMARY KEY` or `UNIQUE` constraint (since V0005): each has a *logical key*
+//! (`(scenario_id, <id>)` for a canonical table, [`StateTable::logical_key`] for a state table)
+//! that the write path of healthsim-persist keeps unique itself. A DuckLake catalog refuses
+//! both constraints, and on the local file the key's ART index was the largest single cost of
+//! persist and clone (docs/performance.md); one write path serves both.
 
 use crate::registry::{EntityType, SystemColumn, ENTITY_TYPES, SCENARIO_COLUMN, SYSTEM_COLUMNS};
 
-/// A state table: fixed columns and a primary key, defined here once.
+/// A state table: fixed columns and a logical key, defined here once.
 #[derive(Debug)]
 pub struct StateTable {
     /// Table name.
@@ -15,9 +21,10 @@ pub struct StateTable {
     pub purpose: &'static str,
     /// Columns in order.
     pub columns: &'static [SystemColumn],
-    /// Primary-key columns.
-    pub primary_key: &'static [&'static str],
-    /// Columns with a UNIQUE constraint of their own.
+    /// The logical key: no two rows share these columns' values (empty for a one-row table).
+    /// Not a constraint: the write path keeps it.
+    pub logical_key: &'static [&'static str],
+    /// Columns whose values are unique on their own (logical too, kept by the write path).
     pub unique: &'static [&'static str],
 }
 
@@ -29,7 +36,7 @@ const fn sc(name: &'static str, sql_type: &'static str, not_null: bool) -> Syste
     }
 }
 
-/// The three state tables.
+/// The four state tables.
 pub static STATE_TABLE_DEFS: &[StateTable] = &[
     StateTable {
         name: "scenarios",
@@ -42,7 +49,7 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
             sc("updated_at", "TIMESTAMP", true),
             sc("metadata", "JSON", false),
         ],
-        primary_key: &["scenario_id"],
+        logical_key: &["scenario_id"],
         unique: &["name"],
     },
     StateTable {
@@ -54,7 +61,7 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
             sc("entity_count", "BIGINT", true),
             sc("updated_at", "TIMESTAMP", true),
         ],
-        primary_key: &["scenario_id", "entity_type"],
+        logical_key: &["scenario_id", "entity_type"],
         unique: &[],
     },
     StateTable {
@@ -65,10 +72,25 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
             sc("tag", "VARCHAR", true),
             sc("created_at", "TIMESTAMP", true),
         ],
-        primary_key: &["scenario_id", "tag"],
+        logical_key: &["scenario_id", "tag"],
+        unique: &[],
+    },
+    StateTable {
+        name: GUARD_TABLE,
+        purpose: "exactly one row, the guard row: every transaction that creates, renames or deletes a scenario first increments `version`, so two such transactions on a DuckLake catalog conflict at commit instead of creating two scenarios of one name",
+        columns: &[sc("version", "BIGINT", true)],
+        logical_key: &[],
         unique: &[],
     },
 ];
+
+/// The guard table of scenario names (see [`STATE_TABLE_DEFS`]); it holds exactly one row.
+pub const GUARD_TABLE: &str = "scenario_namespace";
+
+/// The rows the head schema starts with: the guard table's one row.
+pub fn head_seed_rows() -> Vec<String> {
+    vec![format!("INSERT INTO {GUARD_TABLE} (version) VALUES (0);")]
+}
 
 /// `CREATE TABLE` for one canonical entity type.
 pub fn create_entity_table(t: &EntityType) -> String {
@@ -85,10 +107,6 @@ pub fn create_entity_table(t: &EntityType) -> String {
     for col in SYSTEM_COLUMNS {
         lines.push(system_column_sql(col));
     }
-    lines.push(format!(
-        "    PRIMARY KEY ({SCENARIO_COLUMN}, {})",
-        t.primary_key
-    ));
     format!("CREATE TABLE {} (\n{}\n);", t.table, lines.join(",\n"))
 }
 
@@ -105,20 +123,14 @@ fn system_column_sql(col: &SystemColumn) -> String {
 
 /// `CREATE TABLE` for one state table.
 pub fn create_state_table(t: &StateTable) -> String {
-    let mut lines: Vec<String> = t
+    let lines: Vec<String> = t
         .columns
         .iter()
         .map(|c| {
-            let unique = if t.unique.contains(&c.name) {
-                " UNIQUE"
-            } else {
-                ""
-            };
             let not_null = if c.not_null { " NOT NULL" } else { "" };
-            format!("    {} {}{}{}", c.name, c.sql_type, not_null, unique)
+            format!("    {} {}{}", c.name, c.sql_type, not_null)
         })
         .collect();
-    lines.push(format!("    PRIMARY KEY ({})", t.primary_key.join(", ")));
     format!("CREATE TABLE {} (\n{}\n);", t.name, lines.join(",\n"))
 }
 
@@ -138,10 +150,12 @@ pub fn tables_for<'a>(types: impl IntoIterator<Item = &'a EntityType>) -> Vec<St
         .collect()
 }
 
-/// Every `CREATE INDEX` of the head schema. Canonical tables have only their primary key
-/// `(scenario_id, <pk>)`: a separate scenario_id index cost more than it saved (migration V0003).
+/// Every `CREATE INDEX` of the head schema: none. A separate scenario_id index cost more than
+/// it saved (migration V0003); the keys' indexes went with their constraints, and the tag index
+/// with them, since a DuckLake catalog has no indexes at all (V0005). Scenario-scoped scans are
+/// pruned by row-group zone maps instead.
 pub fn head_indexes() -> Vec<String> {
-    vec!["CREATE INDEX idx_scenario_tags_tag ON scenario_tags (tag);".to_string()]
+    Vec::new()
 }
 
 /// The whole head schema as one script.
@@ -153,5 +167,6 @@ pub fn head_schema_sql() -> String {
 pub fn schema_sql_for<'a>(types: impl IntoIterator<Item = &'a EntityType>) -> String {
     let mut parts = tables_for(types);
     parts.extend(head_indexes());
+    parts.extend(head_seed_rows());
     parts.join("\n\n") + "\n"
 }

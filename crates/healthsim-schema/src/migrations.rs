@@ -73,6 +73,12 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/V0004__fhir_immunizations_and_resources.sql"),
         pinned: "sha256:5db6f73b1eddc3bd4962b93e769a5b7f1624e0d0fac8c69def004f428de08d41",
     },
+    Migration {
+        version: 5,
+        name: "logical_keys",
+        sql: include_str!("../migrations/V0005__logical_keys.sql"),
+        pinned: "sha256:b9f1f5ac5280896a9a01fce71bbfeb64e3971ca3611082b36410f3526449eb3d",
+    },
 ];
 
 /// Every migration's SQL still has the checksum pinned when it was frozen; the first that does

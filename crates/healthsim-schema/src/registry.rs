@@ -123,7 +123,8 @@ pub struct EntityType {
     pub singular: &'static str,
     /// Product layer.
     pub layer: Layer,
-    /// Primary-key column (unique per scenario).
+    /// The id column: with `scenario_id`, the table's logical key (unique per scenario). Not a
+    /// constraint since V0005: the write path keeps it unique.
     pub primary_key: &'static str,
     /// Further accepted names (`vital_signs`, `labs`, ...), lowercase with underscores.
     pub aliases: &'static [&'static str],
@@ -1464,10 +1465,16 @@ pub static ENTITY_TYPES: &[EntityType] = &[
     },
 ];
 
-/// The three state tables: scenarios, their per-type entity counts, and tags.
-pub const STATE_TABLES: &[&str] = &["scenarios", "scenario_entities", "scenario_tags"];
+/// The four state tables: scenarios, their per-type entity counts, tags, and the one-row guard
+/// table `scenario_namespace` (see `ddl::STATE_TABLE_DEFS`).
+pub const STATE_TABLES: &[&str] = &[
+    "scenarios",
+    "scenario_entities",
+    "scenario_tags",
+    "scenario_namespace",
+];
 
-/// The system table that records applied migrations (not counted among the 43).
+/// The system table that records applied migrations (not counted among the 44).
 pub const MIGRATIONS_TABLE: &str = "schema_migrations";
 
 /// Normalizes a user-given type name: trimmed, lowercase, `-` and spaces as `_`.

@@ -15,7 +15,7 @@ fn check_catalog_reports_what_is_wrong() {
     let conn = duckdb::Connection::open_in_memory().expect("db");
     healthsim_schema::migrate(&conn).expect("migrate");
     conn.execute_batch(
-        "CREATE INDEX idx_vitals_scenario ON vitals (scenario_id); ALTER TABLE claims DROP COLUMN extra; CREATE TABLE stray (x INTEGER);",
+        "CREATE INDEX idx_vitals_scenario ON vitals (scenario_id); ALTER TABLE claims DROP COLUMN extra; CREATE TABLE stray (x INTEGER PRIMARY KEY);",
     )
         .expect("damage");
     let problems = check_catalog(&read_catalog(&conn).expect("catalog"));
@@ -23,7 +23,8 @@ fn check_catalog_reports_what_is_wrong() {
         problems,
         [
             "unexpected table stray",
-            "vitals: unexpected index idx_vitals_scenario [scenario_id] (canonical tables keep only their primary key)",
+            "stray: unexpected constraint PRIMARY KEY(x) (logical keys are kept by the write path)",
+            "vitals: unexpected index idx_vitals_scenario [scenario_id] (canonical tables have no index)",
             "claims: column extra is missing",
         ]
     );
@@ -39,7 +40,7 @@ fn schema_doc_covers_every_table() {
             t.table
         );
     }
-    for t in ["scenarios", "scenario_entities", "scenario_tags"] {
+    for t in healthsim_schema::registry::STATE_TABLES {
         assert!(doc.contains(&format!("### `{t}`")));
     }
 }

@@ -225,3 +225,97 @@ fn an_edited_frozen_migration_fails_the_pin_check() {
         other => panic!("wrong result: {other:?}"),
     }
 }
+
+/// Every table's rows as sorted text (all columns), by table name.
+fn rows_by_table(conn: &Connection) -> std::collections::BTreeMap<String, Vec<String>> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("table names");
+    tables
+        .into_iter()
+        // The history gains V0005's own row; its other rows are compared below.
+        .filter(|t| t != "schema_migrations")
+        .map(|t| {
+            let rows: Vec<String> = conn
+                .prepare(&format!("SELECT t::VARCHAR FROM main.{t} t ORDER BY 1"))
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .expect("rows");
+            (t, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn v0005_keeps_every_row_and_drops_every_key_constraint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v4.duckdb");
+    let (before, history) = {
+        let old = Connection::open(&path).expect("open");
+        migrate_with(&old, MIGRATIONS, Some(4)).expect("a version-4 database");
+        // A row in every state table and in canonical tables of each column kind, with NULLs,
+        // JSON, timestamps and the defaults.
+        old.execute_batch(
+            "INSERT INTO scenarios VALUES ('s1', 'kept', 'a description', TIMESTAMP '2024-01-02 03:04:05', now(), '{\"context\": \"x\"}'),
+                                          ('s2', 'other', NULL, now(), now(), NULL);
+             INSERT INTO scenario_tags VALUES ('s1', 'diabetes', now()), ('s2', 'diabetes', now());
+             INSERT INTO scenario_entities VALUES ('s1', 'patients', 2, now()), ('s2', 'claims', 1, now());
+             INSERT INTO patients (scenario_id, patient_id, birth_date, extra) VALUES
+                 ('s1', 'p1', DATE '1950-06-01', '{\"a\": [1, 2]}'), ('s1', 'p2', NULL, NULL);
+             INSERT INTO claims (scenario_id, claim_id, member_id, claim_type, service_date, total_billed, status)
+                 VALUES ('s2', 'c1', 'm1', 'professional', DATE '2024-02-29', 1234.56, 'paid');",
+        )
+        .expect("data in the old database");
+        let history: Vec<String> = old
+            .prepare("SELECT version || name || checksum || applied_at FROM schema_migrations ORDER BY version")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("history");
+        (rows_by_table(&old), history)
+    };
+    let conn = Connection::open(&path).expect("reopen");
+    let report = migrate(&conn).expect("upgrade");
+    assert_eq!(report.applied, vec![5]);
+
+    let mut after = rows_by_table(&conn);
+    assert_eq!(
+        after.remove("scenario_namespace"),
+        Some(vec!["{'version': 0}".to_string()]),
+        "the guard table holds exactly one row"
+    );
+    assert_eq!(after, before, "every row of every table is kept");
+    let kept: Vec<String> = conn
+        .prepare("SELECT version || name || checksum || applied_at FROM schema_migrations WHERE version < 5 ORDER BY version")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("history");
+    assert_eq!(kept, history, "the recorded history is kept");
+
+    let constraints: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("constraints");
+    assert_eq!(constraints, 0, "no PRIMARY KEY or UNIQUE is left");
+    let indexes: i64 = conn
+        .query_row("SELECT count(*) FROM duckdb_indexes()", [], |r| r.get(0))
+        .expect("indexes");
+    assert_eq!(indexes, 0, "no index is left");
+    // A repeated key is no longer refused by the database: the write path has to keep it.
+    conn.execute_batch("INSERT INTO patients (scenario_id, patient_id) VALUES ('s1', 'p1')")
+        .expect("no constraint refuses it");
+    assert_eq!(
+        read_catalog(&conn).expect("catalog"),
+        read_catalog(&fresh()).expect("catalog")
+    );
+}
+
+#[test]
+fn a_fresh_database_starts_with_the_one_guard_row() {
+    let conn = fresh();
+    let version: Vec<i64> = conn
+        .prepare("SELECT version FROM scenario_namespace")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("guard rows");
+    assert_eq!(version, vec![0]);
+}

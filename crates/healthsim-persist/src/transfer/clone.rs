@@ -3,7 +3,8 @@
 //! One `INSERT INTO t SELECT $new AS scenario_id, <other columns> FROM t WHERE scenario_id =
 //! $source` per table that has rows, the new scenario's row, tags and manifest, all in one
 //! transaction. Ids are scoped by scenario, so every copied reference stays valid: the copy
-//! holds the same ids.
+//! holds the same ids. The copy is as free of repeated ids as its source (the logical key
+//! `(scenario_id, <id>)` has no constraint: the write path keeps it), since the target is new.
 
 use healthsim_schema::crash;
 use std::collections::BTreeMap;
@@ -108,6 +109,9 @@ impl Store {
                         counts.insert(t.table.to_string(), n);
                     }
                 }
+                // The target's guard row (see crate::scenario): its row, created above, is
+                // updated by the transaction that writes its entities.
+                scenario::touch(conn, &target.scenario_id, now)?;
                 Ok(CloneResult {
                     scenario_id: target.scenario_id,
                     name: target.name,

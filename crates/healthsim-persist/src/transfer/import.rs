@@ -189,6 +189,7 @@ impl Store {
                 let mut counts = BTreeMap::new();
                 for (t, file, columns) in checked {
                     let n = insert_file(conn, t, file, format, &columns, &target.scenario_id)?;
+                    refuse_repeated_ids(conn, t, file, &target.scenario_id)?;
                     // Rows inserted by SQL get the code sets `convert` gives entities.
                     normalize_stored(conn, t, &target.scenario_id).map_err(|source| {
                         Error::Database {
@@ -202,6 +203,8 @@ impl Store {
                         counts.insert(t.table.to_string(), n);
                     }
                 }
+                // The target's guard row (see crate::scenario).
+                scenario::touch(conn, &target.scenario_id, now)?;
                 Ok(ImportResult {
                     scenario_id: target.scenario_id,
                     name: target.name,
@@ -525,6 +528,37 @@ fn fill_provenance(
         context: format!("setting the provenance of {}", t.table),
         source,
     })?;
+    Ok(())
+}
+
+/// [`TransferError::ImportData`] when one file gave an id twice. `(scenario_id, <id>)` is a
+/// logical key, not a constraint (schema V0005), and the import's scenario is new, so a
+/// repeated id in the scenario's rows of `t` is one the file repeats. DuckDB's `error()` raises
+/// the error naming the first such id, as a constraint's violation did.
+fn refuse_repeated_ids(
+    conn: &Connection,
+    t: &EntityType,
+    file: &Path,
+    scenario_id: &str,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT error(printf('the id %s appears more than once in {table} (%s is unique per scenario)', \
+         min({pk}), $2)) FROM main.{table} WHERE {SCENARIO_COLUMN} = $1 \
+         GROUP BY {pk} HAVING count(*) > 1 LIMIT 1",
+        table = t.table,
+        pk = t.primary_key
+    );
+    conn.prepare(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params![scenario_id, t.primary_key], |_| Ok(()))?
+                .collect::<duckdb::Result<Vec<()>>>()
+        })
+        .map_err(|source| {
+            Error::from(TransferError::ImportData {
+                path: file.to_path_buf(),
+                source,
+            })
+        })?;
     Ok(())
 }
 

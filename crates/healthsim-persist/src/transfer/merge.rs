@@ -23,6 +23,9 @@
 //! winning entity of that id (that is what "the same id" means to those strategies); under
 //! rename, every reference keeps pointing at the entity of its own source. Everything happens
 //! in one transaction.
+//!
+//! `(scenario_id, <id>)` is a logical key, not a constraint (schema V0005): the anti-joins
+//! above are what keep it unique in the target, under every strategy.
 
 use healthsim_schema::crash;
 use std::collections::BTreeMap;
@@ -220,6 +223,8 @@ impl Store {
                 for (table, n) in &counts {
                     scenario::add_to_manifest(conn, &target.scenario_id, table, *n, now)?;
                 }
+                // The target's guard row (see crate::scenario).
+                scenario::touch(conn, &target.scenario_id, now)?;
                 Ok(MergeResult {
                     scenario_id: target.scenario_id,
                     name: target.name,

@@ -194,6 +194,8 @@ pub(crate) fn assert_manifest_consistent(store: &Store) {
                 )
                 .map_err(db)?;
             assert_eq!(orphans, 0, "manifest rows of deleted scenarios");
+            // No logical key twice in any table: no constraint holds them (schema V0005).
+            assert_eq!(state::expect_unique_keys(conn), Ok(()));
             Ok(())
         })
         .expect("manifest check");

@@ -4,12 +4,14 @@
 //!
 //! Shared by healthsim-persist's tests (`common::state`) and healthsim-cli's reliability suites
 //! (included there by path), so both compare databases the same way. Table names come from the
-//! registry ([`ENTITY_TYPES`], [`STATE_TABLES`], [`MIGRATIONS_TABLE`]), never from a catalog
-//! query or input.
+//! registry ([`ENTITY_TYPES`], [`STATE_TABLES`], [`STATE_TABLE_DEFS`], [`MIGRATIONS_TABLE`]),
+//! never from a catalog query or input. [`repeated_keys`] is the whole-database check that no
+//! logical key appears twice, since no constraint keeps them (schema V0005).
 #![allow(dead_code)] // each test binary uses a different part of these helpers
 
 use std::collections::BTreeMap;
 
+use healthsim_schema::ddl::{GUARD_TABLE, STATE_TABLE_DEFS};
 use healthsim_schema::duckdb::Connection;
 use healthsim_schema::registry::{MIGRATIONS_TABLE, STATE_TABLES};
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
@@ -129,10 +131,78 @@ pub(crate) fn scenario_contents(conn: &Connection, name: &str) -> Result<Option<
             "scenarios" => "scenario_id, created_at, updated_at",
             "scenario_entities" => "scenario_id, updated_at",
             "scenario_tags" => "scenario_id, created_at",
-            t if t == MIGRATIONS_TABLE => return "SELECT 1 WHERE false".to_string(),
+            // The history and the namespace guard belong to no scenario.
+            t if t == MIGRATIONS_TABLE || t == GUARD_TABLE => {
+                return "SELECT 1 WHERE false".to_string()
+            }
             _ => "scenario_id, created_at",
         };
         format!("SELECT * EXCLUDE ({excluded}) FROM main.{table} WHERE {SCENARIO_COLUMN} = '{id}'")
     });
     read_state(conn, &sql).map(Some)
+}
+
+/// Every logical key of the schema as `(table, key columns)`: `(scenario_id, <id>)` of each
+/// canonical table, each state table's logical key and each of its unique columns, and
+/// `schema_migrations.version`. None is a constraint (schema V0005): the write path keeps them.
+fn logical_keys() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut keys: Vec<(&'static str, Vec<&'static str>)> = ENTITY_TYPES
+        .iter()
+        .map(|t| (t.table, vec![SCENARIO_COLUMN, t.primary_key]))
+        .collect();
+    for t in STATE_TABLE_DEFS {
+        if !t.logical_key.is_empty() {
+            keys.push((t.name, t.logical_key.to_vec()));
+        }
+        keys.extend(t.unique.iter().map(|column| (t.name, vec![*column])));
+    }
+    keys.push((MIGRATIONS_TABLE, vec!["version"]));
+    keys
+}
+
+/// Every logical key value that appears more than once in its table (at most 5 per key,
+/// `table (columns) = values ×n`), and the guard table when it does not hold exactly one row.
+/// Empty for a whole database.
+pub(crate) fn repeated_keys(conn: &Connection) -> Result<Vec<String>, String> {
+    let mut parts: Vec<String> = logical_keys()
+        .iter()
+        .map(|(table, columns)| {
+            let values = columns
+                .iter()
+                .map(|c| format!("{c}::VARCHAR"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "(SELECT '{table} ({names}) = ' || k || ' ×' || n FROM \
+                 (SELECT concat_ws(', ', {values}) AS k, count(*) AS n FROM main.{table} \
+                 GROUP BY {keys} HAVING count(*) > 1 LIMIT 5))",
+                names = columns.join(", "),
+                keys = columns.join(", ")
+            )
+        })
+        .collect();
+    parts.push(format!(
+        "(SELECT '{GUARD_TABLE} has ' || count(*) || ' rows, not 1' FROM main.{GUARD_TABLE} \
+         HAVING count(*) <> 1)"
+    ));
+    let sql = parts.join(" UNION ALL ");
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(|e| format!("looking for repeated keys: {e}"))?;
+    let rows = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(|e| format!("looking for repeated keys: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("looking for repeated keys: {e}"))?;
+    Ok(rows)
+}
+
+/// `Ok` when no logical key appears twice in any table (see [`repeated_keys`]).
+pub(crate) fn expect_unique_keys(conn: &Connection) -> Result<(), String> {
+    let repeated = repeated_keys(conn)?;
+    if repeated.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("repeated logical keys: {}", repeated.join("; ")))
+    }
 }
