@@ -365,8 +365,8 @@ impl Store {
                     now,
                 )?;
                 scenario::insert_tags(conn, &created.scenario_id, &tags, now)?;
+                // Also the scenario's guard row (its updated_at).
                 write_batches(conn, &created.scenario_id, &batches, provenance, now)?;
-                scenario::touch(conn, &created.scenario_id, now)?;
                 // What the scenario now holds, rather than what the mapping could resolve.
                 report.unresolved_references = unresolved_references(conn, &created.scenario_id)?.0;
                 report.status = LegacyStatus::Imported;
