@@ -124,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "unresolved references: {:?}; peak RSS (VmHWM) {}; database file {:.1} MB",
         report.unresolved_references,
         peak_rss(),
-        std::fs::metadata(store.path())?.len() as f64 / 1e6
+        std::fs::metadata(store.path().expect("the bench opens a file"))?.len() as f64 / 1e6
     );
     Ok(())
 }
