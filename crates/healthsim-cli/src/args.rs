@@ -57,7 +57,7 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
-    /// Seconds to wait when another process holds the database file lock.
+    /// Seconds to wait for the database: another process's file lock, or a lake's commit conflicts.
     #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS,
           help_heading = "Global options")]
     pub lock_timeout: u64,

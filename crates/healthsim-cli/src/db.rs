@@ -61,7 +61,8 @@ pub fn query_worker() -> CliResult<healthsim_persist::query::Worker> {
 pub struct DbConfig {
     /// The database: a file or a lake.
     pub target: Target,
-    /// How long to wait while another process holds the file.
+    /// How long to wait while another process holds the file, or to retry a lake's conflicting
+    /// commits.
     pub lock_timeout: Duration,
 }
 

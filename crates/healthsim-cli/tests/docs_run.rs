@@ -1,10 +1,12 @@
 //! The documentation's command lines, run: every ```` ```sh ```` block of README.md,
-//! docs/user-guide.md and skills/*.md runs here verbatim, so a renamed scenario, command or
-//! flag breaks this test instead of a reader.
+//! docs/user-guide.md, docs/deployment.md and skills/*.md runs here verbatim, so a renamed
+//! scenario, command or flag breaks this test instead of a reader.
 //!
 //! - Each document runs in a fresh temporary folder that is both the working directory and
 //!   `HOME` (so the default database `~/.healthsim/healthsim.duckdb` is a new one), with
-//!   `HEALTHSIM_DB` unset and `PATH` = the freshly built `healthsim`'s folder, then
+//!   `HEALTHSIM_DB` unset — except docs/deployment.md, whose reader has exported a lake's name:
+//!   it runs with `HEALTHSIM_DB` naming a new lake (a database of a throwaway PostgreSQL, data in
+//!   the temporary folder) — and `PATH` = the freshly built `healthsim`'s folder, then
 //!   `/usr/bin:/bin` (for `cat` and `jq`). Its blocks run in order, as one POSIX shell script
 //!   per block (`bash --posix`, with `-e` and `pipefail`, so a failing command anywhere in a
 //!   pipeline stops the block), so a variable one line sets is there for the next.
@@ -78,6 +80,23 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
          install code runs against a temporary prefix in tests/install.rs",
     ),
     (
+        "docs/deployment.md",
+        "sudo apt-get install postgresql && sudo service postgresql start",
+        "installs and starts a system PostgreSQL as root; the test starts a throwaway server of \
+         its own (healthsim-pgtest) and gives the page's blocks a lake on it",
+    ),
+    (
+        "docs/deployment.md",
+        "export HEALTHSIM_DB='ducklake:postgres:dbname=healthsim_lake host=pg.internal user=healthsim data_path=/mnt/lake/'",
+        "names a server and folder of the reader's; the test sets HEALTHSIM_DB to a lake of the \
+         same form on its throwaway server before the page's blocks run",
+    ),
+    (
+        "docs/deployment.md",
+        "pg_dump --format=custom --file=lake-catalog.dump healthsim_lake",
+        "copies to a backup host; a restore is PostgreSQL's and rsync's own behaviour",
+    ),
+    (
         "docs/user-guide.md",
         "claude mcp add healthsim -- ~/.local/bin/healthsim mcp",
         "configures Claude Code, which is not installed here; the server it starts is run by \
@@ -122,7 +141,11 @@ fn root() -> PathBuf {
 
 /// The documents whose command lines run, as paths relative to the repository root.
 fn documents() -> Vec<String> {
-    let mut docs = vec!["README.md".to_string(), "docs/user-guide.md".to_string()];
+    let mut docs = vec![
+        "README.md".to_string(),
+        "docs/user-guide.md".to_string(),
+        "docs/deployment.md".to_string(),
+    ];
     let mut skills: Vec<String> = std::fs::read_dir(root().join("skills"))
         .unwrap_or_else(|e| panic!("cannot list skills/: {e}"))
         .map(|entry| entry.expect("a skills/ entry").file_name())
@@ -192,7 +215,7 @@ fn every_shell_block_runs_or_is_listed_with_its_reason() {
                 "sh not-run" => {
                     match NOT_RUN
                         .iter()
-                        .position(|(d, line, _)| *d == doc && *line == first)
+                        .position(|(d, line, _)| *d == doc && *line == first.trim())
                     {
                         Some(i) => listed_found[i] = true,
                         None => problems.push(format!(
@@ -276,20 +299,34 @@ fn name_date(name: &str) -> NaiveDate {
 
 #[test]
 fn readme_command_lines_run() -> TestResult {
-    run_document("README.md")
+    run_document("README.md", Database::Default)
 }
 
 #[test]
 fn user_guide_command_lines_run() -> TestResult {
-    run_document("docs/user-guide.md")
+    run_document("docs/user-guide.md", Database::Default)
+}
+
+#[test]
+fn deployment_command_lines_run_on_a_lake() -> TestResult {
+    run_document("docs/deployment.md", Database::Lake)
 }
 
 #[test]
 fn skill_command_lines_run() -> TestResult {
     for doc in documents().iter().filter(|d| d.starts_with("skills/")) {
-        run_document(doc)?;
+        run_document(doc, Database::Default)?;
     }
     Ok(())
+}
+
+/// The database a document's commands find without `--db`.
+enum Database {
+    /// `HEALTHSIM_DB` unset: the default file in the temporary home folder.
+    Default,
+    /// `HEALTHSIM_DB` naming a new lake: a fresh database of the test's PostgreSQL, its data in
+    /// the temporary home folder.
+    Lake,
 }
 
 /// One command line of a block, with what it must print.
@@ -300,10 +337,18 @@ struct CommandLine {
 }
 
 /// Runs every `sh` block of `doc`, in order, in one fresh home folder.
-fn run_document(doc: &str) -> TestResult {
+fn run_document(doc: &str, database: Database) -> TestResult {
     let home = tempfile::tempdir()?;
     let home = home.path();
     inputs(home)?;
+    let lake = match database {
+        Database::Default => None,
+        Database::Lake => Some(format!(
+            "ducklake:postgres:{} data_path={}/",
+            healthsim_pgtest::cluster().database("docs"),
+            home.join("lake").display()
+        )),
+    };
     let session = home.join(".mcp-session.jsonl");
     std::fs::write(&session, MCP_SESSION)?;
     let today = chrono::Utc::now().format("%Y%m%d").to_string();
@@ -331,15 +376,19 @@ fn run_document(doc: &str) -> TestResult {
             )?;
         }
         writeln!(script, "printf '\\n{MARK}end\\n'")?;
-        let out = Command::new("bash")
+        let mut shell = Command::new("bash");
+        shell
             .args(["--posix", "-c", &script])
             .current_dir(home)
             .env_clear()
             .env("HOME", home)
             .env("PATH", &path)
             .env("LANG", "C.UTF-8")
-            .stdin(Stdio::null())
-            .output()?;
+            .stdin(Stdio::null());
+        if let Some(lake) = &lake {
+            shell.env("HEALTHSIM_DB", lake);
+        }
+        let out = shell.output()?;
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let outputs = split_by_marks(&stdout);
