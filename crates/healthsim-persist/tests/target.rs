@@ -4,10 +4,22 @@ use std::path::Path;
 
 use healthsim_persist::target::{Target, TargetError};
 
+/// `text` read as a target (the test fails naming it if it is refused).
+fn parsed(text: &str) -> Target {
+    Target::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// `text` read as a lake.
+fn lake(text: &str) -> healthsim_persist::target::LakeTarget {
+    parsed(text)
+        .lake()
+        .cloned()
+        .unwrap_or_else(|| panic!("{text}: not read as a lake"))
+}
+
 /// `text` read as a target, shown back (secrets hidden).
 fn check(text: &str, shown: &str) {
-    let target = Target::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-    assert_eq!(target.to_string(), shown, "{text}");
+    assert_eq!(parsed(text).to_string(), shown, "{text}");
 }
 
 fn refused(text: &str) -> TargetError {
@@ -20,7 +32,7 @@ fn a_name_without_the_lake_prefix_is_a_file_path() {
     check("relative/h.duckdb", "relative/h.duckdb");
     check("ducklake.duckdb", "ducklake.duckdb");
     assert_eq!(
-        Target::parse("x.duckdb").unwrap().file(),
+        parsed("x.duckdb").file(),
         Some(Path::new("x.duckdb"))
     );
 }
@@ -51,27 +63,22 @@ fn a_lake_string_is_read_as_libpq_words_plus_the_data_path() {
 
 #[test]
 fn the_driver_gets_every_word_but_the_data_path() {
-    let target = Target::parse(
-        "ducklake:postgres:dbname='my lake' password=s3cret data_path=/srv/lake host=h",
-    )
-    .unwrap();
-    let lake = target.lake().unwrap();
-    assert_eq!(lake.conninfo(), "dbname='my lake' password=s3cret host=h");
-    assert_eq!(lake.data_path(), Some(Path::new("/srv/lake")));
-    let without = Target::parse("ducklake:postgres:dbname=lake").unwrap();
-    assert_eq!(without.lake().unwrap().data_path(), None);
+    let given =
+        lake("ducklake:postgres:dbname='my lake' password=s3cret data_path=/srv/lake host=h");
+    assert_eq!(given.conninfo(), "dbname='my lake' password=s3cret host=h");
+    assert_eq!(given.data_path(), Some(Path::new("/srv/lake")));
+    assert_eq!(lake("ducklake:postgres:dbname=lake").data_path(), None);
 }
 
 #[test]
 fn a_password_is_never_shown_and_is_removed_from_messages() {
-    let target =
-        Target::parse("ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y").unwrap();
+    let target = parsed("ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y");
     check(
         "ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y",
         "ducklake:postgres:dbname=lake password=*** sslpassword=***",
     );
     assert!(!format!("{target:?}").contains("s3cret"));
-    let lake = target.lake().unwrap();
+    let lake = lake("ducklake:postgres:dbname=lake password=s3cret sslpassword=k3y");
     assert_eq!(
         lake.redact("connection to dbname=lake password=s3cret failed (k3y)"),
         "connection to dbname=lake password=*** failed (***)"
