@@ -1019,4 +1019,138 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// Two stores on one new lake (as on two machines), a scenario `kept` written by the first,
+    /// and the lock timeout of the first.
+    fn two_writers(timeout: Duration) -> (tempfile::TempDir, Store, Store, String) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let text = format!(
+            "ducklake:postgres:{} data_path={}/",
+            healthsim_pgtest::cluster().database("conflict"),
+            dir.path().display()
+        );
+        let open = |lock_timeout| {
+            let target = Target::parse(&text).expect("a lake");
+            let options = StoreOptions {
+                lock_timeout,
+                query_worker: None,
+            };
+            Store::open_target(target, options).expect("open the lake")
+        };
+        let first = open(timeout);
+        let second = open(Duration::from_secs(10));
+        let entities = serde_json::json!({"patients": [{"patient_id": "p1"}]});
+        let request = crate::PersistRequest::by_type(entities.as_object().cloned().expect("map"))
+            .with_scenario(crate::ScenarioTarget::new_named("kept"));
+        let id = first
+            .persist_entities(&request)
+            .expect("persist")
+            .scenario_id;
+        (dir, first, second, id)
+    }
+
+    /// The first store's description of `kept`, as the second reads it.
+    fn description(store: &Store, id: &str) -> Option<String> {
+        store
+            .with_reader(|conn| {
+                conn.query_row(
+                    "SELECT description FROM scenarios WHERE scenario_id = ?",
+                    [id],
+                    |r| r.get(0),
+                )
+                .map_err(db("reading the description"))
+            })
+            .expect("read the description")
+    }
+
+    #[test]
+    fn a_lake_write_that_keeps_conflicting_fails_after_the_lock_timeout_having_written_nothing() {
+        let (_dir, first, second, id) = two_writers(Duration::from_secs(2));
+        let mut renames = 0;
+        let outcome = first.with_writer(|conn| {
+            in_transaction(conn, |conn| {
+                conn.execute(
+                    "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
+                    [&id],
+                )
+                .map_err(db("describing"))?;
+                // Another machine commits a change to the same row before this one commits.
+                renames += 1;
+                second.rename_scenario(&id, &format!("renamed-{renames}"))?;
+                Ok(())
+            })
+        });
+        match outcome {
+            Err(Error::Store(StoreError::LakeConflict {
+                attempts,
+                waited_ms,
+                detail,
+                ..
+            })) => {
+                assert!(attempts >= 2, "retried: {attempts}");
+                assert_eq!(attempts, renames, "one attempt per conflicting commit");
+                assert!(waited_ms >= 2000, "{waited_ms}");
+                assert!(
+                    detail.contains("Transaction conflict") || detail.contains("write-write"),
+                    "DuckLake's own message: {detail}"
+                );
+            }
+            other => panic!("expected LakeConflict, got {other:?}"),
+        }
+        assert_eq!(
+            description(&second, &id),
+            None,
+            "nothing of the refused write was kept"
+        );
+    }
+
+    #[test]
+    fn a_lake_write_that_conflicts_once_is_retried_and_commits() {
+        let (_dir, first, second, id) = two_writers(Duration::from_secs(10));
+        let mut attempts = 0;
+        first
+            .with_writer(|conn| {
+                in_transaction(conn, |conn| {
+                    conn.execute(
+                        "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
+                        [&id],
+                    )
+                    .map_err(db("describing"))?;
+                    attempts += 1;
+                    if attempts == 1 {
+                        second.rename_scenario(&id, "renamed")?;
+                    }
+                    Ok(())
+                })
+            })
+            .expect("the second attempt commits");
+        assert_eq!(attempts, 2);
+        assert_eq!(description(&second, &id).as_deref(), Some("mine"));
+        let name = second.resolve_scenario(&id).expect("resolve").name;
+        assert_eq!(name, "renamed", "the other machine's commit is kept too");
+    }
+
+    #[test]
+    fn a_streamed_chunk_that_conflicts_fails_at_once_naming_the_lake() {
+        let (_dir, first, second, id) = two_writers(Duration::from_secs(10));
+        let outcome = first.with_writer(|conn| {
+            in_transaction_once(conn, |conn| {
+                conn.execute(
+                    "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
+                    [&id],
+                )
+                .map_err(db("describing"))?;
+                second.rename_scenario(&id, "renamed")?;
+                Ok(())
+            })
+        });
+        match outcome {
+            Err(Error::Store(StoreError::LakeConflict { lake, attempts, .. })) => {
+                assert_eq!(attempts, 1);
+                assert!(lake.starts_with("ducklake:postgres:"), "{lake}");
+            }
+            other => panic!("expected LakeConflict, got {other:?}"),
+        }
+        assert_eq!(description(&second, &id), None);
+    }
 }

@@ -31,10 +31,7 @@ fn a_name_without_the_lake_prefix_is_a_file_path() {
     check("/tmp/h.duckdb", "/tmp/h.duckdb");
     check("relative/h.duckdb", "relative/h.duckdb");
     check("ducklake.duckdb", "ducklake.duckdb");
-    assert_eq!(
-        parsed("x.duckdb").file(),
-        Some(Path::new("x.duckdb"))
-    );
+    assert_eq!(parsed("x.duckdb").file(), Some(Path::new("x.duckdb")));
 }
 
 #[test]
