@@ -255,7 +255,7 @@ fn unique_by(items: Vec<Json>, key: &str) -> Vec<Json> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::store_cases(24), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_entities_round_trip(

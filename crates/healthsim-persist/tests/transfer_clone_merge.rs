@@ -158,7 +158,7 @@ fn shape() -> impl Strategy<Value = Shape> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::store_cases(12), ..ProptestConfig::default() })]
 
     /// Clone and every merge strategy keep every reference resolvable inside the result, and
     /// the counts add up: skip and overwrite give the union of ids, rename the sum.

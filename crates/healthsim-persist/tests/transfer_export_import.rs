@@ -767,7 +767,7 @@ fn text_value() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::store_cases(8), ..ProptestConfig::default() })]
 
     /// Any text in columns and in `extra` survives export and import in every format.
     #[test]
