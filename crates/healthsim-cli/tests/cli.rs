@@ -630,6 +630,37 @@ fn db_status_and_migrate() -> TestResult {
 }
 
 #[test]
+fn db_maintain_refuses_a_file_and_writes_nothing() -> TestResult {
+    let env = Env::new()?;
+    let refusal = "maintenance is for a lake; a DuckDB file needs none";
+    // No file yet: the refusal creates none, nor its folder.
+    env.run(&["db", "maintain"])?.expect_error(2, refusal)?;
+    let folder = env.db.parent().ok_or("the database has no folder")?;
+    assert!(!folder.exists(), "db maintain created {}", folder.display());
+    // An existing database: refused, its folder byte for byte as it was.
+    seed(&env, "kept")?;
+    let contents =
+        |dir: &Path| -> Result<Vec<(PathBuf, Vec<u8>, std::time::SystemTime)>, std::io::Error> {
+            let mut files = Vec::new();
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                let modified = std::fs::metadata(&path)?.modified()?;
+                files.push((path.clone(), std::fs::read(&path)?, modified));
+            }
+            files.sort();
+            Ok(files)
+        };
+    let before = contents(folder)?;
+    env.run(&["--json", "db", "maintain", "--older-than-minutes", "0"])?
+        .expect_error(2, refusal)?;
+    assert!(
+        contents(folder)? == before,
+        "db maintain changed the database's folder"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_file_that_is_not_a_database_fails_with_1() -> TestResult {
     let env = Env::new()?;
     let junk = env.file("junk.duckdb", "this is not a database")?;

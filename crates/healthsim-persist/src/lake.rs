@@ -26,7 +26,7 @@ use healthsim_query::{Prepared, Source};
 use healthsim_schema::extensions::{self, Extension};
 
 use crate::error::{Error, Result, StoreError};
-use crate::target::LakeTarget;
+use crate::target::{LakeTarget, Target};
 
 /// The catalog name a lake is attached under (and made the default with `USE`).
 pub(crate) const ALIAS: &str = "lake";
@@ -244,22 +244,29 @@ pub(crate) fn maintain(conn: &Connection, older_than_minutes: u64) -> Result<Mai
     })
 }
 
+/// The lake of `target`, which maintenance is for; a DuckDB file is refused. Callers check
+/// this before opening the target, so that a refused file is not created or migrated first.
+///
+/// # Errors
+///
+/// [`Error::InvalidRequest`] for a file (a DuckDB file maintains itself).
+pub fn maintained(target: &Target) -> Result<&LakeTarget> {
+    target.lake().ok_or_else(|| Error::InvalidRequest {
+        reason: "maintenance is for a lake; a DuckDB file needs none (it checkpoints and \
+                 reclaims space itself)"
+            .into(),
+    })
+}
+
 impl crate::Store {
     /// Runs the lake's maintenance (see [`Maintenance`]): what `healthsim db maintain` does.
     /// Files and snapshots younger than `older_than_minutes` are kept.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidRequest`] on a file store (a DuckDB file maintains itself), and the
-    /// lake's failures.
+    /// [`Error::InvalidRequest`] on a file store ([`maintained`]), and the lake's failures.
     pub fn maintain_lake(&self, older_than_minutes: u64) -> Result<Maintenance> {
-        if self.target().lake().is_none() {
-            return Err(Error::InvalidRequest {
-                reason: "maintenance is for a lake; a DuckDB file needs none (it checkpoints \
-                         and reclaims space itself)"
-                    .into(),
-            });
-        }
+        maintained(self.target())?;
         self.with_writer(|conn| maintain(conn, older_than_minutes))
     }
 }

@@ -19,8 +19,10 @@ pub fn run(config: &DbConfig, command: &DbCommand) -> CliResult<Output> {
     }
 }
 
-/// `healthsim db maintain`: a lake's maintenance (refused for a file).
+/// `healthsim db maintain`: a lake's maintenance (refused for a file before it is opened, so a
+/// refused file is neither created nor migrated).
 fn maintain(config: &DbConfig, args: &crate::args::MaintainArgs) -> CliResult<Output> {
+    healthsim_persist::lake::maintained(&config.target)?;
     let store = config.open()?;
     let done = store.maintain_lake(args.older_than_minutes)?;
     let text = output::key_values(&[

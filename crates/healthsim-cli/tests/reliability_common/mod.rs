@@ -20,6 +20,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use healthsim_persist::target::Target;
 use healthsim_persist::{Store, StoreOptions};
 use healthsim_schema::duckdb::{params, Connection};
 use healthsim_schema::{ENTITY_TYPES, SCENARIO_COLUMN};
@@ -438,10 +439,15 @@ pub(crate) fn generate_jsonl(
 // ------------------------------------------------------------------------------------ database
 
 /// Opens the database the way the CLI does (creating, migrating, replaying the WAL), waiting
-/// up to 60 s for its lock.
+/// up to 60 s for its lock. `db` is a file, or a lake named by its `ducklake:` string as
+/// `--db` takes it.
 pub(crate) fn open_store(db: &Path) -> TestResult<Store> {
-    Ok(Store::open(
-        db,
+    let target = match db.to_str() {
+        Some(text) => Target::parse(text)?,
+        None => Target::File(db.to_path_buf()),
+    };
+    Ok(Store::open_target(
+        target,
         StoreOptions {
             lock_timeout: Duration::from_secs(60),
             ..StoreOptions::default()
@@ -620,6 +626,14 @@ pub(crate) const CALL_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Starts `healthsim --db <db> --lock-timeout <secs> mcp` and connects a client.
 pub(crate) async fn connect_mcp(db: &Path, lock_timeout_secs: u64) -> TestResult<McpClient> {
+    Ok(connect_mcp_with_pid(db, lock_timeout_secs).await?.0)
+}
+
+/// [`connect_mcp`], with the server's process id (for a test that kills it).
+pub(crate) async fn connect_mcp_with_pid(
+    db: &Path,
+    lock_timeout_secs: u64,
+) -> TestResult<(McpClient, u32)> {
     use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
     use rmcp::ServiceExt;
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthsim")).configure(|cmd| {
@@ -631,7 +645,9 @@ pub(crate) async fn connect_mcp(db: &Path, lock_timeout_secs: u64) -> TestResult
             .arg("mcp");
     });
     let transport = TokioChildProcess::new(command)?;
-    Ok(tokio::time::timeout(CALL_DEADLINE, ().serve(transport)).await??)
+    let pid = transport.id().ok_or("the MCP server has no process id")?;
+    let client = tokio::time::timeout(CALL_DEADLINE, ().serve(transport)).await??;
+    Ok((client, pid))
 }
 
 /// How one tool call ended: its structured result, or the tool error's text.
