@@ -228,6 +228,7 @@ Where it goes (--out):
   any other path              the folder that receives {scenario-name}.html (created if
                               missing; its parent must exist)
   nothing                     exports/{scenario-name}.html next to the database file
+                              (for a lake: in ~/.healthsim)
 An existing file is replaced only with --overwrite.
 
 Examples:
@@ -240,7 +241,7 @@ Where it goes (--out):
                               created if missing (its parent must exist), so a second call
                               names the same target as the first
   a path ending in .json      the JSON file itself
-  nothing                     exports/ next to the database file
+  nothing                     exports/ next to the database file (for a lake: in ~/.healthsim)
 Paths with '..' are refused. An existing export is replaced only with --overwrite (a folder only
 if it holds nothing but a previous export's table files). JSON exports can be imported again
 with `healthsim import`; so can CSV and Parquet folders.
@@ -723,7 +724,8 @@ pub struct ExportArgs {
     #[arg(long, value_parser = one_of(export_format_help))]
     pub format: ExportFormat,
 
-    /// Folder or file to write [default: exports/ next to the database file].
+    /// Folder or file to write [default: exports/ next to the database file, or in ~/.healthsim
+    /// for a lake].
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
@@ -747,7 +749,8 @@ pub struct ReportArgs {
     /// Scenario id or name.
     pub scenario: String,
 
-    /// HTML file or existing folder to write to [default: exports/ next to the database file].
+    /// HTML file or existing folder to write to [default: exports/ next to the database file,
+    /// or in ~/.healthsim for a lake].
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 

@@ -131,6 +131,22 @@ impl Target {
             Target::Lake(lake) => Some(lake),
         }
     }
+
+    /// The folder that the database's files for its user (exports, reports) go to and that an
+    /// MCP client's relative paths start from: a file's own folder (empty, i.e. the working
+    /// directory, for a bare file name). A lake's data folder is not one to write into — it is
+    /// shared, and maintenance deletes every file its catalog does not name — so for a lake it
+    /// is the user's own HealthSim folder, `~/.healthsim`, where the default database lives
+    /// (empty without `HOME`).
+    pub fn folder(&self) -> PathBuf {
+        match self {
+            Target::File(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            Target::Lake(_) => std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".healthsim"))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl From<PathBuf> for Target {

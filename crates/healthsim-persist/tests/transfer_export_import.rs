@@ -298,19 +298,50 @@ fn csv_files_have_a_header_and_no_scenario_id() -> TestResult {
 #[test]
 fn default_location_is_the_exports_folder_next_to_the_database() -> TestResult {
     let (dir, store) = store();
-    persist_new(&store, "where-to", "patients", patients(1));
-    let json = store.export_scenario("where-to", &ExportOptions::default())?;
-    assert_eq!(json.path, dir.path().join("exports").join("where-to.json"));
+    // A lake's exports go to ~/.healthsim/exports (its data folder is the lake's); this test
+    // names its scenario after its own process there, and removes what it wrote.
+    let (name, exports) = if common::on_lake() {
+        let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
+        (
+            format!("where-to-{}", std::process::id()),
+            std::path::PathBuf::from(home)
+                .join(".healthsim")
+                .join("exports"),
+        )
+    } else {
+        ("where-to".to_string(), dir.path().join("exports"))
+    };
+    let _cleanup = RemoveOnDrop(vec![
+        exports.join(format!("{name}.json")),
+        exports.join(&name),
+    ]);
+    let name = name.as_str();
+    persist_new(&store, name, "patients", patients(1));
+    let json = store.export_scenario(name, &ExportOptions::default())?;
+    assert_eq!(json.path, exports.join(format!("{name}.json")));
     let csv = store.export_scenario(
-        "where-to",
+        name,
         &ExportOptions {
             format: ExportFormat::Csv,
             ..ExportOptions::default()
         },
     )?;
-    assert_eq!(csv.path, dir.path().join("exports").join("where-to"));
+    assert_eq!(csv.path, exports.join(name));
     assert!(csv.path.join("patients.csv").is_file());
     Ok(())
+}
+
+/// Removes files and folders when dropped (a test's output outside its temporary folder).
+struct RemoveOnDrop(Vec<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            // Whichever exists: the JSON file or the CSV folder.
+            let _ = fs::remove_file(path);
+            let _ = fs::remove_dir_all(path);
+        }
+    }
 }
 
 #[test]

@@ -132,11 +132,13 @@ impl ToolContext {
     /// happened to start it (`/` for Claude Desktop on macOS). An empty path stays empty (and is
     /// refused).
     pub fn user_path(&self, given: &str) -> PathBuf {
-        user_path(self.backend.config.file(), given)
+        user_path(&self.backend.config.target.folder(), given)
     }
 }
 
-fn user_path(database: Option<&Path>, given: &str) -> PathBuf {
+/// `given` as a path on this machine: `~/` is the home folder, and a relative path starts at
+/// `folder` (the database's, [`healthsim_persist::target::Target::folder`]).
+fn user_path(folder: &Path, given: &str) -> PathBuf {
     if given.trim().is_empty() {
         return PathBuf::new();
     }
@@ -147,10 +149,10 @@ fn user_path(database: Option<&Path>, given: &str) -> PathBuf {
         }
     }
     let path = Path::new(given);
-    // A lake has no folder of its own: relative paths stay relative to the working directory.
-    match database.and_then(Path::parent) {
-        Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => dir.join(path),
-        _ => path.to_path_buf(),
+    if path.is_relative() && !folder.as_os_str().is_empty() {
+        folder.join(path)
+    } else {
+        path.to_path_buf()
     }
 }
 
@@ -257,10 +259,12 @@ impl Drop for CallGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use healthsim_persist::target::Target;
 
     fn check_path(database: &str, given: &str, expected: &str) {
+        let target = Target::parse(database).expect("a database name");
         assert_eq!(
-            user_path(Some(Path::new(database)), given),
+            user_path(&target.folder(), given),
             PathBuf::from(expected),
             "{database} + {given}"
         );
@@ -280,10 +284,15 @@ mod tests {
         check_path("/data/hs/healthsim.duckdb", "../x", "/data/hs/../x");
         check_path("/data/hs/healthsim.duckdb", "  ", "");
         if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            let home = PathBuf::from(home);
             assert_eq!(
-                user_path(Some(Path::new("/data/hs/h.duckdb")), "~/exports"),
-                PathBuf::from(home).join("exports")
+                user_path(Path::new("/data/hs"), "~/exports"),
+                home.join("exports")
             );
+            // A lake's data folder is the lake's: its paths start at ~/.healthsim.
+            let lake = "ducklake:postgres:dbname=lake data_path=/shared/lake/";
+            let expected = home.join(".healthsim/exports/a.json");
+            check_path(lake, "exports/a.json", &expected.display().to_string());
         }
     }
 }

@@ -22,7 +22,7 @@ pub struct ExportParams {
     /// Where to write on the user's machine: the folder that receives '<scenario-name>.json'
     /// or the folder '<scenario-name>/' (created if missing; its parent must exist), or for
     /// json a file path ending in .json. Relative paths are relative to the database's folder;
-    /// '~/' is the user's home. Default: the 'exports' folder next to the database.
+    /// '~/' is the user's home. Default: the 'exports' folder next to the database (for a lake: in ~/.healthsim).
     pub output_path: Option<String>,
     /// Export only these entity types (table names or aliases). Default: every type.
     #[schemars(with = "Option<Vec<String>>")]
@@ -53,7 +53,7 @@ save to disk or share; never to read data into the conversation (use get_scenari
 query_scenario). output_path is the folder that receives '<scenario-name>.json' or \
 '<scenario-name>/' (created if missing; the same path gives the same layout on every call), or \
 for json a path ending in .json; relative paths are relative to the database's folder; default: \
-the 'exports' folder next to the database. Paths with '..' are refused. An existing export is replaced only with overwrite: true (ask the user \
+the 'exports' folder next to the database (for a lake: in ~/.healthsim). Paths with '..' are refused. An existing export is replaced only with overwrite: true (ask the user \
 first). Returns the path, files, counts and bytes written: tell the user where the files are.";
     type Params = ExportParams;
     type Output = ExportResult;

@@ -128,11 +128,14 @@ impl Store {
         plan_file(&self.data_dir(), out, file_name)
     }
 
-    /// The folder of the database file (`.` for a bare file name or a lake).
+    /// The folder that holds `exports/` ([`crate::target::Target::folder`]: the database
+    /// file's, or `~/.healthsim` for a lake; `.` when that is the working directory).
     fn data_dir(&self) -> PathBuf {
-        match self.path().and_then(Path::parent) {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
+        let folder = self.target().folder();
+        if folder.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            folder
         }
     }
 
