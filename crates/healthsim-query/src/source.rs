@@ -21,7 +21,9 @@
 //!   DuckLake's read its snapshots and file lists (functions the review does not know are
 //!   refused);
 //! - the instance's own in-memory catalog takes tables, views and in-memory attachments
-//!   (refused as statements that are not read-only).
+//!   (refused as statements that are not read-only);
+//! - an `ATTACH` string, password included, shows in `duckdb_databases()` and in the setting
+//!   `allowed_paths`, to which DuckDB adds it (catalog and settings functions are refused).
 //!
 //! This crate does not know what a lake is: the caller (`healthsim-persist`) writes the
 //! statements. A `Prepared` source may carry secrets (a password inside an `ATTACH` string), so

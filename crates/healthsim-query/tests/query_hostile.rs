@@ -291,6 +291,15 @@ const HOSTILE: &[(&str, &str)] = &[
         "SELECT * FROM postgres_configure_pool(max_connections => 100)",
         "ForbiddenFunction",
     ),
+    // An ATTACH string (a password inside it too) shows in the settings and the catalog.
+    (
+        "SELECT current_setting('allowed_paths')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT path FROM duckdb_databases() WHERE database_name = 'lake'",
+        "ForbiddenFunction",
+    ),
     ("SELECT * FROM pg_clear_cache()", "ForbiddenFunction"),
     ("CALL pg_clear_cache()", "NotReadOnly"),
     (
