@@ -37,7 +37,8 @@
 //!    configuration locked. Enforced by DuckDB itself, below any parsing: even a statement the
 //!    checks misjudged cannot write, touch the file system or the network, or change a setting.
 //!    What it cannot do is keep a query inside *its scenario* or away from the state tables:
-//!    those are ordinary tables of the same file.
+//!    those are ordinary tables of the same file. (A lake's connection, [`Source::Prepared`],
+//!    holds less: see [`open_sandbox`].)
 //! 2. **The syntax tree** ([`validate_query`], modules `validate`, `walk`, `allow`, `json`):
 //!    text with a control character (a NUL would silently end DuckDB's parse) is refused first;
 //!    then DuckDB's own parser (`json_serialize_sql`, the SQL bound as a parameter, never

@@ -8,9 +8,22 @@
 //! names those statements; [`open_sandbox`] runs them on an instance that already has every
 //! other sandbox setting, then **seals** it: the folders the data lives in become the only
 //! readable ones (`allowed_directories`), external access goes off, and the configuration is
-//! locked. From then on a query is held exactly as on a file: it can read no other file, open
-//! no connection, load nothing and change no setting (the statements' own connections stay
-//! open; nothing new can be reached).
+//! locked. From then on the connection reads no other file, loads nothing, changes no setting
+//! and writes nothing of the attached data.
+//!
+//! It holds less than a file's read-only instance, though, and what it does not hold only the
+//! syntax-tree checks ([`validate_query`](crate::validate_query)) refuse, as they do on a file:
+//! - the folders it may read hold every scenario's rows (a lake's Parquet files, which
+//!   `read_parquet` or `glob` would reach: file functions are refused by the review);
+//! - functions of the extensions the statements loaded keep working: the PostgreSQL scanner's
+//!   `postgres_scan`, `postgres_attach` and `postgres_query` open connections to any server the
+//!   machine reaches (they ignore `enable_external_access`) or read the lake's catalog, and
+//!   DuckLake's read its snapshots and file lists (functions the review does not know are
+//!   refused);
+//! - the instance's own in-memory catalog takes tables, views and in-memory attachments
+//!   (refused as statements that are not read-only);
+//! - an `ATTACH` string, password included, shows in `duckdb_databases()` and in the setting
+//!   `allowed_paths`, to which DuckDB adds it (catalog and settings functions are refused).
 //!
 //! This crate does not know what a lake is: the caller (`healthsim-persist`) writes the
 //! statements. A `Prepared` source may carry secrets (a password inside an `ATTACH` string), so

@@ -16,16 +16,21 @@
 //!   even through counts or aggregates;
 //! - the database is unchanged at the end.
 //!
+//! Both databases are of the test backend: files, or with `HEALTHSIM_TEST_BACKEND=lake` lakes.
+//!
 //! Cases: 384 by default (queries get 500 ms each); `PROPTEST_CASES` sets it, e.g.
 //! `PROPTEST_CASES=20000 cargo test --release -p healthsim-query --test fuzz_query`.
+
+mod query_fixture;
 
 use std::path::Path;
 use std::time::Duration;
 
 use duckdb::Connection;
-use healthsim_query::{run_query, sandbox_config, validate_query, Error, QueryOptions};
+use healthsim_query::{run_query, validate_query, Error, QueryOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
+use query_fixture::Database;
 use serde_json::Value;
 
 const A: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
@@ -90,14 +95,17 @@ fn scenario_sql(id: &str, b: bool) -> String {
     )
 }
 
-fn database(path: &Path, with_b: bool) -> Result<(), Box<dyn std::error::Error>> {
-    let conn = Connection::open(path)?;
-    healthsim_schema::migrate(&conn)?;
-    conn.execute_batch(&scenario_sql(A, false))?;
-    if with_b {
-        conn.execute_batch(&scenario_sql(B, true))?;
-    }
-    Ok(())
+/// A database of the test backend in `dir` (a file, or with `HEALTHSIM_TEST_BACKEND=lake` a
+/// lake) holding scenario A, and B too when `with_b`.
+fn database(dir: &Path, with_b: bool) -> Database {
+    Database::create(dir, |conn| {
+        conn.execute_batch(&scenario_sql(A, false))
+            .expect("scenario A");
+        if with_b {
+            conn.execute_batch(&scenario_sql(B, true))
+                .expect("scenario B");
+        }
+    })
 }
 
 const KEYWORDS: &[&str] = &[
@@ -613,8 +621,10 @@ fn check(
     Ok(())
 }
 
-fn state_counts(path: &Path) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
-    let conn = Connection::open(path)?;
+/// Row counts of the state tables and a few entity tables, read on a writer connection (close
+/// the sandboxes of a file first).
+fn state_counts(database: &Database) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+    let conn = database.writer();
     let mut counts = Vec::new();
     for table in [
         "scenarios",
@@ -632,14 +642,12 @@ fn state_counts(path: &Path) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
 
 #[test]
 fn token_soups_never_panic_leak_or_write() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let full_path = dir.path().join("two-scenarios.duckdb");
-    let reference_path = dir.path().join("scenario-a.duckdb");
-    database(&full_path, true)?;
-    database(&reference_path, false)?;
-    let before = state_counts(&full_path)?;
-    let full = Connection::open_with_flags(&full_path, sandbox_config()?)?;
-    let reference = Connection::open_with_flags(&reference_path, sandbox_config()?)?;
+    let (full_dir, reference_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let full_database = database(full_dir.path(), true);
+    let reference_database = database(reference_dir.path(), false);
+    let before = state_counts(&full_database)?;
+    let full = full_database.sandbox();
+    let reference = reference_database.sandbox();
 
     let mut stats = Stats::default();
     let mut runner = TestRunner::new(ProptestConfig {
@@ -678,20 +686,20 @@ fn token_soups_never_panic_leak_or_write() -> Result<(), Box<dyn std::error::Err
         "only {} refusals were compared",
         stats.refusals_compared
     );
-    assert_eq!(state_counts(&full_path)?, before, "the database changed");
+    assert_eq!(
+        state_counts(&full_database)?,
+        before,
+        "the database changed"
+    );
     Ok(())
 }
 
 /// Fixed cases the soups found interesting once: they stay as plain regression checks.
 #[test]
 fn known_soups() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let full_path = dir.path().join("two-scenarios.duckdb");
-    let reference_path = dir.path().join("scenario-a.duckdb");
-    database(&full_path, true)?;
-    database(&reference_path, false)?;
-    let full = Connection::open_with_flags(&full_path, sandbox_config()?)?;
-    let reference = Connection::open_with_flags(&reference_path, sandbox_config()?)?;
+    let (full_dir, reference_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let full = database(full_dir.path(), true).sandbox();
+    let reference = database(reference_dir.path(), false).sandbox();
     let mut stats = Stats::default();
     for sql in [
         "SELECT count(*) FROM patients",

@@ -6,9 +6,9 @@ mod query_fixture;
 
 use duckdb::Connection;
 use healthsim_query::{
-    run_query, sandbox_config, validate_query, Error, QueryOptions, QueryResult, MAX_BUILT_SIZE,
+    run_query, validate_query, Error, QueryOptions, QueryResult, MAX_BUILT_SIZE,
 };
-use query_fixture::{insert_scenario, Fixture, A, B};
+use query_fixture::{insert_scenario, Database, Fixture, A, B};
 use serde_json::{json, Value as Json};
 
 /// A sandbox over scenarios A and B whose patients also have MRNs (`M0001`, ... in A and
@@ -20,20 +20,16 @@ struct WithMrns {
 
 fn with_mrns() -> WithMrns {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("scenarios.duckdb");
-    {
-        let conn = Connection::open(&path).expect("open database file");
-        healthsim_schema::migrate(&conn).expect("migrate");
-        insert_scenario(&conn, A, 1);
-        insert_scenario(&conn, B, 2);
+    let database = Database::create(dir.path(), |conn| {
+        insert_scenario(conn, A, 1);
+        insert_scenario(conn, B, 2);
         conn.execute_batch(&format!(
             "UPDATE patients SET mrn = CASE WHEN scenario_id = '{A}' THEN 'M' ELSE 'B' END
                  || lpad(substr(patient_id, 2), 4, '0')"
         ))
         .expect("set MRNs");
-    }
-    let sandbox = Connection::open_with_flags(&path, sandbox_config().expect("config"))
-        .expect("open sandbox");
+    });
+    let sandbox = database.sandbox();
     WithMrns { _dir: dir, sandbox }
 }
 

@@ -11,7 +11,7 @@ mod query_fixture;
 use std::time::{Duration, Instant};
 
 use healthsim_query::{
-    run_contained, run_query, Error, QueryOptions, Worker, WorkerSession, WORKER_GRACE,
+    run_contained, run_query, Error, QueryOptions, Source, Worker, WorkerSession, WORKER_GRACE,
 };
 use query_fixture::{cancelled_after, Fixture, A};
 
@@ -50,7 +50,7 @@ fn peak_child_rss() -> u64 {
 /// that the next query runs; returns the error.
 fn check(fixture: &Fixture, sql: &str, timeout: Duration, expect: fn(&Error) -> bool) -> Error {
     let started = Instant::now();
-    let outcome = run_contained(&worker(), &fixture.path, A, sql, &options(timeout));
+    let outcome = run_contained(&worker(), fixture.source(), A, sql, &options(timeout));
     let took = started.elapsed();
     let error = match outcome {
         Err(e) if expect(&e) => e,
@@ -63,7 +63,7 @@ fn check(fixture: &Fixture, sql: &str, timeout: Duration, expect: fn(&Error) -> 
     // The next query runs normally.
     let page = run_contained(
         &worker(),
-        &fixture.path,
+        fixture.source(),
         A,
         "SELECT count(*) AS n FROM patients",
         &QueryOptions::default(),
@@ -103,8 +103,14 @@ fn a_contained_query_answers_exactly_like_one_in_process() {
         "SELECT c.claim_id, sum(l.billed_amount) AS billed FROM claims c \
          JOIN claim_lines l USING (claim_id) GROUP BY 1 ORDER BY 1",
     ] {
-        let contained = run_contained(&worker(), &fixture.path, A, sql, &QueryOptions::default())
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let contained = run_contained(
+            &worker(),
+            fixture.source(),
+            A,
+            sql,
+            &QueryOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let in_process = run_query(&fixture.sandbox, A, sql, &QueryOptions::default())
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         assert_eq!(contained, in_process, "{sql}");
@@ -116,7 +122,14 @@ fn refusals_cross_the_process_boundary_as_the_same_errors() {
     let _serial = serial();
     let fixture = Fixture::new();
     let run = |sql: &str| {
-        run_contained(&worker(), &fixture.path, A, sql, &QueryOptions::default()).expect_err(sql)
+        run_contained(
+            &worker(),
+            fixture.source(),
+            A,
+            sql,
+            &QueryOptions::default(),
+        )
+        .expect_err(sql)
     };
     assert!(matches!(
         run("DELETE FROM patients"),
@@ -145,7 +158,7 @@ fn refusals_cross_the_process_boundary_as_the_same_errors() {
         ..QueryOptions::default()
     };
     assert!(matches!(
-        run_contained(&worker(), &fixture.path, A, "SELECT 1", &limit),
+        run_contained(&worker(), fixture.source(), A, "SELECT 1", &limit),
         Err(Error::InvalidLimit { given: 0, .. })
     ));
 }
@@ -218,13 +231,13 @@ fn a_cancelled_contained_query_stops_and_the_next_one_runs() {
     let (slow, opts, canceller) = cancelled_after(Duration::from_millis(200));
     // Without the cancellation this query would run for the whole 600 s timeout.
     assert!(matches!(
-        run_contained(&worker(), &fixture.path, A, slow, &opts),
+        run_contained(&worker(), fixture.source(), A, slow, &opts),
         Err(Error::Cancelled)
     ));
     canceller.join().expect("canceller");
     let next = run_contained(
         &worker(),
-        &fixture.path,
+        fixture.source(),
         A,
         "SELECT 1 AS x",
         &QueryOptions::default(),
@@ -239,7 +252,7 @@ fn a_missing_worker_program_or_database_is_a_clear_sandbox_failure() {
     let missing = Worker::new("/nonexistent/healthsim-query-worker", Vec::<String>::new());
     match run_contained(
         &missing,
-        &fixture.path,
+        fixture.source(),
         A,
         "SELECT 1",
         &QueryOptions::default(),
@@ -254,10 +267,12 @@ fn a_missing_worker_program_or_database_is_a_clear_sandbox_failure() {
         }
         other => panic!("{other:?}"),
     }
-    let gone = fixture.dir.join("no-such.duckdb");
-    match run_contained(&worker(), &gone, A, "SELECT 1", &QueryOptions::default()) {
+    // A file that is not there, or a lake whose catalog database is not there: the worker
+    // cannot open it, and says which.
+    let (gone, name) = fixture.database.missing_source();
+    match run_contained(&worker(), gone, A, "SELECT 1", &QueryOptions::default()) {
         Err(e @ Error::Open { .. }) => {
-            assert!(e.to_string().contains("no-such.duckdb"), "{e}");
+            assert!(e.to_string().contains(&name), "{e}");
             assert!(!e.is_caller_error());
         }
         other => panic!("{other:?}"),
@@ -292,15 +307,24 @@ fn the_worker_answers_each_request_line_with_one_response_line() {
     let _serial = serial();
     use std::io::Write;
     let fixture = Fixture::new();
-    let database = std::fs::canonicalize(&fixture.path).expect("path");
+    let source = match fixture.source() {
+        Source::File(path) => Source::File(std::fs::canonicalize(path).expect("path")),
+        prepared => prepared,
+    };
     let request = |sql: &str| {
         serde_json::json!({
-            "database": database, "scenario_id": A, "sql": sql, "limit": null, "offset": 0,
+            "source": source, "scenario_id": A, "sql": sql, "limit": null, "offset": 0,
             "timeout_ms": 5000, "max_cell_chars": 500
         })
         .to_string()
     };
+    let env = match &source {
+        Source::File(_) => Vec::new(),
+        Source::Prepared(prepared) => prepared.env.clone(),
+    };
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_healthsim-query-worker"))
+        .env_clear()
+        .envs(env)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -335,7 +359,7 @@ fn the_worker_answers_each_request_line_with_one_response_line() {
 fn one_session_answers_many_queries_with_one_worker() {
     let _serial = serial();
     let fixture = Fixture::new();
-    let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
+    let mut session = WorkerSession::start(&worker(), fixture.source()).expect("start");
     for offset in 0..5 {
         let options = QueryOptions {
             limit: Some(2),
@@ -365,7 +389,7 @@ fn one_session_answers_many_queries_with_one_worker() {
 fn a_session_whose_worker_crashed_says_so_and_refuses_further_queries() {
     let _serial = serial();
     let fixture = Fixture::new();
-    let mut session = WorkerSession::start(&worker(), &fixture.path).expect("start");
+    let mut session = WorkerSession::start(&worker(), fixture.source()).expect("start");
     let crash = "SELECT json_structure(repeat('[', 200000) || repeat(']', 200000)) AS x";
     assert!(matches!(
         session.query(A, crash, &QueryOptions::default()),

@@ -4,8 +4,11 @@
 
 mod query_fixture;
 
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
 use healthsim_query::{run_query, validate_query, Error, QueryOptions};
-use query_fixture::{Fixture, A};
+use query_fixture::{on_lake, Fixture, A, B, LAKE_ALIAS};
 
 fn kind(error: &Error) -> &'static str {
     match error {
@@ -264,6 +267,139 @@ const HOSTILE: &[(&str, &str)] = &[
     ("", "Empty"),
     ("   -- nothing but a comment", "Empty"),
     (";;", "Empty"),
+    // The lake's extensions (loaded in a lake's sandbox; unknown names on a file). The
+    // PostgreSQL scanner reaches the catalog's server and any other one.
+    (
+        "SELECT * FROM postgres_query('__ducklake_metadata_lake', 'SELECT * FROM ducklake_snapshot')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM postgres_scan('dbname=postgres', 'public', 'ducklake_snapshot')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM postgres_execute('__ducklake_metadata_lake', 'DROP TABLE ducklake_snapshot')",
+        "ForbiddenFunction",
+    ),
+    (
+        "CALL postgres_execute('__ducklake_metadata_lake', 'DROP TABLE ducklake_snapshot')",
+        "NotReadOnly",
+    ),
+    ("SELECT * FROM postgres_attach('dbname=postgres')", "ForbiddenFunction"),
+    ("CALL postgres_attach('dbname=postgres')", "NotReadOnly"),
+    (
+        "SELECT * FROM postgres_configure_pool(max_connections => 100)",
+        "ForbiddenFunction",
+    ),
+    // An ATTACH string (a password inside it too) shows in the settings and the catalog.
+    (
+        "SELECT current_setting('allowed_paths')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT path FROM duckdb_databases() WHERE database_name = 'lake'",
+        "ForbiddenFunction",
+    ),
+    ("SELECT * FROM pg_clear_cache()", "ForbiddenFunction"),
+    ("CALL pg_clear_cache()", "NotReadOnly"),
+    (
+        "SELECT postgres_hstore_get('a=>1', 'a') AS x",
+        "ForbiddenFunction",
+    ),
+    ("SET pg_connection_limit = 1000", "NotReadOnly"),
+    (
+        "SELECT current_setting('pg_debug_show_queries')",
+        "ForbiddenFunction",
+    ),
+    // DuckLake's functions: its catalog, snapshots, files and row changes (which read a table's
+    // rows outside the scenario shadows), and its maintenance, which writes.
+    ("SELECT * FROM ducklake_snapshots('lake')", "ForbiddenFunction"),
+    ("SELECT * FROM ducklake_table_info('lake')", "ForbiddenFunction"),
+    (
+        "SELECT * FROM ducklake_list_files('lake', 'patients')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM ducklake_table_changes('lake', 'main', 'patients', 0, 1000)",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM ducklake_table_insertions('lake', 'main', 'patients', 0, 1000)",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM ducklake_table_deletions('lake', 'main', 'patients', 0, 1000)",
+        "ForbiddenFunction",
+    ),
+    ("SELECT * FROM ducklake_current_snapshot('lake')", "ForbiddenFunction"),
+    (
+        "SELECT * FROM ducklake_last_committed_snapshot('lake')",
+        "ForbiddenFunction",
+    ),
+    ("SELECT * FROM ducklake_settings('lake')", "ForbiddenFunction"),
+    ("SELECT * FROM ducklake_options('lake')", "ForbiddenFunction"),
+    (
+        "SELECT * FROM ducklake_add_data_files('lake', 'patients', '/tmp/x.parquet')",
+        "ForbiddenFunction",
+    ),
+    (
+        "SELECT * FROM ducklake_flush_inlined_data('lake')",
+        "ForbiddenFunction",
+    ),
+    ("CALL ducklake_flush_inlined_data('lake')", "NotReadOnly"),
+    (
+        "CALL ducklake_expire_snapshots('lake', older_than => now())",
+        "NotReadOnly",
+    ),
+    (
+        "CALL ducklake_cleanup_old_files('lake', cleanup_all => true)",
+        "NotReadOnly",
+    ),
+    (
+        "CALL ducklake_delete_orphaned_files('lake', cleanup_all => true)",
+        "NotReadOnly",
+    ),
+    ("CALL ducklake_merge_adjacent_files('lake')", "NotReadOnly"),
+    (
+        "CALL ducklake_set_option('lake', 'data_inlining_row_limit', 0)",
+        "NotReadOnly",
+    ),
+    ("CALL ducklake_set_commit_message('lake', 'a', 'b')", "NotReadOnly"),
+    ("SELECT * FROM lake.snapshots()", "QualifiedName"),
+    ("SELECT * FROM lake.table_info()", "QualifiedName"),
+    // The lake and its catalog by name (DuckLake keeps small inserts of every scenario in
+    // catalog tables).
+    ("SELECT * FROM lake.main.patients", "QualifiedName"),
+    ("SELECT * FROM lake.patients", "QualifiedName"),
+    (
+        "SELECT * FROM __ducklake_metadata_lake.ducklake_data_file",
+        "QualifiedName",
+    ),
+    (
+        "SELECT * FROM __ducklake_metadata_lake.public.ducklake_inlined_data_tables",
+        "QualifiedName",
+    ),
+    ("SELECT * FROM ducklake_data_file", "ForbiddenTable"),
+    ("SELECT * FROM ducklake_snapshot", "ForbiddenTable"),
+    ("SELECT * FROM ducklake_inlined_data_tables", "ForbiddenTable"),
+    ("SELECT * FROM patients__v5", "ForbiddenTable"),
+    ("SELECT * FROM 'ducklake:postgres:dbname=postgres'", "ForbiddenTable"),
+    ("SELECT * FROM 'postgres:dbname=postgres'", "ForbiddenTable"),
+    // Other lakes and PostgreSQL databases.
+    (
+        "ATTACH 'ducklake:postgres:dbname=postgres' AS other (READ_ONLY)",
+        "NotReadOnly",
+    ),
+    (
+        "ATTACH 'dbname=postgres host=127.0.0.1' AS pg (TYPE postgres, READ_ONLY)",
+        "NotReadOnly",
+    ),
+    ("DETACH lake", "NotReadOnly"),
+    ("USE __ducklake_metadata_lake", "NotReadOnly"),
+    (
+        "CREATE SECRET (TYPE postgres, HOST '127.0.0.1', DATABASE 'postgres')",
+        "NotReadOnly",
+    ),
 ];
 
 #[test]
@@ -371,6 +507,217 @@ fn messages_name_the_reason_and_the_valid_tables() {
     assert!(text.starts_with("query failed"), "{text}");
 }
 
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_databases_own_files_are_unreadable_from_a_query() {
+    // A lake's sandbox may read its data folder (`allowed_directories`: DuckLake reads its
+    // Parquet files through DuckDB's file system), and those files hold every scenario's rows.
+    // A query that read them directly would see scenario B; on a file, the folder holds the
+    // database file itself. Every way to name a file is refused before anything runs.
+    let fixture = Fixture::new();
+    let folder = fixture
+        .database
+        .data_path()
+        .unwrap_or(&fixture.dir)
+        .to_path_buf();
+    let files = files_under(&folder);
+    let data = if on_lake() {
+        let parquet: Vec<&PathBuf> = files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        // The danger is real: the data folder holds Parquet files with scenario B's rows.
+        let writer = fixture.database.writer();
+        let b_rows: i64 = writer
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM read_parquet('{}/**/*.parquet', union_by_name => true)
+                     WHERE scenario_id = ?",
+                    folder.display()
+                ),
+                [B],
+                |r| r.get(0),
+            )
+            .expect("the writer reads the data files");
+        assert!(b_rows > 0, "no rows of B in the data files: {parquet:?}");
+        parquet[0].clone()
+    } else {
+        fixture.dir.join("scenarios.duckdb")
+    };
+    let (folder, data) = (folder.display(), data.display());
+    let outside = fixture.dir.join("reference.duckdb");
+    let outside = outside.display();
+    let cases = [
+        (
+            format!("SELECT * FROM read_parquet('{folder}/**/*.parquet')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT scenario_id FROM read_parquet(['{data}'])"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM parquet_scan('{folder}/**/*.parquet')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM parquet_metadata('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM parquet_schema('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM parquet_file_metadata('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM parquet_kv_metadata('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM glob('{folder}/**')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM read_blob('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM read_text('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (
+            format!("SELECT * FROM read_csv('{data}')"),
+            "ForbiddenFunction",
+        ),
+        (format!("SELECT * FROM '{data}'"), "ForbiddenTable"),
+        (
+            format!("SELECT * FROM '{folder}/**/*.parquet'"),
+            "ForbiddenTable",
+        ),
+        (
+            format!("SELECT p.* FROM patients p JOIN '{data}' d USING (patient_id)"),
+            "ForbiddenTable",
+        ),
+        (
+            format!("COPY patients FROM '{data}' (FORMAT parquet)"),
+            "NotReadOnly",
+        ),
+        (format!("ATTACH '{data}' AS raw (READ_ONLY)"), "NotReadOnly"),
+        // A file outside the data folder.
+        (
+            format!("SELECT * FROM read_blob('{outside}')"),
+            "ForbiddenFunction",
+        ),
+        (format!("SELECT * FROM '{outside}'"), "ForbiddenTable"),
+        (
+            format!("ATTACH '{outside}' AS other (READ_ONLY)"),
+            "NotReadOnly",
+        ),
+    ];
+    let state = fixture.state();
+    let mut wrong = Vec::new();
+    for (sql, expected) in &cases {
+        let outcome = run_query(&fixture.sandbox, A, sql, &QueryOptions::default());
+        let validated = validate_query(&fixture.sandbox, sql);
+        match (&outcome, &validated) {
+            (Err(e), Err(v)) if kind(e) == *expected && kind(v) == *expected => {
+                // The refusal says why: files, file paths, or not a read-only query.
+                let text = e.to_string();
+                let reason = match *expected {
+                    "ForbiddenFunction" => "it reads or writes files",
+                    "ForbiddenTable" => "file paths",
+                    _ => "only a single read-only query",
+                };
+                if !text.contains(reason) {
+                    wrong.push(format!(
+                        "{sql}\n  the refusal does not say '{reason}': {text}"
+                    ));
+                }
+            }
+            _ => wrong.push(format!(
+                "{sql}\n  expected {expected}, run_query: {:?}\n  validate_query: {:?}",
+                outcome.map(|r| r.results).map_err(|e| e.to_string()),
+                validated.map_err(|e| e.to_string())
+            )),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(fixture.state(), state);
+}
+
+#[test]
+fn the_lakes_extensions_are_refused_with_a_reason() {
+    // On a lake the PostgreSQL scanner and DuckLake are loaded; their functions are not on the
+    // reviewed list, and the refusal says so (on a file they do not exist at all, and are
+    // refused the same way).
+    let fixture = Fixture::new();
+    for (sql, name) in [
+        (
+            "SELECT * FROM postgres_query('__ducklake_metadata_lake', 'SELECT 1')",
+            "postgres_query",
+        ),
+        (
+            "SELECT * FROM postgres_scan('dbname=postgres', 'public', 'x')",
+            "postgres_scan",
+        ),
+        (
+            "SELECT * FROM ducklake_snapshots('lake')",
+            "ducklake_snapshots",
+        ),
+        (
+            "SELECT * FROM ducklake_list_files('lake', 'patients')",
+            "ducklake_list_files",
+        ),
+        (
+            "SELECT postgres_hstore_get('a=>1', 'a') AS x",
+            "postgres_hstore_get",
+        ),
+    ] {
+        match run_query(&fixture.sandbox, A, sql, &QueryOptions::default()) {
+            Err(e @ Error::ForbiddenFunction { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("'{name}'"))
+                        && text.contains("not a function the sandbox knows"),
+                    "{text}"
+                );
+            }
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+}
+
+/// A sandbox connection refuses `sql` when run directly (not through `run_query`).
+fn refused_by_connection(conn: &Connection, sql: &str) -> bool {
+    match conn.prepare(sql) {
+        Err(_) => true,
+        Ok(mut statement) => statement
+            .query([])
+            .and_then(|mut rows| rows.next().map(|_| ()))
+            .is_err(),
+    }
+}
+
 #[test]
 fn the_sandbox_connection_itself_refuses_writes_files_and_settings() {
     // The first line of defence holds even for SQL that never goes through run_query.
@@ -382,16 +729,24 @@ fn the_sandbox_connection_itself_refuses_writes_files_and_settings() {
         "RESET memory_limit",
         "SET enable_external_access = true",
         "SET lock_configuration = false",
+        "SET allowed_directories = ['/']",
         "CREATE TABLE x (a INTEGER)",
         "INSERT INTO patients (scenario_id, patient_id, created_at) VALUES ('x', 'y', now())",
+        "UPDATE patients SET gender = 'x'",
+        "DELETE FROM scenarios",
         "SELECT * FROM read_csv('/etc/passwd')",
         "COPY (SELECT 1) TO 'leak.csv'",
-        "ATTACH ':memory:' AS m",
         "INSTALL httpfs",
         "LOAD httpfs",
     ] {
-        assert!(conn.execute_batch(sql).is_err(), "sandbox accepted {sql}");
+        assert!(refused_by_connection(conn, sql), "sandbox accepted {sql}");
     }
+    let outside = fixture.dir.join("reference.duckdb");
+    let outside = format!("SELECT * FROM read_blob('{}')", outside.display());
+    assert!(
+        refused_by_connection(conn, &outside),
+        "sandbox accepted {outside}"
+    );
     let setting = |name: &str| -> String {
         conn.query_row(
             "SELECT value FROM duckdb_settings() WHERE name = ?",
@@ -400,12 +755,70 @@ fn the_sandbox_connection_itself_refuses_writes_files_and_settings() {
         )
         .expect("setting")
     };
-    assert_eq!(setting("access_mode"), "read_only");
     assert_eq!(setting("enable_external_access"), "false");
     assert_eq!(setting("lock_configuration"), "true");
     assert_eq!(setting("threads"), "2");
     assert_eq!(setting("autoload_known_extensions"), "false");
     assert_eq!(setting("temp_directory"), "");
+    if on_lake() {
+        // The instance is in memory (it cannot be opened read-only); the lake is attached
+        // read-only, and only its data folder is readable.
+        let lake_read_only: bool = conn
+            .query_row(
+                "SELECT readonly FROM duckdb_databases() WHERE database_name = ?",
+                [LAKE_ALIAS],
+                |r| r.get(0),
+            )
+            .expect("the lake");
+        assert!(lake_read_only);
+        let data = fixture.database.data_path().expect("a lake's data folder");
+        assert_eq!(
+            setting("allowed_directories"),
+            format!("[{}/]", data.display())
+        );
+        let writer = fixture.database.writer();
+        let snapshots = |conn: &Connection| -> i64 {
+            conn.query_row(
+                &format!("SELECT count(*) FROM ducklake_snapshots('{LAKE_ALIAS}')"),
+                [],
+                |r| r.get(0),
+            )
+            .expect("snapshots")
+        };
+        let before = snapshots(&writer);
+        // Nothing writes the lake's catalog, and no new database of any kind is attached.
+        for sql in [
+            "CALL postgres_execute('__ducklake_metadata_lake', 'CREATE TABLE pwned (a INTEGER)')",
+            "SELECT * FROM postgres_execute('__ducklake_metadata_lake', \
+             'DELETE FROM ducklake_snapshot')",
+            "INSERT INTO __ducklake_metadata_lake.ducklake_metadata VALUES ('k', 'v', NULL, NULL)",
+            "CALL ducklake_flush_inlined_data('lake')",
+            "CALL ducklake_expire_snapshots('lake', older_than => now())",
+            "CALL ducklake_set_option('lake', 'data_inlining_row_limit', 0)",
+            "ATTACH 'ducklake:postgres:dbname=postgres' AS other",
+            "ATTACH 'dbname=postgres' AS pg (TYPE postgres)",
+            "DETACH lake",
+        ] {
+            assert!(refused_by_connection(conn, sql), "sandbox accepted {sql}");
+        }
+        assert_eq!(snapshots(&writer), before);
+        let pwned: i64 = writer
+            .query_row(
+                "SELECT count(*) FROM postgres_query('__ducklake_metadata_lake', \
+                 'SELECT 1 FROM pg_tables WHERE tablename = ''pwned''')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the catalog's tables");
+        assert_eq!(pwned, 0);
+    } else {
+        assert_eq!(setting("access_mode"), "read_only");
+        // A file's instance is read-only as a whole, so it attaches nothing, not even memory.
+        // A lake's instance is in memory: it accepts in-memory attachments and tables in its
+        // own empty `memory` catalog (as both accept temporary tables), which reach nothing
+        // outside the connection; run_query refuses them all.
+        assert!(refused_by_connection(conn, "ATTACH ':memory:' AS m"));
+    }
 }
 
 #[test]

@@ -272,6 +272,37 @@ fn each_scenario_sees_only_its_own_rows() {
 }
 
 #[test]
+fn time_travel_clauses_read_the_scenarios_current_rows() {
+    // A lake keeps its old snapshots, and `AT (VERSION => n)` on a table reads it as it was
+    // (every scenario's rows of that time). In a query the table names are the scenario
+    // shadows (CTEs), and DuckDB applies no time travel to a CTE: the clause reads the
+    // scenario's current rows, on a lake as on a file.
+    let fixture = Fixture::new();
+    let expected =
+        fixture.reference_rows("SELECT patient_id, given_name FROM patients ORDER BY patient_id");
+    for clause in [
+        "AT (VERSION => 0)",
+        "AT (VERSION => 1)",
+        "AT (TIMESTAMP => TIMESTAMP '2000-01-01')",
+    ] {
+        let sql =
+            format!("SELECT patient_id, given_name FROM patients {clause} ORDER BY patient_id");
+        assert_eq!(fixture.sandbox_rows(&sql, 100), expected, "{sql}");
+        let joined = format!(
+            "SELECT count(*) AS n FROM patients {clause} JOIN encounters {clause} \
+             USING (patient_id)"
+        );
+        assert_eq!(
+            fixture.sandbox_rows(&joined, 100),
+            fixture.reference_rows(
+                "SELECT count(*) AS n FROM patients JOIN encounters USING (patient_id)"
+            ),
+            "{joined}"
+        );
+    }
+}
+
+#[test]
 fn values_render_json_friendly() {
     let fixture = Fixture::new();
     let page = fixture.page(

@@ -1,15 +1,188 @@
-//! Shared fixture of the query sandbox tests: a database file with two scenarios that hold the
+//! Shared fixture of the query sandbox tests: a database with two scenarios that hold the
 //! SAME entity ids with different values (so a leak between scenarios shows up as wrong
 //! values), a reference database holding only scenario A, and helpers to run and render queries.
+//!
+//! The database under test is a DuckDB file, or with [`BACKEND_VARIABLE`]`=lake` a DuckLake (its
+//! catalog a new database of the test PostgreSQL server, its data Parquet files in the test's
+//! folder), opened the way the product opens it: through [`open_sandbox`] on a [`Source`]. The
+//! reference database, which only computes expected results, is always a file.
 #![allow(dead_code)] // each test binary uses a different part of the fixture
 
 use std::path::{Path, PathBuf};
 
 use duckdb::types::Value;
 use duckdb::Connection;
-use healthsim_query::{run_query, sandbox_config, QueryOptions, QueryResult};
+use healthsim_query::{open_sandbox, run_query, Prepared, QueryOptions, QueryResult, Source};
+use healthsim_schema::extensions::{self, Extension};
 use healthsim_schema::value::{json_column, to_json};
 use serde_json::Value as Json;
+
+/// The variable that runs these tests on a lake instead of a file:
+/// `HEALTHSIM_TEST_BACKEND=lake` (`.ci/run` runs them once each way).
+pub(crate) const BACKEND_VARIABLE: &str = "HEALTHSIM_TEST_BACKEND";
+
+/// Whether this test process runs on lakes ([`BACKEND_VARIABLE`]); any value other than `lake`
+/// or `file` is refused, so a typo cannot quietly test the file twice.
+pub(crate) fn on_lake() -> bool {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Ok("lake") => true,
+        Ok("file") | Err(_) => false,
+        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: expected lake or file"),
+    }
+}
+
+/// The catalog name a lake is attached under, as the product attaches it.
+pub(crate) const LAKE_ALIAS: &str = "lake";
+
+/// A migrated database of the test backend ([`on_lake`]) in a folder of the test.
+pub(crate) struct Database {
+    /// What a sandbox opens.
+    pub(crate) source: Source,
+    backend: Backend,
+}
+
+enum Backend {
+    File(PathBuf),
+    Lake {
+        /// The catalog's libpq connection string.
+        conninfo: String,
+        /// The data folder (ends without `/`).
+        data: PathBuf,
+    },
+}
+
+/// A SQL string literal (`'` doubled), for the fixture's own paths and connection strings.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl Database {
+    /// Creates the database in `dir` (a file `scenarios.duckdb`, or a lake whose data folder is
+    /// `dir/lake`), migrates it and fills it with `fill` on a read-write connection.
+    pub(crate) fn create(dir: &Path, fill: impl FnOnce(&Connection)) -> Database {
+        let backend = if on_lake() {
+            Backend::Lake {
+                conninfo: healthsim_pgtest::cluster().database("query"),
+                data: dir.join("lake"),
+            }
+        } else {
+            Backend::File(dir.join("scenarios.duckdb"))
+        };
+        let source = match &backend {
+            Backend::File(path) => Source::File(path.clone()),
+            Backend::Lake { conninfo, data } => lake_source(conninfo, data),
+        };
+        let database = Database { source, backend };
+        let conn = database.writer();
+        healthsim_schema::migrate(&conn).expect("migrate");
+        fill(&conn);
+        database
+    }
+
+    /// A new read-write connection without any sandbox setting: for filling the database and
+    /// for reading what the sandbox must not change. (Close it before opening a sandbox on a
+    /// file: DuckDB locks a file open for writing.)
+    pub(crate) fn writer(&self) -> Connection {
+        match &self.backend {
+            Backend::File(path) => Connection::open(path).expect("open database file"),
+            Backend::Lake { conninfo, data } => {
+                let conn = Connection::open_in_memory().expect("in-memory instance");
+                for ext in [Extension::Postgres, Extension::Ducklake] {
+                    extensions::load(&conn, ext).expect("load the lake's extensions");
+                }
+                for statement in attach(conninfo, data, false) {
+                    conn.execute_batch(&statement).expect("attach the lake");
+                }
+                conn
+            }
+        }
+    }
+
+    /// A sandboxed connection, opened as the product opens it.
+    pub(crate) fn sandbox(&self) -> Connection {
+        open_sandbox(&self.source).unwrap_or_else(|e| panic!("open the sandbox: {e}"))
+    }
+
+    /// A source like this one whose database does not exist, and the name an error about it
+    /// must mention: a file next to this one, or a lake whose catalog database is missing.
+    pub(crate) fn missing_source(&self) -> (Source, String) {
+        match &self.backend {
+            Backend::File(path) => (
+                Source::File(path.with_file_name("no-such.duckdb")),
+                "no-such.duckdb".to_string(),
+            ),
+            Backend::Lake { conninfo, data } => {
+                let name = "no_such_catalog_database";
+                let missing: Vec<String> = conninfo
+                    .split_whitespace()
+                    .map(|word| {
+                        if word.starts_with("dbname=") {
+                            format!("dbname={name}")
+                        } else {
+                            word.to_string()
+                        }
+                    })
+                    .collect();
+                (lake_source(&missing.join(" "), data), name.to_string())
+            }
+        }
+    }
+
+    /// The lake's data folder; `None` for a file.
+    pub(crate) fn data_path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::File(_) => None,
+            Backend::Lake { data, .. } => Some(data),
+        }
+    }
+
+    /// The lake's catalog connection string; `None` for a file.
+    pub(crate) fn conninfo(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::File(_) => None,
+            Backend::Lake { conninfo, .. } => Some(conninfo),
+        }
+    }
+}
+
+/// The sandbox's source on a lake, as `healthsim-persist` writes it: the extensions loaded
+/// from their folder, the lake attached read-only as the default catalog, its data folder the
+/// only readable one.
+fn lake_source(conninfo: &str, data: &Path) -> Source {
+    let directory = extensions::directory().expect("the extension folder");
+    let mut setup: Vec<String> = [Extension::Postgres, Extension::Ducklake]
+        .into_iter()
+        .map(|ext| {
+            let file = directory.join(ext.file_name());
+            let file = std::path::absolute(&file).unwrap_or(file);
+            format!("LOAD {}", literal(&file.display().to_string()))
+        })
+        .collect();
+    setup.extend(attach(conninfo, data, true));
+    Source::Prepared(Prepared {
+        label: format!("test lake {}", data.display()),
+        setup,
+        readable: vec![data.to_path_buf()],
+        // libpq's variables (a server named by HEALTHSIM_TEST_PG may need them).
+        env: std::env::vars()
+            .filter(|(key, _)| key.starts_with("PG") || key == "HOME")
+            .collect(),
+        secrets: Vec::new(),
+    })
+}
+
+/// The statements that attach a lake as the default catalog, as the product writes them.
+fn attach(conninfo: &str, data: &Path, read_only: bool) -> Vec<String> {
+    let read_only = if read_only { ", READ_ONLY" } else { "" };
+    vec![
+        format!(
+            "ATTACH {} AS {LAKE_ALIAS} (DATA_PATH {}{read_only})",
+            literal(&format!("ducklake:postgres:{conninfo}")),
+            literal(&format!("{}/", data.display()))
+        ),
+        format!("USE {LAKE_ALIAS}"),
+    ]
+}
 
 /// The scenario the tests query.
 pub(crate) const A: &str = "11111111-aaaa-4aaa-8aaa-000000000001";
@@ -28,10 +201,11 @@ pub(crate) const FILLED: &[&str] = &[
 pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     pub(crate) dir: PathBuf,
-    pub(crate) path: PathBuf,
+    /// The two-scenario database (a file or a lake, see the module header).
+    pub(crate) database: Database,
     /// Read-only sandboxed connection to the two-scenario database.
     pub(crate) sandbox: Connection,
-    /// A separate database holding only scenario A's rows.
+    /// A separate database file holding only scenario A's rows.
     pub(crate) reference: Connection,
 }
 
@@ -114,23 +288,25 @@ fn migrated(path: &Path) -> Connection {
 impl Fixture {
     pub(crate) fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("scenarios.duckdb");
-        {
-            let conn = migrated(&path);
-            insert_scenario(&conn, A, 1);
-            insert_scenario(&conn, B, 2);
-        }
+        let database = Database::create(dir.path(), |conn| {
+            insert_scenario(conn, A, 1);
+            insert_scenario(conn, B, 2);
+        });
         let reference = migrated(&dir.path().join("reference.duckdb"));
         insert_scenario(&reference, A, 1);
-        let config = sandbox_config().expect("sandbox config");
-        let sandbox = Connection::open_with_flags(&path, config).expect("open sandbox");
+        let sandbox = database.sandbox();
         Fixture {
             dir: dir.path().to_path_buf(),
             _dir: dir,
-            path,
+            database,
             sandbox,
             reference,
         }
+    }
+
+    /// What a worker opens: the two-scenario database's source.
+    pub(crate) fn source(&self) -> Source {
+        self.database.source.clone()
     }
 
     /// Every row of `sql` for scenario A through the sandbox, page after page.
@@ -186,7 +362,8 @@ impl Fixture {
             .collect()
     }
 
-    /// Settings, temp objects, variables, attached databases and loaded extensions.
+    /// Settings, attached databases, tables, views, variables, prepared statements, the number
+    /// of functions (an extension loaded would add some) and the files of the test's folder.
     pub(crate) fn state(&self) -> Vec<String> {
         let sql = "
             SELECT 'setting ' || name || '=' || coalesce(value, 'NULL') FROM duckdb_settings()
@@ -198,6 +375,7 @@ impl Fixture {
             UNION ALL SELECT 'view ' || view_name FROM duckdb_views() WHERE NOT internal
             UNION ALL SELECT 'variable ' || name FROM duckdb_variables()
             UNION ALL SELECT 'prepared ' || name FROM duckdb_prepared_statements()
+            UNION ALL SELECT 'functions ' || count(*) FROM duckdb_functions()
             ORDER BY 1";
         let mut stmt = self.sandbox.prepare(sql).expect("state query");
         let rows = stmt
@@ -205,12 +383,22 @@ impl Fixture {
             .expect("state rows")
             .collect::<Result<Vec<_>, _>>()
             .expect("state values");
-        let mut files: Vec<String> = std::fs::read_dir(&self.dir)
-            .expect("list dir")
-            .map(|e| format!("file {}", e.expect("entry").file_name().to_string_lossy()))
-            .collect();
+        let mut files = Vec::new();
+        list_files(&self.dir, &self.dir, &mut files);
         files.sort();
         rows.into_iter().chain(files).collect()
+    }
+}
+
+/// Every file and folder under `dir`, as `file <path relative to root>`.
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("list dir") {
+        let path = entry.expect("entry").path();
+        let relative = path.strip_prefix(root).expect("under the root");
+        out.push(format!("file {}", relative.display()));
+        if path.is_dir() {
+            list_files(root, &path, out);
+        }
     }
 }
 
