@@ -34,7 +34,7 @@ use healthsim_schema::text::json_kind;
 use crate::error::{db, entity_type, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::scenario::{self, timestamp, ScenarioRef};
-use crate::store::{in_transaction, Store};
+use crate::store::{in_transaction, read_one_snapshot, Store};
 
 /// How many ids a [`PersistResult`] lists at most; the rest is counted, not listed.
 pub const MAX_IDS_IN_RESULT: usize = 50;
@@ -296,7 +296,8 @@ impl Store {
     /// [`Error::InvalidTag`]. Then [`Error::ScenarioNotFound`] / [`Error::AmbiguousScenario`]
     /// for an existing target, [`Error::Naming`], [`Error::Summary`], [`Error::Database`], and
     /// the errors of opening the database ([`Error::Store`]). Nothing is written unless
-    /// the call succeeds.
+    /// the call succeeds — except on a lake, where the summary is read after the commit, so an
+    /// [`Error::Summary`] or [`Error::Database`] from reading it comes with the rows written.
     pub fn persist_entities(&self, request: &PersistRequest) -> Result<PersistResult> {
         let prepared = PreparedEntities::new(&request.entities)?;
         self.write_prepared(
@@ -328,7 +329,16 @@ impl Store {
     }
 
     /// The transaction of [`Store::persist_entities`] and [`Store::write_entities`]: opens the
-    /// target, writes the rows, and hands the outcome to `finish` before committing.
+    /// target, writes the rows, and hands the outcome to `finish` — on a file before
+    /// committing, so nothing is written unless `finish` succeeds too.
+    ///
+    /// On a lake `finish` (the result's summary) runs after the commit, on a snapshot that holds
+    /// the write. Every lake writer's commit conflicts with every other's (each touches a guard
+    /// row of `scenarios`, and DuckLake detects conflicts per table), so the writers of a lake
+    /// take turns, and a transaction that also read the summary (hundreds of catalog queries)
+    /// held each turn several times longer: four MCP writers then starved one another past the
+    /// lock timeout. The cost of the move: on a lake, a `finish` that fails reports its error
+    /// with the rows already written.
     fn write_prepared<T>(
         &self,
         prepared: &PreparedEntities,
@@ -338,14 +348,22 @@ impl Store {
     ) -> Result<T> {
         check_tags(scenario)?;
         provenance.validate()?;
+        let write = |conn: &Connection| {
+            let now = Utc::now().naive_utc();
+            let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
+            let (target, is_new) = open_target(conn, scenario, first_type, now)?;
+            write_rows(conn, target, is_new, &prepared.batches, provenance, now)
+        };
         self.with_writer(|conn| {
-            in_transaction(conn, |conn| {
-                let now = Utc::now().naive_utc();
-                let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
-                let (target, is_new) = open_target(conn, scenario, first_type, now)?;
-                let written = write_rows(conn, target, is_new, &prepared.batches, provenance, now)?;
-                finish(conn, written)
-            })
+            if self.target().lake().is_some() {
+                let written = in_transaction(conn, write)?;
+                read_one_snapshot(conn, |conn| finish(conn, written))
+            } else {
+                in_transaction(conn, |conn| {
+                    let written = write(conn)?;
+                    finish(conn, written)
+                })
+            }
         })
     }
 }

@@ -407,7 +407,7 @@ impl Store {
             Target::File(path) => path,
             Target::Lake(lake) => {
                 let conn = match mode {
-                    Mode::Writer => crate::lake::open_writer(lake)?,
+                    Mode::Writer => crate::lake::open_writer(lake, self.options.lock_timeout)?,
                     Mode::Sandbox => {
                         let source = self.lake_sandbox_source(lake)?;
                         healthsim_query::open_sandbox(&source).map_err(|e| {
@@ -500,7 +500,7 @@ fn unreachable_handle() -> ! {
 ///
 /// [`StoreError::LakeOpen`].
 pub fn connect_lake(lake: &crate::target::LakeTarget) -> Result<Connection> {
-    crate::lake::open_writer(lake)
+    crate::lake::open_writer(lake, StoreOptions::default().lock_timeout)
 }
 
 /// Whether a DuckDB error says that another process holds the file lock.
@@ -873,6 +873,11 @@ fn once_in_transaction<T>(
     conn: &Connection,
     f: &mut impl FnMut(&Connection) -> Result<T>,
 ) -> Result<T> {
+    // On a lake, wait for this writer's turn first (dropped after the commit or rollback).
+    let _turn = match ConflictBudget::current() {
+        Some((_, lake)) => Some(crate::lake::take_turn(conn, &lake)?),
+        None => None,
+    };
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(db("starting a transaction"))?;
     let mut guard = RollbackOnDrop { conn, active: true };
@@ -891,7 +896,10 @@ fn once_in_transaction<T>(
 
 /// Runs the reads of `f` in one transaction, then ends it (by rolling back: nothing was
 /// written, and a rollback never meets a commit conflict).
-fn read_one_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+pub(crate) fn read_one_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(db("starting a read transaction"))?;
     let _guard = RollbackOnDrop { conn, active: true };
@@ -1020,64 +1028,85 @@ mod tests {
         }
     }
 
-    /// Two stores on one new lake (as on two machines), a scenario `kept` written by the first,
-    /// and the lock timeout of the first.
-    fn two_writers(timeout: Duration) -> (tempfile::TempDir, Store, Store, String) {
+    /// A store on a new lake, with a scenario `kept` written by it, and a second connection to
+    /// the lake that does not take turns (as maintenance or another program would not).
+    fn lake_with_outsider(timeout: Duration) -> (tempfile::TempDir, Store, Connection, String) {
         let dir = tempfile::tempdir().expect("temporary directory");
         let text = format!(
             "ducklake:postgres:{} data_path={}/",
             healthsim_pgtest::cluster().database("conflict"),
             dir.path().display()
         );
-        let open = |lock_timeout| {
-            let target = Target::parse(&text).expect("a lake");
-            let options = StoreOptions {
-                lock_timeout,
-                query_worker: None,
-            };
-            Store::open_target(target, options).expect("open the lake")
+        let target = Target::parse(&text).expect("a lake");
+        let options = StoreOptions {
+            lock_timeout: timeout,
+            query_worker: None,
         };
-        let first = open(timeout);
-        let second = open(Duration::from_secs(10));
+        let store = Store::open_target(target.clone(), options).expect("open the lake");
         let entities = serde_json::json!({"patients": [{"patient_id": "p1"}]});
         let request = crate::PersistRequest::by_type(entities.as_object().cloned().expect("map"))
             .with_scenario(crate::ScenarioTarget::new_named("kept"));
-        let id = first
+        let id = store
             .persist_entities(&request)
             .expect("persist")
             .scenario_id;
-        (dir, first, second, id)
+        let lake = target.lake().expect("a lake");
+        let outsider = crate::lake::open_writer(lake, timeout).expect("a second connection");
+        (dir, store, outsider, id)
     }
 
-    /// The first store's description of `kept`, as the second reads it.
-    fn description(store: &Store, id: &str) -> Option<String> {
+    /// The outsider commits a change to the scenario's row (its name).
+    fn rename_from_outside(outsider: &Connection, id: &str, name: &str) -> Result<()> {
+        outsider
+            .execute(
+                "UPDATE scenarios SET name = ? WHERE scenario_id = ?",
+                [name, id],
+            )
+            .map(drop)
+            .map_err(db("renaming from outside"))
+    }
+
+    /// The scenario's description and name, as a fresh read sees them.
+    fn described(store: &Store, id: &str) -> (Option<String>, String) {
         store
             .with_reader(|conn| {
                 conn.query_row(
-                    "SELECT description FROM scenarios WHERE scenario_id = ?",
+                    "SELECT description, name FROM scenarios WHERE scenario_id = ?",
                     [id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .map_err(db("reading the description"))
+                .map_err(db("reading the scenario"))
             })
-            .expect("read the description")
+            .expect("read the scenario")
+    }
+
+    /// A write that describes the scenario while the outsider renames it before each commit.
+    fn describe_while_renamed(
+        conn: &Connection,
+        outsider: &Connection,
+        id: &str,
+        renames: &mut u32,
+        rename_on: impl Fn(u32) -> bool,
+    ) -> Result<()> {
+        conn.execute(
+            "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
+            [id],
+        )
+        .map_err(db("describing"))?;
+        *renames += 1;
+        if rename_on(*renames) {
+            rename_from_outside(outsider, id, &format!("renamed-{renames}"))?;
+        }
+        Ok(())
     }
 
     #[test]
     fn a_lake_write_that_keeps_conflicting_fails_after_the_lock_timeout_having_written_nothing() {
-        let (_dir, first, second, id) = two_writers(Duration::from_secs(2));
+        let (_dir, store, outsider, id) = lake_with_outsider(Duration::from_secs(2));
         let mut renames = 0;
-        let outcome = first.with_writer(|conn| {
+        let outcome = store.with_writer(|conn| {
             in_transaction(conn, |conn| {
-                conn.execute(
-                    "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
-                    [&id],
-                )
-                .map_err(db("describing"))?;
-                // Another machine commits a change to the same row before this one commits.
-                renames += 1;
-                second.rename_scenario(&id, &format!("renamed-{renames}"))?;
-                Ok(())
+                describe_while_renamed(conn, &outsider, &id, &mut renames, |_| true)
             })
         });
         match outcome {
@@ -1097,51 +1126,34 @@ mod tests {
             }
             other => panic!("expected LakeConflict, got {other:?}"),
         }
-        assert_eq!(
-            description(&second, &id),
-            None,
-            "nothing of the refused write was kept"
-        );
+        let (description, _) = described(&store, &id);
+        assert_eq!(description, None, "nothing of the refused write was kept");
     }
 
     #[test]
     fn a_lake_write_that_conflicts_once_is_retried_and_commits() {
-        let (_dir, first, second, id) = two_writers(Duration::from_secs(10));
+        let (_dir, store, outsider, id) = lake_with_outsider(Duration::from_secs(10));
         let mut attempts = 0;
-        first
+        store
             .with_writer(|conn| {
                 in_transaction(conn, |conn| {
-                    conn.execute(
-                        "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
-                        [&id],
-                    )
-                    .map_err(db("describing"))?;
-                    attempts += 1;
-                    if attempts == 1 {
-                        second.rename_scenario(&id, "renamed")?;
-                    }
-                    Ok(())
+                    describe_while_renamed(conn, &outsider, &id, &mut attempts, |n| n == 1)
                 })
             })
             .expect("the second attempt commits");
         assert_eq!(attempts, 2);
-        assert_eq!(description(&second, &id).as_deref(), Some("mine"));
-        let name = second.resolve_scenario(&id).expect("resolve").name;
-        assert_eq!(name, "renamed", "the other machine's commit is kept too");
+        let (description, name) = described(&store, &id);
+        assert_eq!(description.as_deref(), Some("mine"));
+        assert_eq!(name, "renamed-1", "the outsider's commit is kept too");
     }
 
     #[test]
     fn a_streamed_chunk_that_conflicts_fails_at_once_naming_the_lake() {
-        let (_dir, first, second, id) = two_writers(Duration::from_secs(10));
-        let outcome = first.with_writer(|conn| {
+        let (_dir, store, outsider, id) = lake_with_outsider(Duration::from_secs(10));
+        let mut renames = 0;
+        let outcome = store.with_writer(|conn| {
             in_transaction_once(conn, |conn| {
-                conn.execute(
-                    "UPDATE scenarios SET description = 'mine' WHERE scenario_id = ?",
-                    [&id],
-                )
-                .map_err(db("describing"))?;
-                second.rename_scenario(&id, "renamed")?;
-                Ok(())
+                describe_while_renamed(conn, &outsider, &id, &mut renames, |_| true)
             })
         });
         match outcome {
@@ -1151,6 +1163,40 @@ mod tests {
             }
             other => panic!("expected LakeConflict, got {other:?}"),
         }
-        assert_eq!(description(&second, &id), None);
+        assert_eq!(described(&store, &id).0, None);
+    }
+
+    #[test]
+    fn a_writer_waits_for_its_turn_and_gives_up_after_the_lock_timeout() {
+        let (_dir, store, holder, id) = lake_with_outsider(Duration::from_millis(500));
+        // Another writer's turn, held past this store's timeout.
+        let turn = crate::lake::take_turn(&holder, "the holder").expect("a turn");
+        let request = crate::PersistRequest::by_type(
+            serde_json::json!({"patients": [{"patient_id": "p2"}]})
+                .as_object()
+                .cloned()
+                .expect("map"),
+        )
+        .with_scenario(crate::ScenarioTarget::Existing(id.clone()));
+        match store.persist_entities(&request) {
+            Err(Error::Store(StoreError::LakeBusy {
+                lake, waited_ms, ..
+            })) => {
+                assert!(waited_ms >= 500, "{waited_ms}");
+                assert!(lake.starts_with("ducklake:postgres:"), "{lake}");
+            }
+            other => panic!("expected LakeBusy, got {other:?}"),
+        }
+        drop(turn);
+        let summary = store
+            .scenario_summary(&id, &Default::default())
+            .expect("summary");
+        assert_eq!(
+            summary.total_entities, 1,
+            "nothing was written while waiting"
+        );
+        store
+            .persist_entities(&request)
+            .expect("the turn is free again");
     }
 }

@@ -89,6 +89,21 @@ pub enum StoreError {
         /// DuckLake's last message.
         detail: String,
     },
+
+    /// Other writers of the lake kept their turns (see `lake::take_turn`) for longer than the
+    /// lock timeout; nothing of this write was done.
+    #[error(
+        "lake {lake} is busy: other writers held it for {waited_ms} ms; nothing was written. \
+         Retry in a moment or raise --lock-timeout ({detail})"
+    )]
+    LakeBusy {
+        /// The lake, its secrets hidden.
+        lake: String,
+        /// How long this write waited for its turn.
+        waited_ms: u64,
+        /// PostgreSQL's message.
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -104,7 +119,8 @@ impl StoreError {
             | StoreError::DatabaseLocked { .. }
             | StoreError::InvalidTarget(_)
             | StoreError::LakeOpen { .. }
-            | StoreError::LakeConflict { .. } => false,
+            | StoreError::LakeConflict { .. }
+            | StoreError::LakeBusy { .. } => false,
         }
     }
 }
