@@ -96,7 +96,7 @@ pub(crate) fn open_writer(
     // `turn_timeout`, whatever `options` the lake's string gives.
     let turns = format!(
         "{} options='-c lock_timeout={}'",
-        lake.conninfo(),
+        lake.conninfo_without_password(),
         turn_timeout.as_millis().max(1)
     );
     conn.execute_batch(&format!(
@@ -154,7 +154,11 @@ pub(crate) fn take_turn(writer: &Connection, lake: &str) -> Result<Turn> {
     }
 }
 
-/// The statements that attach `lake` and make it the default catalog.
+/// The statements that attach `lake` and make it the default catalog. A password of the lake's
+/// string goes into a temporary secret of the PostgreSQL extension (which every connection of
+/// the instance to PostgreSQL uses), not into the `ATTACH` string: DuckDB shows an attached
+/// database's string in `duckdb_databases()` and adds it to the setting `allowed_paths`, and the
+/// secret shows as `password=redacted`.
 fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
     let mut options = Vec::new();
     if let Some(path) = lake.data_path() {
@@ -168,13 +172,22 @@ fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
     } else {
         format!(" ({})", options.join(", "))
     };
-    vec![
-        format!(
-            "ATTACH {} AS {ALIAS}{options}",
-            literal(&format!("ducklake:postgres:{}", lake.conninfo()))
-        ),
-        format!("USE {ALIAS}"),
-    ]
+    let mut statements = Vec::new();
+    if let Some(password) = lake.password() {
+        statements.push(format!(
+            "CREATE TEMPORARY SECRET healthsim_lake_password (TYPE postgres, PASSWORD {})",
+            literal(password)
+        ));
+    }
+    statements.push(format!(
+        "ATTACH {} AS {ALIAS}{options}",
+        literal(&format!(
+            "ducklake:postgres:{}",
+            lake.conninfo_without_password()
+        ))
+    ));
+    statements.push(format!("USE {ALIAS}"));
+    statements
 }
 
 /// The query sandbox's source on `lake`: the same attachment read-only, with `data_path` the

@@ -223,6 +223,26 @@ impl LakeTarget {
             .join(" ")
     }
 
+    /// The connection string without its `password` (handed to the driver apart, so that it is
+    /// in no attached database's name): for the driver only, never for display.
+    pub fn conninfo_without_password(&self) -> String {
+        self.words
+            .iter()
+            .filter(|(k, _)| k != "password")
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The string's `password`, if it gives one (never for display).
+    pub fn password(&self) -> Option<&str> {
+        self.words
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The values of the connection string's secrets (to keep out of any message).
     pub fn secrets(&self) -> Vec<String> {
         self.words

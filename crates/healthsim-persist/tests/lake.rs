@@ -160,3 +160,35 @@ fn maintenance_is_refused_for_a_file() {
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }
+
+#[test]
+fn a_password_in_the_lakes_string_is_in_no_attached_name_or_setting() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // The test server trusts every local connection, so any password opens it; what matters
+    // is where the password ends up.
+    let conninfo = healthsim_pgtest::cluster().database("password");
+    let text = format!(
+        "ducklake:postgres:{conninfo} password=s3cret-pw data_path={}/",
+        dir.path().display()
+    );
+    let store = open(&text).expect("open the lake");
+    let visible = |conn: &duckdb::Connection| -> String {
+        conn.query_row(
+            "SELECT string_agg(coalesce(path, ''), ' ') || ' ' || current_setting('allowed_paths')::VARCHAR
+                 || ' ' || (SELECT string_agg(secret_string, ' ') FROM duckdb_secrets())
+             FROM duckdb_databases()",
+            [],
+            |r| r.get(0),
+        )
+        .expect("names and settings")
+    };
+    let writer = store.with_writer(|conn| Ok(visible(conn))).expect("writer");
+    let sandbox = store
+        .with_sandbox(|conn| Ok(visible(conn)))
+        .expect("sandbox");
+    for (connection, shown) in [("writer", &writer), ("sandbox", &sandbox)] {
+        assert!(!shown.contains("s3cret-pw"), "{connection}: {shown}");
+        assert!(shown.contains("password=redacted"), "{connection}: {shown}");
+        assert!(shown.contains("dbname=password_"), "{connection}: {shown}");
+    }
+}

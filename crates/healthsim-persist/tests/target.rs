@@ -63,6 +63,8 @@ fn the_driver_gets_every_word_but_the_data_path() {
     let given =
         lake("ducklake:postgres:dbname='my lake' password=s3cret data_path=/srv/lake host=h");
     assert_eq!(given.conninfo(), "dbname='my lake' password=s3cret host=h");
+    assert_eq!(given.conninfo_without_password(), "dbname='my lake' host=h");
+    assert_eq!(given.password(), Some("s3cret"));
     assert_eq!(given.data_path(), Some(Path::new("/srv/lake")));
     assert_eq!(lake("ducklake:postgres:dbname=lake").data_path(), None);
 }

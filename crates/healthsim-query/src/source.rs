@@ -23,7 +23,9 @@
 //! - the instance's own in-memory catalog takes tables, views and in-memory attachments
 //!   (refused as statements that are not read-only);
 //! - an `ATTACH` string, password included, shows in `duckdb_databases()` and in the setting
-//!   `allowed_paths`, to which DuckDB adds it (catalog and settings functions are refused).
+//!   `allowed_paths`, to which DuckDB adds it (catalog and settings functions are refused; and
+//!   `healthsim-persist` hands a lake's password over as a temporary secret, which shows
+//!   redacted, never inside the string).
 //!
 //! This crate does not know what a lake is: the caller (`healthsim-persist`) writes the
 //! statements. A `Prepared` source may carry secrets (a password inside an `ATTACH` string), so
