@@ -8,13 +8,20 @@
 //! SELECT * FROM read_json(...)`, one statement per type, from one flat file per type) runs
 //! through the `bulk_baseline` example of healthsim-persist in the same session, so every
 //! throughput comes with its ratio to the engine's own load.
+//!
+//! The same run measures a DuckLake beside the file (catalog in PostgreSQL, Parquet under a
+//! folder of `target/bench`): persisting the same patients file, with its ratio to the file's
+//! figure of this run; the agent loop; the read path on the big scenario. Its catalog server is
+//! a throwaway PostgreSQL on 127.0.0.1 started by healthsim-pgtest (or the server
+//! `$HEALTHSIM_TEST_PG` names), stopped and removed when this process ends, however it ends.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::{cargo, root, run};
@@ -68,6 +75,17 @@ struct Figure {
     note: String,
 }
 
+impl Figure {
+    /// `yes` / `no` per part of the target, `—` when the target is not a number (the same
+    /// verdict the docs' tables give).
+    fn met(&self) -> String {
+        crate::results::met(
+            &crate::results::measured(&self.value, self.target, &self.note),
+            self.target,
+        )
+    }
+}
+
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let plan = Plan::from_args(args);
     run(
@@ -101,6 +119,8 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mixed_persons = (plan.big / 25).max(10);
     generate(&bin, "multi", mixed_persons, &mixed_file)?;
     let mixed_entities = count_lines(&mixed_file)?;
+    // The file backend's persist throughput on the patients file: the lake's yardstick below.
+    let mut file_patients_rate = f64::NAN;
 
     for (label, file, entities, target) in [
         (
@@ -129,13 +149,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         let mut base = Vec::new();
         for i in 0..plan.runs {
             let db = fresh_db(&dir, &format!("persist-{i}"))?;
-            let (elapsed, peak_kb) = timed_child(
-                Command::new(&bin)
-                    .arg("--db")
-                    .arg(&db)
-                    .args(["--json", "persist", "--name", "bench"])
-                    .arg(file),
-            )?;
+            let (elapsed, peak_kb) = timed_child(&mut persist_command(&bin, &db, file))?;
             secs.push(elapsed);
             rss.push(peak_kb);
             let db = fresh_db(&dir, &format!("baseline-{i}"))?;
@@ -155,6 +169,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
             ),
         });
         if label.starts_with("persist patients") {
+            file_patients_rate = ours;
             rss.sort_unstable();
             figures.push(Figure {
                 name: format!("peak RSS persisting {entities} entities from a stream"),
@@ -170,13 +185,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         let file = dir.join(format!("patients-{n}.jsonl"));
         generate(&bin, "patients", n, &file)?;
         let db = fresh_db(&dir, &format!("scale-{n}"))?;
-        let (secs, _) = timed_child(
-            Command::new(&bin)
-                .arg("--db")
-                .arg(&db)
-                .args(["--json", "persist", "--name", "bench"])
-                .arg(&file),
-        )?;
+        let (secs, _) = timed_child(&mut persist_command(&bin, &db, &file))?;
         let mut mcp = Mcp::start(&bin, &db)?;
         let mut without = mcp.time_calls(
             plan.runs.max(3),
@@ -211,13 +220,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 
     // Reads on the big mixed scenario.
     let db = fresh_db(&dir, "reads")?;
-    timed_child(
-        Command::new(&bin)
-            .arg("--db")
-            .arg(&db)
-            .args(["--json", "persist", "--name", "bench"])
-            .arg(&mixed_file),
-    )?;
+    timed_child(&mut persist_command(&bin, &db, &mixed_file))?;
     let mut mcp = Mcp::start(&bin, &db)?;
     let runs = plan.runs.max(5);
     let mut without = mcp.time_calls(
@@ -304,36 +307,36 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 
     // The agent loop: many small persist calls through one MCP server.
     let db = fresh_db(&dir, "agent")?;
-    let mut mcp = Mcp::start(&bin, &db)?;
-    let batch: Vec<Value> = read_entities(&patients_file, 50 * plan.agent_calls)?;
-    let mut per_call = Vec::new();
-    for (i, chunk) in batch.chunks(50).enumerate() {
-        let mut args = json!({"entities": chunk, "entity_type": "patients"});
-        if i == 0 {
-            args["scenario_name"] = json!("agent-loop");
-        } else {
-            args["scenario_id"] = json!("agent-loop");
-        }
-        per_call.push(mcp.call("persist_entities", args)?);
-    }
-    per_call.sort_by(f64::total_cmp);
-    let p = |q: f64| per_call[((per_call.len() - 1) as f64 * q).round() as usize];
+    let per_call = agent_loop(&bin, &db, &patients_file, plan.agent_calls)?;
     figures.push(Figure {
         name: format!(
             "agent loop: {} persist calls of 50 via MCP, per call p50 / p99",
             per_call.len()
         ),
-        value: format!("{:.1} ms / {:.1} ms", ms(p(0.5)), ms(p(0.99))),
+        value: format!(
+            "{:.1} ms / {:.1} ms",
+            ms(percentile(&per_call, 0.5)),
+            ms(percentile(&per_call, 0.99))
+        ),
         target: "<= 10 ms / <= 50 ms",
         note: "includes the summary returned with every call".into(),
     });
-    drop(mcp);
+
+    figures.extend(lake_figures(
+        &bin,
+        &dir,
+        &plan,
+        &patients_file,
+        file_patients_rate,
+    )?);
 
     print_table(&figures);
     let json_out = dir.join("results.json");
     let rows: Vec<Value> = figures
         .iter()
-        .map(|f| json!({"figure": f.name, "value": f.value, "target": f.target, "note": f.note}))
+        .map(|f| {
+            json!({"figure": f.name, "value": f.value, "target": f.target, "met": f.met(), "note": f.note})
+        })
         .collect();
     std::fs::write(
         &json_out,
@@ -352,18 +355,7 @@ fn big_scenario_figures(
     n: u64,
     runs: usize,
 ) -> Result<Vec<Figure>> {
-    let runs = runs.max(5);
-    let mut summary = mcp.time_calls(
-        runs,
-        "get_scenario_summary",
-        json!({"scenario_id": "bench", "include_samples": false}),
-    )?;
-    let query = "SELECT * FROM patients WHERE state = 'AZ' AND gender = 'F'";
-    let mut page = mcp.time_calls(
-        runs,
-        "query_scenario",
-        json!({"scenario_id": "bench", "query": query}),
-    )?;
+    let (summary, page) = read_path(mcp, runs)?;
     // Fresh ids, so every call inserts (an upsert of existing ids would measure another path).
     let calls = 40;
     let entities = read_entities(patients, 50 * calls)?;
@@ -394,8 +386,8 @@ fn big_scenario_figures(
     let (big, small) = (median(&mut big), median(&mut small));
     Ok(vec![
         Figure {
-            name: format!("read path, {n} patients: summary without samples / first page of `{query}`"),
-            value: format!("{:.1} ms / {:.1} ms", ms(median(&mut summary)), ms(median(&mut page))),
+            name: format!("read path, {n} patients: summary without samples / first page of `{READ_PATH_QUERY}`"),
+            value: format!("{:.1} ms / {:.1} ms", ms(summary), ms(page)),
             target: "<= 100 ms / <= 50 ms",
             note: "MCP round trip; the page includes the exact total_count".into(),
         },
@@ -406,6 +398,172 @@ fn big_scenario_figures(
             note: format!("{calls} calls each, alternating; ratio {:.2}; includes the summary returned with every call", big / small),
         },
     ])
+}
+
+/// The filtered query whose first page the read-path figures time.
+const READ_PATH_QUERY: &str = "SELECT * FROM patients WHERE state = 'AZ' AND gender = 'F'";
+
+/// Median seconds of the summary without samples and of the first page of [`READ_PATH_QUERY`]
+/// on the scenario `bench` of the server `mcp` speaks to (at least 5 calls each).
+fn read_path(mcp: &mut Mcp, runs: usize) -> Result<(f64, f64)> {
+    let runs = runs.max(5);
+    let mut summary = mcp.time_calls(
+        runs,
+        "get_scenario_summary",
+        json!({"scenario_id": "bench", "include_samples": false}),
+    )?;
+    let mut page = mcp.time_calls(
+        runs,
+        "query_scenario",
+        json!({"scenario_id": "bench", "query": READ_PATH_QUERY}),
+    )?;
+    Ok((median(&mut summary), median(&mut page)))
+}
+
+/// The agent loop on the database `db` (a file path or a lake's string): `calls` persist calls of
+/// 50 patients through one MCP server into one scenario; each call's seconds, sorted.
+fn agent_loop(
+    bin: &Path,
+    db: impl AsRef<OsStr>,
+    patients: &Path,
+    calls: usize,
+) -> Result<Vec<f64>> {
+    let mut mcp = Mcp::start(bin, db)?;
+    let batch: Vec<Value> = read_entities(patients, 50 * calls)?;
+    let mut per_call = Vec::new();
+    for (i, chunk) in batch.chunks(50).enumerate() {
+        let mut args = json!({"entities": chunk, "entity_type": "patients"});
+        if i == 0 {
+            args["scenario_name"] = json!("agent-loop");
+        } else {
+            args["scenario_id"] = json!("agent-loop");
+        }
+        per_call.push(mcp.call("persist_entities", args)?);
+    }
+    per_call.sort_by(f64::total_cmp);
+    Ok(per_call)
+}
+
+/// The value at quantile `q` of sorted values.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The lake's figures, each beside the file's of this run: persisting the patients file (with
+/// its ratio to `file_rate`, the file backend's throughput on the same file), the read path on
+/// the lake holding that scenario, and the agent loop.
+fn lake_figures(
+    bin: &Path,
+    dir: &Path,
+    plan: &Plan,
+    patients: &Path,
+    file_rate: f64,
+) -> Result<Vec<Figure>> {
+    let mut secs = Vec::new();
+    let mut rss = Vec::new();
+    let mut lake = String::new();
+    for i in 0..plan.runs {
+        lake = fresh_lake(dir, &format!("lake-persist-{i}"))?;
+        let (elapsed, peak_kb) = timed_child(&mut persist_command(bin, &lake, patients))?;
+        secs.push(elapsed);
+        rss.push(peak_kb);
+    }
+    let catalog = catalog_note();
+    let rate = plan.big as f64 / median(&mut secs);
+    rss.sort_unstable();
+    let mut figures = vec![Figure {
+        name: format!(
+            "lake: persist patients (CLI, JSONL, end to end), {} entities",
+            plan.big
+        ),
+        value: format!("{rate:.0}/s"),
+        target: "ratio >= 0.5",
+        note: format!(
+            "ratio {:.2} to the file backend on the same file in this run ({file_rate:.0}/s); \
+             peak RSS {} MB; {catalog}",
+            rate / file_rate,
+            rss[rss.len() / 2] / 1024
+        ),
+    }];
+
+    // The last run's lake holds the big scenario.
+    let mut mcp = Mcp::start(bin, &lake)?;
+    let (summary, page) = read_path(&mut mcp, plan.runs)?;
+    drop(mcp);
+    figures.push(Figure {
+        name: format!(
+            "lake: read path, {} patients: summary without samples / first page of `{READ_PATH_QUERY}`",
+            plan.big
+        ),
+        value: format!("{:.1} ms / {:.1} ms", ms(summary), ms(page)),
+        target: "<= 200 ms each",
+        note: "MCP round trip; the page includes the exact total_count".into(),
+    });
+
+    let lake = fresh_lake(dir, "lake-agent")?;
+    let per_call = agent_loop(bin, &lake, patients, plan.agent_calls)?;
+    figures.push(Figure {
+        name: format!(
+            "lake: agent loop, {} persist calls of 50 via MCP, per call p50",
+            per_call.len()
+        ),
+        value: format!("{:.1} ms", ms(percentile(&per_call, 0.5))),
+        target: "<= 50 ms",
+        note: format!(
+            "p99 {:.1} ms; includes the summary returned with every call; {catalog}",
+            ms(percentile(&per_call, 0.99))
+        ),
+    });
+    Ok(figures)
+}
+
+/// A new, empty lake named `name`: a fresh catalog database on the bench's PostgreSQL (started on
+/// first use) and an empty data folder `dir/<name>/`; returns the lake's string for `--db`.
+fn fresh_lake(dir: &Path, name: &str) -> Result<String> {
+    // healthsim-pgtest reports a failure (no PostgreSQL, initdb or start failed) by a panic whose
+    // message is already printed; here it becomes this bench's error. Its watchdog stops the
+    // server when this process ends, on success, error or kill alike.
+    let conninfo = std::panic::catch_unwind(|| healthsim_pgtest::cluster().database("bench_lake"))
+        .map_err(|_| anyhow!("no PostgreSQL for the lake figures (see the message above)"))?;
+    let data = dir.join(name);
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
+    std::fs::create_dir_all(&data)?;
+    let data = data.canonicalize()?;
+    Ok(format!(
+        "ducklake:postgres:{conninfo} data_path={}/",
+        data.display()
+    ))
+}
+
+/// Which catalog server the lake figures ran on, for their notes.
+fn catalog_note() -> String {
+    match healthsim_pgtest::cluster().started() {
+        Some(started) => format!(
+            "catalog: local PostgreSQL {} started by the bench (fsync off)",
+            started.version
+        ),
+        None => format!(
+            "catalog: the PostgreSQL server ${} names",
+            healthsim_pgtest::SERVER_VARIABLE
+        ),
+    }
+}
+
+/// `healthsim --db <db> --json persist --name bench <file>`; `db` is a file path or a lake's
+/// string.
+fn persist_command(bin: &Path, db: impl AsRef<OsStr>, file: &Path) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .arg("--db")
+        .arg(db)
+        .args(["--json", "persist", "--name", "bench"])
+        .arg(file);
+    command
 }
 
 fn ms(secs: f64) -> f64 {
@@ -528,7 +686,8 @@ struct Mcp {
 }
 
 impl Mcp {
-    fn start(bin: &Path, db: &Path) -> Result<Self> {
+    /// `healthsim --db <db> mcp`; `db` is a file path or a lake's string.
+    fn start(bin: &Path, db: impl AsRef<OsStr>) -> Result<Self> {
         let mut child = Command::new(bin)
             .arg("--db")
             .arg(db)
@@ -663,19 +822,29 @@ fn print_table(figures: &[Figure]) {
         .max()
         .unwrap_or(6)
         .max(6);
+    let met: Vec<String> = figures.iter().map(Figure::met).collect();
+    let w3 = met
+        .iter()
+        .map(|m| m.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
     println!(
-        "| {:w0$} | {:w1$} | {:w2$} | note |",
-        "figure", "value", "target"
+        "| {:w0$} | {:w1$} | {:w2$} | {:w3$} | note |",
+        "figure", "value", "target", "met"
     );
     println!(
-        "|{}|{}|{}|------|",
+        "|{}|{}|{}|{}|------|",
         "-".repeat(w0 + 2),
         "-".repeat(w1 + 2),
-        "-".repeat(w2 + 2)
+        "-".repeat(w2 + 2),
+        "-".repeat(w3 + 2)
     );
-    for f in figures {
+    for (f, met) in figures.iter().zip(&met) {
+        // `—` is one column wide but three bytes: pad by characters.
+        let pad = " ".repeat(w3 - met.chars().count());
         println!(
-            "| {:w0$} | {:w1$} | {:w2$} | {} |",
+            "| {:w0$} | {:w1$} | {:w2$} | {met}{pad} | {} |",
             f.name, f.value, f.target, f.note
         );
     }

@@ -203,7 +203,7 @@ fn render_bench(path: &Path) -> Result<String> {
 
 /// What a target is checked against: the value, or for a target on the ratio to the
 /// yardstick (`ratio >= 2.0`) the ratio the bench wrote in the note (`ratio 0.35 to ...`).
-fn measured(value: &str, target: &str, note: &str) -> String {
+pub(crate) fn measured(value: &str, target: &str, note: &str) -> String {
     match (target.trim().strip_prefix("ratio"), note.find("ratio ")) {
         (Some(_), Some(at)) => note[at..].to_string(),
         _ => value.to_string(),
@@ -212,7 +212,7 @@ fn measured(value: &str, target: &str, note: &str) -> String {
 
 /// Whether `value` meets `target`, part by part (`a / b` against `<= x / <= y`, or one
 /// target for every part with `each`): `yes`, `no`, or `—` when the target is not a number.
-fn met(value: &str, target: &str) -> String {
+pub(crate) fn met(value: &str, target: &str) -> String {
     let values: Vec<&str> = value.split(" / ").collect();
     let mut targets: Vec<&str> = target.split(" / ").collect();
     if targets.len() == 1 && target.ends_with(" each") {
