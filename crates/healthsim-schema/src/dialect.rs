@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn every_migration_renders_to_sql_duckdb_runs() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::open_in_memory().expect("an in-memory database");
         for m in crate::migrations::MIGRATIONS {
             conn.execute_batch(&Dialect::DuckLake.render(m.sql))
                 .unwrap_or_else(|e| panic!("V{:04}: {e}", m.version));
@@ -201,7 +201,7 @@ mod tests {
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
+            .expect("the constraint count");
         assert_eq!(constraints, 0);
     }
 }
