@@ -39,6 +39,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The variable naming an existing server to use instead of starting one.
 pub const SERVER_VARIABLE: &str = "HEALTHSIM_TEST_PG";
 
+/// The variable that runs the service-level suites (persist's, the query sandbox's) on lakes
+/// instead of files: `HEALTHSIM_TEST_BACKEND=lake` (`.ci/run` runs them once each way).
+pub const BACKEND_VARIABLE: &str = "HEALTHSIM_TEST_BACKEND";
+
+/// Whether this test process runs on lakes ([`BACKEND_VARIABLE`]); any value other than `lake`
+/// or `file` is refused, so a typo cannot quietly test the file twice.
+pub fn on_lake() -> bool {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Ok("lake") => true,
+        Ok("file") | Err(_) => false,
+        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: expected lake or file"),
+    }
+}
+
 /// Where Debian installs PostgreSQL's programs, one folder per major version.
 const DEBIAN_POSTGRESQL: &str = "/usr/lib/postgresql";
 

@@ -17,19 +17,7 @@ pub(crate) fn store_state(store: &Store) -> Result<state::DbState, Box<dyn std::
     Ok(store.with_reader(|conn| Ok(state::db_state(conn)))??)
 }
 
-/// The variable that runs the service-level suites on a lake instead of a file:
-/// `HEALTHSIM_TEST_BACKEND=lake` (`.ci/run` runs them once each way).
-pub(crate) const BACKEND_VARIABLE: &str = "HEALTHSIM_TEST_BACKEND";
-
-/// Whether this test process runs on lakes ([`BACKEND_VARIABLE`]); any value other than `lake`
-/// or `file` is refused, so a typo cannot quietly test the file twice.
-pub(crate) fn on_lake() -> bool {
-    match std::env::var(BACKEND_VARIABLE).as_deref() {
-        Ok("lake") => true,
-        Ok("file") | Err(_) => false,
-        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: expected lake or file"),
-    }
-}
+pub(crate) use healthsim_pgtest::on_lake;
 
 /// How many cases a property test whose every case opens a new store runs: `on_file` on a file;
 /// on a lake a quarter of it, at least two. Each case there creates a catalog database and
@@ -45,7 +33,7 @@ pub(crate) fn store_cases(on_file: u32) -> u32 {
 }
 
 /// A fresh store in its own temporary directory (kept alive by the returned guard): a new
-/// file, or with [`BACKEND_VARIABLE`]`=lake` a new lake (a new database of the test
+/// file, or with [`healthsim_pgtest::BACKEND_VARIABLE`]`=lake` a new lake (a new database of the test
 /// PostgreSQL server for its catalog, the directory for its data).
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary directory");

@@ -2,7 +2,7 @@
 //! SAME entity ids with different values (so a leak between scenarios shows up as wrong
 //! values), a reference database holding only scenario A, and helpers to run and render queries.
 //!
-//! The database under test is a DuckDB file, or with [`BACKEND_VARIABLE`]`=lake` a DuckLake (its
+//! The database under test is a DuckDB file, or with [`healthsim_pgtest::BACKEND_VARIABLE`]`=lake` a DuckLake (its
 //! catalog a new database of the test PostgreSQL server, its data Parquet files in the test's
 //! folder), opened the way the product opens it: through [`open_sandbox`] on a [`Source`]. The
 //! reference database, which only computes expected results, is always a file.
@@ -17,19 +17,7 @@ use healthsim_schema::extensions::{self, Extension};
 use healthsim_schema::value::{json_column, to_json};
 use serde_json::Value as Json;
 
-/// The variable that runs these tests on a lake instead of a file:
-/// `HEALTHSIM_TEST_BACKEND=lake` (`.ci/run` runs them once each way).
-pub(crate) const BACKEND_VARIABLE: &str = "HEALTHSIM_TEST_BACKEND";
-
-/// Whether this test process runs on lakes ([`BACKEND_VARIABLE`]); any value other than `lake`
-/// or `file` is refused, so a typo cannot quietly test the file twice.
-pub(crate) fn on_lake() -> bool {
-    match std::env::var(BACKEND_VARIABLE).as_deref() {
-        Ok("lake") => true,
-        Ok("file") | Err(_) => false,
-        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: expected lake or file"),
-    }
-}
+pub(crate) use healthsim_pgtest::on_lake;
 
 /// The catalog name a lake is attached under, as the product attaches it.
 pub(crate) const LAKE_ALIAS: &str = "lake";
