@@ -13,9 +13,16 @@ use clap::CommandFactory;
 use healthsim_cli::args::Cli;
 use healthsim_cli::mcp::HealthsimServer;
 
-/// Commands with no MCP tool: they serve the terminal (the server itself, the database file,
-/// the demo and the generator), not an agent.
-const CLI_ONLY: &[&str] = &["db migrate", "db status", "demo", "generate", "mcp"];
+/// Commands with no MCP tool: they serve the terminal (the server itself, the database and a
+/// lake's maintenance, the demo and the generator), not an agent.
+const CLI_ONLY: &[&str] = &[
+    "db maintain",
+    "db migrate",
+    "db status",
+    "demo",
+    "generate",
+    "mcp",
+];
 
 /// Tools the skills' tool tables may leave out (none today). Each entry must still be missing
 /// (remove it when a skill gains the tool).
