@@ -190,6 +190,8 @@ mod tests {
     #[test]
     fn every_migration_renders_to_sql_duckdb_runs() {
         let conn = Connection::open_in_memory().expect("an in-memory database");
+        // The runner creates its own table before the first migration (V0005 rebuilds it).
+        crate::migrations::ensure_migrations_table(&conn).expect("schema_migrations");
         for m in crate::migrations::MIGRATIONS {
             conn.execute_batch(&Dialect::DuckLake.render(m.sql))
                 .unwrap_or_else(|e| panic!("V{:04}: {e}", m.version));

@@ -232,7 +232,7 @@ fn migrations_table_exists(conn: &Connection) -> Result<bool, Error> {
     Ok(n > 0)
 }
 
-fn ensure_migrations_table(conn: &Connection) -> Result<(), Error> {
+pub(crate) fn ensure_migrations_table(conn: &Connection) -> Result<(), Error> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER NOT NULL,
