@@ -8,8 +8,9 @@
 //! and one `INSERT ... SELECT` moves the stage into the table when every id is new, or, when some
 //! id exists, one `UPDATE ... FROM` the stage replaces the existing rows and one anti-joined
 //! `INSERT ... SELECT` adds the others. The manifest `scenario_entities` and
-//! `scenarios.updated_at` are updated in the same transaction, and so is the summary that the
-//! result carries. Any failure rolls all of it back, including a new scenario's row.
+//! `scenarios.updated_at` are updated in the same transaction, and on a file so is the summary
+//! that the result carries (on a lake it is read right after the commit: see
+//! `Store::write_prepared`). Any failure rolls all of it back, including a new scenario's row.
 //!
 //! `(scenario_id, <id>)` is each table's *logical* key, not a constraint (schema V0005): this
 //! write path is what keeps it unique, for the local file and a DuckLake catalog alike. The ids
@@ -335,10 +336,10 @@ impl Store {
     /// On a lake `finish` (the result's summary) runs after the commit, on a snapshot that holds
     /// the write. Every lake writer's commit conflicts with every other's (each touches a guard
     /// row of `scenarios`, and DuckLake detects conflicts per table), so the writers of a lake
-    /// take turns, and a transaction that also read the summary (hundreds of catalog queries)
-    /// held each turn several times longer: four MCP writers then starved one another past the
-    /// lock timeout. The cost of the move: on a lake, a `finish` that fails reports its error
-    /// with the rows already written.
+    /// take turns (`lake::take_turn`), and a turn that also read the summary (hundreds of
+    /// catalog queries) would last several times longer, for every writer of the lake. The
+    /// cost of the move: on a lake, a `finish` that fails reports its error with the rows
+    /// already written.
     fn write_prepared<T>(
         &self,
         prepared: &PreparedEntities,
