@@ -452,7 +452,7 @@ fn a_second_rename_round_keeps_ids_unique() -> TestResult {
 /// table without its one row, are both named.
 #[test]
 fn the_check_names_a_repeated_key_and_a_missing_guard_row() -> TestResult {
-    let (dir, store) = common::store();
+    let (_dir, store) = common::store();
     let made = store.persist_entities(
         &PersistRequest::new("patients", vec![json!({"patient_id": "p1"})])
             .with_scenario(ScenarioTarget::new_named("cohort")),
@@ -461,15 +461,20 @@ fn the_check_names_a_repeated_key_and_a_missing_guard_row() -> TestResult {
         store.with_reader(|conn| Ok(common::state::repeated_keys(conn)))??,
         Vec::<String>::new()
     );
-    drop(store);
-    let conn = healthsim_schema::duckdb::Connection::open(dir.path().join("test.duckdb"))?;
-    conn.execute_batch(
-        "INSERT INTO patients (scenario_id, patient_id) SELECT scenario_id, patient_id FROM patients;
-         INSERT INTO scenario_tags VALUES ('s', 't', now()), ('s', 't', now());
-         DELETE FROM scenario_namespace;",
-    )?;
+    // Broken behind the write path's back, on the store's own connection (a file or a lake).
+    store.with_writer(|conn| {
+        conn.execute_batch(
+            "INSERT INTO patients (scenario_id, patient_id) SELECT scenario_id, patient_id FROM patients;
+             INSERT INTO scenario_tags VALUES ('s', 't', now()), ('s', 't', now());
+             DELETE FROM scenario_namespace;",
+        )
+        .map_err(|source| healthsim_persist::Error::Database {
+            context: "breaking the keys".into(),
+            source,
+        })
+    })?;
     assert_eq!(
-        common::state::repeated_keys(&conn)?,
+        store.with_reader(|conn| Ok(common::state::repeated_keys(conn)))??,
         [
             format!(
                 "patients (scenario_id, patient_id) = {}, p1 ×2",
