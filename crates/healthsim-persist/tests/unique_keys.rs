@@ -401,11 +401,12 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `$PROPTEST_CASES`, else `default` ([`common::store_cases`] of it: a quarter on a lake).
 fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or_else(|| common::store_cases(default))
 }
 
 #[test]
