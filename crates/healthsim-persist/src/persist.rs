@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, Utc};
 
 use duckdb::{Connection, ToSql};
-use healthsim_schema::{EntityType, SCENARIO_COLUMN};
+use healthsim_schema::{EntityType, SCENARIO_COLUMN, SYSTEM_COLUMNS};
 use healthsim_summary::{ScenarioSummary, SummaryOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -601,14 +601,7 @@ fn write_batch(
     // The stage's columns, in the order rows are appended below.
     let columns = std::iter::once(SCENARIO_COLUMN)
         .chain(domain.iter().copied())
-        .chain([
-            "source_type",
-            "source_system",
-            "skill_used",
-            "generation_seed",
-            "extra",
-            "created_at",
-        ])
+        .chain(SYSTEM_COLUMNS.iter().map(|c| c.name))
         .collect::<Vec<_>>()
         .join(", ");
     let context = |what: &str| format!("{what} {table}");
@@ -684,13 +677,12 @@ fn write_batch(
             .iter()
             .copied()
             .filter(|c| *c != pk)
-            .chain([
-                "source_type",
-                "source_system",
-                "skill_used",
-                "generation_seed",
-                "extra",
-            ])
+            .chain(
+                SYSTEM_COLUMNS
+                    .iter()
+                    .map(|c| c.name)
+                    .filter(|c| *c != "created_at"),
+            )
             .map(|c| format!("{c} = s.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
