@@ -193,17 +193,14 @@ fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
 /// The query sandbox's source on `lake`: the same attachment read-only, with `data_path` the
 /// only readable folder.
 pub(crate) fn sandbox_source(lake: &LakeTarget, data_path: &Path) -> Result<Source> {
-    let directory = extensions::directory().map_err(|e| StoreError::LakeOpen {
-        lake: lake.to_string(),
-        detail: e.to_string(),
-    })?;
     let mut setup: Vec<String> = [Extension::Postgres, Extension::Ducklake]
         .into_iter()
-        .map(|ext| {
-            let file = directory.join(ext.file_name());
-            format!("LOAD {}", literal(&file.display().to_string()))
-        })
-        .collect();
+        .map(extensions::load_statement)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| StoreError::LakeOpen {
+            lake: lake.to_string(),
+            detail: e.to_string(),
+        })?;
     setup.extend(attach(lake, true));
     Ok(Source::Prepared(Prepared {
         label: lake.to_string(),

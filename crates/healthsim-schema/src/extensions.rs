@@ -146,15 +146,31 @@ pub fn directory() -> Result<PathBuf, ExtensionError> {
     Ok(directory)
 }
 
-/// Loads `ext` from [`directory`] into `conn`'s database. Refuses a connection that accepts
-/// unsigned extensions; turns DuckDB's automatic install and load of known extensions off (so
-/// nothing is fetched behind our back); DuckDB checks the file's signature and version.
-pub fn load(conn: &Connection, ext: Extension) -> Result<(), ExtensionError> {
+/// The `LOAD` statement of `ext` from [`directory`], for a connection that runs it later (a
+/// sandbox's setup; [`load`] runs it now, after its checks).
+///
+/// # Errors
+///
+/// [`ExtensionError::Missing`] when the file is not there, and [`directory`]'s errors.
+pub fn load_statement(ext: Extension) -> Result<String, ExtensionError> {
     let path = directory()?.join(ext.file_name());
     let path = std::path::absolute(&path).unwrap_or(path);
     if !path.is_file() {
         return Err(ExtensionError::Missing { path });
     }
+    // LOAD takes no parameters; the path is ours (setup's folder or the operator's variable)
+    // and is quoted as a string literal.
+    let literal = path.to_string_lossy().replace('\'', "''");
+    Ok(format!("LOAD '{literal}'"))
+}
+
+/// Loads `ext` from [`directory`] into `conn`'s database. Refuses a connection that accepts
+/// unsigned extensions; turns DuckDB's automatic install and load of known extensions off (so
+/// nothing is fetched behind our back); DuckDB checks the file's signature and version.
+pub fn load(conn: &Connection, ext: Extension) -> Result<(), ExtensionError> {
+    let statement = load_statement(ext)?;
+    let path = directory()?.join(ext.file_name());
+    let path = std::path::absolute(&path).unwrap_or(path);
     let other = |source| ExtensionError::Other {
         path: path.clone(),
         source,
@@ -173,21 +189,17 @@ pub fn load(conn: &Connection, ext: Extension) -> Result<(), ExtensionError> {
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;",
     )
     .map_err(other)?;
-    // LOAD takes no parameters; the path is ours (setup's folder or the operator's variable)
-    // and is quoted as a string literal.
-    let literal = path.to_string_lossy().replace('\'', "''");
-    conn.execute_batch(&format!("LOAD '{literal}'"))
-        .map_err(|source| {
-            let message = source.to_string();
-            if is_refusal(&message) {
-                ExtensionError::Refused {
-                    path: path.clone(),
-                    message,
-                }
-            } else {
-                other(source)
+    conn.execute_batch(&statement).map_err(|source| {
+        let message = source.to_string();
+        if is_refusal(&message) {
+            ExtensionError::Refused {
+                path: path.clone(),
+                message,
             }
-        })
+        } else {
+            other(source)
+        }
+    })
 }
 
 /// Whether DuckDB's LOAD error is its verdict on the file itself (signature, version, platform)

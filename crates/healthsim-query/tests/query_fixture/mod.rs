@@ -137,14 +137,9 @@ impl Database {
 /// from their folder, the lake attached read-only as the default catalog, its data folder the
 /// only readable one.
 fn lake_source(conninfo: &str, data: &Path) -> Source {
-    let directory = extensions::directory().expect("the extension folder");
     let mut setup: Vec<String> = [Extension::Postgres, Extension::Ducklake]
         .into_iter()
-        .map(|ext| {
-            let file = directory.join(ext.file_name());
-            let file = std::path::absolute(&file).unwrap_or(file);
-            format!("LOAD {}", literal(&file.display().to_string()))
-        })
+        .map(|ext| extensions::load_statement(ext).expect("the extension's file"))
         .collect();
     setup.extend(attach(conninfo, data, true));
     Source::Prepared(Prepared {
