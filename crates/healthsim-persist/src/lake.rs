@@ -88,9 +88,9 @@ pub(crate) fn open_writer(
     for ext in [Extension::Postgres, Extension::Ducklake] {
         extensions::load(&conn, ext).map_err(|e| failed(e.to_string()))?;
     }
-    for statement in attach(lake, false) {
-        conn.execute_batch(&statement)
-            .map_err(|e| failed(explain(&e.to_string())))?;
+    if let Some(secret) = password_secret(lake) {
+        conn.execute_batch(&secret)
+            .map_err(|e| failed(e.to_string()))?;
     }
     // libpq keeps the last of a repeated keyword: this connection waits for a turn at most
     // `turn_timeout`, whatever `options` the lake's string gives.
@@ -104,7 +104,26 @@ pub(crate) fn open_writer(
         literal(&turns)
     ))
     .map_err(|e| failed(e.to_string()))?;
+    // Attaching an empty catalog creates the lake in it: two writers doing that at the same
+    // moment would both create DuckLake's tables, and one would fail.
+    let turn = take_turn(&conn, &lake.to_string())?;
+    for statement in attach_lake(lake, false) {
+        conn.execute_batch(&statement)
+            .map_err(|e| failed(explain(&e.to_string())))?;
+    }
+    drop(turn);
     Ok(conn)
+}
+
+/// Runs `f` on `conn` during a turn of its lake: for what changes a lake outside the store's
+/// transactions (its migrations, which run in transactions of their own).
+pub(crate) fn in_turn<T>(
+    conn: &Connection,
+    lake: &LakeTarget,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    let _turn = take_turn(conn, &lake.to_string())?;
+    f(conn)
 }
 
 /// A writer's turn on its lake: the advisory lock held by a transaction on a second connection
@@ -160,6 +179,24 @@ pub(crate) fn take_turn(writer: &Connection, lake: &str) -> Result<Turn> {
 /// database's string in `duckdb_databases()` and adds it to the setting `allowed_paths`, and the
 /// secret shows as `password=redacted`.
 fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
+    password_secret(lake)
+        .into_iter()
+        .chain(attach_lake(lake, read_only))
+        .collect()
+}
+
+/// The statement that gives the PostgreSQL extension the lake's password, if it has one.
+fn password_secret(lake: &LakeTarget) -> Option<String> {
+    lake.password().map(|password| {
+        format!(
+            "CREATE TEMPORARY SECRET healthsim_lake_password (TYPE postgres, PASSWORD {})",
+            literal(password)
+        )
+    })
+}
+
+/// `ATTACH` of the lake (without its password) and `USE` of it.
+fn attach_lake(lake: &LakeTarget, read_only: bool) -> [String; 2] {
     let mut options = Vec::new();
     if let Some(path) = lake.data_path() {
         options.push(format!("DATA_PATH {}", literal(&folder(path))));
@@ -172,22 +209,16 @@ fn attach(lake: &LakeTarget, read_only: bool) -> Vec<String> {
     } else {
         format!(" ({})", options.join(", "))
     };
-    let mut statements = Vec::new();
-    if let Some(password) = lake.password() {
-        statements.push(format!(
-            "CREATE TEMPORARY SECRET healthsim_lake_password (TYPE postgres, PASSWORD {})",
-            literal(password)
-        ));
-    }
-    statements.push(format!(
-        "ATTACH {} AS {ALIAS}{options}",
-        literal(&format!(
-            "ducklake:postgres:{}",
-            lake.conninfo_without_password()
-        ))
-    ));
-    statements.push(format!("USE {ALIAS}"));
-    statements
+    [
+        format!(
+            "ATTACH {} AS {ALIAS}{options}",
+            literal(&format!(
+                "ducklake:postgres:{}",
+                lake.conninfo_without_password()
+            ))
+        ),
+        format!("USE {ALIAS}"),
+    ]
 }
 
 /// The query sandbox's source on `lake`: the same attachment read-only, with `data_path` the

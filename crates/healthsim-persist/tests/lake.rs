@@ -192,3 +192,41 @@ fn a_password_in_the_lakes_string_is_in_no_attached_name_or_setting() {
         assert!(shown.contains("dbname=password_"), "{connection}: {shown}");
     }
 }
+
+#[test]
+fn writers_creating_one_new_lake_at_the_same_moment_all_open_it_migrated_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (conninfo, text) = new_lake(Some(dir.path()));
+    let barrier = std::sync::Barrier::new(4);
+    let opened: Vec<Result<Store, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    open(&text)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    for outcome in &opened {
+        assert!(outcome.is_ok(), "{:?}", outcome.as_ref().err());
+    }
+    let applied = healthsim_pgtest::cluster().psql(
+        &conninfo,
+        "SELECT count(*) FROM ducklake_table WHERE table_name = 'schema_migrations' AND end_snapshot IS NULL",
+    );
+    assert_eq!(applied.trim(), "1");
+    let store = opened.into_iter().next().expect("four").expect("opened");
+    let versions: i64 = store
+        .with_reader(|conn| {
+            Ok(conn
+                .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+                .expect("versions"))
+        })
+        .expect("reader");
+    assert_eq!(versions, i64::from(healthsim_schema::head_version()));
+}

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use healthsim_persist::target::Target;
+
 use crate::args::DbCommand;
 use crate::db::DbConfig;
 use crate::error::CliResult;
@@ -114,7 +116,10 @@ fn migrate(config: &DbConfig) -> CliResult<Output> {
     };
     let report = match created {
         Some(report) => report,
-        None => healthsim_schema::migrate(&config.connect()?)?,
+        None => match &config.target {
+            Target::Lake(lake) => healthsim_persist::store::migrate_lake(lake)?,
+            Target::File(_) => healthsim_schema::migrate(&config.connect()?)?,
+        },
     };
     let text = if report.applied.is_empty() {
         format!(
