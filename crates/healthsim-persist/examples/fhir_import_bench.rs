@@ -27,6 +27,10 @@
 //! resources/s) is not: the writing thread is the limit (stage tables, `INSERT ... SELECT`
 //! with primary-key maintenance, and COMMITs that write the write-ahead log and checkpoint);
 //! docs/performance.md ("FHIR import") has the split.
+//!
+//! 2026-12-06 (idle, DuckDB 1.5.5, no primary keys, the writer's memory bounded while it
+//! streams: `Store::with_bounded_memory`): 1,000,000 resources 42,400 resources/s, peak RSS
+//! 306 MB (634 MB before the bound); 100,000 resources 37,700/s, 222 MB.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};

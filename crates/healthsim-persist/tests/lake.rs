@@ -194,6 +194,33 @@ fn a_password_in_the_lakes_string_is_in_no_attached_name_or_setting() {
 }
 
 #[test]
+fn a_stream_into_a_lake_runs_with_the_writers_own_settings() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (_, text) = new_lake(Some(dir.path()));
+    let store = open(&text).expect("create the lake");
+    let settings = |store: &Store| -> String {
+        store
+            .with_writer(|conn| {
+                Ok(conn
+                    .query_row(
+                        "SELECT current_setting('memory_limit')::VARCHAR || ' ' \
+                         || current_setting('threads')::VARCHAR",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .expect("settings"))
+            })
+            .expect("writer")
+    };
+    let outside = settings(&store);
+    let inside = store
+        .with_bounded_memory(10_000, || Ok(settings(&store)))
+        .expect("the stream");
+    // No folder to spill to: a bound would turn a large batch into an out-of-memory error.
+    assert_eq!(inside, outside);
+}
+
+#[test]
 fn writers_creating_one_new_lake_at_the_same_moment_all_open_it_migrated_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (conninfo, text) = new_lake(Some(dir.path()));

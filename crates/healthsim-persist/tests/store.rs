@@ -450,3 +450,60 @@ fn a_store_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Store>();
 }
+
+/// The writer's memory limit, thread count and checkpoint threshold, as DuckDB reports them.
+fn stream_settings(store: &Store) -> Result<(String, String, String), Error> {
+    store.with_writer(|conn| {
+        Ok(conn
+            .query_row(
+                "SELECT current_setting('memory_limit')::VARCHAR, current_setting('threads')::VARCHAR, \
+                 current_setting('checkpoint_threshold')::VARCHAR",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("settings"))
+    })
+}
+
+#[test]
+fn a_stream_runs_bounded_by_its_batch_and_the_bound_is_lifted_afterwards() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path().join("h.duckdb"), StoreOptions::default())?;
+    let outside = stream_settings(&store)?;
+    let inside = store.with_bounded_memory(10_000, || {
+        persist_new(&store, "streamed", "patients", patients(3));
+        stream_settings(&store)
+    })?;
+    // 128 MB + 10,000 × 2 KB, as DuckDB prints 148,000,000 bytes.
+    assert_eq!(
+        healthsim_persist::store::stream_memory_limit(10_000),
+        148_000_000
+    );
+    assert_eq!(inside.0, "141.1 MiB");
+    assert_eq!(inside.1, "1");
+    assert_eq!(inside.2, outside.2, "the checkpoint threshold stays");
+    assert_eq!(stream_settings(&store)?, outside);
+    assert_ne!(inside.0, outside.0);
+    let written: i64 = store.with_writer(|conn| {
+        Ok(conn
+            .query_row("SELECT count(*) FROM patients", [], |r| r.get(0))
+            .expect("count"))
+    })?;
+    assert_eq!(written, 3);
+    Ok(())
+}
+
+#[test]
+fn a_failing_stream_returns_its_error_and_the_bound_is_lifted() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path().join("h.duckdb"), StoreOptions::default())?;
+    let outside = stream_settings(&store)?;
+    let outcome: Result<(), Error> =
+        store.with_bounded_memory(5_000, || store.resolve_scenario("missing").map(|_| ()));
+    assert!(
+        matches!(&outcome, Err(Error::ScenarioNotFound { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(stream_settings(&store)?, outside);
+    Ok(())
+}

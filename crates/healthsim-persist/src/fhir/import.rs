@@ -319,23 +319,28 @@ impl Store {
         options.provenance.validate()?;
         let source = FhirSource::open(paths.iter().map(AsRef::as_ref))?;
         let mode = options.commit.resolve(source.files());
-        self.with_writer(|conn| match mode {
-            CommitMode::Chunks => {
-                let mut writer = Writer::new(conn, options, mode)?;
-                match run(source, options, &mut writer) {
-                    Ok(gathered) => {
-                        let finished = in_transaction_once(conn, |_| writer.finish(gathered));
-                        finished.map_err(|e| writer.incomplete(e))
+        match mode {
+            // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
+            CommitMode::Chunks => self.with_bounded_memory(options.batch_size, || {
+                self.with_writer(|conn| {
+                    let mut writer = Writer::new(conn, options, mode)?;
+                    match run(source, options, &mut writer) {
+                        Ok(gathered) => {
+                            let finished = in_transaction_once(conn, |_| writer.finish(gathered));
+                            finished.map_err(|e| writer.incomplete(e))
+                        }
+                        Err(error) => Err(writer.incomplete(error)),
                     }
-                    Err(error) => Err(writer.incomplete(error)),
-                }
-            }
-            _ => in_transaction_once(conn, |conn| {
-                let mut writer = Writer::new(conn, options, CommitMode::All)?;
-                let gathered = run(source, options, &mut writer)?;
-                writer.finish(gathered)
+                })
             }),
-        })
+            _ => self.with_writer(|conn| {
+                in_transaction_once(conn, |conn| {
+                    let mut writer = Writer::new(conn, options, CommitMode::All)?;
+                    let gathered = run(source, options, &mut writer)?;
+                    writer.finish(gathered)
+                })
+            }),
+        }
     }
 }
 
