@@ -29,8 +29,8 @@
 //! docs/performance.md ("FHIR import") has the split.
 //!
 //! 2026-12-06 (idle, DuckDB 1.5.5, no primary keys, the writer's memory bounded while it
-//! streams: `Store::with_bounded_memory`): 1,000,000 resources 42,400 resources/s, peak RSS
-//! 306 MB (634 MB before the bound); 100,000 resources 37,700/s, 222 MB.
+//! imports: `Store::with_bounded_memory`): 1,000,000 resources 41,000 resources/s, peak RSS
+//! 331 MB (634 MB before the bound); 100,000 resources 39,800/s, 249 MB.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};

@@ -254,18 +254,22 @@ impl Store {
     }
 
     /// Runs `f`, the write of a stream in many transactions of at most `batch` entities each
-    /// (`healthsim persist` of a file, a FHIR import in chunks), with the writer's DuckDB
-    /// bounded to [`stream_memory_limit`]`(batch)` and one thread, and lifts the bound again
-    /// afterwards (also when `f` fails).
+    /// (a FHIR import in chunks), with the writer's DuckDB memory bounded to
+    /// [`stream_memory_limit`]`(batch)`, and lifts the bound again afterwards (also when `f`
+    /// fails).
     ///
-    /// Committed batches must not pile up in memory: without a bound DuckDB keeps every block
-    /// it reads or writes cached up to its default limit (80 % of the machine's memory), so a
-    /// stream of bounded batches still grew with the input. With the bound, blocks beyond it
-    /// are evicted (written ones are in the file or the write-ahead log already) and data not
-    /// yet checkpointed spills to the database's temporary folder. One thread: the statements
-    /// of a batch are small, and DuckDB's second thread only competed with the thread that
-    /// parses the next batch. On a lake `f` runs as it is: its writer is an in-memory instance
-    /// that writes Parquet files at commit, with no folder of its own to spill to.
+    /// Committed chunks must not pile up in memory: without a bound DuckDB keeps every block it
+    /// reads or writes cached up to its default limit (80 % of the machine's memory), so an
+    /// import of bounded chunks still grew with the input. With the bound, blocks beyond it are
+    /// evicted (written ones are in the file or the write-ahead log already) and data not yet
+    /// checkpointed spills to the database's temporary folder. On a lake `f` runs as it is: its
+    /// writer is an in-memory instance that writes Parquet files at commit, with no folder of
+    /// its own to spill to.
+    ///
+    /// The price is speed once what every chunk reads — the ids of the scenario's tables (a
+    /// scan: they have no key index) and the rows not yet checkpointed — outgrows the bound:
+    /// then the same blocks are evicted and read again. `healthsim persist` of a file does not
+    /// use it for that reason (see [`stream_memory_limit`]).
     ///
     /// When lifting the bound fails the held connection is closed instead, so the next
     /// operation opens one with the defaults; `f`'s result is returned either way.
@@ -280,19 +284,13 @@ impl Store {
         }
         let limit = stream_memory_limit(batch);
         self.with_writer(|conn| {
-            conn.execute_batch(&format!(
-                "SET memory_limit = '{limit}B'; SET threads = 1; \
-                 SET checkpoint_threshold = '{STREAM_CHECKPOINT_THRESHOLD}'"
-            ))
-            .map_err(db("bounding the database's memory for a stream"))
+            conn.execute_batch(&format!("SET memory_limit = '{limit}B'"))
+                .map_err(db("bounding the database's memory for a stream"))
         })?;
         let outcome = f();
         let lifted = self.with_writer(|conn| {
-            conn.execute_batch(&format!(
-                "RESET memory_limit; RESET threads; \
-                 SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'"
-            ))
-            .map_err(db("lifting the database's memory bound"))
+            conn.execute_batch("RESET memory_limit")
+                .map_err(db("lifting the database's memory bound"))
         });
         if lifted.is_err() {
             self.release();
@@ -1037,11 +1035,14 @@ pub const CHECKPOINT_THRESHOLD: &str = "64MB";
 /// transactions of `batch` entities into a file: [`STREAM_MEMORY_BASE`] plus
 /// [`STREAM_MEMORY_PER_ENTITY`] per entity of a batch, since an upsert keeps the rows it
 /// replaces in memory until it commits (1,000,000 patients upserted into themselves in batches
-/// of 100,000 ran out of memory under a fixed 128 MB).
+/// of 100,000 ran out of memory under a fixed 128 MB, and completed under 328 MB).
 ///
-/// Measured with `examples/fhir_import_bench.rs` (1,000,000 resources in chunks of 5,000,
-/// 2-vCPU AMD EPYC): peak RSS 634 MB unbounded, 383 MB at 200 MB, 313 MB at 100 MB, at the
-/// same speed.
+/// Measured on a 2-vCPU AMD EPYC: a FHIR import of 1,000,000 resources in chunks of 5,000
+/// peaks at 634 MB unbounded and 331 MB under this bound (138 MB), at the same speed (41,000
+/// resources/s against 39,500). Persisting 1,699,980 multi-product entities from a file under
+/// 276 MB took 31–33 s in three runs but 54–63 s in four (three times the kernel time: blocks
+/// evicted and read again), against 31–35 s unbounded, which is why `healthsim persist` runs
+/// without a bound.
 pub fn stream_memory_limit(batch: usize) -> u64 {
     STREAM_MEMORY_BASE.saturating_add(STREAM_MEMORY_PER_ENTITY.saturating_mul(batch as u64))
 }
@@ -1050,10 +1051,6 @@ pub fn stream_memory_limit(batch: usize) -> u64 {
 pub const STREAM_MEMORY_BASE: u64 = 128 * 1000 * 1000;
 /// The part of [`stream_memory_limit`] per entity of a batch.
 pub const STREAM_MEMORY_PER_ENTITY: u64 = 2_000;
-/// The checkpoint threshold while [`Store::with_bounded_memory`] writes a stream (the same as
-/// outside it; a stream's committed batches wait in memory until a checkpoint, so the bound
-/// above leaves room for this much log).
-pub const STREAM_CHECKPOINT_THRESHOLD: &str = CHECKPOINT_THRESHOLD;
 
 /// The configuration of every read-write connection: DuckDB's defaults, except that it never
 /// installs or loads an extension by itself, and checkpoints after [`CHECKPOINT_THRESHOLD`] of

@@ -480,29 +480,25 @@ pub fn run(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
     // Two stages on two threads: this one reads, parses and converts batch n + 1 while the
     // writer stores batch n. The channel holds one batch, so at most three are in memory.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<PreparedBatch>(1);
-    // Batches commit one by one; the bound keeps committed ones from piling up in DuckDB's cache.
-    let bounded = store.with_bounded_memory(batch_size, || {
-        Ok(std::thread::scope(|scope| {
-            let writer = scope.spawn(|| {
-                for batch in receiver {
-                    persister.persist(batch)?;
-                }
-                Ok::<(), CliError>(())
-            });
-            let stats = ingest::read_batches(reader, default_type, batch_size, &mut |batch| {
-                // A closed channel means the writer stopped; its error is the one reported.
-                sender
-                    .send(PreparedBatch::new(batch))
-                    .map_err(|_| CliError::failure("the writer stopped"))
-            });
-            drop(sender);
-            let written = writer
-                .join()
-                .unwrap_or_else(|_| Err(CliError::failure("the writer thread panicked")));
-            (stats, written.err())
-        }))
+    let (stats, stopped_writer) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for batch in receiver {
+                persister.persist(batch)?;
+            }
+            Ok::<(), CliError>(())
+        });
+        let stats = ingest::read_batches(reader, default_type, batch_size, &mut |batch| {
+            // A closed channel means the writer stopped; its error is the one reported.
+            sender
+                .send(PreparedBatch::new(batch))
+                .map_err(|_| CliError::failure("the writer stopped"))
+        });
+        drop(sender);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::failure("the writer thread panicked")));
+        (stats, written.err())
     });
-    let (stats, stopped_writer) = bounded?;
     persister.progress.finish_and_clear();
     if let Some(id) = &persister.report.scenario_id {
         // One summary at the end instead of one per batch: its cost grows with the scenario.
