@@ -106,24 +106,37 @@ pub(crate) fn open_writer(
     .map_err(|e| failed(e.to_string()))?;
     // Attaching an empty catalog creates the lake in it: two writers doing that at the same
     // moment would both create DuckLake's tables, and one would fail.
-    let turn = take_turn(&conn, &lake.to_string())?;
-    for statement in attach_lake(lake, false) {
-        conn.execute_batch(&statement)
-            .map_err(|e| failed(explain(&e.to_string())))?;
-    }
-    drop(turn);
+    in_turn(&conn, lake, |conn| {
+        attach_lake(lake, false).iter().try_for_each(|statement| {
+            conn.execute_batch(statement)
+                .map_err(|e| failed(explain(&e.to_string())))
+        })
+    })?;
     Ok(conn)
 }
 
 /// Runs `f` on `conn` during a turn of its lake: for what changes a lake outside the store's
-/// transactions (its migrations, which run in transactions of their own).
-pub(crate) fn in_turn<T>(
+/// transactions (creating it, migrating it).
+fn in_turn<T>(
     conn: &Connection,
     lake: &LakeTarget,
     f: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
     let _turn = take_turn(conn, &lake.to_string())?;
     f(conn)
+}
+
+/// Applies `lake`'s pending migrations on `conn`, its writer, after refusing a catalog that is
+/// not ours. Migrations commit one by one outside the store's transactions, so this runs in a
+/// turn: two writers opening a lake that needs them do not both apply them.
+pub(crate) fn migrate(
+    conn: &Connection,
+    lake: &LakeTarget,
+) -> Result<healthsim_schema::MigrationReport> {
+    in_turn(conn, lake, |conn| {
+        crate::legacy::detect::refuse_foreign_lake(conn, lake)?;
+        Ok(healthsim_schema::migrate(conn)?)
+    })
 }
 
 /// A writer's turn on its lake: the advisory lock held by a transaction on a second connection

@@ -211,15 +211,10 @@ impl Store {
             options,
             held: Mutex::new(None),
         };
-        // Migrations commit one by one outside the store's transactions: in a turn, so two
-        // writers opening a lake that needs them do not both apply them.
         let data_path = store.with_writer(|conn| {
             let lake = store.lake();
-            crate::lake::in_turn(conn, lake, |conn| {
-                crate::legacy::detect::refuse_foreign_lake(conn, lake)?;
-                healthsim_schema::migrate(conn)?;
-                crate::lake::data_path(conn, lake)
-            })
+            crate::lake::migrate(conn, lake)?;
+            crate::lake::data_path(conn, lake)
         })?;
         store.data_path = Some(data_path);
         Ok(store)
@@ -560,11 +555,7 @@ pub fn connect_lake(lake: &crate::target::LakeTarget) -> Result<Connection> {
 /// [`StoreError::LakeOpen`], [`StoreError::LakeBusy`] when no turn comes within the default
 /// lock timeout, [`StoreError::ForeignDatabase`] and the migration's errors.
 pub fn migrate_lake(lake: &crate::target::LakeTarget) -> Result<healthsim_schema::MigrationReport> {
-    let conn = connect_lake(lake)?;
-    crate::lake::in_turn(&conn, lake, |conn| {
-        crate::legacy::detect::refuse_foreign_lake(conn, lake)?;
-        Ok(healthsim_schema::migrate(conn)?)
-    })
+    crate::lake::migrate(&connect_lake(lake)?, lake)
 }
 
 /// Whether a DuckDB error says that another process holds the file lock.

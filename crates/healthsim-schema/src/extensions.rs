@@ -16,7 +16,7 @@
 //! source, or a deployment that keeps the files elsewhere), otherwise the setup folder of the
 //! DuckDB version this build links, which the build script resolves and bakes in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
@@ -153,24 +153,31 @@ pub fn directory() -> Result<PathBuf, ExtensionError> {
 ///
 /// [`ExtensionError::Missing`] when the file is not there, and [`directory`]'s errors.
 pub fn load_statement(ext: Extension) -> Result<String, ExtensionError> {
+    file(ext).map(|path| load_sql(&path))
+}
+
+/// The absolute path of `ext`'s file in [`directory`], which must exist.
+fn file(ext: Extension) -> Result<PathBuf, ExtensionError> {
     let path = directory()?.join(ext.file_name());
     let path = std::path::absolute(&path).unwrap_or(path);
     if !path.is_file() {
         return Err(ExtensionError::Missing { path });
     }
-    // LOAD takes no parameters; the path is ours (setup's folder or the operator's variable)
-    // and is quoted as a string literal.
+    Ok(path)
+}
+
+/// `LOAD` of the file at `path`. LOAD takes no parameters; the path is ours (setup's folder or
+/// the operator's variable) and is quoted as a string literal.
+fn load_sql(path: &Path) -> String {
     let literal = path.to_string_lossy().replace('\'', "''");
-    Ok(format!("LOAD '{literal}'"))
+    format!("LOAD '{literal}'")
 }
 
 /// Loads `ext` from [`directory`] into `conn`'s database. Refuses a connection that accepts
 /// unsigned extensions; turns DuckDB's automatic install and load of known extensions off (so
 /// nothing is fetched behind our back); DuckDB checks the file's signature and version.
 pub fn load(conn: &Connection, ext: Extension) -> Result<(), ExtensionError> {
-    let statement = load_statement(ext)?;
-    let path = directory()?.join(ext.file_name());
-    let path = std::path::absolute(&path).unwrap_or(path);
+    let path = file(ext)?;
     let other = |source| ExtensionError::Other {
         path: path.clone(),
         source,
@@ -189,7 +196,7 @@ pub fn load(conn: &Connection, ext: Extension) -> Result<(), ExtensionError> {
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;",
     )
     .map_err(other)?;
-    conn.execute_batch(&statement).map_err(|source| {
+    conn.execute_batch(&load_sql(&path)).map_err(|source| {
         let message = source.to_string();
         if is_refusal(&message) {
             ExtensionError::Refused {
