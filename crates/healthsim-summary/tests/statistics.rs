@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 const CLINICAL: &str = "
 INSERT INTO patients (scenario_id, patient_id, birth_date, gender, state, county_fips)
-  SELECT 'clin', 'p' || i, DATE '1930-01-01' + CAST((i * 97) % 30000 AS INTEGER),
+  SELECT 'clin', 'p' || i, CASE WHEN i % 40 = 3 THEN NULL ELSE DATE '1930-01-01' + CAST((i * 97) % 30000 AS INTEGER) END,
          CASE WHEN i % 3 = 0 THEN 'female' WHEN i % 3 = 1 THEN 'male' ELSE NULL END,
          ['AZ', 'AZ', 'AZ', 'CA', 'NV', 'TX', 'NM'][1 + i % 7], '04013'
   FROM range(301) t(i);
@@ -282,6 +282,48 @@ fn pharmacy_and_trial_statistics_match_independent_sql() {
         "/adverse_events/aesev/MILD",
         &format!("SELECT round(count(*) FILTER (WHERE aesev = 'MILD') / count(*), 3) {events}"),
     );
+}
+
+/// Ages are computed per birth date and the median read off their cumulative counts: for odd
+/// and even numbers of people, with repeated birth dates and NULLs, min / median / max equal
+/// `quantile_cont` over every person's age.
+#[test]
+fn age_median_min_and_max_match_the_engine_for_odd_even_and_repeated_birth_dates() {
+    // (people, distinct birth dates among them, every how many a NULL birth date)
+    for (people, spread, nulls_every) in [
+        (1, 1, 0),
+        (2, 2, 0),
+        (4, 4, 3),
+        (7, 3, 0),
+        (10, 10, 4),
+        (101, 13, 9),
+    ] {
+        let id = format!("ages-{people}-{spread}");
+        let sql = format!(
+            "INSERT INTO patients (scenario_id, patient_id, birth_date)
+               SELECT '{id}', 'p' || i,
+                      CASE WHEN {nulls_every} > 0 AND i % {nulls_every} = 1 THEN NULL
+                           ELSE DATE '1940-03-01' + CAST((i % {spread}) * 1900 AS INTEGER) END
+               FROM range({people}) t(i);"
+        );
+        let f = fixture(&id, &sql);
+        let patients = format!("FROM patients WHERE scenario_id = '{id}'");
+        check(
+            &f,
+            "/patients/age/min",
+            &format!("SELECT min({AGE}) {patients}"),
+        );
+        check(
+            &f,
+            "/patients/age/max",
+            &format!("SELECT max({AGE}) {patients}"),
+        );
+        check(
+            &f,
+            "/patients/age/median",
+            &format!("SELECT round(quantile_cont({AGE}, 0.5), 1) {patients}"),
+        );
+    }
 }
 
 /// Every number of the statistics is compact: at most 3 decimals.
