@@ -435,10 +435,29 @@ pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
             })
             .collect::<Result<_>>()?,
     };
-    let mut resolved: Vec<(&str, &'static EntityType, &[Json])> = Vec::with_capacity(lists.len());
-    for (given, list) in lists {
+    let types = resolve_types(lists.iter().map(|(given, _)| *given))?;
+    let mut new_id = new_id;
+    types
+        .into_iter()
+        .zip(lists)
+        .map(|(t, (_, list))| {
+            Ok(Batch {
+                entity_type: t,
+                rows: convert(t, list, &mut new_id)?,
+            })
+        })
+        .collect()
+}
+
+/// The entity type of each name given for a list, in order; two names of one type are refused
+/// (their lists would be two batches of one table in one call).
+pub(crate) fn resolve_types<'a>(
+    given: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<&'static EntityType>> {
+    let mut resolved: Vec<(&str, &'static EntityType)> = Vec::new();
+    for given in given {
         let t = entity_type(given)?;
-        if let Some((first, _, _)) = resolved.iter().find(|(_, r, _)| r.table == t.table) {
+        if let Some((first, _)) = resolved.iter().find(|(_, r)| r.table == t.table) {
             return Err(Error::InvalidRequest {
                 reason: format!(
                     "'{first}' and '{given}' are the same entity type ({}); send them in one list",
@@ -446,18 +465,14 @@ pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
                 ),
             });
         }
-        resolved.push((given, t, list));
+        resolved.push((given, t));
     }
-    let mut new_id = || uuid::Uuid::new_v4().to_string();
-    resolved
-        .into_iter()
-        .map(|(_, t, list)| {
-            Ok(Batch {
-                entity_type: t,
-                rows: convert(t, list, &mut new_id)?,
-            })
-        })
-        .collect()
+    Ok(resolved.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The id of an entity that has none of its own.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Writes the batches into the scenario and builds the result with its summary. Runs inside

@@ -144,6 +144,24 @@ fn transfer_error_messages() -> TestResult {
         import("entity.json", "{\"entities\": {\"patients\": [{\"patient_id\": \"p\"}, {\"patient_id\": \"q\", \"birthDate\": \"soon\"}]}}"),
     );
     m.check(
+        "import entities not a list",
+        import("not-list.json", "{\"entities\": {\"patients\": \"p1\"}}"),
+    );
+    m.check(
+        "import entities not an object",
+        import(
+            "entities-list.json",
+            "{\"entities\": [{\"patient_id\": \"p\"}]}",
+        ),
+    );
+    m.check(
+        "import one type under two names",
+        import(
+            "two-names.json",
+            "{\"entities\": {\"patients\": [], \"patient\": []}}",
+        ),
+    );
+    m.check(
         "import missing file",
         store.import_scenario(path("absent.json"), &ImportOptions::default()),
     );

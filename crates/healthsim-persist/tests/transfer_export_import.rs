@@ -602,6 +602,77 @@ fn refused_export_paths() -> TestResult {
 }
 
 /// A refused import names the file and its problem as a variant, and writes nothing.
+/// A JSON export is read in chunks (a few thousand entities at a time): an entity refused
+/// in a later chunk is named by its index in the whole list, an id repeated across chunks is
+/// refused like one repeated inside a chunk, and whatever chunks were written before the
+/// failure are rolled back.
+#[test]
+fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_nothing() -> TestResult
+{
+    let (dir, store) = store();
+    let n = 5_000;
+    let list: Vec<Json> = (0..n)
+        .map(|i| json!({"patient_id": format!("p{i}"), "birth_date": "1960-01-02", "gender": "female"}))
+        .collect();
+    let document = |list: &[Json]| json!({"format": "healthsim-scenario-export", "entities": {"patients": list}});
+    let write = |name: &str, list: &[Json]| -> PathBuf {
+        let path = dir.path().join(name);
+        fs::write(&path, document(list).to_string()).expect("write");
+        path
+    };
+    let import = |path: &Path| store.import_scenario(path, &ImportOptions::default());
+    let refused = |path: &Path| match import(path) {
+        Err(Error::Transfer(TransferError::ImportEntities { path: p, source })) => {
+            assert_eq!(p, path);
+            *source
+        }
+        other => panic!("{}: {other:?}", path.display()),
+    };
+    let before = store_state(&store)?;
+
+    let mut bad = list.clone();
+    bad[4_321]["birth_date"] = json!("soon");
+    let source = refused(&write("late-bad.json", &bad));
+    assert!(
+        matches!(
+            source,
+            Error::Input(InputError::InvalidField {
+                entity_type: "patients",
+                index: 4_321,
+                ..
+            })
+        ),
+        "{source:?}"
+    );
+
+    let mut repeated = list.clone();
+    repeated[4_400]["patient_id"] = json!("p7");
+    let source = refused(&write("repeated-across.json", &repeated));
+    assert!(
+        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 7, index: 4_400 }) if id == "p7"),
+        "{source:?}"
+    );
+
+    let mut repeated = list.clone();
+    repeated[4_500]["patient_id"] = json!("p4450");
+    let source = refused(&write("repeated-late.json", &repeated));
+    assert!(
+        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 4_450, index: 4_500 }) if id == "p4450"),
+        "{source:?}"
+    );
+    assert_eq!(
+        store_state(&store)?,
+        before,
+        "a refused import wrote something"
+    );
+
+    let imported = import(&write("all.json", &list))?;
+    assert_eq!(imported.counts.get("patients"), Some(&(n as u64)));
+    assert_eq!(imported.total_entities, n as u64);
+    assert_manifest_consistent(&store);
+    Ok(())
+}
+
 #[test]
 fn refused_imports_write_nothing() -> TestResult {
     let (dir, store) = store();

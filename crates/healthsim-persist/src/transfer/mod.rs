@@ -45,6 +45,7 @@ mod format;
 pub mod import;
 pub mod merge;
 mod paths;
+mod stream;
 
 use duckdb::Connection;
 use healthsim_schema::{by_table, EntityType, ENTITY_TYPES, SYSTEM_COLUMNS};
