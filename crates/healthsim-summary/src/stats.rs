@@ -619,10 +619,13 @@ struct TypeQuery {
     inputs: Vec<String>,
     /// Parameters of `inputs`, in order.
     input_params: Vec<Value>,
-    /// Common table expressions over `base` (one per age statistic), after `base`.
+    /// Common table expressions over `groups` (one per age statistic), between `groups` and
+    /// `totals`.
     ctes: Vec<String>,
     /// Their parameters, bound after the scenario id.
     cte_params: Vec<Value>,
+    /// Grouping sets read only by `ctes`, not returned (the birth dates of an age statistic).
+    hidden_sets: Vec<usize>,
     /// Per grouping set: the measure it is ranked by (an aggregate over base columns).
     group_measures: Vec<String>,
     /// Further aggregates of the groups (`min(__x3) AS __description`).
@@ -648,6 +651,7 @@ impl TypeQuery {
             input_params: Vec::new(),
             ctes: Vec::new(),
             cte_params: Vec::new(),
+            hidden_sets: Vec::new(),
             group_measures: Vec::new(),
             group_extras: Vec::new(),
             scalars: Vec::new(),
@@ -671,8 +675,7 @@ impl TypeQuery {
     /// A grouping set over `CAST(expr AS VARCHAR)`, ranked by `measure`; returns its index.
     fn group(&mut self, expr: &str, measure: &str) -> usize {
         let set = self.group_measures.len();
-        self.inputs
-            .push(format!("CAST({expr} AS VARCHAR) AS __g{set}"));
+        self.inputs.push(format!("{expr} AS __g{set}"));
         self.group_measures.push(measure.to_string());
         set
     }
@@ -690,15 +693,16 @@ impl TypeQuery {
                 // Ages are computed once per distinct birth date, not once per row: `date_sub`
                 // costs ~45 ns a row (most of a 1M-patient summary), a scenario holds at most a
                 // few tens of thousands of birth dates, and age is a function of the birth date.
-                // The median is then read off the cumulative counts of the ages: the mean of
-                // the ages at 0-based positions (n-1)/2 and n/2, which is what `median` gives.
-                let x = self.input((*birth_date).to_string(), Vec::new());
-                let ages = format!("__ages{}", self.ctes.len());
+                // The birth dates are a hidden grouping set of the one `groups` scan; the median
+                // is read off the cumulative counts of the ages: the mean of the ages at 0-based
+                // positions (n-1)/2 and n/2, which is what `median` gives.
+                let set = self.group(birth_date, "count(*)");
+                self.hidden_sets.push(set);
+                let ages = format!("__ages{set}");
                 self.ctes.push(format!(
                     "{ages} AS (SELECT age, sum(n) OVER (ORDER BY age) AS upto, sum(n) OVER () AS total \
-                     FROM (SELECT date_sub('year', {x}, CAST(? AS DATE)) AS age, sum(n) AS n \
-                           FROM (SELECT {x}, count(*) AS n FROM base WHERE {x} IS NOT NULL GROUP BY {x}) \
-                           GROUP BY age))"
+                     FROM (SELECT date_sub('year', __g{set}, CAST(? AS DATE)) AS age, sum(__n) AS n \
+                           FROM groups WHERE __set = {set} AND __g{set} IS NOT NULL GROUP BY age))"
                 ));
                 self.cte_params
                     .push(Value::Text(as_of.format("%Y-%m-%d").to_string()));
@@ -800,6 +804,10 @@ impl TypeQuery {
     }
 
     /// The statement and its parameters.
+    ///
+    /// `base` (the scenario's rows of the table, the inputs computed) is read twice: by
+    /// `totals` and by `groups`. Every other expression reads those two: on a lake each read of
+    /// `base` is a scan that asks the catalog for the table's files again.
     fn sql(&self, scenario_id: &str) -> (String, Vec<Value>) {
         let inputs = if self.inputs.is_empty() {
             "NULL AS __x".to_string()
@@ -812,18 +820,16 @@ impl TypeQuery {
             .enumerate()
             .map(|(i, aggregate)| format!(", {aggregate} AS __a{i}"))
             .collect();
-        let ctes: String = self.ctes.iter().map(|cte| format!("{cte}, ")).collect();
         let mut sql = format!(
-            "WITH base AS NOT MATERIALIZED (SELECT {inputs} FROM {table} WHERE {scope}), {ctes}\
-             totals AS (SELECT count(*) AS __n{scalars} FROM base)",
+            "WITH base AS NOT MATERIALIZED (SELECT {inputs} FROM {table} WHERE {scope})",
             table = self.table,
             scope = scope_filter(),
         );
         let mut params = self.input_params.clone();
         params.push(Value::from(scenario_id.to_string()));
-        params.extend(self.cte_params.iter().cloned());
+        let totals = format!("totals AS (SELECT count(*) AS __n{scalars} FROM base)");
         if self.group_measures.is_empty() {
-            sql.push_str(" SELECT * FROM totals");
+            sql.push_str(&format!(", {totals} SELECT * FROM totals"));
             return (sql, params);
         }
         let by_set = |f: &dyn Fn(usize) -> String| -> String {
@@ -836,17 +842,45 @@ impl TypeQuery {
             .map(|set| format!("(__g{set})"))
             .collect();
         let extras: String = self.group_extras.iter().map(|e| format!(", {e}")).collect();
+        // Hidden sets keep their raw key (NULL in the other sets' rows) for the CTEs that read
+        // them; they are left out of what the query returns.
+        let raw: String = self
+            .hidden_sets
+            .iter()
+            .map(|set| format!(", __g{set}"))
+            .collect();
+        let (materialized, shown) = if self.hidden_sets.is_empty() {
+            ("", String::new())
+        } else {
+            let hidden: Vec<String> = self.hidden_sets.iter().map(|s| s.to_string()).collect();
+            let columns: Vec<String> = self.hidden_sets.iter().map(|s| format!("__g{s}")).collect();
+            (
+                "MATERIALIZED ",
+                format!(
+                    " EXCLUDE ({}) FROM groups WHERE __set NOT IN ({})",
+                    columns.join(", "),
+                    hidden.join(", ")
+                ),
+            )
+        };
+        let shown = if shown.is_empty() {
+            " FROM groups".to_string()
+        } else {
+            shown
+        };
+        let ctes: String = self.ctes.iter().map(|cte| format!(", {cte}")).collect();
         sql.push_str(&format!(
-            ", groups AS (\
-               SELECT {set} AS __set, {value} AS __value, count(*) AS __n, {measure} AS __measure{extras} \
-               FROM base GROUP BY GROUPING SETS ({sets})) \
-             SELECT * FROM totals UNION ALL BY NAME SELECT * FROM groups \
+            ", groups AS {materialized}(\
+               SELECT {set} AS __set, {value} AS __value, count(*) AS __n, {measure} AS __measure{extras}{raw} \
+               FROM base GROUP BY GROUPING SETS ({sets})){ctes}, {totals} \
+             SELECT * FROM totals UNION ALL BY NAME SELECT *{shown} \
              ORDER BY __set NULLS FIRST, __measure DESC, __value NULLS LAST",
             set = by_set(&|set| set.to_string()),
-            value = by_set(&|set| format!("__g{set}")),
+            value = by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
             measure = by_set(&|set| self.group_measures[set].clone()),
             sets = sets.join(", "),
         ));
+        params.extend(self.cte_params.iter().cloned());
         (sql, params)
     }
 
