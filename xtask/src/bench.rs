@@ -304,6 +304,13 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         });
     }
     drop(mcp);
+    figures.push(document_memory(
+        &bin,
+        &dir,
+        mixed_persons,
+        &db,
+        mixed_entities,
+    )?);
 
     // The agent loop: many small persist calls through one MCP server.
     let db = fresh_db(&dir, "agent")?;
@@ -552,6 +559,65 @@ fn catalog_note() -> String {
             healthsim_pgtest::SERVER_VARIABLE
         ),
     }
+}
+
+/// Peak RSS of the two whole-document inputs, on the mixed data: `healthsim persist` of the
+/// same entities as one `{type: [...]}` JSON document, and `healthsim import` of the JSON
+/// export of the scenario persisted in `db` (each into a fresh database).
+fn document_memory(
+    bin: &Path,
+    dir: &Path,
+    persons: u64,
+    db: &Path,
+    entities: u64,
+) -> Result<Figure> {
+    let document = dir.join(format!("mixed-{persons}.json"));
+    if !document.exists() {
+        run(
+            &format!("generating the mixed data for {persons} persons as one document"),
+            Command::new(bin)
+                .args([
+                    "generate", "--mix", "multi", "--format", "document", "--seed", "7",
+                ])
+                .args(["--persons", &persons.to_string(), "--out"])
+                .arg(&document),
+        )?;
+    }
+    let target = fresh_db(dir, "document")?;
+    let (persist_secs, persist_kb) = timed_child(&mut persist_command(bin, &target, &document))?;
+    let export = dir.join("mixed-export.json");
+    if export.exists() {
+        std::fs::remove_file(&export)?;
+    }
+    run(
+        "exporting the mixed scenario as JSON",
+        Command::new(bin)
+            .arg("--db")
+            .arg(db)
+            .args(["export", "bench", "--format", "json", "--out"])
+            .arg(&export),
+    )?;
+    let target = fresh_db(dir, "import")?;
+    let (import_secs, import_kb) = timed_child(
+        Command::new(bin)
+            .arg("--db")
+            .arg(&target)
+            .arg("import")
+            .arg(&export),
+    )?;
+    let mb = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len() / 1_000_000);
+    Ok(Figure {
+        name: format!(
+            "peak RSS: persist of one JSON document / import of the JSON export, {entities} mixed entities"
+        ),
+        value: format!("{} MB / {} MB", persist_kb / 1024, import_kb / 1024),
+        target: "<= 256 MB each",
+        note: format!(
+            "VmHWM; document {} MB persisted in {persist_secs:.1} s, export {} MB imported in {import_secs:.1} s",
+            mb(&document),
+            mb(&export)
+        ),
+    })
 }
 
 /// `healthsim --db <db> --json persist --name bench <file>`; `db` is a file path or a lake's
