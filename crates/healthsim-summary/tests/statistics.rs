@@ -284,9 +284,10 @@ fn pharmacy_and_trial_statistics_match_independent_sql() {
     );
 }
 
-/// Ages are computed per birth date and the median read off their cumulative counts: for odd
-/// and even numbers of people, with repeated birth dates and NULLs, min / median / max equal
-/// `quantile_cont` over every person's age.
+/// Ages are computed per row for small types and per birth date for large ones (the median
+/// read off the cumulative counts): for odd and even numbers of people, with repeated birth
+/// dates and NULLs, min / median / max of both equal `quantile_cont` over every person's age.
+/// `type_statistics` computes per birth date at any size; the summary per row below 100,000.
 #[test]
 fn age_median_min_and_max_match_the_engine_for_odd_even_and_repeated_birth_dates() {
     // (people, distinct birth dates among them, every how many a NULL birth date)
@@ -297,6 +298,8 @@ fn age_median_min_and_max_match_the_engine_for_odd_even_and_repeated_birth_dates
         (7, 3, 0),
         (10, 10, 4),
         (101, 13, 9),
+        (100_001, 37, 11),
+        (100_002, 41, 0),
     ] {
         let id = format!("ages-{people}-{spread}");
         let sql = format!(
@@ -322,6 +325,12 @@ fn age_median_min_and_max_match_the_engine_for_odd_even_and_repeated_birth_dates
             &f,
             "/patients/age/median",
             &format!("SELECT round(quantile_cont({AGE}, 0.5), 1) {patients}"),
+        );
+        let age = &f.statistics["patients"]["age"];
+        assert_eq!(
+            f.summary["patients"]["age"],
+            format!("{}–{}, median {}", age["min"], age["max"], age["median"]),
+            "{people} people"
         );
     }
 }
