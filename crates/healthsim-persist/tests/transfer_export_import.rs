@@ -602,15 +602,15 @@ fn refused_export_paths() -> TestResult {
 }
 
 /// A refused import names the file and its problem as a variant, and writes nothing.
-/// A JSON export is read in chunks (a few thousand entities at a time): an entity refused
-/// in a later chunk is named by its index in the whole list, an id repeated across chunks is
+/// A JSON export is read in chunks (10,000 entities at a time): an entity refused in a later
+/// chunk is named by its index in the whole list, an id repeated across chunks is
 /// refused like one repeated inside a chunk, and whatever chunks were written before the
 /// failure are rolled back.
 #[test]
 fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_nothing() -> TestResult
 {
     let (dir, store) = store();
-    let n = 5_000;
+    let n = 25_000;
     let list: Vec<Json> = (0..n)
         .map(|i| json!({"patient_id": format!("p{i}"), "birth_date": "1960-01-02", "gender": "female"}))
         .collect();
@@ -631,14 +631,14 @@ fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_not
     let before = store_state(&store)?;
 
     let mut bad = list.clone();
-    bad[4_321]["birth_date"] = json!("soon");
+    bad[21_321]["birth_date"] = json!("soon");
     let source = refused(&write("late-bad.json", &bad));
     assert!(
         matches!(
             source,
             Error::Input(InputError::InvalidField {
                 entity_type: "patients",
-                index: 4_321,
+                index: 21_321,
                 ..
             })
         ),
@@ -646,18 +646,18 @@ fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_not
     );
 
     let mut repeated = list.clone();
-    repeated[4_400]["patient_id"] = json!("p7");
+    repeated[20_400]["patient_id"] = json!("p7");
     let source = refused(&write("repeated-across.json", &repeated));
     assert!(
-        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 7, index: 4_400 }) if id == "p7"),
+        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 7, index: 20_400 }) if id == "p7"),
         "{source:?}"
     );
 
     let mut repeated = list.clone();
-    repeated[4_500]["patient_id"] = json!("p4450");
+    repeated[20_500]["patient_id"] = json!("p20450");
     let source = refused(&write("repeated-late.json", &repeated));
     assert!(
-        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 4_450, index: 4_500 }) if id == "p4450"),
+        matches!(&source, Error::Input(InputError::DuplicateId { entity_type: "patients", id, first_index: 20_450, index: 20_500 }) if id == "p20450"),
         "{source:?}"
     );
     assert_eq!(
