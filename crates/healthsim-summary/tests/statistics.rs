@@ -102,25 +102,31 @@ fn check(f: &Fixture, pointer: &str, independent_sql: &str) {
 
 const AGE: &str = "extract(year FROM age(TIMESTAMP '2025-01-01', CAST(birth_date AS TIMESTAMP)))";
 
+/// The `age` statistic of `table` (min, max, median) equals the ages of the rows `rows` selects
+/// (`FROM ... WHERE ...`).
+fn check_ages(f: &Fixture, table: &str, rows: &str) {
+    check(
+        f,
+        &format!("/{table}/age/min"),
+        &format!("SELECT min({AGE}) {rows}"),
+    );
+    check(
+        f,
+        &format!("/{table}/age/max"),
+        &format!("SELECT max({AGE}) {rows}"),
+    );
+    check(
+        f,
+        &format!("/{table}/age/median"),
+        &format!("SELECT round(quantile_cont({AGE}, 0.5), 1) {rows}"),
+    );
+}
+
 #[test]
 fn person_statistics_match_independent_sql() {
     let f = fixture("clin", CLINICAL);
     let patients = "FROM patients WHERE scenario_id = 'clin'";
-    check(
-        &f,
-        "/patients/age/min",
-        &format!("SELECT min({AGE}) {patients}"),
-    );
-    check(
-        &f,
-        "/patients/age/max",
-        &format!("SELECT max({AGE}) {patients}"),
-    );
-    check(
-        &f,
-        "/patients/age/median",
-        &format!("SELECT round(quantile_cont({AGE}, 0.5), 1) {patients}"),
-    );
+    check_ages(&f, "patients", patients);
     for gender in ["female", "male"] {
         check(
             &f,
@@ -310,21 +316,10 @@ fn age_median_min_and_max_match_the_engine_for_odd_even_and_repeated_birth_dates
                FROM range({people}) t(i);"
         );
         let f = fixture(&id, &sql);
-        let patients = format!("FROM patients WHERE scenario_id = '{id}'");
-        check(
+        check_ages(
             &f,
-            "/patients/age/min",
-            &format!("SELECT min({AGE}) {patients}"),
-        );
-        check(
-            &f,
-            "/patients/age/max",
-            &format!("SELECT max({AGE}) {patients}"),
-        );
-        check(
-            &f,
-            "/patients/age/median",
-            &format!("SELECT round(quantile_cont({AGE}, 0.5), 1) {patients}"),
+            "patients",
+            &format!("FROM patients WHERE scenario_id = '{id}'"),
         );
         let age = &f.statistics["patients"]["age"];
         assert_eq!(

@@ -31,6 +31,31 @@ const OUTLINE_FIELDS: [&str; 4] = ["format", "format_version", "scenario", "coun
 /// The field holding the entities, by type.
 const ENTITIES: &str = "entities";
 
+/// The scalar `visit_*` methods of a visitor: each returns `Ok($on(kind))`, `kind` being the
+/// JSON kind of the value as `healthsim_schema::text::json_kind` names it.
+macro_rules! visit_scalars {
+    ($on:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("a boolean"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("a number"))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("a string"))
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(($on)("null"))
+        }
+    };
+}
+
 /// What the first pass found.
 pub(super) enum Outline {
     /// The document is valid JSON but not an object.
@@ -101,24 +126,7 @@ impl<'de> Visitor<'de> for Kind {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
-        Ok("a boolean")
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
-        Ok("a number")
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
-        Ok("a number")
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
-        Ok("a number")
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
-        Ok("a string")
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-        Ok("null")
-    }
+    visit_scalars!(|kind| kind);
     fn visit_seq<A: SeqAccess<'de>>(
         self,
         mut seq: A,
@@ -143,24 +151,7 @@ impl<'de> Visitor<'de> for OutlineVisitor {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a scenario export")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<Outline, E> {
-        Ok(Outline::NotAnObject)
-    }
+    visit_scalars!(|_| Outline::NotAnObject);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Outline, A::Error> {
         Kind.visit_seq(seq).map(|_| Outline::NotAnObject)
     }
@@ -197,24 +188,7 @@ impl<'de> Visitor<'de> for EntitiesOutline {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object mapping entity types to lists")
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Entities, E> {
-        Kind.visit_bool(v).map(|_| Entities::NotAnObject)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Entities, E> {
-        Kind.visit_i64(v).map(|_| Entities::NotAnObject)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Entities, E> {
-        Kind.visit_u64(v).map(|_| Entities::NotAnObject)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Entities, E> {
-        Kind.visit_f64(v).map(|_| Entities::NotAnObject)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Entities, E> {
-        Kind.visit_str(v).map(|_| Entities::NotAnObject)
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<Entities, E> {
-        Kind.visit_unit().map(|_| Entities::NotAnObject)
-    }
+    visit_scalars!(|_| Entities::NotAnObject);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Entities, A::Error> {
         Kind.visit_seq(seq).map(|_| Entities::NotAnObject)
     }
@@ -244,24 +218,7 @@ impl<'de> Visitor<'de> for ListLength {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of entities")
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
-        Kind.visit_bool(v).map(Err)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
-        Kind.visit_i64(v).map(Err)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
-        Kind.visit_u64(v).map(Err)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
-        Kind.visit_f64(v).map(Err)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Kind.visit_str(v).map(Err)
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-        Kind.visit_unit().map(Err)
-    }
+    visit_scalars!(Err);
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
         Kind.visit_map(map).map(Err)
     }
@@ -377,24 +334,7 @@ impl<'de, F: FnMut(&str, usize, Vec<Json>) -> Result<()>> Visitor<'de> for ListS
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of entities")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
+    visit_scalars!(|_| ());
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<(), A::Error> {
         Kind.visit_map(map).map(|_| ())
     }
