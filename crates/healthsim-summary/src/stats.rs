@@ -718,7 +718,8 @@ impl TypeQuery {
         name
     }
 
-    /// A grouping set over `CAST(expr AS VARCHAR)`, ranked by `measure`; returns its index.
+    /// A grouping set over `expr` (its value cast to text once per group, in `__value`),
+    /// ranked by `measure`; returns its index.
     fn group(&mut self, expr: &str, measure: &str) -> usize {
         let set = self.group_measures.len();
         self.inputs.push(format!("{expr} AS __g{set}"));
@@ -906,7 +907,7 @@ impl TypeQuery {
             .map(|set| format!(", __g{set}"))
             .collect();
         let (materialized, shown) = if self.hidden_sets.is_empty() {
-            ("", String::new())
+            ("", " FROM groups".to_string())
         } else {
             let hidden: Vec<String> = self.hidden_sets.iter().map(|s| s.to_string()).collect();
             let columns: Vec<String> = self.hidden_sets.iter().map(|s| format!("__g{s}")).collect();
@@ -918,11 +919,6 @@ impl TypeQuery {
                     hidden.join(", ")
                 ),
             )
-        };
-        let shown = if shown.is_empty() {
-            " FROM groups".to_string()
-        } else {
-            shown
         };
         let ctes: String = self.ctes.iter().map(|cte| format!(", {cte}")).collect();
         sql.push_str(&format!(
