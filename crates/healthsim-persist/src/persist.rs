@@ -436,7 +436,6 @@ pub(crate) fn prepare(entities: &EntityInput) -> Result<Vec<Batch>> {
             .collect::<Result<_>>()?,
     };
     let types = resolve_types(lists.iter().map(|(given, _)| *given))?;
-    let mut new_id = new_id;
     types
         .into_iter()
         .zip(lists)

@@ -37,7 +37,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::format::{ExportFormat, FORMAT_NAME, FORMAT_VERSION};
 use super::paths::{check_user_path, io, table_file, utf8};
-use super::stream::{self, Entities, Outline, OutlineError};
+use super::stream::{self, Entities, Outline};
 use super::TransferError;
 use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};
@@ -109,12 +109,7 @@ impl Store {
     }
 
     fn import_json(&self, path: &Path, options: &ImportOptions) -> Result<ImportResult> {
-        let outline = match stream::outline(path) {
-            Ok(outline) => outline,
-            Err(OutlineError::Open(error)) => return Err(error),
-            Err(OutlineError::Json(error)) => return Err(parse_error(path, error)),
-        };
-        let document = Document::read(path, outline)?;
+        let document = Document::read(path, stream::outline(path)?)?;
         let invalid = |source: Error| {
             Error::from(TransferError::ImportEntities {
                 path: path.to_path_buf(),
@@ -369,27 +364,6 @@ fn file_stem(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "imported".to_string())
-}
-
-/// A JSON syntax error or a truncated file, with its line and column.
-pub(super) fn parse_error(path: &Path, error: serde_json::Error) -> Error {
-    if error.is_io() {
-        return io("read", path)(error.into());
-    }
-    let text = error.to_string();
-    // serde_json appends " at line L column C"; the error carries those as fields.
-    let message = text.split(" at line ").next().unwrap_or(&text);
-    let reason = if error.is_eof() {
-        format!("the file ends early, it is probably truncated ({message})")
-    } else {
-        format!("invalid JSON: {message}")
-    };
-    Error::from(TransferError::InvalidImportFile {
-        path: path.to_path_buf(),
-        line: Some(error.line()),
-        column: Some(error.column()),
-        reason,
-    })
 }
 
 /// The parts of a JSON export that an import uses (its entities are read in the second pass).

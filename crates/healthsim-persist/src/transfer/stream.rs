@@ -12,7 +12,7 @@
 //!    with the index of the chunk's first entity in its list. Only one chunk is held.
 //!
 //! Errors of the callback stop the reading and are returned as they are; JSON errors are
-//! `serde_json` errors (the caller names the file, line and column).
+//! `TransferError::InvalidImportFile` naming the file, line and column.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -24,6 +24,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::{Map, Value as Json};
 
 use super::paths::io;
+use super::TransferError;
 use crate::error::{Error, Result};
 
 /// The top-level fields an import reads; every other field is skipped.
@@ -76,22 +77,14 @@ pub(super) enum Entities {
 }
 
 /// Pass 1: the document's outline (see the module documentation).
-pub(super) fn outline(path: &Path) -> std::result::Result<Outline, OutlineError> {
-    let file = File::open(path).map_err(|e| OutlineError::Open(io("open", path)(e)))?;
+pub(super) fn outline(path: &Path) -> Result<Outline> {
+    let file = File::open(path).map_err(io("open", path))?;
     let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
     let outline = de
         .deserialize_any(OutlineVisitor)
-        .map_err(OutlineError::Json)?;
-    de.end().map_err(OutlineError::Json)?;
+        .map_err(|e| parse_error(path, e))?;
+    de.end().map_err(|e| parse_error(path, e))?;
     Ok(outline)
-}
-
-/// Why [`outline`] failed.
-pub(super) enum OutlineError {
-    /// The file could not be opened.
-    Open(Error),
-    /// Invalid or truncated JSON (or an unreadable file, `is_io`).
-    Json(serde_json::Error),
 }
 
 /// Pass 2: calls `f(key, first_index, entities)` for each chunk of up to `chunk` entities of
@@ -114,7 +107,28 @@ pub(super) fn for_each_chunk(
     if let Some(error) = failed.into_inner() {
         return Err(error);
     }
-    parsed.map_err(|e| super::import::parse_error(path, e))
+    parsed.map_err(|e| parse_error(path, e))
+}
+
+/// A JSON syntax error or a truncated file, with its line and column.
+fn parse_error(path: &Path, error: serde_json::Error) -> Error {
+    if error.is_io() {
+        return io("read", path)(error.into());
+    }
+    let text = error.to_string();
+    // serde_json appends " at line L column C"; the error carries those as fields.
+    let message = text.split(" at line ").next().unwrap_or(&text);
+    let reason = if error.is_eof() {
+        format!("the file ends early, it is probably truncated ({message})")
+    } else {
+        format!("invalid JSON: {message}")
+    };
+    Error::from(TransferError::InvalidImportFile {
+        path: path.to_path_buf(),
+        line: Some(error.line()),
+        column: Some(error.column()),
+        reason,
+    })
 }
 
 /// The JSON kind of a value being skipped, as `healthsim_schema::text::json_kind` names it.
