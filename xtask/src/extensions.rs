@@ -1,12 +1,13 @@
-//! DuckDB's DuckLake and PostgreSQL extensions: `cargo xtask setup` fetches the build platform's
+//! DuckDB's DuckLake, PostgreSQL and httpfs extensions: `cargo xtask setup` fetches the build platform's
 //! signed binaries, verifies them against pinned digests and keeps them next to the library.
 //!
 //! Why this exists: the lake backend (scenarios in a DuckLake with a PostgreSQL catalog) loads
-//! the `ducklake` and `postgres_scanner` extensions. DuckDB would download them itself on first
+//! the `ducklake` and `postgres_scanner` extensions, and `httpfs` when the lake's data is in S3
+//! object storage. DuckDB would download them itself on first
 //! use, from its own servers, at run time; we want them fetched once, at setup, pinned and
 //! verified like the library, and loaded from a local file with nothing downloaded later. The
-//! only offline source of DuckDB's official binaries for our version is a pair of third-party
-//! Python wheels (`duckdb-extension-ducklake`, `duckdb-extension-postgres-scanner`) that carry
+//! only offline source of DuckDB's official binaries for our version is a set of third-party
+//! Python wheels (`duckdb-extension-ducklake`, `-postgres-scanner`, `-httpfs`) that carry
 //! them unchanged, with DuckDB's signature, under `extensions/v<version>/`. `pip download`
 //! fetches the wheel; the wheel's SHA-256 and the extracted file's SHA-256 are both pinned here,
 //! and either mismatch is refused. DuckDB checks the signature again when the file is loaded
@@ -44,6 +45,11 @@ pub(crate) const POSTGRES: Extension = Extension {
     file: "postgres_scanner.duckdb_extension",
 };
 
+pub(crate) const HTTPFS: Extension = Extension {
+    package: "duckdb-extension-httpfs",
+    file: "httpfs.duckdb_extension",
+};
+
 /// The pinned digests of one extension on one platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pinned {
@@ -62,12 +68,12 @@ pub(crate) struct PlatformWheels {
     pub(crate) arch: &'static str,
     /// The wheel platform tag given to `pip download --platform`.
     pub(crate) wheel_platform: &'static str,
-    pub(crate) extensions: [Pinned; 2],
+    pub(crate) extensions: [Pinned; 3],
 }
 
 /// Every platform with wheels at [`DUCKDB_VERSION`]. The digests were computed from
-/// `pip download --no-deps --only-binary=:all: --platform <tag> --python-version 3.11` of both
-/// packages at 1.5.5 and the files unpacked from them. Only linux-x86_64 is loaded and tested
+/// `pip download --no-deps --only-binary=:all: --platform <tag> --python-version 3.11` of the
+/// three packages at 1.5.5 and the files unpacked from them. Only linux-x86_64 is loaded and tested
 /// here; the others are fetched and verified the same way.
 pub(crate) const WHEELS: &[PlatformWheels] = &[
     PlatformWheels {
@@ -84,6 +90,11 @@ pub(crate) const WHEELS: &[PlatformWheels] = &[
                 extension: POSTGRES,
                 wheel_sha256: "fea9413d1b5bded7ead650aff91b3d7578c5149d832f666100b362f64404bf18",
                 file_sha256: "b1ced4cfc6311313e117c2afb3eac76508718778dde0716421503c7dbfb5605c",
+            },
+            Pinned {
+                extension: HTTPFS,
+                wheel_sha256: "84913dbe172ccb54368de2c4a020c38ca8b0e76f99df548f7fac37934cc7826f",
+                file_sha256: "887c392b1e49128d11667c81e3698d8b00dfdeb456771acf66d05a0f74f7b7d8",
             },
         ],
     },
@@ -102,6 +113,11 @@ pub(crate) const WHEELS: &[PlatformWheels] = &[
                 wheel_sha256: "5b50d53ecb192fca381c79ebd70da43b98fefe28a5781162081777f65efc8268",
                 file_sha256: "e2469cce1e855e8c842a1487dd8168cf27904c03baaf1f2c227529403315d819",
             },
+            Pinned {
+                extension: HTTPFS,
+                wheel_sha256: "567d17e398fc29f7ea4bc42ea277ea19643bd1ad1815f676cb6dd994b50399bb",
+                file_sha256: "eba6e263e395a83966090f1f11ade63630b1b21422f0f2813858d179d42ea1e9",
+            },
         ],
     },
     PlatformWheels {
@@ -118,6 +134,11 @@ pub(crate) const WHEELS: &[PlatformWheels] = &[
                 extension: POSTGRES,
                 wheel_sha256: "797acdb64f10280303b66fb56c3537d3a7c82eab7cf6dfb4c71307c81c3e7b0d",
                 file_sha256: "0df780444ce04a75c5a4e7b89896eab5cebe1ca21163fc6c267f3365ffe4a3c1",
+            },
+            Pinned {
+                extension: HTTPFS,
+                wheel_sha256: "5dc6e48e7a6d4c775d88fcd9b6529b385559600c0cd17a2600addfdd34ae3060",
+                file_sha256: "a2f48ae06834c165ae73db71f2320360a4b30e7acf4c87187b2241caa48a990d",
             },
         ],
     },
@@ -136,6 +157,11 @@ pub(crate) const WHEELS: &[PlatformWheels] = &[
                 wheel_sha256: "053b9ee8abf30f1880a244c9396323273ec99cf4d72a658e702cf536848b7e5c",
                 file_sha256: "f39dd59bf57679d0242e19e180d90b4222e5cdb691ab67c7506658f3548c0e05",
             },
+            Pinned {
+                extension: HTTPFS,
+                wheel_sha256: "a6d9b245ac83834543354e826020b35b8dba16291bb876b2b00bd49f2c6aeb9d",
+                file_sha256: "10514b4ef19f80bf4ec4bf90c124f5d34625f2606263b40ae8ec7979905bb779",
+            },
         ],
     },
     PlatformWheels {
@@ -152,6 +178,11 @@ pub(crate) const WHEELS: &[PlatformWheels] = &[
                 extension: POSTGRES,
                 wheel_sha256: "41fe1e2600059198300c40a0228b3a179586d197d33872a0849c7edd91426f78",
                 file_sha256: "fc026ca03659889080606f0dacfd4e3976479df52660fafc763642e14bb36be2",
+            },
+            Pinned {
+                extension: HTTPFS,
+                wheel_sha256: "138fd4368906c04636642023c123bd564d1bd1b9b75cd762f9f9bfad6fccb1ba",
+                file_sha256: "65661c40463e74751993e8a7cb7b4c8906be9218319616a0bdfc1b4ae9ffdf9a",
             },
         ],
     },
@@ -181,7 +212,7 @@ fn verified(path: &Path, sha256: &str) -> bool {
     path.is_file() && sha256_file(path).is_ok_and(|got| got == sha256)
 }
 
-/// `cargo xtask setup`'s extension step: both extensions of `platform`, verified, in
+/// `cargo xtask setup`'s extension step: every extension of `platform`, verified, in
 /// `store/extensions` (`store` is the library's folder), linked from `linked` (target/duckdb/
 /// extensions) when the two differ. Returns the folder that holds them.
 pub(crate) fn setup(platform: &Platform, store: &Path, linked: &Path) -> Result<PathBuf> {
@@ -325,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn every_platform_with_a_library_has_both_extensions_pinned() {
+    fn every_platform_with_a_library_has_all_three_extensions_pinned() {
         for platform in crate::duckdb::PLATFORMS {
             let wheels = wheels(platform).unwrap_or_else(|e| panic!("{e}"));
             let files: Vec<&str> = wheels.extensions.iter().map(|p| p.extension.file).collect();
@@ -333,7 +364,8 @@ mod tests {
                 files,
                 [
                     "ducklake.duckdb_extension",
-                    "postgres_scanner.duckdb_extension"
+                    "postgres_scanner.duckdb_extension",
+                    "httpfs.duckdb_extension"
                 ],
                 "{}-{}",
                 platform.os,

@@ -1,9 +1,10 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform and its signed DuckLake
-//!   and PostgreSQL extensions (once per machine; see `duckdb.rs` and `extensions.rs` for where
-//!   they are kept and why), and install the MCP conformance client's
-//!   pinned Python packages into `target/mcp-client-venv` (once per clone; fast when present)
+//! - `setup`  fetch the pinned prebuilt DuckDB library for this platform and its signed DuckLake,
+//!   PostgreSQL and httpfs extensions (once per machine; see `duckdb.rs` and `extensions.rs` for where
+//!   they are kept and why), and install the pinned Python packages of the MCP conformance
+//!   client into `target/mcp-client-venv` and of the S3 test server into `target/s3-test-venv`
+//!   (once per clone; fast when present)
 //! - `install --prefix DIR` lay out `DIR/bin/healthsim` and `DIR/lib/<DuckDB library>`
 //! - `check`  everything CI requires besides `cargo test --workspace`: formatting, clippy,
 //!   crate layering, schema validation, the generated data dictionary, snapshot tests
@@ -31,6 +32,8 @@ const PYTHON_CLIENT_REQUIREMENTS: &str = "crates/healthsim-cli/tests/conformance
 const CRATE_EDGES: &[(&str, &[&str])] = &[
     // Test-only (see TEST_ONLY_CRATES): a throwaway PostgreSQL, used by tests of any crate.
     ("healthsim-pgtest", &[]),
+    // Test-only: a throwaway S3-compatible server, for the tests of a lake's data in S3.
+    ("healthsim-s3test", &[]),
     ("healthsim-schema", &[]),
     ("healthsim-naming", &[]),
     ("healthsim-synth", &["healthsim-schema"]),
@@ -72,7 +75,7 @@ const CRATE_EDGES: &[(&str, &[&str])] = &[
 ];
 
 /// Crates only tests may use: they are dev-dependencies wherever they appear, never normal ones.
-const TEST_ONLY_CRATES: &[&str] = &["healthsim-pgtest"];
+const TEST_ONLY_CRATES: &[&str] = &["healthsim-pgtest", "healthsim-s3test"];
 
 /// The one exception to [`TEST_ONLY_CRATES`]: xtask may use them as normal dependencies. It is a
 /// developer tool, never shipped or installed, and `cargo xtask bench` needs exactly what
@@ -159,34 +162,60 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
 
 fn setup() -> Result<()> {
     duckdb::setup()?;
-    setup_python_client()
+    setup_venv(&MCP_CLIENT)?;
+    setup_venv(&S3_TEST_SERVER)
 }
 
-/// A virtual environment under `target/` with the conformance client's pinned packages,
-/// installed with pip; left as it is when it already holds exactly the pinned list.
-fn setup_python_client() -> Result<()> {
-    let venv = root().join("target").join("mcp-client-venv");
-    let requirements = root().join(PYTHON_CLIENT_REQUIREMENTS);
+/// A virtual environment under `target/` that a test runs a Python program from.
+struct Venv {
+    /// Its folder under `target/`.
+    name: &'static str,
+    /// The pinned requirements, relative to the workspace.
+    requirements: &'static str,
+    /// What it holds, for messages.
+    what: &'static str,
+}
+
+/// The MCP conformance client (`crates/healthsim-cli/tests/conformance.rs`).
+const MCP_CLIENT: Venv = Venv {
+    name: "mcp-client-venv",
+    requirements: PYTHON_CLIENT_REQUIREMENTS,
+    what: "the MCP conformance client",
+};
+
+/// The S3-compatible server of the tests of a lake's data in S3 (`crates/healthsim-s3test`).
+const S3_TEST_SERVER: Venv = Venv {
+    name: "s3-test-venv",
+    requirements: "crates/healthsim-s3test/requirements.txt",
+    what: "the S3 test server",
+};
+
+/// `venv` with its pinned packages, installed with pip; left as it is when it already holds
+/// exactly the pinned list.
+fn setup_venv(venv: &Venv) -> Result<()> {
+    let what = venv.what;
+    let dir = root().join("target").join(venv.name);
+    let requirements = root().join(venv.requirements);
     let wanted = std::fs::read_to_string(&requirements)
         .with_context(|| format!("reading {}", requirements.display()))?;
-    let python = venv.join("bin").join("python");
-    let stamp = venv.join("installed-requirements.txt");
+    let python = dir.join("bin").join("python");
+    let stamp = dir.join("installed-requirements.txt");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        eprintln!("xtask: the MCP conformance client's Python packages are present");
+        eprintln!("xtask: {what}'s Python packages are present");
         return Ok(());
     }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
     }
     run(
-        "creating the MCP conformance client's Python environment",
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        &format!("creating {what}'s Python environment"),
+        Command::new("python3").args(["-m", "venv"]).arg(&dir),
     )
-    .context(
-        "the MCP conformance test needs python3 with venv (Debian: apt-get install python3-venv)",
-    )?;
+    .with_context(|| {
+        format!("{what} needs python3 with venv (Debian: apt-get install python3-venv)")
+    })?;
     run(
-        "installing the MCP conformance client's pinned Python packages",
+        &format!("installing {what}'s pinned Python packages"),
         Command::new(&python)
             .args([
                 "-m",
@@ -199,10 +228,7 @@ fn setup_python_client() -> Result<()> {
             .arg(&requirements),
     )?;
     std::fs::write(&stamp, wanted)?;
-    eprintln!(
-        "xtask: installed the MCP conformance client at {}",
-        venv.display()
-    );
+    eprintln!("xtask: installed {what} at {}", dir.display());
     Ok(())
 }
 

@@ -11,6 +11,10 @@
 //! with `READ_ONLY`, as a [`Prepared`] source that the query crate seals (only the data folder
 //! readable, external access off, configuration locked).
 //!
+//! A lake's data may also be in S3 object storage (`data_path=s3://bucket/prefix/`): both
+//! connections then load `httpfs` too and get the environment's S3 credentials as a secret
+//! scoped to the data path (`s3.rs`), and the address is what the sandbox may read.
+//!
 //! Many processes on many machines write one lake at once. DuckLake has no locks: it detects
 //! at COMMIT that two transactions changed the same table (an update or delete of rows another
 //! transaction also changed, or any delete in the same table), and the second commit fails.
@@ -36,7 +40,8 @@ use healthsim_query::{Prepared, Source};
 use healthsim_schema::extensions::{self, Extension};
 
 use crate::error::{Error, Result, StoreError};
-use crate::target::{LakeTarget, Target};
+use crate::s3::S3Access;
+use crate::target::{is_object_storage, LakeTarget, Target};
 
 /// The catalog name a lake is attached under (and made the default with `USE`).
 pub(crate) const ALIAS: &str = "lake";
@@ -104,6 +109,15 @@ pub(crate) fn open_writer(
         literal(&turns)
     ))
     .map_err(|e| failed(e.to_string()))?;
+    // Attaching a lake whose data is in S3 needs httpfs loaded; the string may leave the data
+    // path to the catalog's record, read here through the plain PostgreSQL attachment.
+    let data = match lake.data_path() {
+        Some(given) => Some(given.to_path_buf()),
+        None => recorded_data_path(&conn),
+    };
+    if let Some(data) = data.filter(|path| is_object_storage(path)) {
+        reach_object_storage(&conn, lake, &data)?;
+    }
     // Attaching an empty catalog creates the lake in it: two writers doing that at the same
     // moment would both create DuckLake's tables, and one would fail.
     in_turn(&conn, lake, |conn| {
@@ -113,6 +127,65 @@ pub(crate) fn open_writer(
         })
     })?;
     Ok(conn)
+}
+
+/// The data path the catalog records, read before the lake is attached (through the writer's
+/// plain PostgreSQL attachment of the catalog database); `None` for a catalog that holds no
+/// lake yet, or none in DuckLake's default schema (attaching then says what is wrong).
+fn recorded_data_path(conn: &Connection) -> Option<PathBuf> {
+    conn.query_row(
+        &format!(
+            "SELECT value FROM postgres_query('{TURNS}', \
+             'SELECT value FROM public.ducklake_metadata WHERE key = ''data_path''')"
+        ),
+        [],
+        |r| r.get::<_, String>(0),
+    )
+    .ok()
+    .map(PathBuf::from)
+}
+
+/// Loads `httpfs` into `conn` and gives it the environment's S3 credentials for `data`.
+///
+/// # Errors
+///
+/// [`StoreError::ObjectStorageAccess`] when the environment lacks the credentials or names a
+/// bad endpoint; [`StoreError::LakeOpen`] when the extension or the secret is refused.
+fn reach_object_storage(conn: &Connection, lake: &LakeTarget, data: &Path) -> Result<()> {
+    let access = object_storage_access(lake, data)?;
+    let hide = |text: String| -> String {
+        access
+            .secrets()
+            .iter()
+            .fold(lake.redact(&text), |text, secret| {
+                text.replace(secret.as_str(), "***")
+            })
+    };
+    extensions::load(conn, Extension::Httpfs)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            conn.execute_batch(&access.secret_statement(data))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|detail| {
+            StoreError::LakeOpen {
+                lake: lake.to_string(),
+                detail: hide(detail),
+            }
+            .into()
+        })
+}
+
+/// The environment's S3 access for `lake`'s data at `data`.
+fn object_storage_access(lake: &LakeTarget, data: &Path) -> Result<S3Access> {
+    S3Access::from_env().map_err(|detail| {
+        StoreError::ObjectStorageAccess {
+            lake: lake.to_string(),
+            data_path: data.display().to_string(),
+            detail,
+        }
+        .into()
+    })
 }
 
 /// Runs `f` on `conn` during a turn of its lake: for what changes a lake outside the store's
@@ -237,21 +310,36 @@ fn attach_lake(lake: &LakeTarget, read_only: bool) -> [String; 2] {
 /// The query sandbox's source on `lake`: the same attachment read-only, with `data_path` the
 /// only readable folder.
 pub(crate) fn sandbox_source(lake: &LakeTarget, data_path: &Path) -> Result<Source> {
-    let mut setup: Vec<String> = [Extension::Postgres, Extension::Ducklake]
-        .into_iter()
-        .map(extensions::load_statement)
+    let access = if is_object_storage(data_path) {
+        Some(object_storage_access(lake, data_path)?)
+    } else {
+        None
+    };
+    let extensions: &[Extension] = if access.is_some() {
+        &[Extension::Postgres, Extension::Ducklake, Extension::Httpfs]
+    } else {
+        &[Extension::Postgres, Extension::Ducklake]
+    };
+    let mut setup: Vec<String> = extensions
+        .iter()
+        .map(|ext| extensions::load_statement(*ext))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| StoreError::LakeOpen {
             lake: lake.to_string(),
             detail: e.to_string(),
         })?;
+    let mut secrets = lake.secrets();
+    if let Some(access) = &access {
+        setup.push(access.secret_statement(data_path));
+        secrets.extend(access.secrets());
+    }
     setup.extend(attach(lake, true));
     Ok(Source::Prepared(Prepared {
         label: lake.to_string(),
         setup,
         readable: vec![data_path.to_path_buf()],
         env: worker_env(),
-        secrets: lake.secrets(),
+        secrets,
     }))
 }
 
@@ -311,7 +399,7 @@ fn folder(path: &Path) -> String {
 
 /// A SQL string literal (`'` doubled). For our own configuration only: agents' values are
 /// always bound parameters.
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

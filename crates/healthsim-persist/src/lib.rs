@@ -88,6 +88,7 @@ pub mod lake;
 pub mod legacy;
 pub mod normalize;
 pub mod persist;
+pub mod s3;
 pub mod saveload;
 pub mod scenario;
 pub mod store;

@@ -88,12 +88,18 @@ pub enum TargetError {
         /// The value given.
         given: String,
     },
-    /// `data_path` names object storage.
+    /// `data_path` names a storage other than a folder or S3 (`gs://`, `az://`, `http://`, …).
     #[error(
-        "the lake's data_path {given:?} is object storage; this build reads and writes lake data \
-         in a folder (a local or shared file system) only"
+        "the lake's data_path {given:?} is a storage this build does not write; give an absolute \
+         folder (a local or shared file system) or S3 object storage as s3://bucket/prefix/"
     )]
-    ObjectStorage {
+    UnsupportedStorage {
+        /// The value given.
+        given: String,
+    },
+    /// `data_path` is an S3 address without a bucket (`s3://`, `s3:///prefix/`).
+    #[error("the lake's data_path {given:?} names no bucket; write s3://bucket/prefix/")]
+    NoBucket {
         /// The value given.
         given: String,
     },
@@ -184,7 +190,7 @@ impl LakeTarget {
     ///
     /// [`TargetError::EmptyConnection`], [`TargetError::UriForm`],
     /// [`TargetError::Malformed`], [`TargetError::RelativeDataPath`],
-    /// [`TargetError::ObjectStorage`].
+    /// [`TargetError::UnsupportedStorage`], [`TargetError::NoBucket`].
     pub fn parse(conninfo: &str) -> Result<LakeTarget, TargetError> {
         let trimmed = conninfo.trim();
         if trimmed.is_empty() {
@@ -208,7 +214,8 @@ impl LakeTarget {
         Ok(LakeTarget { words, data_path })
     }
 
-    /// The folder of the data files, when the string gives one.
+    /// The folder of the data files, when the string gives one: a file system path, or an S3
+    /// address (`s3://bucket/prefix/`, see [`is_object_storage`]).
     pub fn data_path(&self) -> Option<&Path> {
         self.data_path.as_deref()
     }
@@ -394,11 +401,19 @@ fn split_words(text: &str) -> Result<Vec<(String, String)>, TargetError> {
     }
 }
 
-/// The data folder: absolute, a file system path.
+/// The data folder: an absolute file system path, or an S3 address with a bucket.
 fn data_folder(value: &str) -> Result<PathBuf, TargetError> {
+    if let Some(rest) = value.strip_prefix(S3_SCHEME) {
+        if rest.split('/').next().unwrap_or_default().is_empty() {
+            return Err(TargetError::NoBucket {
+                given: value.to_string(),
+            });
+        }
+        return Ok(PathBuf::from(value));
+    }
     let scheme = value.split_once("://").map(|(s, _)| s);
     if scheme.is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric())) {
-        return Err(TargetError::ObjectStorage {
+        return Err(TargetError::UnsupportedStorage {
             given: value.to_string(),
         });
     }
@@ -409,4 +424,13 @@ fn data_folder(value: &str) -> Result<PathBuf, TargetError> {
         });
     }
     Ok(path)
+}
+
+/// The scheme of a data path in S3 object storage.
+pub const S3_SCHEME: &str = "s3://";
+
+/// Whether a lake's data path (as given or as its catalog records it) is in S3 object storage
+/// rather than a folder of the file system.
+pub fn is_object_storage(data_path: &Path) -> bool {
+    data_path.to_str().is_some_and(|p| p.starts_with(S3_SCHEME))
 }

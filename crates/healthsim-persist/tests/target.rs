@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use healthsim_persist::target::{Target, TargetError};
+use healthsim_persist::target::{is_object_storage, Target, TargetError};
 
 /// `text` read as a target (the test fails naming it if it is refused).
 fn parsed(text: &str) -> Target {
@@ -154,10 +154,43 @@ fn the_data_path_must_be_an_absolute_folder() {
         refused("ducklake:postgres:dbname=l data_path=''"),
         TargetError::RelativeDataPath { given: "".into() }
     );
+}
+
+#[test]
+fn the_data_path_may_be_s3_with_a_bucket_and_no_other_storage() {
+    let lake = Target::parse("ducklake:postgres:dbname=l data_path=s3://bucket/lake/")
+        .expect("an S3 lake");
+    let data = lake
+        .lake()
+        .and_then(|l| l.data_path())
+        .expect("its data path");
+    assert_eq!(data, Path::new("s3://bucket/lake/"));
+    assert!(is_object_storage(data));
+    assert!(!is_object_storage(Path::new("/srv/s3://lake/")));
     assert_eq!(
-        refused("ducklake:postgres:dbname=l data_path=s3://bucket/lake/"),
-        TargetError::ObjectStorage {
-            given: "s3://bucket/lake/".into()
+        refused("ducklake:postgres:dbname=l data_path=s3:///lake/"),
+        TargetError::NoBucket {
+            given: "s3:///lake/".into()
         }
     );
+    assert_eq!(
+        refused("ducklake:postgres:dbname=l data_path=s3://"),
+        TargetError::NoBucket {
+            given: "s3://".into()
+        }
+    );
+    for other in [
+        "gs://bucket/lake/",
+        "az://c/lake/",
+        "https://host/lake/",
+        "S3://b/l/",
+    ] {
+        assert_eq!(
+            refused(&format!("ducklake:postgres:dbname=l data_path={other}")),
+            TargetError::UnsupportedStorage {
+                given: other.into()
+            },
+            "{other}"
+        );
+    }
 }

@@ -1,8 +1,9 @@
-//! Loads DuckDB's signed DuckLake and PostgreSQL extensions from the folder `cargo xtask setup`
-//! filled, and from nowhere else.
+//! Loads DuckDB's signed DuckLake, PostgreSQL and httpfs extensions from the folder `cargo xtask
+//! setup` filled, and from nowhere else.
 //!
 //! Why it exists: the lake backend keeps scenarios in a DuckLake whose catalog is a PostgreSQL
-//! database, which needs the `ducklake` and `postgres_scanner` extensions. Left to itself,
+//! database, which needs the `ducklake` and `postgres_scanner` extensions, and `httpfs` when the
+//! lake's data files are in S3 object storage. Left to itself,
 //! DuckDB would download and install them on first use, from the network, into the user's home;
 //! a test run or a server must not depend on that, and must never run an extension nobody
 //! verified. So `cargo xtask setup` fetches the binaries once, pinned by SHA-256, into
@@ -35,6 +36,8 @@ pub enum Extension {
     /// The PostgreSQL scanner, which DuckLake uses for a PostgreSQL catalog
     /// (`postgres_scanner.duckdb_extension`, named after its entry point).
     Postgres,
+    /// HTTP and S3 file systems, for a lake whose data is in S3 (`httpfs.duckdb_extension`).
+    Httpfs,
 }
 
 impl Extension {
@@ -43,6 +46,7 @@ impl Extension {
         match self {
             Extension::Ducklake => "ducklake.duckdb_extension",
             Extension::Postgres => "postgres_scanner.duckdb_extension",
+            Extension::Httpfs => "httpfs.duckdb_extension",
         }
     }
 
@@ -51,6 +55,7 @@ impl Extension {
         match self {
             Extension::Ducklake => "ducklake",
             Extension::Postgres => "postgres_scanner",
+            Extension::Httpfs => "httpfs",
         }
     }
 }

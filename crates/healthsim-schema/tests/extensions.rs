@@ -61,10 +61,10 @@ fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
 }
 
 #[test]
-fn both_extensions_load_with_unsigned_extensions_off() {
+fn every_extension_loads_with_unsigned_extensions_off() {
     with_directory(None, || {
         let conn = Connection::open_in_memory().expect("db");
-        for ext in [Extension::Ducklake, Extension::Postgres] {
+        for ext in [Extension::Ducklake, Extension::Postgres, Extension::Httpfs] {
             assert!(!loaded(&conn, ext), "{ext:?} loaded before load()");
             load(&conn, ext).unwrap_or_else(|e| panic!("{e}"));
             assert!(loaded(&conn, ext), "{ext:?} not loaded after load()");

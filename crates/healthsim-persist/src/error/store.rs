@@ -73,6 +73,17 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// A lake's data is in S3 and the environment does not say how to reach it (see `s3.rs`).
+    #[error("cannot reach the data of lake {lake} at {data_path}: {detail}")]
+    ObjectStorageAccess {
+        /// The lake, its secrets hidden.
+        lake: String,
+        /// The S3 address of the data.
+        data_path: String,
+        /// What is missing or wrong, naming the environment variables.
+        detail: String,
+    },
+
     /// Other writers of the lake kept committing changes that conflict with this write for
     /// longer than the lock timeout; nothing of this write was kept.
     #[error(
@@ -119,6 +130,7 @@ impl StoreError {
             | StoreError::DatabaseLocked { .. }
             | StoreError::InvalidTarget(_)
             | StoreError::LakeOpen { .. }
+            | StoreError::ObjectStorageAccess { .. }
             | StoreError::LakeConflict { .. }
             | StoreError::LakeBusy { .. } => false,
         }
