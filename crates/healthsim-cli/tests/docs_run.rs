@@ -93,6 +93,13 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
     ),
     (
         "docs/deployment.md",
+        "export AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…      # and AWS_SESSION_TOKEN for temporary ones",
+        "names the reader's credentials, bucket and servers; tests/lake_s3.rs runs persist, \
+         query and maintenance with these variables set for a throwaway S3 server \
+         (healthsim-s3test) and a lake whose data_path is in it",
+    ),
+    (
+        "docs/deployment.md",
         "pg_dump --format=custom --file=lake-catalog.dump healthsim_lake",
         "copies to a backup host; a restore is PostgreSQL's and rsync's own behaviour",
     ),
