@@ -18,8 +18,12 @@
 //! - functions of the extensions the statements loaded keep working: the PostgreSQL scanner's
 //!   `postgres_scan`, `postgres_attach` and `postgres_query` open connections to any server the
 //!   machine reaches (they ignore `enable_external_access`) or read the lake's catalog, and
-//!   DuckLake's read its snapshots and file lists (functions the review does not know are
-//!   refused);
+//!   DuckLake's read its snapshots and file lists (the review refuses each of them by name, and
+//!   names it does not know);
+//! - on data in S3 (a lake's `s3://` data path), the readable "folder" is an address prefix that
+//!   DuckDB compares as text: an address with `..` segments that starts with it passes, and a
+//!   path-style server may resolve it to another bucket (file functions are refused by the
+//!   review);
 //! - the instance's own in-memory catalog takes tables, views and in-memory attachments
 //!   (refused as statements that are not read-only);
 //! - an `ATTACH` string, password included, shows in `duckdb_databases()` and in the setting

@@ -667,38 +667,47 @@ fn the_databases_own_files_are_unreadable_from_a_query() {
 
 #[test]
 fn the_lakes_extensions_are_refused_with_a_reason() {
-    // On a lake the PostgreSQL scanner and DuckLake are loaded; their functions are not on the
-    // reviewed list, and the refusal says so (on a file they do not exist at all, and are
-    // refused the same way).
+    // On a lake the PostgreSQL scanner and DuckLake are loaded; the review refuses each of their
+    // functions by name, with the reason of its category (on a file they do not exist at all,
+    // and are refused the same way).
     let fixture = Fixture::new();
-    for (sql, name) in [
+    for (sql, name, reason) in [
         (
             "SELECT * FROM postgres_query('__ducklake_metadata_lake', 'SELECT 1')",
             "postgres_query",
+            "sql: it parses, plans or runs SQL text",
         ),
         (
             "SELECT * FROM postgres_scan('dbname=postgres', 'public', 'x')",
             "postgres_scan",
+            "sql: it parses, plans or runs SQL text",
         ),
         (
             "SELECT * FROM ducklake_snapshots('lake')",
             "ducklake_snapshots",
+            "catalog: it reads the database catalog",
         ),
         (
             "SELECT * FROM ducklake_list_files('lake', 'patients')",
             "ducklake_list_files",
+            "catalog: it reads the database catalog",
         ),
         (
             "SELECT postgres_hstore_get('a=>1', 'a') AS x",
             "postgres_hstore_get",
+            "internal: it is one of DuckDB's internal helpers",
+        ),
+        (
+            "SELECT * FROM read_postgres_binary('/tmp/x')",
+            "read_postgres_binary",
+            "files: it reads or writes files",
         ),
     ] {
         match run_query(&fixture.sandbox, A, sql, &QueryOptions::default()) {
             Err(e @ Error::ForbiddenFunction { .. }) => {
                 let text = e.to_string();
                 assert!(
-                    text.contains(&format!("'{name}'"))
-                        && text.contains("not a function the sandbox knows"),
+                    text.contains(&format!("'{name}'")) && text.contains(reason),
                     "{text}"
                 );
             }
