@@ -1136,6 +1136,89 @@ fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResul
     Ok(())
 }
 
+/// A chunked import (`import --commit chunks`) killed before its first chunk, between chunks
+/// (each type's list is a chunk here: three) and before its last transaction: every scenario
+/// that can be listed or named is exactly as before (the chunks committed so far sit under a
+/// hidden name), and running the same command again leaves exactly what an uninterrupted run
+/// leaves, the killed import's hidden scenario deleted.
+#[test]
+fn a_chunked_import_killed_between_commits_shows_nothing_and_the_next_import_cleans_up(
+) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let inputs = matrix_inputs(dir.path(), scale())?;
+    let base = dir.path().join("chunked-base.duckdb");
+    with_source(&base, &inputs)?;
+    let args = owned(&[
+        "import",
+        &arg(&inputs.export),
+        "--name",
+        "target",
+        "--commit",
+        "chunks",
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let visible = |conn: &Connection| -> Result<BTreeMap<String, DbState>, String> {
+        let mut contents = all_contents(conn)?;
+        contents.retain(|name, _| !name.starts_with('.'));
+        Ok(contents)
+    };
+    let before = inspect(&open_store(&base)?, visible)?;
+    let reference = dir.path().join("chunked-reference.duckdb");
+    copy_database(&base, &reference)?;
+    run(healthsim_on(&reference, &refs), None)?.expect_code(0)?;
+    let expected = inspect(&open_store(&reference)?, all_contents)?;
+    if expected == before {
+        return Err("the chunked import changed nothing".into());
+    }
+    for point in [
+        "import.created",
+        "import.chunk:1",
+        "import.chunk:2",
+        "import.chunk:3",
+    ] {
+        let label = format!("chunked import killed at {point}");
+        let db = dir.path().join("chunked-trial.duckdb");
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
+        copy_database(&base, &db)?;
+        run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+        let (shown, hidden) = inspect(&open_store(&db)?, |conn| {
+            whole_database(conn)?;
+            let hidden = all_contents(conn)?
+                .into_keys()
+                .filter(|n| n.starts_with('.'));
+            Ok((visible(conn)?, hidden.count()))
+        })
+        .map_err(|e| format!("{label}: {e}"))?;
+        if hidden != 1 {
+            return Err(
+                format!("{label}: {hidden} hidden scenarios, expected the killed one").into(),
+            );
+        }
+        if shown != before {
+            return Err(format!("{label}: a listed scenario changed").into());
+        }
+        let listed = run(healthsim_on(&db, &["--json", "list"]), None)?.expect_code(0)?;
+        if listed.stdout.contains(".importing") {
+            return Err(
+                format!("{label}: the hidden scenario is listed: {}", listed.stdout).into(),
+            );
+        }
+        run(healthsim_on(&db, &refs), None)?.expect_code(0)?;
+        let after =
+            inspect(&open_store(&db)?, all_contents).map_err(|e| format!("{label}: {e}"))?;
+        if after != expected {
+            return Err(format!(
+                "{label}: the import run again left scenarios {:?}, an uninterrupted run {:?}",
+                after.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>()
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// `db migrate` of an existing database at version 1, killed inside and between migrations: the
 /// file is at exactly the version whose commit came last, with that version's catalog, and
 /// migrating it afterwards reaches a catalog identical to a clean database.

@@ -112,6 +112,6 @@ pub use store::{Store, StoreError, StoreOptions};
 /// Re-exported so callers need not depend on healthsim-summary for the option types.
 pub use healthsim_summary::{SampleStrategy, ScenarioSummary, SummaryOptions};
 pub use transfer::{
-    CloneOptions, CloneResult, ExportFormat, ExportOptions, ExportResult, ImportOptions,
-    ImportResult, MergeOptions, MergeResult, OnConflict, TransferError,
+    CloneOptions, CloneResult, ExportFormat, ExportOptions, ExportResult, ImportCommit,
+    ImportOptions, ImportResult, MergeOptions, MergeResult, OnConflict, TransferError,
 };

@@ -30,6 +30,12 @@ use serde_json::Value as Json;
 use crate::error::{db, truncate, Error, Result};
 use crate::store::{in_transaction, Store};
 
+/// The name prefix of a scenario that a chunked import is still writing
+/// (`transfer::import`). Names are lowercase words joined by hyphens, so no user gives one;
+/// [`resolve_on`] and the listings pass over every name that starts with `.` until the import's
+/// last transaction gives the scenario its real name.
+pub(crate) const IMPORTING_PREFIX: &str = ".importing ";
+
 /// How many names an [`Error::AmbiguousScenario`] lists.
 pub const MAX_CANDIDATES: usize = 10;
 /// Longest tag, in characters.
@@ -191,11 +197,7 @@ impl Store {
                 guard_namespace(conn)?;
                 let current = resolve_on(conn, id_or_name)?;
                 let name = unique_name(conn, new_name, Some(&current.name))?;
-                conn.execute(
-                    "UPDATE scenarios SET name = ?, updated_at = ? WHERE scenario_id = ?",
-                    params![name, timestamp(now()), current.scenario_id],
-                )
-                .map_err(db("renaming the scenario"))?;
+                rename_on(conn, &current.scenario_id, &name, now())?;
                 Ok(ScenarioRef {
                     scenario_id: current.scenario_id,
                     name,
@@ -223,23 +225,12 @@ impl Store {
                     });
                 }
                 guard_namespace(conn)?;
-                let deleted_counts = delete_contents(conn, &target.scenario_id)?;
-                let tags_removed = conn
-                    .execute(
-                        "DELETE FROM scenario_tags WHERE scenario_id = ?",
-                        [&target.scenario_id],
-                    )
-                    .map_err(db("deleting the scenario's tags"))?;
-                conn.execute(
-                    "DELETE FROM scenarios WHERE scenario_id = ?",
-                    [&target.scenario_id],
-                )
-                .map_err(db("deleting the scenario"))?;
+                let (deleted_counts, tags_removed) = delete_scenario_on(conn, &target.scenario_id)?;
                 Ok(DeleteResult {
                     scenario_id: target.scenario_id,
                     name: target.name,
                     deleted_counts,
-                    tags_removed: tags_removed as u64,
+                    tags_removed,
                 })
             })
         })
@@ -433,10 +424,10 @@ pub(crate) fn resolve_on(conn: &Connection, given: &str) -> Result<ScenarioRef> 
         rows.collect::<Result<Vec<_>, _>>().map_err(db(context()))
     };
     for sql in [
-        "SELECT scenario_id, name FROM scenarios WHERE scenario_id = ? ORDER BY name LIMIT ?",
-        "SELECT scenario_id, name FROM scenarios WHERE name = ? ORDER BY name LIMIT ?",
-        "SELECT scenario_id, name FROM scenarios WHERE lower(name) = lower(?) ORDER BY name LIMIT ?",
-        "SELECT scenario_id, name FROM scenarios WHERE contains(lower(name), lower(?)) ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE scenario_id = ? AND NOT starts_with(name, '.') ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE name = ? AND NOT starts_with(name, '.') ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE lower(name) = lower(?) AND NOT starts_with(name, '.') ORDER BY name LIMIT ?",
+        "SELECT scenario_id, name FROM scenarios WHERE contains(lower(name), lower(?)) AND NOT starts_with(name, '.') ORDER BY name LIMIT ?",
     ] {
         let mut found = one(sql)?;
         match found.len() {
@@ -468,7 +459,8 @@ fn list_on(
                 coalesce((SELECT sum(e.entity_count) FROM scenario_entities e
                           WHERE e.scenario_id = s.scenario_id), 0)::BIGINT
          FROM scenarios s
-         WHERE (?::VARCHAR IS NULL OR contains(lower(s.name), lower(?::VARCHAR)))
+         WHERE NOT starts_with(s.name, '.')
+           AND (?::VARCHAR IS NULL OR contains(lower(s.name), lower(?::VARCHAR)))
            AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM scenario_tags t
                                      WHERE t.scenario_id = s.scenario_id AND t.tag = ?::VARCHAR))
          ORDER BY {}
@@ -652,6 +644,19 @@ pub(crate) fn insert_scenario(
             name: name.to_string(),
         });
     }
+    insert_scenario_row(conn, name, description, metadata, now)
+}
+
+/// Inserts a new scenario row with a fresh id and no check of its name: for a hidden name
+/// ([`IMPORTING_PREFIX`] and a fresh UUID), which no other scenario can have and none of the
+/// namespace's writers compete for.
+pub(crate) fn insert_scenario_row(
+    conn: &Connection,
+    name: &str,
+    description: Option<&str>,
+    metadata: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<ScenarioRef> {
     let scenario_id = uuid::Uuid::new_v4().to_string();
     conn.execute(
         "INSERT INTO scenarios (scenario_id, name, description, created_at, updated_at, metadata)
@@ -721,6 +726,40 @@ pub(crate) fn entity_count(conn: &Connection, scenario_id: &str) -> Result<u64> 
         )
         .map_err(db("counting the scenario's entities"))?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Gives a scenario the name `name`, which the caller found free after the namespace guard.
+pub(crate) fn rename_on(
+    conn: &Connection,
+    scenario_id: &str,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE scenarios SET name = ?, updated_at = ? WHERE scenario_id = ?",
+        params![name, timestamp(now), scenario_id],
+    )
+    .map_err(db("renaming the scenario"))?;
+    Ok(())
+}
+
+/// Deletes a scenario whole: its entities, manifest, tags and row. Returns the rows deleted
+/// per table (only tables that had some) and the tags removed. The caller runs the namespace
+/// guard first for a named scenario (not for a hidden one, which nobody else can name).
+pub(crate) fn delete_scenario_on(
+    conn: &Connection,
+    scenario_id: &str,
+) -> Result<(BTreeMap<String, u64>, u64)> {
+    let deleted = delete_contents(conn, scenario_id)?;
+    let tags = conn
+        .execute(
+            "DELETE FROM scenario_tags WHERE scenario_id = ?",
+            [scenario_id],
+        )
+        .map_err(db("deleting the scenario's tags"))?;
+    conn.execute("DELETE FROM scenarios WHERE scenario_id = ?", [scenario_id])
+        .map_err(db("deleting the scenario"))?;
+    Ok((deleted, tags as u64))
 }
 
 /// Deletes a scenario's entities from every canonical table and its manifest; returns the

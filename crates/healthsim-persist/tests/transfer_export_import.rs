@@ -11,8 +11,8 @@ use common::{
     assert_manifest_consistent, full_entity, patients, persist_new, store, store_state, TestResult,
 };
 use healthsim_persist::{
-    Error, ExportFormat, ExportOptions, ImportOptions, InputError, PersistRequest, ScenarioTarget,
-    Store, TransferError,
+    Error, ExportFormat, ExportOptions, ImportCommit, ImportOptions, InputError, ListOptions,
+    PersistRequest, ScenarioTarget, Store, TransferError,
 };
 use healthsim_schema::ENTITY_TYPES;
 use proptest::prelude::*;
@@ -605,10 +605,18 @@ fn refused_export_paths() -> TestResult {
 /// A JSON export is read in chunks (10,000 entities at a time): an entity refused in a later
 /// chunk is named by its index in the whole list, an id repeated across chunks is
 /// refused like one repeated inside a chunk, and whatever chunks were written before the
-/// failure are rolled back.
+/// failure are gone — rolled back in one transaction, deleted (with their hidden scenario) when
+/// each chunk committed.
 #[test]
 fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_nothing() -> TestResult
 {
+    for commit in [ImportCommit::All, ImportCommit::Chunks] {
+        refuses_late_entities_and_writes_nothing(commit)?;
+    }
+    Ok(())
+}
+
+fn refuses_late_entities_and_writes_nothing(commit: ImportCommit) -> TestResult {
     let (dir, store) = store();
     let n = 25_000;
     let list: Vec<Json> = (0..n)
@@ -620,13 +628,17 @@ fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_not
         fs::write(&path, document(list).to_string()).expect("write");
         path
     };
-    let import = |path: &Path| store.import_scenario(path, &ImportOptions::default());
+    let options = ImportOptions {
+        commit,
+        ..ImportOptions::default()
+    };
+    let import = |path: &Path| store.import_scenario(path, &options);
     let refused = |path: &Path| match import(path) {
         Err(Error::Transfer(TransferError::ImportEntities { path: p, source })) => {
             assert_eq!(p, path);
             *source
         }
-        other => panic!("{}: {other:?}", path.display()),
+        other => panic!("{commit:?} {}: {other:?}", path.display()),
     };
     let before = store_state(&store)?;
 
@@ -663,12 +675,111 @@ fn a_json_import_refuses_late_entities_by_their_index_in_the_list_and_writes_not
     assert_eq!(
         store_state(&store)?,
         before,
-        "a refused import wrote something"
+        "a refused import ({commit:?}) wrote something"
     );
 
     let imported = import(&write("all.json", &list))?;
+    assert_eq!(imported.commit, commit);
     assert_eq!(imported.counts.get("patients"), Some(&(n as u64)));
     assert_eq!(imported.total_entities, n as u64);
+    assert_manifest_consistent(&store);
+    Ok(())
+}
+
+/// In chunks, a JSON export gives the scenario one transaction gives (entities, tags,
+/// description, manifest); until its last chunk the scenario has a hidden name that no listing
+/// shows and no lookup finds, and an import finds a hidden scenario that no import is writing
+/// (one killed midway) and deletes it.
+#[test]
+fn a_chunked_import_gives_the_same_scenario_and_deletes_an_abandoned_one() -> TestResult {
+    let (dir, store) = store();
+    let scenario = persist_shape(&store, "source", &Shape::small(0), "A");
+    store.add_tags(&scenario, &["chunked".to_string()])?;
+    let json = export(&store, &scenario, ExportFormat::Json, dir.path()).path;
+    let import = |name: &str, commit| {
+        let options = ImportOptions {
+            name: Some(name.to_string()),
+            commit,
+            ..ImportOptions::default()
+        };
+        store.import_scenario(&json, &options)
+    };
+    let whole = import("whole", ImportCommit::All)?;
+    let chunked = import("chunked", ImportCommit::Chunks)?;
+    assert_eq!(
+        (whole.commit, chunked.commit),
+        (ImportCommit::All, ImportCommit::Chunks)
+    );
+    assert_eq!(whole.counts, chunked.counts);
+    assert_eq!(
+        contents(&store, &whole.scenario_id),
+        contents(&store, &chunked.scenario_id)
+    );
+    assert_eq!(store.scenario_tags("chunked")?, ["chunked"]);
+    assert_manifest_consistent(&store);
+
+    // An import killed after its first chunk two hours ago left `killed` behind; `running` is
+    // an import in progress (on a lake, possibly on another machine).
+    store.with_writer(|conn| {
+        conn.execute_batch(
+            "INSERT INTO scenarios (scenario_id, name, created_at, updated_at) VALUES
+               ('killed', '.importing killed', now() - INTERVAL 2 HOUR, now() - INTERVAL 2 HOUR),
+               ('running', '.importing running', now(), now());
+             INSERT INTO patients (scenario_id, patient_id, created_at) VALUES
+               ('killed', 'p-half', now()), ('running', 'p-half', now());
+             INSERT INTO scenario_entities (scenario_id, entity_type, entity_count, updated_at)
+               VALUES ('killed', 'patients', 1, now()), ('running', 'patients', 1, now());",
+        )
+        .expect("hidden scenarios");
+        Ok(())
+    })?;
+    let listed: Vec<String> = store
+        .list_scenarios(&ListOptions::default())?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert!(listed.iter().all(|n| !n.starts_with('.')), "{listed:?}");
+    for given in ["killed", ".importing killed", "importing"] {
+        assert!(
+            matches!(
+                store.resolve_scenario(given),
+                Err(Error::ScenarioNotFound { .. })
+            ),
+            "{given} was found"
+        );
+    }
+    let again = store.import_scenario(
+        &json,
+        &ImportOptions {
+            commit: ImportCommit::Chunks,
+            ..ImportOptions::default()
+        },
+    )?;
+    let left = |id: &str| -> i64 {
+        store
+            .with_reader(|conn| {
+                Ok(conn
+                    .query_row(
+                        "SELECT (SELECT count(*) FROM scenarios WHERE scenario_id = $1)
+                              + (SELECT count(*) FROM patients WHERE scenario_id = $1)
+                              + (SELECT count(*) FROM scenario_entities WHERE scenario_id = $1)",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .expect("count"))
+            })
+            .expect("read")
+    };
+    assert_eq!(
+        left("killed"),
+        0,
+        "the abandoned import's rows are still there"
+    );
+    // On a file the importing process is the only writer, so no other import runs; on a lake
+    // one written to within the hour may be running elsewhere.
+    let running = if common::on_lake() { 3 } else { 0 };
+    assert_eq!(left("running"), running);
+    assert_eq!(again.counts, whole.counts);
     assert_manifest_consistent(&store);
     Ok(())
 }

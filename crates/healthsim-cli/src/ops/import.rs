@@ -1,7 +1,7 @@
 //! `import` / `import_scenario`: a JSON export file or a folder of CSV/Parquet exports into a
 //! new scenario.
 
-use healthsim_persist::{ImportOptions, ImportResult};
+use healthsim_persist::{ImportCommit, ImportOptions, ImportResult};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -25,6 +25,11 @@ pub struct ImportParams {
     pub name: Option<String>,
     /// Provenance stored on every imported entity that does not carry its own.
     pub provenance: Option<super::persist::ProvenanceParams>,
+    /// How a JSON export is committed: 'auto' (default: 'all' up to 32 MiB of file, 'chunks'
+    /// above), 'all' (one transaction; memory grows with the file) or 'chunks' (one
+    /// transaction per 10,000 entities under a hidden name: bounded memory; the scenario
+    /// appears only when the import completes). A folder is always one transaction.
+    pub commit: Option<ImportCommit>,
 }
 
 /// The `import_scenario` tool.
@@ -42,7 +47,9 @@ Load an exported scenario into the database as a NEW scenario: a JSON \
 export file, or a folder of '<table>.csv' or '<table>.parquet' files as export_scenario writes \
 them. Use it when the user shares or restores an exported scenario. Every entity is validated \
 like persist_entities does, and the import is atomic: an invalid or truncated file writes \
-nothing and the error names the file and what is wrong. The new scenario is named name, else \
+nothing and the error names the file and what is wrong (a large JSON export is committed in \
+chunks under a hidden name, so memory stays bounded; the scenario still appears only when the \
+import completes). The new scenario is named name, else \
 the exported scenario's name (JSON) or the folder's name, made unique. Relative paths are \
 relative to the database's folder. Returns the new scenario_id and counts per type; then use \
 get_scenario_summary.";
@@ -54,6 +61,7 @@ get_scenario_summary.";
         let options = ImportOptions {
             name: params.name,
             provenance: params.provenance.unwrap_or_default().into(),
+            commit: params.commit.unwrap_or_default(),
         };
         context
             .run(move |store| Ok(store.import_scenario(&path, &options)?))
@@ -67,6 +75,7 @@ pub fn run(config: &DbConfig, args: &ImportArgs) -> CliResult<Output> {
     let options = ImportOptions {
         name: args.name.clone(),
         provenance: args.provenance.to_provenance(),
+        commit: args.commit.into(),
     };
     let result = with_spinner("importing", || store.import_scenario(&args.path, &options))?;
     Output::new(&result, text(&result))
@@ -74,8 +83,12 @@ pub fn run(config: &DbConfig, args: &ImportArgs) -> CliResult<Output> {
 
 /// Readable result of an import.
 fn text(result: &ImportResult) -> String {
+    let committed = match result.commit {
+        ImportCommit::Chunks => "in chunks",
+        _ => "in one transaction",
+    };
     let mut text = format!(
-        "Imported {} entities from {} ({}) into new scenario '{}' ({}).\n",
+        "Imported {} entities from {} ({}) into new scenario '{}' ({}), {committed}.\n",
         result.total_entities,
         result.path.display(),
         result.format.name(),

@@ -7,13 +7,17 @@
 //!   `write_batches`), so every entity is validated exactly as
 //!   [`Store::persist_entities`](crate::Store::persist_entities) validates it, and an entity it
 //!   refuses is named by its index in its whole list. The import holds one chunk of the file,
-//!   whatever its size; DuckDB holds the transaction's rows (completed row groups are written
-//!   to the file before the commit, each table's last one stays in memory) and its block
-//!   cache, within its own memory limit (no bound of ours: under a 256 MB limit the export of
-//!   23 types ran out of memory). The scenario is new, so an id that an earlier chunk gave is
-//!   refused as a repeated id. The scenario gets the document's name (made unique),
-//!   description, tags and metadata; entities keep their ids, values, `extra` fields,
-//!   provenance and `created_at`.
+//!   whatever its size. The scenario is new, so an id that an earlier chunk gave is refused as a
+//!   repeated id. The scenario gets the document's name (made unique), description, tags and
+//!   metadata; entities keep their ids, values, `extra` fields, provenance and `created_at`.
+//!   How the chunks commit is [`ImportCommit`]'s: in one transaction DuckDB keeps the
+//!   transaction's rows until the commit (1.3 GB for the export of 1,000,000 patients); in
+//!   chunks, each commits on its own under a hidden name ([`IMPORTING_PREFIX`] and a UUID:
+//!   never a valid name, passed over by every lookup and listing), within
+//!   [`Store::with_bounded_memory`](crate::Store::with_bounded_memory) (290 MB for the same
+//!   file), and the last transaction gives the scenario its name and tags. A failed chunked
+//!   import deletes its hidden scenario; one killed midway leaves it for the next import to
+//!   delete (on a lake only once unwritten for an hour: another machine may be importing).
 //! - A **folder** of `<table>.parquet` or `<table>.csv` files (one format, one file per table)
 //!   is read by DuckDB (`read_parquet`, or `read_csv` as text) with every column cast to the
 //!   registry's type, and inserted with one `INSERT ... SELECT` per file; `gender` and `state`
@@ -21,8 +25,8 @@
 //!   columns are checked before anything is written; hidden files (`.DS_Store`, ...) are
 //!   ignored. The scenario is named after the folder.
 //!
-//! Either way the import is one transaction: an unreadable, truncated or invalid file writes
-//! nothing, and the error names the file (and the entity index, line or column when known).
+//! Either way an unreadable, truncated or invalid file writes nothing that stays, and the error
+//! names the file (and the entity index, line or column when known).
 
 use healthsim_schema::crash;
 use std::collections::BTreeMap;
@@ -45,8 +49,8 @@ use crate::input::Provenance;
 use crate::input::{convert, InputError};
 use crate::normalize::normalize_stored;
 use crate::persist::{new_id, resolve_types, write_batches, Batch};
-use crate::scenario;
-use crate::store::{in_transaction, Store};
+use crate::scenario::{self, IMPORTING_PREFIX};
+use crate::store::{in_transaction, in_transaction_once, Store};
 
 /// How [`Store::import_scenario`] imports.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +62,54 @@ pub struct ImportOptions {
     /// Provenance for every imported row that has none of its own (an exported entity keeps
     /// its own, field by field). Checked by [`Provenance::validate`].
     pub provenance: Provenance,
+    /// How a JSON export is committed (a folder is always one transaction).
+    pub commit: ImportCommit,
 }
+
+/// How an import commits a JSON export. Either way an import that fails writes nothing that
+/// stays, and the new scenario appears whole or not at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ImportCommit {
+    /// 'all' up to 32 MiB of export file, 'chunks' above.
+    #[default]
+    Auto,
+    /// One transaction; memory grows with the file (about 1.3 KB per entity).
+    All,
+    /// One transaction per chunk of 10,000 entities, under a hidden name until the last one
+    /// names the scenario: bounded memory at any size. A failed import deletes what it wrote;
+    /// a killed one leaves a hidden scenario that a later import deletes.
+    Chunks,
+}
+
+impl ImportCommit {
+    /// The mode for the export file `path`: `self`, or for [`ImportCommit::Auto`] the one its
+    /// size calls for.
+    fn resolve(self, path: &Path) -> ImportCommit {
+        match self {
+            ImportCommit::Auto => {
+                let bytes = path.metadata().map(|m| m.len()).unwrap_or(0);
+                if bytes > AUTO_CHUNKS_FROM_BYTES {
+                    ImportCommit::Chunks
+                } else {
+                    ImportCommit::All
+                }
+            }
+            fixed => fixed,
+        }
+    }
+}
+
+/// [`ImportCommit::Auto`] commits a JSON export in chunks from this file size on (about 70,000
+/// patients; one transaction holds them in about 100 MB).
+pub const AUTO_CHUNKS_FROM_BYTES: u64 = 32 * 1024 * 1024;
+
+/// How long a hidden scenario of a chunked import on a lake may go unwritten before another
+/// import takes it for abandoned and deletes it (each chunk's commit updates it; on a file,
+/// whose writer is alone, any hidden scenario an import finds is abandoned).
+const ABANDONED_AFTER_MINUTES: i64 = 60;
 
 /// What [`Store::import_scenario`] made (tables without entities are left out of the counts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +128,8 @@ pub struct ImportResult {
     pub counts: BTreeMap<String, u64>,
     /// Entities imported over all tables.
     pub total_entities: u64,
+    /// How it was committed (never `auto`; a folder is `all`).
+    pub commit: ImportCommit,
 }
 
 impl Store {
@@ -141,62 +194,96 @@ impl Store {
             .clone()
             .or(document.name.clone())
             .unwrap_or_else(|| file_stem(path));
+        let metadata = metadata_with(
+            document.metadata.as_deref(),
+            "imported_from",
+            json!({
+                "file": path.file_name().map(|n| n.to_string_lossy()),
+                "scenario_id": document.scenario_id,
+                "name": document.name,
+            }),
+        );
+        let chunk = |conn: &Connection, scenario_id: &str, counts: &mut Counts, now, c: Chunk| {
+            write_chunk(conn, path, &types, scenario_id, options, now, counts, c)
+        };
+        if options.commit.resolve(path) == ImportCommit::Chunks {
+            // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
+            return self.with_bounded_memory(IMPORT_CHUNK, || {
+                self.with_writer(|conn| {
+                    let on_lake = self.target().lake().is_some();
+                    in_transaction(conn, |conn| delete_abandoned_imports(conn, on_lake))?;
+                    let now = Utc::now().naive_utc();
+                    let hidden = format!("{IMPORTING_PREFIX}{}", uuid::Uuid::new_v4());
+                    let target = in_transaction(conn, |conn| {
+                        let description = document.description.as_deref();
+                        scenario::insert_scenario_row(
+                            conn,
+                            &hidden,
+                            description,
+                            Some(&metadata),
+                            now,
+                        )
+                    })?;
+                    crash::point("import.created");
+                    let id = target.scenario_id.as_str();
+                    let mut counts = Counts::new();
+                    let written =
+                        stream::for_each_chunk(path, IMPORT_CHUNK, |given, first, items| {
+                            in_transaction_once(conn, |conn| {
+                                chunk(conn, id, &mut counts, now, (given, first, items))
+                            })?;
+                            crash::point("import.chunk");
+                            Ok(())
+                        })
+                        .and_then(|()| {
+                            in_transaction(conn, |conn| {
+                                scenario::guard_namespace(conn)?;
+                                let name = scenario::unique_name(conn, &base, None)?;
+                                scenario::rename_on(conn, id, &name, now)?;
+                                scenario::insert_tags(conn, id, &document.tags, now)?;
+                                Ok(name)
+                            })
+                        });
+                    match written {
+                        Ok(name) => Ok(result(id, name, path, counts, ImportCommit::Chunks)),
+                        Err(error) => {
+                            // What the import wrote goes; if this fails too, the next import
+                            // finds the hidden scenario abandoned.
+                            let _ = in_transaction(conn, |conn| {
+                                scenario::delete_scenario_on(conn, id).map(drop)
+                            });
+                            Err(error)
+                        }
+                    }
+                })
+            });
+        }
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let now = Utc::now().naive_utc();
                 let name = scenario::unique_name(conn, &base, None)?;
-                let metadata = metadata_with(
-                    document.metadata.as_deref(),
-                    "imported_from",
-                    json!({
-                        "file": path.file_name().map(|n| n.to_string_lossy()),
-                        "scenario_id": document.scenario_id,
-                        "name": document.name,
-                    }),
-                );
-                let target = scenario::insert_scenario(
-                    conn,
-                    &name,
-                    document.description.as_deref(),
-                    Some(&metadata),
-                    now,
-                )?;
+                let description = document.description.as_deref();
+                let target =
+                    scenario::insert_scenario(conn, &name, description, Some(&metadata), now)?;
                 scenario::insert_tags(conn, &target.scenario_id, &document.tags, now)?;
                 crash::point("import.created");
-                let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+                let mut counts = Counts::new();
                 stream::for_each_chunk(path, IMPORT_CHUNK, |given, first, items| {
-                    let t = types[given];
-                    let rows =
-                        convert(t, &items, &mut new_id).map_err(|e| invalid(shifted(e, first)))?;
-                    drop(items);
-                    let batch = Batch {
-                        entity_type: t,
-                        rows,
-                    };
-                    let written = write_batches(
+                    chunk(
                         conn,
                         &target.scenario_id,
-                        std::slice::from_ref(&batch),
-                        &options.provenance,
+                        &mut counts,
                         now,
-                    )?;
-                    let c = written.get(t.table).copied().unwrap_or_default();
-                    if c.updated > 0 {
-                        // The scenario is new: an update is an id an earlier chunk gave.
-                        return Err(invalid(repeated_id(path, given, t, first, &batch)?));
-                    }
-                    *counts.entry(t.table.to_string()).or_default() += c.inserted;
-                    Ok(())
+                        (given, first, items),
+                    )
                 })?;
-                counts.retain(|_, n| *n > 0);
-                Ok(ImportResult {
-                    scenario_id: target.scenario_id,
-                    name: target.name,
-                    path: path.to_path_buf(),
-                    format: ExportFormat::Json,
-                    total_entities: counts.values().sum(),
+                Ok(result(
+                    &target.scenario_id,
+                    target.name,
+                    path,
                     counts,
-                })
+                    ImportCommit::All,
+                ))
             })
         })
     }
@@ -253,6 +340,7 @@ impl Store {
                     format,
                     total_entities: counts.values().sum(),
                     counts,
+                    commit: ImportCommit::All,
                 })
             })
         })
@@ -263,6 +351,101 @@ impl Store {
 /// the document (see [`stream`]). 10,000, like `healthsim persist`'s batches: on the export of
 /// 1,000,000 patients, chunks of 2,000 took 25 s against 18 s at about the same peak memory.
 const IMPORT_CHUNK: usize = 10_000;
+
+/// Entities imported per table.
+type Counts = BTreeMap<String, u64>;
+
+/// One chunk of a list: the list's key, the index of its first entity, its entities.
+type Chunk<'a> = (&'a str, usize, Vec<Json>);
+
+/// Converts and writes one chunk into the new scenario `scenario_id`, adding to `counts`; an
+/// entity persist refuses, or an id an earlier chunk gave, is named by its index in its list.
+#[allow(clippy::too_many_arguments)]
+fn write_chunk(
+    conn: &Connection,
+    path: &Path,
+    types: &BTreeMap<&str, &'static EntityType>,
+    scenario_id: &str,
+    options: &ImportOptions,
+    now: chrono::NaiveDateTime,
+    counts: &mut Counts,
+    (given, first, items): Chunk<'_>,
+) -> Result<()> {
+    let invalid = |source: Error| {
+        Error::from(TransferError::ImportEntities {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
+    };
+    let t = types[given];
+    let rows = convert(t, &items, &mut new_id).map_err(|e| invalid(shifted(e, first)))?;
+    drop(items);
+    let batch = Batch {
+        entity_type: t,
+        rows,
+    };
+    let written = write_batches(
+        conn,
+        scenario_id,
+        std::slice::from_ref(&batch),
+        &options.provenance,
+        now,
+    )?;
+    let c = written.get(t.table).copied().unwrap_or_default();
+    if c.updated > 0 {
+        // The scenario is new: an update is an id an earlier chunk gave.
+        return Err(invalid(repeated_id(path, given, t, first, &batch)?));
+    }
+    *counts.entry(t.table.to_string()).or_default() += c.inserted;
+    Ok(())
+}
+
+/// The result of a JSON import into `scenario_id`, named `name`.
+fn result(
+    scenario_id: &str,
+    name: String,
+    path: &Path,
+    mut counts: Counts,
+    commit: ImportCommit,
+) -> ImportResult {
+    counts.retain(|_, n| *n > 0);
+    ImportResult {
+        scenario_id: scenario_id.to_string(),
+        name,
+        path: path.to_path_buf(),
+        format: ExportFormat::Json,
+        total_entities: counts.values().sum(),
+        counts,
+        commit,
+    }
+}
+
+/// Deletes the hidden scenarios of chunked imports that no longer run: on a file every one
+/// (its writer is alone, and it is this import), on a lake those unwritten for
+/// [`ABANDONED_AFTER_MINUTES`] (another machine may be importing).
+fn delete_abandoned_imports(conn: &Connection, on_lake: bool) -> Result<()> {
+    let context = || crate::error::db("looking for abandoned imports");
+    let mut sql = "SELECT scenario_id FROM scenarios WHERE starts_with(name, ?)".to_string();
+    let mut values = vec![duckdb::types::Value::from(IMPORTING_PREFIX.to_string())];
+    if on_lake {
+        sql.push_str(" AND updated_at < ?");
+        values.push(scenario::timestamp(
+            Utc::now().naive_utc() - chrono::Duration::minutes(ABANDONED_AFTER_MINUTES),
+        ));
+    }
+    let abandoned: Vec<String> = {
+        let mut statement = conn.prepare(&sql).map_err(context())?;
+        let rows = statement
+            .query_map(duckdb::params_from_iter(&values), |r| r.get(0))
+            .map_err(context())?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(context())?
+    };
+    for id in abandoned {
+        scenario::delete_scenario_on(conn, &id)?;
+    }
+    Ok(())
+}
 
 /// An error of converting one chunk, its indices made indices of the whole list.
 fn shifted(error: Error, first: usize) -> Error {

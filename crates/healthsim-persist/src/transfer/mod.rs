@@ -56,7 +56,7 @@ use crate::error::{db, Error, Result};
 pub use crate::error::TransferError;
 pub use clone::{CloneOptions, CloneResult};
 pub use export::{ExportFormat, ExportOptions, ExportResult};
-pub use import::{ImportOptions, ImportResult};
+pub use import::{ImportCommit, ImportOptions, ImportResult, AUTO_CHUNKS_FROM_BYTES};
 pub use merge::{MergeOptions, MergeResult, OnConflict};
 
 /// The entity types a caller selected: `None` selects all; names resolve through the registry
