@@ -244,7 +244,7 @@ enum Candidates {
 /// scenario; when a row is no longer there (a write between the two statements), or for more
 /// samples, one statement joins the choice with the table instead. The two forms choose the same
 /// rows unless two keys share a 64-bit hash at the edge of a category's picks (the joined form
-/// then takes the smaller key, the looked-up one either).
+/// then takes the smaller key, the looked-up form either of the two).
 fn diverse(
     conn: &Connection,
     t: &'static EntityType,
@@ -309,8 +309,8 @@ fn category_expr(t: &'static EntityType) -> String {
 
 /// Per category `(__cat, __m, __picks)`: its value, its number of rows, and its
 /// [`Candidates::LowestHashes`] as a list of `pick` (an expression of the row: its `rowid` or
-/// its key) in ascending order of the key's hash. Parameters: the number
-/// of candidates and the scenario id.
+/// its key) in ascending order of the key's hash. Parameters: the number of candidates and the
+/// scenario id.
 fn per_category_sql(t: &'static EntityType, pick: &str) -> String {
     let (table, pk, scope) = (t.table, t.primary_key, scope_filter());
     let category = category_expr(t);
