@@ -12,7 +12,8 @@
 //! name; [`Server::keys`] and [`Server::put`] let a test look at and plant objects directly.
 //!
 //! How it is cleaned: Rust never drops statics, so the server runs under a small watchdog
-//! (`setsid sh`) that waits for the test process to end, however it ends, then stops it.
+//! (`setsid sh`) that waits for the test process to end, however it ends, then stops it and
+//! removes its log.
 //!
 //! With `$HEALTHSIM_TEST_S3` set to the `http://host:port` of an existing S3-compatible server
 //! that accepts the credentials of [`Server::env`] (or any), it is used instead and nothing is
@@ -177,7 +178,7 @@ impl Server {
             if server.answers(clock) {
                 eprintln!(
                     "healthsim-s3test: S3 server on 127.0.0.1:{port} (started in {} ms; \
-                     stopped when this process ends; log {})",
+                     stopped when this process ends; log {} until then)",
                     clock.elapsed().as_millis(),
                     log.display()
                 );
@@ -226,13 +227,16 @@ fn venv() -> PathBuf {
         .join("s3-test-venv")
 }
 
-/// Starts `program` on `port` under a watchdog that stops it when this process ends.
+/// Starts `program` on `port`, logging to `log`, under a watchdog that stops it and removes the
+/// log when this process ends.
 fn spawn_watched(program: &std::path::Path, port: u16, log: &std::path::Path) {
     const SCRIPT: &str = r#"
         "$2" -H 127.0.0.1 -p "$3" >"$4" 2>&1 &
         server=$!
         while kill -0 "$1" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 0.5; done
         kill "$server" 2>/dev/null
+        wait "$server" 2>/dev/null
+        rm -f "$4"
     "#;
     // A short-lived shell starts the watchdog in the background, in a session of its own, and
     // exits at once: the watchdog then belongs to init.
