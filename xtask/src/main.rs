@@ -33,7 +33,7 @@ const CRATE_EDGES: &[(&str, &[&str])] = &[
     // Test-only (see TEST_ONLY_CRATES): a throwaway PostgreSQL, used by tests of any crate.
     ("healthsim-pgtest", &[]),
     // Test-only: a throwaway S3-compatible server, for the tests of a lake's data in S3.
-    ("healthsim-s3test", &[]),
+    ("healthsim-s3test", &["healthsim-pgtest"]),
     ("healthsim-schema", &[]),
     ("healthsim-naming", &[]),
     ("healthsim-synth", &["healthsim-schema"]),
@@ -82,8 +82,9 @@ const TEST_ONLY_CRATES: &[&str] = &["healthsim-pgtest", "healthsim-s3test"];
 /// healthsim-pgtest does for tests (a private PostgreSQL, stopped when the process ends however
 /// it ends, and fresh databases in it) for its lake figures; a second start/stop written here
 /// would be a copy to keep in step. healthsim-pgtest has no dependencies, so xtask still builds
-/// before libduckdb exists.
-const TEST_ONLY_USERS: &[&str] = &["xtask"];
+/// before libduckdb exists. healthsim-s3test, test-only itself, starts its S3 server with
+/// healthsim-pgtest's free port and watchdog (`healthsim_pgtest::watched`).
+const TEST_ONLY_USERS: &[&str] = &["xtask", "healthsim-s3test"];
 
 /// Crates whose jobs are pure (no database): they must not depend on duckdb directly.
 const PURE_CRATES: &[&str] = &["healthsim-naming", "healthsim-synth", "healthsim-fhir"];

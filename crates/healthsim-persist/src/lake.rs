@@ -46,9 +46,6 @@ use crate::target::{is_object_storage, LakeTarget, Target};
 /// The catalog name a lake is attached under (and made the default with `USE`).
 pub(crate) const ALIAS: &str = "lake";
 
-/// DuckLake's own catalog tables, attached by the extension next to the lake.
-const METADATA: &str = "__ducklake_metadata_lake";
-
 /// A writer's second attachment of the catalog database (plain PostgreSQL), for the turns.
 const TURNS: &str = "lake_turns";
 
@@ -113,7 +110,8 @@ pub(crate) fn open_writer(
     // path to the catalog's record, read here through the plain PostgreSQL attachment.
     let data = match lake.data_path() {
         Some(given) => Some(given.to_path_buf()),
-        None => recorded_data_path(&conn),
+        // None for a new lake: attaching it then says that it needs a data path.
+        None => recorded_data_path(&conn).ok(),
     };
     if let Some(data) = data.filter(|path| is_object_storage(path)) {
         reach_object_storage(&conn, lake, &data)?;
@@ -129,10 +127,11 @@ pub(crate) fn open_writer(
     Ok(conn)
 }
 
-/// The data path the catalog records, read before the lake is attached (through the writer's
-/// plain PostgreSQL attachment of the catalog database); `None` for a catalog that holds no
-/// lake yet, or none in DuckLake's default schema (attaching then says what is wrong).
-fn recorded_data_path(conn: &Connection) -> Option<PathBuf> {
+/// The data path the catalog records, read through the writer's plain PostgreSQL attachment of
+/// the catalog database, so also before the lake is attached (attaching one in S3 needs httpfs
+/// loaded first). An error for a catalog that holds no lake yet, or none in DuckLake's default
+/// schema.
+fn recorded_data_path(conn: &Connection) -> duckdb::Result<PathBuf> {
     conn.query_row(
         &format!(
             "SELECT value FROM postgres_query('{TURNS}', \
@@ -141,7 +140,6 @@ fn recorded_data_path(conn: &Connection) -> Option<PathBuf> {
         [],
         |r| r.get::<_, String>(0),
     )
-    .ok()
     .map(PathBuf::from)
 }
 
@@ -345,13 +343,7 @@ pub(crate) fn sandbox_source(lake: &LakeTarget, data_path: &Path) -> Result<Sour
 
 /// The data folder the lake's catalog records (set when the lake was created).
 pub(crate) fn data_path(conn: &Connection, lake: &LakeTarget) -> Result<PathBuf> {
-    conn.query_row(
-        &format!("SELECT value FROM {METADATA}.ducklake_metadata WHERE key = 'data_path'"),
-        [],
-        |r| r.get::<_, String>(0),
-    )
-    .map(PathBuf::from)
-    .map_err(|e| {
+    recorded_data_path(conn).map_err(|e| {
         StoreError::LakeOpen {
             lake: lake.to_string(),
             detail: format!(

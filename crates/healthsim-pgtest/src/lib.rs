@@ -30,6 +30,9 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod watched;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -213,7 +216,7 @@ impl Cluster {
         let log = root.join("server.log");
         let mut failures = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port();
+            let port = watched::free_port("healthsim-pgtest");
             let options = format!(
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
                  -c synchronous_commit=off -c full_page_writes=off",
@@ -329,31 +332,12 @@ fn spawn_watchdog(root: &Path, bin: &Path, as_postgres: bool) {
         fi
         rm -rf "$2"
     "#;
-    // A short-lived shell starts the watchdog in the background, in a session of its own (no
-    // terminal signal reaches it), and exits at once: waiting for it leaves no zombie, and the
-    // watchdog belongs to init from then on.
-    const LAUNCH: &str = r#"setsid sh -c "$1" healthsim-pgtest-watchdog "$2" "$3" "$4" "$5" \
-        </dev/null >/dev/null 2>&1 &"#;
-    let status = Command::new("sh")
-        .args(["-c", LAUNCH, "healthsim-pgtest-launch", SCRIPT])
-        .arg(std::process::id().to_string())
-        .arg(root)
-        .arg(bin)
-        .arg(if as_postgres { "yes" } else { "no" })
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .status();
-    if !status.as_ref().is_ok_and(|s| s.success()) {
-        panic!("healthsim-pgtest: cannot start the watchdog that stops the server: {status:?}");
-    }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("healthsim-pgtest: no free port on 127.0.0.1: {e}"))
+    let as_postgres = OsStr::new(if as_postgres { "yes" } else { "no" });
+    watched::spawn_watchdog(
+        "healthsim-pgtest-watchdog",
+        SCRIPT,
+        [root.as_os_str(), bin.as_os_str(), as_postgres],
+    );
 }
 
 /// Panics with the command's output unless it succeeded.

@@ -26,13 +26,15 @@
 //! its helpers send (unsigned; moto accepts them).
 #![warn(missing_docs)]
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use healthsim_pgtest::watched;
 
 /// The variable naming an existing server to use instead of starting one.
 pub const SERVER_VARIABLE: &str = "HEALTHSIM_TEST_S3";
@@ -166,7 +168,7 @@ impl Server {
         let clock = Instant::now();
         let mut failures = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port();
+            let port = watched::free_port("healthsim-s3test");
             let log = std::env::temp_dir().join(format!(
                 "healthsim-s3test-{}-{port}.log",
                 std::process::id()
@@ -238,30 +240,12 @@ fn spawn_watched(program: &std::path::Path, port: u16, log: &std::path::Path) {
         wait "$server" 2>/dev/null
         rm -f "$4"
     "#;
-    // A short-lived shell starts the watchdog in the background, in a session of its own, and
-    // exits at once: the watchdog then belongs to init.
-    const LAUNCH: &str = r#"setsid sh -c "$1" healthsim-s3test-watchdog "$2" "$3" "$4" "$5" \
-        </dev/null >/dev/null 2>&1 &"#;
-    let status = Command::new("sh")
-        .args(["-c", LAUNCH, "healthsim-s3test-launch", SCRIPT])
-        .arg(std::process::id().to_string())
-        .arg(program)
-        .arg(port.to_string())
-        .arg(log)
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .status();
-    if !status.as_ref().is_ok_and(|s| s.success()) {
-        panic!("healthsim-s3test: cannot start the S3 server: {status:?}");
-    }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("healthsim-s3test: no free port on 127.0.0.1: {e}"))
+    let port = port.to_string();
+    watched::spawn_watchdog(
+        "healthsim-s3test-watchdog",
+        SCRIPT,
+        [program.as_os_str(), OsStr::new(&port), log.as_os_str()],
+    );
 }
 
 /// `<prefix>-<pid>-<time>-<counter>`, a valid bucket name (3 to 63 lowercase letters, digits
