@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use duckdb::Connection;
 
 use crate::budget::{self, Parts};
-use crate::samples::{self, SampleStrategy};
+use crate::samples;
 use crate::scenario::{read_counts, read_metadata};
 use crate::shape::ScenarioSummary;
 use crate::stats;
@@ -71,18 +71,14 @@ pub fn scenario_summary_within(
         .collect::<Result<Vec<_>, _>>()?;
     let mut sampled = Vec::new();
     if options.samples_per_type > 0 {
-        for (t, n) in counts.iter().filter(|(t, _)| t.major) {
-            let rows = samples::fetch(
-                conn,
-                t,
-                scenario_id,
-                options.samples_per_type,
-                SampleStrategy::Diverse,
-            )?;
+        let major: Vec<_> = counts.iter().filter(|(t, _)| t.major).collect();
+        let types: Vec<_> = major.iter().map(|(t, _)| *t).collect();
+        let rows = samples::diverse_of_types(conn, &types, scenario_id, options.samples_per_type)?;
+        for ((t, n), samples) in major.into_iter().zip(rows) {
             sampled.push(budget::TypeSamples {
                 entity_type: t,
                 count: *n,
-                samples: rows,
+                samples,
             });
         }
     }
