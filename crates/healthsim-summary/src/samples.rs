@@ -226,7 +226,8 @@ pub(crate) fn fetch(
 /// [`SampleStrategy::Diverse`] samples of several types of a scenario (the summary's), the
 /// same rows as [`fetch`] per type chooses: the picks of every type from one statement
 /// ([`picks_of_types`]), then each type's rows looked up. A failing statement is retried type
-/// by type, so the error names the type.
+/// by type, so the error names the type (inside a transaction, which a failed statement aborts
+/// — a lake's reads run in one — the retry fails too, naming the first type).
 pub(crate) fn diverse_of_types(
     conn: &Connection,
     types: &[&'static EntityType],
