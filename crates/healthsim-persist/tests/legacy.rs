@@ -197,14 +197,11 @@ fn our_own_database_and_a_new_file_still_open() -> TestResult {
 // import-legacy
 // ---------------------------------------------------------------------------------------------
 
+// The import's stores come from `common::store`: a file, or with `HEALTHSIM_TEST_BACKEND=lake`
+// a lake, so the import is tested on both backends.
+
 /// The fixture's scenarios: legacy id and name (as `make_fixtures.py` writes them).
 const LEGACY_IDS: [&str; 3] = ["S-DIAB", "S-MEMB", "S-ONCO"];
-
-/// A new store next to nothing else: a file, or with `HEALTHSIM_TEST_BACKEND=lake` a lake
-/// (`common::store`), so the import is tested on both backends.
-fn new_store() -> Result<(tempfile::TempDir, Store), Box<dyn std::error::Error>> {
-    Ok(common::store())
-}
 
 /// The era's names: state table, tags table, JSON entity table, link column.
 fn era_names(sql: &str) -> (&'static str, &'static str, &'static str, &'static str) {
@@ -310,7 +307,7 @@ fn check_era_round_trip(sql: &str, era_words: &str) -> TestResult {
     let (_legacy_dir, legacy) = legacy_database(sql)?;
     let (state, tags_table, json_table, link) = era_names(sql);
     let before = fingerprint(&legacy)?;
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     let report = store.import_legacy(&legacy, &LegacyImportOptions::default())?;
 
     assert!(
@@ -692,7 +689,7 @@ fn a_cohorts_era_database_round_trips() -> TestResult {
 #[test]
 fn a_second_import_skips_taken_names_or_renames_them() -> TestResult {
     let (_legacy_dir, legacy) = legacy_database(V1_7_SQL)?;
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     let first = store.import_legacy(&legacy, &LegacyImportOptions::default())?;
     let again = store.import_legacy(&legacy, &LegacyImportOptions::default())?;
     assert_eq!(again.scenarios_imported, 0);
@@ -727,7 +724,7 @@ fn a_second_import_skips_taken_names_or_renames_them() -> TestResult {
 #[test]
 fn a_dry_run_reports_the_same_and_writes_nothing() -> TestResult {
     let (_legacy_dir, legacy) = legacy_database(V1_2_SQL)?;
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     let dry = store.import_legacy(
         &legacy,
         &LegacyImportOptions {
@@ -762,7 +759,7 @@ fn json_fixture(name: &str) -> PathBuf {
 
 #[test]
 fn json_scenario_and_workspace_files_come_in_with_their_references() -> TestResult {
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     // One file.
     let exported = json_fixture("exported_scenario.json");
     let before = fingerprint(&exported)?;
@@ -833,7 +830,7 @@ fn what_cannot_be_imported_is_reported_not_dropped() -> TestResult {
          CHECKPOINT;",
     )?;
     drop(conn);
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     let report = store.import_legacy(&legacy, &LegacyImportOptions::default())?;
     assert_eq!(report.other_tables.get("custom_widgets"), Some(&2));
     for table in [
@@ -875,7 +872,7 @@ fn what_cannot_be_imported_is_reported_not_dropped() -> TestResult {
 
 #[test]
 fn sources_that_are_not_legacy_are_refused_and_nothing_is_written() -> TestResult {
-    let (dir, store) = new_store()?;
+    let (dir, store) = common::store();
     let missing = dir.path().join("nope.duckdb");
     match store.import_legacy(&missing, &LegacyImportOptions::default()) {
         Err(e @ Error::Io { .. }) => assert!(e.is_caller_error(), "{e}"),
@@ -944,7 +941,7 @@ fn a_legacy_database_cut_short_is_an_open_error_and_nothing_is_written() -> Test
     let bytes = std::fs::read(&legacy)?;
     // A copy made while the Python process wrote it, or a full disk: the header says DuckDB.
     std::fs::write(&legacy, &bytes[..bytes.len().min(16_384)])?;
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     match store.import_legacy(&legacy, &LegacyImportOptions::default()) {
         Err(e @ Error::Store(_)) => {
             assert!(e.to_string().contains(&legacy.display().to_string()), "{e}");
@@ -962,7 +959,7 @@ fn a_folder_with_a_broken_file_imports_the_others() -> TestResult {
     let dir = tempfile::tempdir()?;
     std::fs::copy(json_fixture("workspace.json"), dir.path().join("a.json"))?;
     std::fs::write(dir.path().join("b.json"), "{ not json")?;
-    let (_store_dir, store) = new_store()?;
+    let (_store_dir, store) = common::store();
     let report = store.import_legacy(dir.path(), &LegacyImportOptions::default())?;
     assert_eq!(
         (report.scenarios_imported, report.scenarios_skipped),
@@ -982,7 +979,7 @@ fn a_folder_with_a_broken_file_imports_the_others() -> TestResult {
 #[test]
 fn the_report_fits_a_token_budget_and_keeps_its_totals() -> TestResult {
     let (_legacy_dir, legacy) = legacy_database(V1_7_SQL)?;
-    let (_dir, store) = new_store()?;
+    let (_dir, store) = common::store();
     let mut report = store.import_legacy(
         &legacy,
         &LegacyImportOptions {
