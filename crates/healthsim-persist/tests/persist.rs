@@ -108,9 +108,9 @@ fn a_bad_entity_leaves_the_database_unchanged() -> TestResult {
 #[test]
 fn a_failure_while_writing_rolls_back_everything() -> TestResult {
     // Writing the second type fails on either path: a small batch is appended straight into
-    // its table (a temporary view shadowing `vitals` breaks that), a large one is staged (a
-    // temporary view occupying the staging table's name breaks that).
-    for (vitals, blocker) in [(1, "vitals"), (1_001, "hs_stage_vitals")] {
+    // its table (a temporary view shadowing `vitals` breaks that), a large one first joins its
+    // ids through a temporary table (a temporary view occupying that table's name breaks that).
+    for (vitals, blocker) in [(1, "vitals"), (1_001, "hs_ids_vitals")] {
         let (_dir, store) = store();
         let before = store_state(&store)?;
         let sql = |sql: String| {
@@ -147,6 +147,55 @@ fn a_failure_while_writing_rolls_back_everything() -> TestResult {
         );
         assert_manifest_consistent(&store);
     }
+    Ok(())
+}
+
+#[test]
+fn a_failure_while_staging_an_upsert_rolls_back_everything() -> TestResult {
+    // Rows of a type with existing ids go through a staging table; a temporary view occupying
+    // its name makes that fail after the call's new patients were appended.
+    let (_dir, store) = store();
+    let vital = |i: usize| json!({"vital_id": format!("v{i}"), "patient_id": "p0"});
+    let mut first = Map::new();
+    first.insert("patients".into(), Json::Array(patients(3)));
+    first.insert("vitals".into(), Json::Array(vec![vital(0)]));
+    store.persist_entities(
+        &PersistRequest::by_type(first).with_scenario(ScenarioTarget::new_named("kept")),
+    )?;
+    let before = store_state(&store)?;
+    let sql = |sql: &str| {
+        store.with_writer(|c| {
+            c.execute_batch(sql).map_err(|e| Error::Database {
+                context: "test".into(),
+                source: e,
+            })
+        })
+    };
+    sql("CREATE TEMP VIEW hs_stage_vitals AS SELECT 1 AS x")?;
+    let mut second = Map::new();
+    let more: Vec<Json> = (3..6)
+        .map(|i| json!({"patient_id": format!("p{i}"), "gender": "F"}))
+        .collect();
+    second.insert("patients".into(), Json::Array(more));
+    second.insert("vitals".into(), Json::Array(vec![vital(0), vital(1)]));
+    let request = PersistRequest::by_type(second).into_existing("kept");
+    let error = store.persist_entities(&request).err().ok_or("must fail")?;
+    assert!(
+        matches!(&error, Error::Database { context, .. } if context == "creating the staging table for vitals"),
+        "{error}"
+    );
+    sql("DROP VIEW hs_stage_vitals")?;
+    before.expect_same(&store_state(&store)?, "a failed upsert")?;
+    let counts = store.persist_entities(&request)?.counts;
+    assert_eq!(
+        (counts["vitals"].inserted, counts["vitals"].updated),
+        (1, 1)
+    );
+    assert_eq!(
+        (counts["patients"].inserted, counts["patients"].updated),
+        (3, 0)
+    );
+    assert_manifest_consistent(&store);
     Ok(())
 }
 
