@@ -80,7 +80,8 @@ pub(crate) fn open_writer(
         .and_then(|c| c.with("allow_unsigned_extensions", "false"))
         .map_err(|e| failed(e.to_string()))?;
     let conn = Connection::open_in_memory_with_flags(config).map_err(|e| failed(e.to_string()))?;
-    // Staging tables of large writes spill here rather than filling memory.
+    // Temporary tables of large writes (ids, upsert stages) spill here rather than filling
+    // memory.
     let spill = std::env::temp_dir().join(format!("healthsim-lake-{}", std::process::id()));
     conn.execute_batch(&format!(
         "SET temp_directory = {}",

@@ -553,7 +553,7 @@ fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> 
     Ok(result)
 }
 
-/// Writes the batches into the scenario (stage, count, upsert, manifest per type), sets the
+/// Writes the batches into the scenario (count, append or upsert, manifest per type), sets the
 /// scenario's `updated_at` (its guard row: every transaction that writes a scenario's entities
 /// updates its `scenarios` row, see [`crate::scenario`]), and returns the counts per table;
 /// empty batches are left out. No summary: the caller makes it once (see [`write`]). Runs
