@@ -616,12 +616,12 @@ fn write_batch(
     let context = |what: &str| format!("{what} {table}");
     let staged = batch.rows.len() as u64;
 
-    // All new (the common case): appended straight into the table, each row copied once.
     let updated = if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
         count_existing_ids(conn, scenario_id, batch)?
     } else {
-        count_existing_staged_ids(conn, scenario_id, batch)?
+        count_existing_ids_joined(conn, scenario_id, batch)?
     };
+    // All new (the common case): appended straight into the table, each row copied once.
     if updated == 0 {
         let mut appender = conn
             .appender(table)
@@ -711,7 +711,7 @@ pub const DIRECT_APPEND_MAX_ROWS: usize = 1_000;
 /// How many of the batch's ids the scenario already has, for a batch too large to list them
 /// as parameters: the ids alone are appended into a one-column temporary table and joined, so
 /// the batch's rows themselves are copied only once, into their table (or its stage).
-fn count_existing_staged_ids(conn: &Connection, scenario_id: &str, batch: &Batch) -> Result<u64> {
+fn count_existing_ids_joined(conn: &Connection, scenario_id: &str, batch: &Batch) -> Result<u64> {
     let t = batch.entity_type;
     let table = t.table;
     let ids = format!("hs_ids_{table}");
