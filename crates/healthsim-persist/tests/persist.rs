@@ -26,6 +26,16 @@ fn created_at_of_p1(store: &healthsim_persist::Store) -> Result<String, Error> {
     })
 }
 
+/// Runs SQL on the store's writer connection (the failure tests' temporary views).
+fn execute(store: &healthsim_persist::Store, sql: &str) -> Result<(), Error> {
+    store.with_writer(|c| {
+        c.execute_batch(sql).map_err(|e| Error::Database {
+            context: "test".into(),
+            source: e,
+        })
+    })
+}
+
 #[test]
 fn re_persisting_an_id_updates_it() -> TestResult {
     let (_dir, store) = store();
@@ -113,15 +123,10 @@ fn a_failure_while_writing_rolls_back_everything() -> TestResult {
     for (vitals, blocker) in [(1, "vitals"), (1_001, "hs_ids_vitals")] {
         let (_dir, store) = store();
         let before = store_state(&store)?;
-        let sql = |sql: String| {
-            store.with_writer(|c| {
-                c.execute_batch(&sql).map_err(|e| Error::Database {
-                    context: "test".into(),
-                    source: e,
-                })
-            })
-        };
-        sql(format!("CREATE TEMP VIEW {blocker} AS SELECT 1 AS x"))?;
+        execute(
+            &store,
+            &format!("CREATE TEMP VIEW {blocker} AS SELECT 1 AS x"),
+        )?;
         let mut map = Map::new();
         map.insert("patients".into(), Json::Array(patients(3)));
         map.insert(
@@ -134,7 +139,7 @@ fn a_failure_while_writing_rolls_back_everything() -> TestResult {
         let error = store.persist_entities(&request).err().ok_or("must fail")?;
         assert!(matches!(error, Error::Database { .. }), "{error}");
         // The connection is still usable afterwards (the view goes first: it shadows `vitals`).
-        sql(format!("DROP VIEW {blocker}"))?;
+        execute(&store, &format!("DROP VIEW {blocker}"))?;
         // Patients and the new scenario are rolled back: every table exactly as before.
         before.expect_same(&store_state(&store)?, blocker)?;
         assert!(matches!(
@@ -163,15 +168,7 @@ fn a_failure_while_staging_an_upsert_rolls_back_everything() -> TestResult {
         &PersistRequest::by_type(first).with_scenario(ScenarioTarget::new_named("kept")),
     )?;
     let before = store_state(&store)?;
-    let sql = |sql: &str| {
-        store.with_writer(|c| {
-            c.execute_batch(sql).map_err(|e| Error::Database {
-                context: "test".into(),
-                source: e,
-            })
-        })
-    };
-    sql("CREATE TEMP VIEW hs_stage_vitals AS SELECT 1 AS x")?;
+    execute(&store, "CREATE TEMP VIEW hs_stage_vitals AS SELECT 1 AS x")?;
     let mut second = Map::new();
     let more: Vec<Json> = (3..6)
         .map(|i| json!({"patient_id": format!("p{i}"), "gender": "F"}))
@@ -184,7 +181,7 @@ fn a_failure_while_staging_an_upsert_rolls_back_everything() -> TestResult {
         matches!(&error, Error::Database { context, .. } if context == "creating the staging table for vitals"),
         "{error}"
     );
-    sql("DROP VIEW hs_stage_vitals")?;
+    execute(&store, "DROP VIEW hs_stage_vitals")?;
     before.expect_same(&store_state(&store)?, "a failed upsert")?;
     let counts = store.persist_entities(&request)?.counts;
     assert_eq!(
