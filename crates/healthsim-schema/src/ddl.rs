@@ -36,7 +36,7 @@ const fn sc(name: &'static str, sql_type: &'static str, not_null: bool) -> Syste
     }
 }
 
-/// The four state tables.
+/// The five state tables.
 pub static STATE_TABLE_DEFS: &[StateTable] = &[
     StateTable {
         name: "scenarios",
@@ -76,6 +76,25 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
         unique: &[],
     },
     StateTable {
+        name: STATISTICS_TABLE,
+        purpose: "the running statistics of a scenario's summary: per entity type, the mergeable parts of its statistics (`part` >= 0: rows per `value` of a distribution; -1: the row count; <= -2: count, sum, minimum and maximum of a measured column), one set of rows appended per persist of new entities and added up by the summary; deleted by every other write of the scenario",
+        columns: &[
+            sc("scenario_id", "VARCHAR", true),
+            sc("entity_type", "VARCHAR", true),
+            sc("part", "INTEGER", true),
+            sc("value", "VARCHAR", false),
+            sc("n", "BIGINT", true),
+            sc("total", "DOUBLE", false),
+            sc("exact_total", "DECIMAL(38,2)", false),
+            sc("low_number", "DOUBLE", false),
+            sc("high_number", "DOUBLE", false),
+            sc("low_day", "DATE", false),
+            sc("high_day", "DATE", false),
+        ],
+        logical_key: &[],
+        unique: &[],
+    },
+    StateTable {
         name: GUARD_TABLE,
         purpose: "exactly one row, the guard row: every transaction that creates, renames or deletes a scenario first increments `version`, so two such transactions on a DuckLake catalog conflict at commit instead of creating two scenarios of one name",
         columns: &[sc("version", "BIGINT", true)],
@@ -83,6 +102,10 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
         unique: &[],
     },
 ];
+
+/// The table of running statistics (see [`STATE_TABLE_DEFS`]); its rows of one scenario and
+/// type add up, so it has no logical key.
+pub const STATISTICS_TABLE: &str = "scenario_statistics";
 
 /// The guard table of scenario names (see [`STATE_TABLE_DEFS`]); it holds exactly one row.
 pub const GUARD_TABLE: &str = "scenario_namespace";

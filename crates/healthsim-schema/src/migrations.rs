@@ -79,6 +79,12 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/V0005__logical_keys.sql"),
         pinned: "sha256:b9f1f5ac5280896a9a01fce71bbfeb64e3971ca3611082b36410f3526449eb3d",
     },
+    Migration {
+        version: 6,
+        name: "scenario_statistics",
+        sql: include_str!("../migrations/V0006__scenario_statistics.sql"),
+        pinned: "sha256:809990dc0f0a4a4958875db4cde6fd54b45e21241569ed016c2bc8731e54b2f5",
+    },
 ];
 
 /// Every migration's SQL still has the checksum pinned when it was frozen; the first that does

@@ -1465,12 +1465,14 @@ pub static ENTITY_TYPES: &[EntityType] = &[
     },
 ];
 
-/// The four state tables: scenarios, their per-type entity counts, tags, and the one-row guard
-/// table `scenario_namespace` (see `ddl::STATE_TABLE_DEFS`).
+/// The five state tables: scenarios, their per-type entity counts, tags, the running statistics
+/// of their summaries, and the one-row guard table `scenario_namespace` (see
+/// `ddl::STATE_TABLE_DEFS`).
 pub const STATE_TABLES: &[&str] = &[
     "scenarios",
     "scenario_entities",
     "scenario_tags",
+    "scenario_statistics",
     "scenario_namespace",
 ];
 

@@ -273,7 +273,7 @@ fn v0005_keeps_every_row_and_drops_every_key_constraint() {
         (rows_by_table(&old), history)
     };
     let conn = Connection::open(&path).expect("reopen");
-    let report = migrate(&conn).expect("upgrade");
+    let report = migrate_with(&conn, MIGRATIONS, Some(5)).expect("upgrade");
     assert_eq!(report.applied, vec![5]);
 
     let mut after = rows_by_table(&conn);
@@ -304,9 +304,12 @@ fn v0005_keeps_every_row_and_drops_every_key_constraint() {
     // A repeated key is no longer refused by the database: the write path has to keep it.
     conn.execute_batch("INSERT INTO patients (scenario_id, patient_id) VALUES ('s1', 'p1')")
         .expect("no constraint refuses it");
+    // The same catalog as a new database brought to version 5.
+    let new = Connection::open_in_memory().expect("in-memory database");
+    migrate_with(&new, MIGRATIONS, Some(5)).expect("version 5");
     assert_eq!(
         read_catalog(&conn).expect("catalog"),
-        read_catalog(&fresh()).expect("catalog")
+        read_catalog(&new).expect("catalog")
     );
 }
 
@@ -318,4 +321,31 @@ fn a_fresh_database_starts_with_the_one_guard_row() {
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("guard rows");
     assert_eq!(version, vec![0]);
+}
+
+#[test]
+fn v0006_adds_an_empty_statistics_table_and_keeps_every_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v5.duckdb");
+    let before = {
+        let old = Connection::open(&path).expect("open");
+        migrate_with(&old, MIGRATIONS, Some(5)).expect("a version-5 database");
+        old.execute_batch(
+            "INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL);
+             INSERT INTO scenario_entities VALUES ('s1', 'patients', 1, now());
+             INSERT INTO patients (scenario_id, patient_id, birth_date) VALUES ('s1', 'p1', DATE '1950-06-01');",
+        )
+        .expect("data in the old database");
+        rows_by_table(&old)
+    };
+    let conn = Connection::open(&path).expect("reopen");
+    let report = migrate(&conn).expect("upgrade");
+    assert_eq!(report.applied, vec![6]);
+    let mut after = rows_by_table(&conn);
+    assert_eq!(
+        after.remove("scenario_statistics"),
+        Some(Vec::new()),
+        "the running statistics start empty: the next persist computes them"
+    );
+    assert_eq!(after, before, "every row of every table is kept");
 }
