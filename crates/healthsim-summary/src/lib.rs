@@ -5,7 +5,9 @@
 //!
 //! - [`scenario_summary`] builds a [`ScenarioSummary`]: scenario metadata and tags, entity counts
 //!   per type, statistics per type computed inside DuckDB (SQL aggregates; rows are never loaded
-//!   into Rust), and a few diverse samples of the major types. The result is trimmed until its
+//!   into Rust) — from the type's rows, or added up from the running statistics a writer keeps
+//!   in `scenario_statistics` ([`statistics_parts`], same values) — and a few diverse samples of
+//!   the major types. The result is trimmed until its
 //!   compact JSON fits [`BUDGET_WITHOUT_SAMPLES`] / [`BUDGET_WITH_SAMPLES`] tokens, whatever the
 //!   scenario size; [`ScenarioSummary::token_estimate`] reports the measured size.
 //! - [`entity_samples`] returns N samples of one type with a [`SampleStrategy`]
@@ -45,7 +47,8 @@
 //! Neighbours: every table, column and statistic hint is read from the entity registry of
 //! `healthsim-schema` (no table list lives here); `healthsim-persist` calls this crate after
 //! each write and for `get_scenario_summary` / `get_entity_samples`.
-//! This crate **never writes** to the database, and it does not resolve scenario names:
+//! This crate **never writes** to the database (it builds the `SELECT` of the running
+//! statistics' parts; `healthsim-persist` appends it), and it does not resolve scenario names:
 //! callers pass the `scenario_id`.
 //!
 //! With the `json-schema` feature, [`ScenarioSummary`] and [`SampleStrategy`] derive
@@ -78,6 +81,7 @@
 #![warn(missing_docs)]
 
 mod budget;
+mod running;
 mod samples;
 mod scenario;
 mod shape;
@@ -87,6 +91,7 @@ mod summary;
 mod text;
 pub mod tokens;
 
+pub use running::{statistics_parts, PartsOf, PART_COLUMNS, RUNNING_STATISTICS_FROM};
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
 pub use shape::ScenarioSummary;
 pub use stats::type_statistics;

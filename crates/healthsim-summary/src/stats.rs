@@ -475,17 +475,36 @@ fn money_columns(t: &'static EntityType) -> Vec<&'static str> {
 /// When that query fails, each statistic is computed alone to name the one that fails, so the
 /// error says which statistic could not be computed (a broken table is rare; then speed does
 /// not matter).
+/// The statistics of one type; from its running statistics when `parts_count` (the row count
+/// its parts add up to, see `crate::running`) equals `count`, else from its rows.
 pub(crate) fn compute(
     conn: &Connection,
     entity_type: &'static EntityType,
     count: u64,
+    parts_count: Option<u64>,
     scenario_id: &str,
     as_of: NaiveDate,
 ) -> Result<TypeStats, Error> {
-    Ok(TypeStats {
-        entity_type,
-        count,
-        entries: entries(
+    let from_parts = if parts_count == Some(count) {
+        let q = TypeQuery::new(
+            entity_type.table,
+            &plan(entity_type),
+            as_of,
+            Ages::PerBirthDate,
+        );
+        q.sql_from_parts(scenario_id).map(|sql| (q, sql))
+    } else {
+        None
+    };
+    let entries = match from_parts {
+        Some((q, (sql, params))) => {
+            q.read(conn, &sql, params, MAX_TOP)
+                .map_err(|source| Error::Database {
+                    context: format!("reading the running statistics of {}", entity_type.table),
+                    source,
+                })?
+        }
+        None => entries(
             conn,
             entity_type,
             scenario_id,
@@ -493,6 +512,11 @@ pub(crate) fn compute(
             Ages::for_rows(count),
             MAX_TOP,
         )?,
+    };
+    Ok(TypeStats {
+        entity_type,
+        count,
+        entries,
     })
 }
 
@@ -659,27 +683,65 @@ enum Read {
 /// branches scan the table as parallel pipelines, cheaper than materializing the rows once.
 /// Each aggregate is the expression the statistic would use in a query of its own (as
 /// [`attribute_failure`] runs it), so computing them together changes no value.
-struct TypeQuery {
-    table: &'static str,
+pub(crate) struct TypeQuery {
+    pub(crate) table: &'static str,
     /// `expr AS __xN` / `CAST(expr AS VARCHAR) AS __gN` of the base rows.
     inputs: Vec<String>,
     /// Parameters of `inputs`, in order.
     input_params: Vec<Value>,
     /// Common table expressions over `groups` (one per age statistic), between `groups` and
     /// `totals`.
-    ctes: Vec<String>,
+    pub(crate) ctes: Vec<String>,
     /// Their parameters, bound after the scenario id.
-    cte_params: Vec<Value>,
+    pub(crate) cte_params: Vec<Value>,
     /// Grouping sets read only by `ctes`, not returned (the birth dates of an age statistic).
-    hidden_sets: Vec<usize>,
+    pub(crate) hidden_sets: Vec<usize>,
     /// Per grouping set: the measure it is ranked by (an aggregate over base columns).
-    group_measures: Vec<String>,
+    pub(crate) group_measures: Vec<String>,
     /// Further aggregates of the groups (`min(__x3) AS __description`).
-    group_extras: Vec<String>,
+    pub(crate) group_extras: Vec<String>,
     /// Scalar aggregates, `__a{i}` in order.
-    scalars: Vec<String>,
+    pub(crate) scalars: Vec<Scalar>,
+    /// Measured columns whose parts the running statistics keep (see `crate::running`).
+    pub(crate) parts: Vec<Part>,
     /// Per plan: its key, whether it is core, and how it is read.
     planned: Vec<(String, bool, Read)>,
+}
+
+/// One scalar aggregate of a type's query.
+pub(crate) struct Scalar {
+    /// Over the scenario's rows of the type (`base`).
+    pub(crate) full: String,
+    /// The same value from the running statistics' parts (`crate::running`), or `None` when
+    /// it does not merge (distinct patients, a per-row median).
+    pub(crate) from_parts: Option<String>,
+}
+
+/// How the running statistics keep a measured column (see `crate::running`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartKind {
+    /// An integer or decimal column: its sum kept exactly (`exact_total`), min and max as
+    /// `DOUBLE`.
+    Exact,
+    /// A `DOUBLE` column: its sum, min and max as `DOUBLE`.
+    Float,
+    /// A date or timestamp column: its earliest and latest day.
+    Day,
+}
+
+/// A measured column of the running statistics: the base column it reads and how it is kept.
+pub(crate) struct Part {
+    /// The `__x{n}` input it aggregates.
+    pub(crate) input: String,
+    pub(crate) kind: PartKind,
+}
+
+impl Part {
+    /// Its `part` number in `scenario_statistics`: -2, -3, ... in the order of `parts`
+    /// (-1 is the row count, 0 and up the grouping sets).
+    pub(crate) fn number(index: usize) -> i64 {
+        -2 - index as i64
+    }
 }
 
 /// The first rows of one grouping set, best first.
@@ -690,6 +752,14 @@ struct GroupRows {
 }
 
 impl TypeQuery {
+    /// The query of `t`'s statistics as the running statistics keep them (ages per birth
+    /// date), or `None` when one of them does not merge (see `crate::running`).
+    pub(crate) fn for_parts(t: &'static EntityType) -> Option<TypeQuery> {
+        // The date only enters the age CTEs, which the parts do not use.
+        let q = TypeQuery::new(t.table, &plan(t), NaiveDate::MIN, Ages::PerBirthDate);
+        q.merges().then_some(q)
+    }
+
     fn new(table: &'static str, plans: &[Plan], as_of: NaiveDate, ages: Ages) -> Self {
         let mut q = TypeQuery {
             table,
@@ -701,6 +771,7 @@ impl TypeQuery {
             group_measures: Vec::new(),
             group_extras: Vec::new(),
             scalars: Vec::new(),
+            parts: Vec::new(),
             planned: Vec::new(),
         };
         for p in plans {
@@ -708,6 +779,18 @@ impl TypeQuery {
             q.planned.push((p.key.clone(), p.core, read));
         }
         q
+    }
+
+    /// How the running statistics keep a column of this table: exactly when it holds integers
+    /// or money.
+    fn part_kind(&self, column: &str) -> PartKind {
+        let kind = healthsim_schema::by_table(self.table)
+            .and_then(|t| t.column(column))
+            .map(|c| c.kind);
+        match kind {
+            Some(ColumnKind::Integer | ColumnKind::Money) => PartKind::Exact,
+            _ => PartKind::Float,
+        }
     }
 
     /// A base column `__x{n}` computed by `expr`; returns its name.
@@ -727,11 +810,50 @@ impl TypeQuery {
         set
     }
 
-    /// Scalar aggregates; returns the index of the first.
+    /// Scalar aggregates that do not merge; returns the index of the first.
     fn scalars(&mut self, aggregates: impl IntoIterator<Item = String>) -> usize {
+        self.merged_scalars(aggregates.into_iter().map(|full| (full, None)))
+    }
+
+    /// Scalar aggregates, each with its value from the running statistics' parts (or `None`);
+    /// returns the index of the first.
+    fn merged_scalars(
+        &mut self,
+        aggregates: impl IntoIterator<Item = (String, Option<String>)>,
+    ) -> usize {
         let first = self.scalars.len();
-        self.scalars.extend(aggregates);
+        self.scalars.extend(
+            aggregates
+                .into_iter()
+                .map(|(full, from_parts)| Scalar { full, from_parts }),
+        );
         first
+    }
+
+    /// A measured column of the running statistics; returns the `FILTER` clause that selects
+    /// its rows of `scenario_statistics`.
+    fn part(&mut self, input: &str, kind: PartKind) -> String {
+        let number = Part::number(self.parts.len());
+        self.parts.push(Part {
+            input: input.to_string(),
+            kind,
+        });
+        format!("FILTER (WHERE part = {number})")
+    }
+
+    /// `CAST(sum(x) AS DOUBLE)` over the rows, and the same from the parts of `x` (exact when
+    /// the column is: the two give the same `DOUBLE`).
+    fn sum_of(&mut self, x: &str, kind: PartKind) -> (String, String, String) {
+        let filter = self.part(x, kind);
+        let total = match kind {
+            PartKind::Exact => "exact_total",
+            PartKind::Float | PartKind::Day => "total",
+        };
+        (
+            format!("CAST(sum({x}) AS DOUBLE)"),
+            format!("CAST(sum({total}) {filter} AS DOUBLE)"),
+            format!("sum(n) {filter}"),
+        )
     }
 
     fn add(&mut self, kind: &Kind, as_of: NaiveDate, ages: Ages) -> Read {
@@ -763,14 +885,18 @@ impl TypeQuery {
                 ));
                 self.cte_params
                     .push(Value::Text(as_of.format("%Y-%m-%d").to_string()));
-                let first = self.scalars([
-                    format!("(SELECT min(age) FROM {ages})"),
-                    format!(
-                        "(SELECT (min(age) FILTER (WHERE upto > (total - 1) // 2) \
+                // Read off `groups` alone, so the running statistics' groups give them too.
+                let first = self.merged_scalars(
+                    [
+                        format!("(SELECT min(age) FROM {ages})"),
+                        format!(
+                            "(SELECT (min(age) FILTER (WHERE upto > (total - 1) // 2) \
                                  + min(age) FILTER (WHERE upto > total // 2)) / 2 FROM {ages})"
-                    ),
-                    format!("(SELECT max(age) FROM {ages})"),
-                ]);
+                        ),
+                        format!("(SELECT max(age) FROM {ages})"),
+                    ]
+                    .map(|e| (e.clone(), Some(e))),
+                );
                 Read::Age { first }
             }
             Kind::Distribution { expr, measure } => Read::Distribution {
@@ -800,17 +926,31 @@ impl TypeQuery {
             }
             Kind::DateRange { column } => {
                 let x = self.input((*column).to_string(), Vec::new());
-                let first = self.scalars([
-                    format!("CAST(CAST(min({x}) AS DATE) AS VARCHAR)"),
-                    format!("CAST(CAST(max({x}) AS DATE) AS VARCHAR)"),
+                let filter = self.part(&x, PartKind::Day);
+                let first = self.merged_scalars([
+                    (
+                        format!("CAST(CAST(min({x}) AS DATE) AS VARCHAR)"),
+                        Some(format!("CAST(min(low_day) {filter} AS VARCHAR)")),
+                    ),
+                    (
+                        format!("CAST(CAST(max({x}) AS DATE) AS VARCHAR)"),
+                        Some(format!("CAST(max(high_day) {filter} AS VARCHAR)")),
+                    ),
                 ]);
                 Read::DateRange { first }
             }
             Kind::NumericRange { column } => {
                 let x = self.input((*column).to_string(), Vec::new());
-                let first = self.scalars([
-                    format!("CAST(min({x}) AS DOUBLE)"),
-                    format!("CAST(max({x}) AS DOUBLE)"),
+                let filter = self.part(&x, PartKind::Float);
+                let first = self.merged_scalars([
+                    (
+                        format!("CAST(min({x}) AS DOUBLE)"),
+                        Some(format!("min(low_number) {filter}")),
+                    ),
+                    (
+                        format!("CAST(max({x}) AS DOUBLE)"),
+                        Some(format!("max(high_number) {filter}")),
+                    ),
                 ]);
                 Read::NumericRange { first }
             }
@@ -821,9 +961,16 @@ impl TypeQuery {
                 let first = self.scalars.len();
                 for column in columns {
                     let x = self.input((*column).to_string(), Vec::new());
-                    self.scalars([
-                        format!("CAST(sum({x}) AS DOUBLE)"),
-                        format!("CAST(avg({x}) AS DOUBLE)"),
+                    // The average as sum / count, which the running statistics can compute
+                    // the same way (DuckDB's `avg` of a decimal divides differently).
+                    let (sum, sum_of_parts, count_of_parts) =
+                        self.sum_of(&x, self.part_kind(column));
+                    self.merged_scalars([
+                        (sum.clone(), Some(sum_of_parts.clone())),
+                        (
+                            format!("{sum} / count({x})"),
+                            Some(format!("{sum_of_parts} / {count_of_parts}")),
+                        ),
                     ]);
                 }
                 Read::Totals {
@@ -840,8 +987,11 @@ impl TypeQuery {
                     self.input((*numerator).to_string(), Vec::new()),
                     self.input((*denominator).to_string(), Vec::new()),
                 );
-                let first = self.scalars([format!(
-                    "CAST(sum({n}) AS DOUBLE) / nullif(CAST(sum({d}) AS DOUBLE), 0)"
+                let (n_sum, n_parts, _) = self.sum_of(&n, self.part_kind(numerator));
+                let (d_sum, d_parts, _) = self.sum_of(&d, self.part_kind(denominator));
+                let first = self.merged_scalars([(
+                    format!("{n_sum} / nullif({d_sum}, 0)"),
+                    Some(format!("{n_parts} / nullif({d_parts}, 0)")),
                 )]);
                 Read::Ratio { first }
             }
@@ -854,7 +1004,12 @@ impl TypeQuery {
                     ),
                     vec![Value::from(inpatient.to_string()), Value::from(imp.to_string())],
                 );
-                let first = self.scalars([format!("avg({days})")]);
+                // Whole days: their sum is exact, so sum / count is the same from the parts.
+                let (sum, sum_of_parts, count_of_parts) = self.sum_of(&days, PartKind::Exact);
+                let first = self.merged_scalars([(
+                    format!("{sum} / count({days})"),
+                    Some(format!("{sum_of_parts} / {count_of_parts}")),
+                )]);
                 Read::InpatientLos { first }
             }
         }
@@ -866,38 +1021,18 @@ impl TypeQuery {
     /// `totals` and by `groups`. Every other expression reads those two: on a lake each read of
     /// `base` is a scan that asks the catalog for the table's files again.
     fn sql(&self, scenario_id: &str) -> (String, Vec<Value>) {
-        let inputs = if self.inputs.is_empty() {
-            "NULL AS __x".to_string()
-        } else {
-            self.inputs.join(", ")
-        };
+        let (mut sql, mut params) = self.base(scenario_id, None);
         let scalars: String = self
             .scalars
             .iter()
             .enumerate()
-            .map(|(i, aggregate)| format!(", {aggregate} AS __a{i}"))
+            .map(|(i, aggregate)| format!(", {} AS __a{i}", aggregate.full))
             .collect();
-        let mut sql = format!(
-            "WITH base AS NOT MATERIALIZED (SELECT {inputs} FROM {table} WHERE {scope})",
-            table = self.table,
-            scope = scope_filter(),
-        );
-        let mut params = self.input_params.clone();
-        params.push(Value::from(scenario_id.to_string()));
         let totals = format!("totals AS (SELECT count(*) AS __n{scalars} FROM base)");
         if self.group_measures.is_empty() {
             sql.push_str(&format!(", {totals} SELECT * FROM totals"));
             return (sql, params);
         }
-        let by_set = |f: &dyn Fn(usize) -> String| -> String {
-            let arms: String = (0..self.group_measures.len())
-                .map(|set| format!(" WHEN GROUPING(__g{set}) = 0 THEN {}", f(set)))
-                .collect();
-            format!("CASE{arms} END")
-        };
-        let sets: Vec<String> = (0..self.group_measures.len())
-            .map(|set| format!("(__g{set})"))
-            .collect();
         let extras: String = self.group_extras.iter().map(|e| format!(", {e}")).collect();
         // Hidden sets keep their raw key (NULL in the other sets' rows) for the CTEs that read
         // them; they are left out of what the query returns.
@@ -906,6 +1041,59 @@ impl TypeQuery {
             .iter()
             .map(|set| format!(", __g{set}"))
             .collect();
+        let groups = format!(
+            "SELECT {set} AS __set, {value} AS __value, count(*) AS __n, {measure} AS __measure{extras}{raw} \
+             FROM base GROUP BY GROUPING SETS ({sets})",
+            set = self.by_set(&|set| set.to_string()),
+            value = self.by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
+            measure = self.by_set(&|set| self.group_measures[set].clone()),
+            sets = self.grouping_sets(),
+        );
+        sql.push_str(&self.groups_and_totals(&groups, &totals));
+        params.extend(self.cte_params.iter().cloned());
+        (sql, params)
+    }
+
+    /// `WITH base AS NOT MATERIALIZED (...)`: the scenario's rows of the table with the inputs
+    /// computed (of `rows`, a table of the same columns, instead when given), and its
+    /// parameters.
+    pub(crate) fn base(&self, scenario_id: &str, rows: Option<&str>) -> (String, Vec<Value>) {
+        let inputs = if self.inputs.is_empty() {
+            "NULL AS __x".to_string()
+        } else {
+            self.inputs.join(", ")
+        };
+        let sql = format!(
+            "WITH base AS NOT MATERIALIZED (SELECT {inputs} FROM {table} WHERE {scope})",
+            table = rows.unwrap_or(self.table),
+            scope = scope_filter(),
+        );
+        let mut params = self.input_params.clone();
+        params.push(Value::from(scenario_id.to_string()));
+        (sql, params)
+    }
+
+    /// `CASE WHEN GROUPING(__g0) = 0 THEN <f(0)> WHEN ... END`: per grouping set of a
+    /// `GROUP BY GROUPING SETS` row.
+    pub(crate) fn by_set(&self, f: &dyn Fn(usize) -> String) -> String {
+        let arms: String = (0..self.group_measures.len())
+            .map(|set| format!(" WHEN GROUPING(__g{set}) = 0 THEN {}", f(set)))
+            .collect();
+        format!("CASE{arms} END")
+    }
+
+    /// `(__g0), (__g1), ...`
+    pub(crate) fn grouping_sets(&self) -> String {
+        (0..self.group_measures.len())
+            .map(|set| format!("(__g{set})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `, groups AS (<groups>), <ctes>, <totals> SELECT ...`: the end of the statement, whether
+    /// `groups` and `totals` read the rows or the running statistics. The CTEs' parameters
+    /// (`cte_params`) come after those of `groups`.
+    pub(crate) fn groups_and_totals(&self, groups: &str, totals: &str) -> String {
         let (materialized, shown) = if self.hidden_sets.is_empty() {
             ("", " FROM groups".to_string())
         } else {
@@ -921,19 +1109,11 @@ impl TypeQuery {
             )
         };
         let ctes: String = self.ctes.iter().map(|cte| format!(", {cte}")).collect();
-        sql.push_str(&format!(
-            ", groups AS {materialized}(\
-               SELECT {set} AS __set, {value} AS __value, count(*) AS __n, {measure} AS __measure{extras}{raw} \
-               FROM base GROUP BY GROUPING SETS ({sets})){ctes}, {totals} \
+        format!(
+            ", groups AS {materialized}({groups}){ctes}, {totals} \
              SELECT * FROM totals UNION ALL BY NAME SELECT *{shown} \
-             ORDER BY __set NULLS FIRST, __measure DESC, __value NULLS LAST",
-            set = by_set(&|set| set.to_string()),
-            value = by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
-            measure = by_set(&|set| self.group_measures[set].clone()),
-            sets = sets.join(", "),
-        ));
-        params.extend(self.cte_params.iter().cloned());
-        (sql, params)
+             ORDER BY __set NULLS FIRST, __measure DESC, __value NULLS LAST"
+        )
     }
 
     /// Runs the query and builds the statistics in plan order, keeping the first `max_top`
@@ -945,9 +1125,22 @@ impl TypeQuery {
         max_top: usize,
     ) -> duckdb::Result<Vec<Entry>> {
         let (sql, params) = self.sql(scenario_id);
+        self.read(conn, &sql, params, max_top)
+    }
+
+    /// Runs `sql` (this query's statement, over the type's rows or over its running
+    /// statistics) and builds the statistics in plan order, keeping the first `max_top` rows
+    /// of each grouping set.
+    pub(crate) fn read(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        params: Vec<Value>,
+        max_top: usize,
+    ) -> duckdb::Result<Vec<Entry>> {
         let has_groups = !self.group_measures.is_empty();
         let has_description = !self.group_extras.is_empty();
-        let mut statement = conn.prepare_cached(&sql)?;
+        let mut statement = conn.prepare_cached(sql)?;
         let mut rows = statement.query(duckdb::params_from_iter(params))?;
         let mut scalars: Vec<Value> = Vec::new();
         let mut type_rows: i64 = 0;

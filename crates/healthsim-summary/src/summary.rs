@@ -64,10 +64,13 @@ pub fn scenario_summary_within(
     statistics_budget: usize,
 ) -> Result<ScenarioSummary, Error> {
     let meta = read_metadata(conn, scenario_id)?;
-    let counts = read_counts(conn, scenario_id)?;
+    let (counts, parts) = read_counts(conn, scenario_id)?;
     let statistics = counts
         .iter()
-        .map(|(t, n)| stats::compute(conn, t, *n, scenario_id, options.as_of))
+        .map(|(t, n)| {
+            let parts_count = parts.get(t.table).copied();
+            stats::compute(conn, t, *n, parts_count, scenario_id, options.as_of)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut sampled = Vec::new();
     if options.samples_per_type > 0 {

@@ -1,0 +1,194 @@
+//! Running statistics: the statistics of a type added up from parts kept in
+//! `scenario_statistics`, instead of computed from every row of the scenario.
+//!
+//! A persist call returns the scenario's summary, and reading every row of a type for it made a
+//! 50-entity call into a scenario of 1,000,000 patients five times as slow as into a small one.
+//! Most statistics merge: the row counts of each value of a distribution add up, and so do the
+//! row count, the sums and counts behind totals and averages; minima and maxima merge while rows
+//! are only added. The *parts* of a type are those numbers, as rows of `scenario_statistics`:
+//!
+//! | `part` | row | columns |
+//! |---|---|---|
+//! | 0, 1, ... | one value of the type's grouping set of that number | `value` (as text), `n` rows |
+//! | -1 | the type's row count | `n` |
+//! | -2, -3, ... | one measured column ([`crate::stats`]'s `Part`) | `n` non-NULL values, `total` (a `DOUBLE` column's sum) or `exact_total` (an integer or money column's, exact), `low_number`/`high_number` or `low_day`/`high_day` |
+//!
+//! [`statistics_parts`] is the `SELECT` of those rows for the type's rows in a scenario (all of
+//! them, or a batch the caller holds in a temporary table); a writer appends it (healthsim-persist: a persist of new entities appends
+//! the parts of its own rows, any other write of the scenario deletes them). The summary reads
+//! the parts of a type only when their row count equals the type's count in the manifest, and
+//! then runs the type's own statistics query with its `groups` and `totals` read from the
+//! parts (the same plans, expressions and shaping, so the values are the same: sums of money
+//! and integers are exact both ways; a `DOUBLE` column's sum and average may differ from a
+//! full computation in the last bits, as two full computations in parallel may, and agree after
+//! the summary's rounding).
+//!
+//! What does not merge is never kept: the share of patients per diagnosis code (distinct
+//! patients) and a per-row median; [`statistics_parts`] returns `None` for such a type and the
+//! summary reads its rows as before.
+//!
+//! This crate still never writes: it builds the statements, the caller runs them.
+
+use duckdb::types::Value;
+use healthsim_schema::ddl::STATISTICS_TABLE;
+use healthsim_schema::EntityType;
+
+use crate::stats::{Part, PartKind, TypeQuery};
+
+/// The columns of `scenario_statistics` that [`statistics_parts`] selects, in its order, after
+/// the scenario id and the entity type: `INSERT INTO scenario_statistics (scenario_id,
+/// entity_type, <PART_COLUMNS>) SELECT ?, ?, * FROM (<statistics_parts>)`.
+pub const PART_COLUMNS: &str =
+    "part, value, n, total, exact_total, low_number, high_number, low_day, high_day";
+
+/// Rows of a type from which a writer keeps its running statistics. Below, reading the rows
+/// costs no more than adding the parts up (on a 2-vCPU Intel Xeon, the summary of 10,000
+/// patients: 6 ms from the rows, 10 ms from parts; of 1,000,000: 31 ms and 15 ms), and the
+/// parts would only add work to every write. The ages per birth date start at the same size.
+pub const RUNNING_STATISTICS_FROM: u64 = 100_000;
+
+/// Whose rows [`statistics_parts`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartsOf<'a> {
+    /// Every row of the type in the scenario.
+    Scenario,
+    /// The rows of the scenario in this table, of the type's columns: a temporary table the
+    /// caller filled with a batch it writes (its name built from the registry's table name).
+    Rows(&'a str),
+}
+
+/// The `SELECT` of the parts of `t`'s statistics over `rows` and its parameters, or `None` when
+/// the type's statistics do not merge (see the [module documentation](self)). Columns:
+/// [`PART_COLUMNS`].
+pub fn statistics_parts(
+    t: &'static EntityType,
+    scenario_id: &str,
+    rows: PartsOf<'_>,
+) -> Option<(String, Vec<Value>)> {
+    let q = TypeQuery::for_parts(t)?;
+    let rows = match rows {
+        PartsOf::Scenario => None,
+        PartsOf::Rows(table) => Some(table),
+    };
+    let (mut sql, params) = q.base(scenario_id, rows);
+    let mut aggregates = vec!["count(*) AS __n".to_string()];
+    let mut branches = Vec::new();
+    let nothing =
+        "NULL::DOUBLE, NULL::DECIMAL(38,2), NULL::DOUBLE, NULL::DOUBLE, NULL::DATE, NULL::DATE";
+    if !q.group_measures.is_empty() {
+        sql.push_str(&format!(
+            ", groups AS (SELECT {set} AS part, {value} AS value, count(*) AS n FROM base \
+             GROUP BY GROUPING SETS ({sets}))",
+            set = q.by_set(&|set| set.to_string()),
+            value = q.by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
+            sets = q.grouping_sets(),
+        ));
+        branches.push(format!("SELECT part, value, n, {nothing} FROM groups"));
+    }
+    branches.push(format!("SELECT -1, NULL, __n, {nothing} FROM totals"));
+    for (index, part) in q.parts.iter().enumerate() {
+        let x = &part.input;
+        let (total, exact, low, high, low_day, high_day) = match part.kind {
+            PartKind::Exact => (
+                "NULL".to_string(),
+                format!("CAST(sum({x}) AS DECIMAL(38,2))"),
+                format!("CAST(min({x}) AS DOUBLE)"),
+                format!("CAST(max({x}) AS DOUBLE)"),
+                "NULL".to_string(),
+                "NULL".to_string(),
+            ),
+            PartKind::Float => (
+                format!("CAST(sum({x}) AS DOUBLE)"),
+                "NULL".to_string(),
+                format!("CAST(min({x}) AS DOUBLE)"),
+                format!("CAST(max({x}) AS DOUBLE)"),
+                "NULL".to_string(),
+                "NULL".to_string(),
+            ),
+            PartKind::Day => (
+                "NULL".to_string(),
+                "NULL".to_string(),
+                "NULL".to_string(),
+                "NULL".to_string(),
+                format!("CAST(min({x}) AS DATE)"),
+                format!("CAST(max({x}) AS DATE)"),
+            ),
+        };
+        for (name, aggregate) in [
+            ("n", format!("count({x})")),
+            ("total", total),
+            ("exact", exact),
+            ("low", low),
+            ("high", high),
+            ("low_day", low_day),
+            ("high_day", high_day),
+        ] {
+            aggregates.push(format!("{aggregate} AS __{name}{index}"));
+        }
+        branches.push(format!(
+            "SELECT {number}, NULL, __n{index}, __total{index}, __exact{index}, __low{index}, \
+             __high{index}, __low_day{index}, __high_day{index} FROM totals",
+            number = Part::number(index),
+        ));
+    }
+    sql.push_str(&format!(
+        ", totals AS MATERIALIZED (SELECT {} FROM base) {}",
+        aggregates.join(", "),
+        branches.join(" UNION ALL ")
+    ));
+    Some((sql, params))
+}
+
+impl TypeQuery {
+    /// The statement of this query with `groups` and `totals` read from the type's parts in
+    /// `scenario_statistics` instead of its rows, and its parameters; `None` when a statistic
+    /// does not merge.
+    pub(crate) fn sql_from_parts(&self, scenario_id: &str) -> Option<(String, Vec<Value>)> {
+        if !self.merges() {
+            return None;
+        }
+        let mut params = vec![
+            Value::from(scenario_id.to_string()),
+            Value::from(self.table.to_string()),
+        ];
+        let mut sql = format!(
+            "WITH parts AS NOT MATERIALIZED (SELECT {PART_COLUMNS} FROM {STATISTICS_TABLE} \
+             WHERE scenario_id = ? AND entity_type = ?)"
+        );
+        let scalars: String = self
+            .scalars
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!(", {} AS __a{i}", s.from_parts.as_deref().unwrap_or("NULL")))
+            .collect();
+        let totals = format!(
+            "totals AS (SELECT CAST(sum(n) FILTER (WHERE part = -1) AS BIGINT) AS __n{scalars} \
+             FROM parts WHERE part < 0)"
+        );
+        if self.group_measures.is_empty() {
+            sql.push_str(&format!(", {totals} SELECT * FROM totals"));
+            return Some((sql, params));
+        }
+        // A hidden set's raw key (the birth dates of an age statistic) back from its text.
+        let raw: String = self
+            .hidden_sets
+            .iter()
+            .map(|set| format!(", CASE WHEN part = {set} THEN CAST(value AS DATE) END AS __g{set}"))
+            .collect();
+        let groups = format!(
+            "SELECT part AS __set, value AS __value, CAST(sum(n) AS BIGINT) AS __n, \
+             CAST(sum(n) AS BIGINT) AS __measure{raw} FROM parts WHERE part >= 0 GROUP BY part, value"
+        );
+        sql.push_str(&self.groups_and_totals(&groups, &totals));
+        params.extend(self.cte_params.iter().cloned());
+        Some((sql, params))
+    }
+
+    /// Whether every statistic of this query merges: every grouping set counts rows, no set
+    /// carries extra aggregates, and every scalar can be read from the parts.
+    pub(crate) fn merges(&self) -> bool {
+        self.group_extras.is_empty()
+            && self.group_measures.iter().all(|m| m == "count(*)")
+            && self.scalars.iter().all(|s| s.from_parts.is_some())
+    }
+}

@@ -1,0 +1,197 @@
+//! Running statistics (`scenario_statistics`): a summary read from parts added up chunk by chunk
+//! equals the summary read from the rows, and the parts are read only when they add up to the
+//! type's count.
+
+mod common;
+
+use common::{as_of, db, fill_generic, products, run, scenario, sync_manifest, Fill};
+use duckdb::Connection;
+use healthsim_schema::{by_table, ENTITY_TYPES};
+use healthsim_summary::{
+    scenario_summary, statistics_parts, PartsOf, ScenarioSummary, SummaryOptions, PART_COLUMNS,
+};
+
+const SID: &str = "scn-run";
+
+/// Every product's fixture plus 240 generated rows of every type (values of every kind, some
+/// repeated), and another scenario whose rows must never count.
+fn fixture() -> Connection {
+    let conn = db();
+    for sid in [SID, "scn-other"] {
+        scenario(&conn, sid, sid, None, &[]);
+        for (_, sql) in products::ALL {
+            run(&conn, sid, sql);
+        }
+    }
+    let fill = Fill {
+        long_strings: false,
+        extra: false,
+    };
+    for t in ENTITY_TYPES {
+        fill_generic(&conn, SID, t.table, 240, fill);
+    }
+    sync_manifest(&conn, SID);
+    sync_manifest(&conn, "scn-other");
+    conn
+}
+
+fn summary(conn: &Connection) -> ScenarioSummary {
+    let options = SummaryOptions {
+        samples_per_type: 0,
+        as_of: as_of(),
+    };
+    scenario_summary(conn, SID, &options).expect("summary")
+}
+
+/// The ids of `table`'s rows in the scenario, in `chunks` interleaved chunks.
+fn chunks_of_ids(conn: &Connection, table: &str, chunks: usize) -> Vec<Vec<String>> {
+    let t = by_table(table).expect("registry table");
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT {} FROM {table} WHERE scenario_id = ? ORDER BY 1",
+            t.primary_key
+        ))
+        .expect("prepare");
+    let ids: Vec<String> = statement
+        .query_map([SID], |r| r.get(0))
+        .expect("ids")
+        .collect::<Result<_, _>>()
+        .expect("ids");
+    (0..chunks)
+        .map(|c| ids.iter().skip(c).step_by(chunks).cloned().collect())
+        .collect()
+}
+
+/// Appends the parts of the rows of `ids` (all rows with `None`), as a writer does: a batch's
+/// rows are read from a temporary table that holds them.
+fn append_parts(conn: &Connection, table: &str, ids: Option<&[String]>) {
+    let t = by_table(table).expect("registry table");
+    let rows = match ids {
+        None => PartsOf::Scenario,
+        Some(ids) => {
+            let list = ids
+                .iter()
+                .map(|id| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM {table} \
+                 WHERE scenario_id = '{SID}' AND {} IN ({list})",
+                t.primary_key
+            ))
+            .expect("batch table");
+            PartsOf::Rows("batch")
+        }
+    };
+    let (select, params) = statistics_parts(t, SID, rows).expect("the type's statistics merge");
+    let mut all = vec![
+        duckdb::types::Value::from(SID.to_string()),
+        duckdb::types::Value::from(table.to_string()),
+    ];
+    all.extend(params);
+    conn.execute(
+        &format!(
+            "INSERT INTO scenario_statistics (scenario_id, entity_type, {PART_COLUMNS}) \
+             SELECT ?, ?, * FROM ({select})"
+        ),
+        duckdb::params_from_iter(all),
+    )
+    .unwrap_or_else(|e| panic!("appending the parts of {table}: {e}"));
+}
+
+/// Types present in the scenario whose statistics merge.
+fn merging_types(conn: &Connection) -> Vec<&'static str> {
+    let summary = summary(conn);
+    ENTITY_TYPES
+        .iter()
+        .filter(|t| summary.entity_counts.contains_key(t.table))
+        .filter(|t| statistics_parts(t, SID, PartsOf::Scenario).is_some())
+        .map(|t| t.table)
+        .collect()
+}
+
+#[test]
+fn parts_added_up_chunk_by_chunk_give_the_summary_of_the_rows() {
+    let conn = fixture();
+    let from_rows = summary(&conn);
+    let types = merging_types(&conn);
+    assert!(
+        types.len() >= 30,
+        "only {} types merge: {types:?}",
+        types.len()
+    );
+    for table in &types {
+        for ids in chunks_of_ids(&conn, table, 3) {
+            append_parts(&conn, table, Some(&ids));
+        }
+    }
+    // Every merging type's parts add up to its count, so each is read from its parts.
+    for table in &types {
+        let parts: i64 = conn
+            .query_row(
+                "SELECT sum(n)::BIGINT FROM scenario_statistics \
+                 WHERE scenario_id = ? AND entity_type = ? AND part = -1",
+                [SID, table],
+                |r| r.get(0),
+            )
+            .expect("parts count");
+        assert_eq!(parts as u64, from_rows.entity_counts[*table], "{table}");
+    }
+    assert_eq!(summary(&conn), from_rows);
+}
+
+#[test]
+fn parts_of_all_rows_at_once_give_the_summary_of_the_rows() {
+    let conn = fixture();
+    let from_rows = summary(&conn);
+    for table in merging_types(&conn) {
+        append_parts(&conn, table, None);
+    }
+    assert_eq!(summary(&conn), from_rows);
+}
+
+#[test]
+fn parts_that_do_not_add_up_to_the_count_are_not_read() {
+    let conn = fixture();
+    let from_rows = summary(&conn);
+    // Two chunks of three: the parts count two thirds of the rows, so the rows are read.
+    let chunks = chunks_of_ids(&conn, "patients", 3);
+    append_parts(&conn, "patients", Some(&chunks[0]));
+    append_parts(&conn, "patients", Some(&chunks[1]));
+    assert_eq!(summary(&conn), from_rows);
+}
+
+#[test]
+fn the_summary_reads_the_parts_when_they_add_up() {
+    let conn = fixture();
+    let from_rows = summary(&conn);
+    append_parts(&conn, "patients", None);
+    // Doubling the rows of each gender (part 1, after the birth dates) keeps the count, and
+    // every share doubles: only a summary that reads the parts shows it.
+    conn.execute_batch(
+        "UPDATE scenario_statistics SET n = n * 2 WHERE entity_type = 'patients' AND part = 1",
+    )
+    .expect("tamper");
+    let from_parts = summary(&conn);
+    let gender = |s: &ScenarioSummary| s.statistics["patients"]["gender"].clone();
+    assert_ne!(gender(&from_parts), gender(&from_rows));
+}
+
+#[test]
+fn types_whose_statistics_do_not_merge_have_no_parts() {
+    let check = |table: &str, merges: bool| {
+        let t = by_table(table).expect("registry table");
+        assert_eq!(
+            statistics_parts(t, SID, PartsOf::Scenario).is_some(),
+            merges,
+            "{table}"
+        );
+    };
+    // Diagnoses: the share of patients per code counts distinct patients.
+    check("diagnoses", false);
+    check("patients", true);
+    check("encounters", true);
+    check("claims", true);
+    check("prescriptions", true);
+    check("adverse_events", true);
+}
