@@ -74,6 +74,7 @@ impl DbConfig {
             StoreOptions {
                 lock_timeout: self.lock_timeout,
                 query_worker: Some(query_worker()?),
+                ..StoreOptions::default()
             },
         )
         .map_err(CliError::from)

@@ -91,6 +91,7 @@ pub mod persist;
 pub mod s3;
 pub mod saveload;
 pub mod scenario;
+mod statistics;
 pub mod store;
 pub mod target;
 pub mod transfer;

@@ -37,6 +37,7 @@ use healthsim_schema::text::json_kind;
 use crate::error::{db, entity_type, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::scenario::{self, timestamp, ScenarioRef};
+use crate::statistics::{self as running, Statistics, Upkeep};
 use crate::store::{in_transaction, read_one_snapshot, Store};
 
 /// How many ids a [`PersistResult`] lists at most; the rest is counted, not listed.
@@ -307,6 +308,9 @@ impl Store {
             &prepared,
             &request.scenario,
             &request.provenance,
+            Statistics::Keep {
+                from: self.options().running_statistics_from,
+            },
             summarized,
         )
     }
@@ -328,7 +332,13 @@ impl Store {
         scenario: &ScenarioTarget,
         provenance: &Provenance,
     ) -> Result<WriteResult> {
-        self.write_prepared(prepared, scenario, provenance, |_, written| Ok(written))
+        self.write_prepared(
+            prepared,
+            scenario,
+            provenance,
+            Statistics::Drop,
+            |_, written| Ok(written),
+        )
     }
 
     /// The transaction of [`Store::persist_entities`] and [`Store::write_entities`]: opens the
@@ -347,6 +357,7 @@ impl Store {
         prepared: &PreparedEntities,
         scenario: &ScenarioTarget,
         provenance: &Provenance,
+        statistics: Statistics,
         mut finish: impl FnMut(&Connection, WriteResult) -> Result<T>,
     ) -> Result<T> {
         check_tags(scenario)?;
@@ -355,7 +366,15 @@ impl Store {
             let now = Utc::now().naive_utc();
             let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
             let (target, is_new) = open_target(conn, scenario, first_type, now)?;
-            write_rows(conn, target, is_new, &prepared.batches, provenance, now)
+            write_rows(
+                conn,
+                target,
+                is_new,
+                &prepared.batches,
+                provenance,
+                now,
+                statistics,
+            )
         };
         self.with_writer(|conn| {
             if self.target().lake().is_some() {
@@ -477,7 +496,8 @@ pub(crate) fn new_id() -> String {
 }
 
 /// Writes the batches into the scenario and builds the result with its summary. Runs inside
-/// the caller's transaction.
+/// the caller's transaction. Drops the scenario's running statistics: its one caller loads a
+/// small scenario (see `crate::saveload`), whose summary reads the rows.
 pub(crate) fn write(
     conn: &Connection,
     target: ScenarioRef,
@@ -486,7 +506,15 @@ pub(crate) fn write(
     defaults: &Provenance,
     now: NaiveDateTime,
 ) -> Result<PersistResult> {
-    let written = write_rows(conn, target, is_new, batches, defaults, now)?;
+    let written = write_rows(
+        conn,
+        target,
+        is_new,
+        batches,
+        defaults,
+        now,
+        Statistics::Drop,
+    )?;
     summarized(conn, written)
 }
 
@@ -499,9 +527,17 @@ fn write_rows(
     batches: &[Batch],
     defaults: &Provenance,
     now: NaiveDateTime,
+    statistics: Statistics,
 ) -> Result<WriteResult> {
     // write_batches touches the scenario's updated_at (its guard row).
-    let counts = write_batches(conn, &target.scenario_id, batches, defaults, now)?;
+    let counts = write_batches(
+        conn,
+        &target.scenario_id,
+        batches,
+        defaults,
+        now,
+        statistics,
+    )?;
     let total: u64 = counts.values().map(|c| c.inserted + c.updated).sum();
     let mut entity_ids = Vec::new();
     for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
@@ -555,8 +591,8 @@ fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> 
 
 /// Writes the batches into the scenario (count, append or upsert, manifest per type), sets the
 /// scenario's `updated_at` (its guard row: every transaction that writes a scenario's entities
-/// updates its `scenarios` row, see [`crate::scenario`]), and returns the counts per table;
-/// empty batches are left out. No summary: the caller makes it once (see [`write`]). Runs
+/// updates its `scenarios` row, see [`crate::scenario`]), keeps or drops its running statistics
+/// ([`crate::statistics`]), and returns the counts per table; empty batches are left out. No summary: the caller makes it once (see [`write`]). Runs
 /// inside the caller's transaction; the ids of one batch must be distinct (as [`convert`]
 /// guarantees), since the logical key `(scenario_id, <id>)` is kept by this code, not by a
 /// constraint.
@@ -566,11 +602,15 @@ pub(crate) fn write_batches(
     batches: &[Batch],
     defaults: &Provenance,
     now: NaiveDateTime,
+    statistics: Statistics,
 ) -> Result<BTreeMap<String, TypeCounts>> {
-    scenario::touch(conn, scenario_id, now)?;
+    match statistics {
+        Statistics::Keep { .. } => scenario::touch_keeping_statistics(conn, scenario_id, now)?,
+        Statistics::Drop => scenario::touch(conn, scenario_id, now)?,
+    }
     let mut counts = BTreeMap::new();
     for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
-        let c = write_batch(conn, scenario_id, batch, defaults, now)?;
+        let c = write_batch(conn, scenario_id, batch, defaults, now, statistics)?;
         counts.insert(batch.entity_type.table.to_string(), c);
     }
     Ok(counts)
@@ -601,14 +641,15 @@ fn fit_token_budget(result: &mut PersistResult) {
     result.entity_ids = all[..fits].to_vec();
 }
 
-/// Count the batch's existing ids, then append (all new) or stage and upsert (some exist), and
-/// update the manifest for one type.
+/// Count the batch's existing ids, then append (all new) or stage and upsert (some exist),
+/// update the manifest for one type, and keep its running statistics when asked.
 fn write_batch(
     conn: &Connection,
     scenario_id: &str,
     batch: &Batch,
     defaults: &Provenance,
     now: NaiveDateTime,
+    statistics: Statistics,
 ) -> Result<TypeCounts> {
     let t = batch.entity_type;
     let table = t.table;
@@ -616,13 +657,26 @@ fn write_batch(
     let context = |what: &str| format!("{what} {table}");
     let staged = batch.rows.len() as u64;
 
-    let updated = if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
-        count_existing_ids(conn, scenario_id, batch)?
+    let (updated, count) = if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
+        let (updated, count) = count_existing_ids(conn, scenario_id, batch)?;
+        (updated, Some(count))
     } else {
-        count_existing_ids_joined(conn, scenario_id, batch)?
+        (count_existing_ids_joined(conn, scenario_id, batch)?, None)
     };
-    // All new (the common case): appended straight into the table, each row copied once.
-    if updated == 0 {
+    let upkeep = match statistics {
+        Statistics::Keep { from } => {
+            let written = running::Written {
+                staged,
+                updated,
+                count,
+            };
+            running::upkeep(conn, scenario_id, t, written, from)?
+        }
+        Statistics::Drop => Upkeep::Nothing,
+    };
+    // All new (the common case): appended straight into the table, each row copied once —
+    // unless the batch's rows are staged for the parts of the running statistics.
+    if updated == 0 && !matches!(upkeep, Upkeep::FromBatch { .. }) {
         let mut appender = conn
             .appender(table)
             .map_err(db(context("opening an appender for")))?;
@@ -631,13 +685,15 @@ fn write_batch(
         drop(appender);
         crash::point("persist.appended");
         scenario::add_to_manifest(conn, scenario_id, table, staged, now)?;
+        running::after_batch(conn, scenario_id, t, upkeep)?;
         return Ok(TypeCounts {
             inserted: staged,
             updated: 0,
         });
     }
 
-    // Some ids exist: the rows go into a stage first (a copy of the table's columns without
+    // Some ids exist (or a small batch of new ones whose parts are kept): the rows go into a
+    // stage first (a copy of the table's columns without
     // NOT NULL, which is checked when the stage is moved into the table), then replace the
     // existing rows in place (every column but the key and created_at, so an updated entity
     // keeps its creation time), and the others are added. The key is a logical one, so the
@@ -662,6 +718,9 @@ fn write_batch(
             .map_err(db(context("staging entities of")))?;
     }
     crash::point("persist.staged");
+    if let Upkeep::FromBatch { sets } = upkeep {
+        running::append_batch(conn, scenario_id, t, &format!("temp.{stage}"), sets)?;
+    }
     let assignments = domain
         .iter()
         .copied()
@@ -675,15 +734,24 @@ fn write_batch(
         .map(|c| format!("{c} = s.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    conn.execute(
-        &format!(
-            "UPDATE main.{table} AS t SET {assignments} FROM temp.{stage} AS s \
-             WHERE t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
-        ),
-        [],
-    )
-    .map_err(db(context("updating entities of")))?;
-    if updated < staged {
+    if updated > 0 {
+        conn.execute(
+            &format!(
+                "UPDATE main.{table} AS t SET {assignments} FROM temp.{stage} AS s \
+                 WHERE t.{SCENARIO_COLUMN} = s.{SCENARIO_COLUMN} AND t.{pk} = s.{pk}"
+            ),
+            [],
+        )
+        .map_err(db(context("updating entities of")))?;
+    }
+    if updated == 0 {
+        // Every id is new (counted above): no anti-join needed.
+        conn.execute(
+            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"),
+            [],
+        )
+        .map_err(db(context("writing entities into")))?;
+    } else if updated < staged {
         conn.execute(
             &format!(
                 "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage} AS s \
@@ -700,6 +768,7 @@ fn write_batch(
 
     let inserted = staged.saturating_sub(updated);
     scenario::add_to_manifest(conn, scenario_id, table, inserted, now)?;
+    running::after_batch(conn, scenario_id, t, upkeep)?;
     Ok(TypeCounts { inserted, updated })
 }
 
@@ -742,22 +811,31 @@ fn count_existing_ids_joined(conn: &Connection, scenario_id: &str, batch: &Batch
     Ok(u64::try_from(existing).unwrap_or(0))
 }
 
-/// How many of the batch's ids the scenario already has in the batch's table.
-fn count_existing_ids(conn: &Connection, scenario_id: &str, batch: &Batch) -> Result<u64> {
+/// How many of the batch's ids the scenario already has in the batch's table, and the type's
+/// count in the manifest (read in the same statement for the running statistics: one
+/// statement fewer per call).
+fn count_existing_ids(conn: &Connection, scenario_id: &str, batch: &Batch) -> Result<(u64, u64)> {
     let t = batch.entity_type;
     let placeholders = vec!["?"; batch.rows.len()].join(", ");
-    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(batch.rows.len() + 1);
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(batch.rows.len() + 3);
+    params.push(&scenario_id);
+    params.push(&t.table);
     params.push(&scenario_id);
     params.extend(batch.rows.iter().map(|r| &r.id as &dyn ToSql));
     let sql = format!(
-        "SELECT count(*) FROM main.{} WHERE {SCENARIO_COLUMN} = ? AND {} IN ({placeholders})",
+        "SELECT count(*), (SELECT coalesce(max(entity_count), 0) FROM scenario_entities \
+                           WHERE scenario_id = ? AND entity_type = ?) \
+         FROM main.{} WHERE {SCENARIO_COLUMN} = ? AND {} IN ({placeholders})",
         t.table, t.primary_key
     );
-    let existing: i64 = conn
+    let (existing, count): (i64, i64) = conn
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(params.as_slice(), |r| r.get(0)))
+        .and_then(|mut s| s.query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(db(format!("counting existing ids of {}", t.table)))?;
-    Ok(u64::try_from(existing).unwrap_or(0))
+    Ok((
+        u64::try_from(existing).unwrap_or(0),
+        u64::try_from(count).unwrap_or(0),
+    ))
 }
 
 /// Appends the batch's rows, in table column order: scenario, domain columns, provenance (the

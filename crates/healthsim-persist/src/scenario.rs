@@ -251,7 +251,8 @@ impl Store {
                 // A tag it already has changes nothing, not even updated_at: the call is
                 // idempotent, as the MCP tool's annotations say.
                 if insert_tags(conn, &target.scenario_id, &tags, now)? > 0 {
-                    touch(conn, &target.scenario_id, now)?;
+                    // Tags are not statistics: the running statistics stay.
+                    touch_keeping_statistics(conn, &target.scenario_id, now)?;
                 }
                 tags_of(conn, &target.scenario_id)
             })
@@ -275,7 +276,8 @@ impl Store {
                 }
                 // Removing an absent tag changes nothing, not even updated_at (idempotent).
                 if removed > 0 {
-                    touch(conn, &target.scenario_id, now())?;
+                    // Tags are not statistics: the running statistics stay.
+                    touch_keeping_statistics(conn, &target.scenario_id, now())?;
                 }
                 tags_of(conn, &target.scenario_id)
             })
@@ -678,8 +680,20 @@ pub(crate) fn insert_scenario_row(
 }
 
 /// Sets `scenarios.updated_at`: the scenario's guard row, which every transaction that writes
-/// its entities, tags or manifest updates (see the [module documentation](self)).
+/// its entities, tags or manifest updates (see the [module documentation](self)); and deletes
+/// the scenario's running statistics, which only a persist that keeps them up to date may
+/// leave ([`touch_keeping_statistics`], [`crate::statistics`]).
 pub(crate) fn touch(conn: &Connection, scenario_id: &str, now: NaiveDateTime) -> Result<()> {
+    touch_keeping_statistics(conn, scenario_id, now)?;
+    crate::statistics::forget(conn, scenario_id)
+}
+
+/// [`touch`] for the one write that brings the running statistics up to date itself.
+pub(crate) fn touch_keeping_statistics(
+    conn: &Connection,
+    scenario_id: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
     conn.prepare_cached("UPDATE scenarios SET updated_at = ? WHERE scenario_id = ?")
         .and_then(|mut s| s.execute(params![timestamp(now), scenario_id]))
         .map_err(db("updating the scenario's time"))?;
@@ -786,6 +800,7 @@ pub(crate) fn delete_contents(
         [scenario_id],
     )
     .map_err(db("deleting the scenario's entity counts"))?;
+    crate::statistics::forget(conn, scenario_id)?;
     Ok(deleted)
 }
 

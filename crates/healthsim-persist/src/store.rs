@@ -55,6 +55,12 @@ pub struct StoreOptions {
     /// query that crashes the engine or exhausts memory ends only that worker. The `healthsim`
     /// binary (CLI and MCP server) always names itself here.
     pub query_worker: Option<healthsim_query::Worker>,
+    /// Rows of an entity type in a scenario from which a persist that returns a summary keeps
+    /// the type's running statistics, so the summary adds parts up instead of reading every
+    /// row (default [`healthsim_summary::RUNNING_STATISTICS_FROM`]; see ARCHITECTURE.md,
+    /// "Running statistics"). 0 keeps them for every size (the tests do, to exercise them on
+    /// small scenarios).
+    pub running_statistics_from: u64,
 }
 
 impl Default for StoreOptions {
@@ -62,6 +68,7 @@ impl Default for StoreOptions {
         Self {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             query_worker: None,
+            running_statistics_from: healthsim_summary::RUNNING_STATISTICS_FROM,
         }
     }
 }
@@ -1116,7 +1123,7 @@ mod tests {
         let target = Target::parse(&text).expect("a lake");
         let options = StoreOptions {
             lock_timeout: timeout,
-            query_worker: None,
+            ..StoreOptions::default()
         };
         let store = Store::open_target(target.clone(), options).expect("open the lake");
         let entities = serde_json::json!({"patients": [{"patient_id": "p1"}]});

@@ -38,6 +38,7 @@ use crate::error::{db, Error, Result};
 use crate::input::{convert, Row};
 use crate::persist::{open_target, write_batches, Batch, TypeCounts};
 use crate::scenario::{timestamp, ScenarioRef};
+use crate::statistics::Statistics;
 
 use super::FhirImportOptions;
 
@@ -299,7 +300,14 @@ impl Adjudications {
                     id
                 }
             };
-            let counts = write_batches(conn, &scenario_id, &batches, &options.provenance, now)?;
+            let counts = write_batches(
+                conn,
+                &scenario_id,
+                &batches,
+                &options.provenance,
+                now,
+                Statistics::Drop,
+            )?;
             for (table, c) in counts {
                 let total = applied.rows_written.entry(table).or_default();
                 total.inserted += c.inserted;

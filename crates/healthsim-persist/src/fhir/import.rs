@@ -76,6 +76,7 @@ use crate::error::{db, truncate, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
+use crate::statistics::Statistics;
 use crate::store::{in_transaction_once, Store};
 use healthsim_fhir::Adjudication;
 
@@ -760,6 +761,7 @@ impl<'c> Writer<'c> {
             &chunk.batches,
             &self.options.provenance,
             self.now,
+            Statistics::Drop,
         )?;
         healthsim_schema::crash::point("fhir.chunk");
         Ok(written)

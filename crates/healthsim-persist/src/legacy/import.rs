@@ -40,6 +40,7 @@ use crate::fhir::import::unresolved_references;
 use crate::input::{convert, Provenance, Row};
 use crate::persist::{write_batches, Batch};
 use crate::scenario;
+use crate::statistics::Statistics;
 use crate::store::{in_transaction, Store};
 
 /// How many scenarios a report lists; the totals count all.
@@ -366,7 +367,14 @@ impl Store {
                 )?;
                 scenario::insert_tags(conn, &created.scenario_id, &tags, now)?;
                 // Also the scenario's guard row (its updated_at).
-                write_batches(conn, &created.scenario_id, &batches, provenance, now)?;
+                write_batches(
+                    conn,
+                    &created.scenario_id,
+                    &batches,
+                    provenance,
+                    now,
+                    Statistics::Drop,
+                )?;
                 // What the scenario now holds, rather than what the mapping could resolve.
                 report.unresolved_references = unresolved_references(conn, &created.scenario_id)?.0;
                 report.status = LegacyStatus::Imported;

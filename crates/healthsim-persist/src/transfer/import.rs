@@ -50,6 +50,7 @@ use crate::input::{convert, InputError};
 use crate::normalize::normalize_stored;
 use crate::persist::{new_id, resolve_types, write_batches, Batch};
 use crate::scenario::{self, IMPORTING_PREFIX};
+use crate::statistics::Statistics;
 use crate::store::{in_transaction, in_transaction_once, Store};
 
 /// How [`Store::import_scenario`] imports.
@@ -390,6 +391,7 @@ fn write_chunk(
         std::slice::from_ref(&batch),
         &options.provenance,
         now,
+        Statistics::Drop,
     )?;
     let c = written.get(t.table).copied().unwrap_or_default();
     if c.updated > 0 {

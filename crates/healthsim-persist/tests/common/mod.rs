@@ -34,7 +34,9 @@ pub(crate) fn store_cases(on_file: u32) -> u32 {
 
 /// A fresh store in its own temporary directory (kept alive by the returned guard): a new
 /// file, or with [`healthsim_pgtest::BACKEND_VARIABLE`]`=lake` a new lake (a new database of the test
-/// PostgreSQL server for its catalog, the directory for its data).
+/// PostgreSQL server for its catalog, the directory for its data). It keeps running statistics
+/// from the first row of a type (`running_statistics_from: 0`), so every persist of the tests
+/// maintains them and every summary after one reads them.
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let target = if on_lake() {
@@ -42,7 +44,11 @@ pub(crate) fn store() -> (tempfile::TempDir, Store) {
     } else {
         Target::File(dir.path().join("test.duckdb"))
     };
-    let store = Store::open_target(target, StoreOptions::default()).expect("open a fresh store");
+    let options = StoreOptions {
+        running_statistics_from: 0,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_target(target, options).expect("open a fresh store");
     (dir, store)
 }
 

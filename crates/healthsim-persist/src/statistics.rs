@@ -1,0 +1,219 @@
+//! The running statistics of a scenario's summary (`scenario_statistics`), kept by the write
+//! path.
+//!
+//! Why: a persist call returns the scenario's summary, which read every row of each type of the
+//! scenario, so a 50-entity call into 1,000,000 patients cost five times one into a small
+//! scenario. `healthsim-summary` can add a type's statistics up from *parts* instead (row counts
+//! per value, sums, counts, extremes: see its `running` module); this module decides when parts
+//! are written and when they are thrown away, so that parts present are never stale:
+//!
+//! - a persist that returns a summary ([`Statistics::Keep`]) appends, per type it wrote, the
+//!   parts of the batch's rows when every id was new and the existing parts added up to the
+//!   type's count before the batch; otherwise (ids replaced, a batch over
+//!   [`DIRECT_APPEND_MAX_ROWS`], no parts yet) it replaces the type's parts with those of all
+//!   its rows (one scan, what the summary would have read anyway). Every
+//!   [`COMPACT_AFTER`] appended sets, one type's parts are added up into one set;
+//! - every other write of a scenario (a bulk persist without summary, clone, merge, import,
+//!   FHIR and legacy imports, delete) deletes the scenario's parts, through
+//!   [`crate::scenario::touch`], which every such write calls as its guard-row update.
+//!
+//! The summary reads a type's parts only when they add up to the manifest's count, and types
+//! whose statistics do not merge (diagnoses: distinct patients per code) have none.
+
+use duckdb::types::Value;
+use duckdb::Connection;
+use healthsim_schema::ddl::STATISTICS_TABLE;
+use healthsim_schema::EntityType;
+use healthsim_summary::{statistics_parts, PartsOf, PART_COLUMNS};
+
+use crate::error::{db, Result};
+use crate::persist::DIRECT_APPEND_MAX_ROWS;
+
+/// What a write does with the running statistics of the scenario it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Statistics {
+    /// Keep them up to date for types of at least `from` rows (a persist that returns the
+    /// scenario's summary; `from` is [`crate::StoreOptions::running_statistics_from`]).
+    Keep { from: u64 },
+    /// Delete them (every other write; the next persist that keeps them starts again).
+    Drop,
+}
+
+/// Sets of parts of one type after which they are added up into one (each set holds a row per
+/// distinct value of the batch: about a hundred for 50 patients).
+pub(crate) const COMPACT_AFTER: i64 = 32;
+
+/// Deletes every part of the scenario's running statistics.
+pub(crate) fn forget(conn: &Connection, scenario_id: &str) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "DELETE FROM {STATISTICS_TABLE} WHERE scenario_id = ?"
+    ))
+    .and_then(|mut s| s.execute([scenario_id]))
+    .map_err(db("deleting the scenario's running statistics"))?;
+    Ok(())
+}
+
+/// What a batch that keeps the running statistics does with the parts of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upkeep {
+    /// Nothing: the type's statistics do not merge, or it stays too small to keep parts.
+    Nothing,
+    /// Append the parts of the batch's rows, staged in a temporary table; `sets` were there.
+    FromBatch { sets: i64 },
+    /// Replace the type's parts with those of all its rows, once the batch is written.
+    Recompute,
+}
+
+/// A batch about to be written: its rows, how many replace rows, and the type's count in the
+/// manifest before it when the caller read it already.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Written {
+    pub(crate) staged: u64,
+    pub(crate) updated: u64,
+    pub(crate) count: Option<u64>,
+}
+
+/// Decides, before a batch of `t` is written, what it does with the type's parts; see the
+/// [module documentation](self).
+pub(crate) fn upkeep(
+    conn: &Connection,
+    scenario_id: &str,
+    t: &'static EntityType,
+    batch: Written,
+    from: u64,
+) -> Result<Upkeep> {
+    if statistics_parts(t, scenario_id, PartsOf::Scenario).is_none() {
+        return Ok(Upkeep::Nothing);
+    }
+    let context = || db(format!("reading the running statistics of {}", t.table));
+    // The type's count before the batch: below the threshold after it, there is nothing to
+    // keep, and no parts to delete either (a keeping persist writes none below it, and every
+    // other write deletes them; parts of a store with a lower threshold no longer add up to
+    // the count, so the summary does not read them and the first persist above it recomputes).
+    let count = match batch.count {
+        Some(count) => count,
+        None => {
+            let count: i64 = conn
+                .prepare_cached(
+                    "SELECT coalesce(max(entity_count), 0) FROM scenario_entities \
+                     WHERE scenario_id = ? AND entity_type = ?",
+                )
+                .and_then(|mut s| s.query_row([scenario_id, t.table], |r| r.get(0)))
+                .map_err(context())?;
+            u64::try_from(count).unwrap_or(0)
+        }
+    };
+    let Written {
+        staged, updated, ..
+    } = batch;
+    if count + staged.saturating_sub(updated) < from {
+        return Ok(Upkeep::Nothing);
+    }
+    // Sets of parts so far, and the rows they add up to.
+    let (sets, rows): (i64, i64) = conn
+        .prepare_cached(&format!(
+            "SELECT count(*), coalesce(sum(n), 0)::BIGINT FROM {STATISTICS_TABLE} \
+             WHERE scenario_id = ? AND entity_type = ? AND part = -1"
+        ))
+        .and_then(|mut s| s.query_row([scenario_id, t.table], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(context())?;
+    let small = staged <= DIRECT_APPEND_MAX_ROWS as u64;
+    Ok(
+        if sets > 0 && u64::try_from(rows).ok() == Some(count) && updated == 0 && small {
+            Upkeep::FromBatch { sets }
+        } else {
+            Upkeep::Recompute
+        },
+    )
+}
+
+/// Appends the parts of the batch's rows, staged in `stage` (a temporary table of the type's
+/// columns), and adds the type's sets up when there are [`COMPACT_AFTER`].
+pub(crate) fn append_batch(
+    conn: &Connection,
+    scenario_id: &str,
+    t: &'static EntityType,
+    stage: &str,
+    sets: i64,
+) -> Result<()> {
+    let context = |what: &str| db(format!("{what} the running statistics of {}", t.table));
+    if let Some((select, params)) = statistics_parts(t, scenario_id, PartsOf::Rows(stage)) {
+        append(conn, scenario_id, t, &select, params).map_err(context("appending to"))?;
+        if sets + 1 >= COMPACT_AFTER {
+            compact(conn, scenario_id, t).map_err(context("adding up"))?;
+        }
+    }
+    Ok(())
+}
+
+/// After the batch is written: the [`Upkeep::Recompute`] of the type's parts (the others are
+/// done).
+pub(crate) fn after_batch(
+    conn: &Connection,
+    scenario_id: &str,
+    t: &'static EntityType,
+    upkeep: Upkeep,
+) -> Result<()> {
+    let context = |what: &str| db(format!("{what} the running statistics of {}", t.table));
+    match upkeep {
+        Upkeep::Nothing | Upkeep::FromBatch { .. } => Ok(()),
+        Upkeep::Recompute => {
+            delete_type(conn, scenario_id, t).map_err(context("deleting"))?;
+            match statistics_parts(t, scenario_id, PartsOf::Scenario) {
+                Some((select, params)) => {
+                    append(conn, scenario_id, t, &select, params).map_err(context("computing"))
+                }
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// `INSERT INTO scenario_statistics ... SELECT` of parts.
+fn append(
+    conn: &Connection,
+    scenario_id: &str,
+    t: &EntityType,
+    select: &str,
+    params: Vec<Value>,
+) -> duckdb::Result<()> {
+    let mut all = vec![
+        Value::from(scenario_id.to_string()),
+        Value::from(t.table.to_string()),
+    ];
+    all.extend(params);
+    conn.prepare_cached(&format!(
+        "INSERT INTO {STATISTICS_TABLE} (scenario_id, entity_type, {PART_COLUMNS}) \
+         SELECT ?, ?, * FROM ({select})"
+    ))?
+    .execute(duckdb::params_from_iter(all))?;
+    Ok(())
+}
+
+fn delete_type(conn: &Connection, scenario_id: &str, t: &EntityType) -> duckdb::Result<()> {
+    conn.prepare_cached(&format!(
+        "DELETE FROM {STATISTICS_TABLE} WHERE scenario_id = ? AND entity_type = ?"
+    ))?
+    .execute([scenario_id, t.table])?;
+    Ok(())
+}
+
+/// Adds the type's sets of parts up into one: counts and sums add, extremes are the extremes.
+fn compact(conn: &Connection, scenario_id: &str, t: &EntityType) -> duckdb::Result<()> {
+    let sums = "part, value, sum(n)::BIGINT AS n, sum(total) AS total, \
+                sum(exact_total)::DECIMAL(38,2) AS exact_total, min(low_number) AS low_number, \
+                max(high_number) AS high_number, min(low_day) AS low_day, max(high_day) AS high_day";
+    conn.prepare_cached(&format!(
+        "CREATE OR REPLACE TEMP TABLE hs_statistics AS SELECT {sums} FROM {STATISTICS_TABLE} \
+         WHERE scenario_id = ? AND entity_type = ? GROUP BY part, value"
+    ))?
+    .execute([scenario_id, t.table])?;
+    delete_type(conn, scenario_id, t)?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO {STATISTICS_TABLE} (scenario_id, entity_type, {PART_COLUMNS}) \
+         SELECT ?, ?, {PART_COLUMNS} FROM temp.hs_statistics"
+    ))?
+    .execute([scenario_id, t.table])?;
+    conn.execute_batch("DROP TABLE temp.hs_statistics")?;
+    Ok(())
+}

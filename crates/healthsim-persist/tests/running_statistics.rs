@@ -1,0 +1,299 @@
+//! The running statistics the write path keeps (`scenario_statistics`, ARCHITECTURE.md "Running
+//! statistics"): after any sequence of writes, the summary a persist returns and
+//! `get_scenario_summary` equal the summary computed from the rows alone, and the parts are
+//! kept, added up or thrown away when the module documentation says so.
+//!
+//! The shared test store keeps parts from the first row (`running_statistics_from: 0`), so every
+//! persist test exercises them; here the summary is also computed with the parts removed (in a
+//! transaction rolled back) and compared.
+
+mod common;
+
+use common::{persist_into, persist_new, store, TestResult};
+use healthsim_persist::{
+    CloneOptions, EntityInput, Error, PersistRequest, PreparedEntities, Provenance,
+    ScenarioSummary, ScenarioTarget, Store, SummaryOptions,
+};
+use proptest::prelude::*;
+use serde_json::{json, Value as Json};
+
+/// The scenario's summary as the store gives it (from the parts where they add up).
+fn kept(store: &Store, scenario: &str) -> ScenarioSummary {
+    store
+        .scenario_summary(scenario, &SummaryOptions::without_samples())
+        .expect("summary")
+}
+
+/// The scenario's summary from its rows alone: the parts are deleted in a transaction that is
+/// rolled back.
+fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
+    let id = store
+        .resolve_scenario(scenario)
+        .expect("scenario")
+        .scenario_id;
+    store
+        .with_writer(|c| {
+            let sql = |s: &str| {
+                c.execute_batch(s).map_err(|e| Error::Database {
+                    context: s.to_string(),
+                    source: e,
+                })
+            };
+            sql("BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
+            let summary = healthsim_summary::scenario_summary(
+                c,
+                &id,
+                &healthsim_summary::SummaryOptions::without_samples(),
+            );
+            sql("ROLLBACK")?;
+            Ok(summary)
+        })
+        .expect("transaction")
+        .expect("summary from the rows")
+}
+
+/// Rows and sets (`part = -1` rows) of the scenario's parts of one type.
+fn parts(store: &Store, scenario: &str, table: &str) -> (i64, i64) {
+    let id = store
+        .resolve_scenario(scenario)
+        .expect("scenario")
+        .scenario_id;
+    store
+        .with_reader(|c| {
+            Ok(c.query_row(
+                "SELECT count(*), count(*) FILTER (WHERE part = -1) FROM scenario_statistics \
+                 WHERE scenario_id = ? AND entity_type = ?",
+                [id.as_str(), table],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ))
+        })
+        .expect("reader")
+        .expect("parts")
+}
+
+fn check(store: &Store, scenario: &str) {
+    assert_eq!(
+        kept(store, scenario),
+        from_rows(store, scenario),
+        "{scenario}"
+    );
+}
+
+/// Patients with varied birth dates, genders and states, ids `{prefix}{i}`; `version` changes
+/// every value but the id.
+fn patients(prefix: &str, range: std::ops::Range<usize>, version: usize) -> Vec<Json> {
+    range
+        .map(|i| {
+            let v = i + version * 7;
+            json!({
+                "patient_id": format!("{prefix}{i}"),
+                "given_name": "Ana",
+                "family_name": "Diaz",
+                "birth_date": format!("{}-{:02}-{:02}", 1930 + v % 80, 1 + v % 12, 1 + v % 28),
+                "gender": (["female", "male", "other"][v % 3]),
+                "state": (["AZ", "CA", "NV", "TX"][v % 4]),
+            })
+        })
+        .collect()
+}
+
+/// Claims with money, types and dates, ids `{prefix}{i}`.
+fn claims(prefix: &str, range: std::ops::Range<usize>, version: usize) -> Vec<Json> {
+    range
+        .map(|i| {
+            let v = i + version * 5;
+            json!({
+                "claim_id": format!("{prefix}{i}"),
+                "patient_id": "p0",
+                "claim_type": (["professional", "institutional"][v % 2]),
+                "status": (["paid", "denied", "pending"][v % 3]),
+                "service_date": format!("2024-{:02}-{:02}", 1 + v % 12, 1 + v % 28),
+                "total_billed": format!("{}.{:02}", 100 + v * 37 % 900, v % 100),
+                "total_paid": format!("{}.{:02}", 50 + v * 13 % 400, (v * 7) % 100),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn persists_of_new_entities_append_parts_that_give_the_summary_of_the_rows() -> TestResult {
+    let (_dir, store) = store();
+    let first = persist_new(&store, "kept", "patients", patients("p", 0..40, 0));
+    assert_eq!(first.summary, from_rows(&store, "kept"));
+    assert_eq!(parts(&store, "kept", "patients").1, 1);
+    for call in 1..4 {
+        let result = persist_into(
+            &store,
+            "kept",
+            "patients",
+            patients("p", call * 40..call * 40 + 40, 0),
+        );
+        // The summary in the result is the one read from the parts.
+        assert_eq!(result.summary, from_rows(&store, "kept"));
+        assert_eq!(parts(&store, "kept", "patients").1, 1 + call as i64);
+    }
+    check(&store, "kept");
+    Ok(())
+}
+
+#[test]
+fn replacing_entities_recomputes_the_parts_of_their_type() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "replaced", "patients", patients("p", 0..30, 0));
+    persist_into(&store, "replaced", "patients", patients("p", 30..60, 0));
+    assert_eq!(parts(&store, "replaced", "patients").1, 2);
+    // Ids 20..40 exist: their old values leave the statistics, so the parts start again.
+    let result = persist_into(&store, "replaced", "patients", patients("p", 20..40, 3));
+    assert_eq!(result.summary, from_rows(&store, "replaced"));
+    assert_eq!(parts(&store, "replaced", "patients").1, 1);
+    Ok(())
+}
+
+#[test]
+fn every_other_write_of_the_scenario_drops_its_parts() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "dropped", "patients", patients("p", 0..30, 0));
+    persist_into(&store, "dropped", "claims", claims("c", 0..30, 0));
+    assert!(parts(&store, "dropped", "claims").0 > 0);
+    // A write without a summary (the CLI's bulk persist) deletes every type's parts.
+    let prepared = PreparedEntities::new(&EntityInput::Typed {
+        entity_type: "claims".into(),
+        entities: claims("c", 30..60, 0),
+    })?;
+    store.write_entities(
+        &prepared,
+        &ScenarioTarget::existing("dropped"),
+        &Provenance::default(),
+    )?;
+    assert_eq!(parts(&store, "dropped", "patients"), (0, 0));
+    assert_eq!(parts(&store, "dropped", "claims"), (0, 0));
+    check(&store, "dropped");
+    // The next persist computes the parts of the types it writes from all their rows.
+    let result = persist_into(&store, "dropped", "claims", claims("c", 60..70, 0));
+    assert_eq!(result.summary, from_rows(&store, "dropped"));
+    assert_eq!(parts(&store, "dropped", "claims").1, 1);
+    assert_eq!(parts(&store, "dropped", "patients"), (0, 0));
+    Ok(())
+}
+
+#[test]
+fn tags_and_clones_leave_the_parts_of_the_source() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "source", "patients", patients("p", 0..30, 0));
+    let before = parts(&store, "source", "patients");
+    store.add_tags("source", &["cohort-a".to_string()])?;
+    store.remove_tags("source", &["cohort-a".to_string()])?;
+    let copy = store.clone_scenario("source", &CloneOptions::default())?;
+    assert_eq!(parts(&store, "source", "patients"), before);
+    assert_eq!(parts(&store, &copy.scenario_id, "patients"), (0, 0));
+    check(&store, "source");
+    check(&store, &copy.scenario_id);
+    Ok(())
+}
+
+#[test]
+fn deleting_a_scenario_deletes_its_parts() -> TestResult {
+    let (_dir, store) = store();
+    let created = persist_new(&store, "gone", "patients", patients("p", 0..10, 0));
+    store.delete_scenario("gone", true)?;
+    let left: i64 = store.with_reader(|c| {
+        Ok(c.query_row(
+            "SELECT count(*) FROM scenario_statistics WHERE scenario_id = ?",
+            [created.scenario_id.as_str()],
+            |r| r.get(0),
+        ))
+    })??;
+    assert_eq!(left, 0);
+    Ok(())
+}
+
+#[test]
+fn many_calls_add_the_sets_up() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "compacted", "claims", claims("c", 0..5, 0));
+    for call in 1..40 {
+        persist_into(
+            &store,
+            "compacted",
+            "claims",
+            claims("c", call * 5..call * 5 + 5, 0),
+        );
+        let (_, sets) = parts(&store, "compacted", "claims");
+        // One set per call, added up into one whenever they reach COMPACT_AFTER (32): the
+        // 31st call after the first would make the 32nd.
+        assert_eq!(sets, (call as i64) % 31 + 1, "call {call}");
+    }
+    check(&store, "compacted");
+    Ok(())
+}
+
+/// One write of the property test.
+#[derive(Debug, Clone)]
+enum Write {
+    /// New patients and claims in one call.
+    New { patients: usize, claims: usize },
+    /// Replaced values of existing patients (and some new ones).
+    Replace { from: usize, count: usize },
+    /// A write without a summary.
+    Bulk { claims: usize },
+}
+
+fn write() -> impl Strategy<Value = Write> {
+    prop_oneof![
+        4 => (0usize..30, 0usize..30).prop_map(|(patients, claims)| Write::New { patients, claims }),
+        2 => (0usize..60, 1usize..20).prop_map(|(from, count)| Write::Replace { from, count }),
+        1 => (1usize..20).prop_map(|claims| Write::Bulk { claims }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(common::store_cases(12)))]
+
+    #[test]
+    fn after_any_writes_the_summary_equals_the_summary_of_the_rows(
+        writes in prop::collection::vec(write(), 1..8)
+    ) {
+        let (_dir, store) = store();
+        let (mut next_patient, mut next_claim) = (0, 0);
+        persist_new(&store, "prop", "patients", patients("p", 0..1, 0));
+        next_patient += 1;
+        for (version, w) in writes.iter().enumerate() {
+            let mut by_type = serde_json::Map::new();
+            match *w {
+                Write::New { patients: p, claims: c } => {
+                    if p > 0 {
+                        by_type.insert("patients".into(), Json::Array(patients("p", next_patient..next_patient + p, 0)));
+                    }
+                    if c > 0 {
+                        by_type.insert("claims".into(), Json::Array(claims("c", next_claim..next_claim + c, 0)));
+                    }
+                    next_patient += p;
+                    next_claim += c;
+                }
+                Write::Replace { from, count } => {
+                    let end = from + count;
+                    by_type.insert("patients".into(), Json::Array(patients("p", from..end, version + 1)));
+                    next_patient = next_patient.max(end);
+                }
+                Write::Bulk { claims: c } => {
+                    let prepared = PreparedEntities::new(&EntityInput::Typed {
+                        entity_type: "claims".into(),
+                        entities: claims("c", next_claim..next_claim + c, 0),
+                    }).expect("valid claims");
+                    next_claim += c;
+                    store.write_entities(&prepared, &ScenarioTarget::existing("prop"), &Provenance::default())
+                        .expect("bulk write");
+                    prop_assert_eq!(kept(&store, "prop"), from_rows(&store, "prop"));
+                    continue;
+                }
+            }
+            if by_type.is_empty() {
+                continue;
+            }
+            let request = PersistRequest::by_type(by_type).into_existing("prop");
+            let result = store.persist_entities(&request).expect("persist");
+            prop_assert_eq!(&result.summary, &from_rows(&store, "prop"));
+            prop_assert_eq!(kept(&store, "prop"), from_rows(&store, "prop"));
+        }
+    }
+}
