@@ -311,7 +311,7 @@ impl Store {
             Statistics::Keep {
                 from: self.options().running_statistics_from,
             },
-            summarized,
+            |conn, written| summarized(conn, written, self.options().running_statistics_from),
         )
     }
 
@@ -515,7 +515,7 @@ pub(crate) fn write(
         now,
         Statistics::Drop,
     )?;
-    summarized(conn, written)
+    summarized(conn, written, healthsim_summary::RUNNING_STATISTICS_FROM)
 }
 
 /// Writes the batches into the scenario, touches its `updated_at`, and lists the first ids.
@@ -557,7 +557,11 @@ fn write_rows(
 /// The result of a write with its summary, ids trimmed to the token budget. The summary gets
 /// what the rest of the result leaves of [`RESULT_TOKEN_BUDGET`], measured with the first
 /// [`MIN_IDS_IN_RESULT`] ids listed, so a result always has room for some ids.
-fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> {
+fn summarized(
+    conn: &Connection,
+    written: WriteResult,
+    running_statistics_from: u64,
+) -> Result<PersistResult> {
     let envelope = serde_json::json!({
         "scenario_id": written.scenario_id,
         "scenario_name": written.scenario_name,
@@ -572,7 +576,10 @@ fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> 
     let summary = healthsim_summary::scenario_summary_within(
         conn,
         &written.scenario_id,
-        &SummaryOptions::without_samples(),
+        &SummaryOptions {
+            running_statistics_from,
+            ..SummaryOptions::without_samples()
+        },
         RESULT_TOKEN_BUDGET.saturating_sub(envelope_tokens),
     )?;
     let mut result = PersistResult {
@@ -592,8 +599,8 @@ fn summarized(conn: &Connection, written: WriteResult) -> Result<PersistResult> 
 /// Writes the batches into the scenario (count, append or upsert, manifest per type), sets the
 /// scenario's `updated_at` (its guard row: every transaction that writes a scenario's entities
 /// updates its `scenarios` row, see [`crate::scenario`]), keeps or drops its running statistics
-/// ([`crate::statistics`]), and returns the counts per table; empty batches are left out. No summary: the caller makes it once (see [`write`]). Runs
-/// inside the caller's transaction; the ids of one batch must be distinct (as [`convert`]
+/// ([`crate::statistics`]), and returns the counts per table; empty batches are left out. No
+/// summary: the caller makes it once (see [`write`]). Runs inside the caller's transaction; the ids of one batch must be distinct (as [`convert`]
 /// guarantees), since the logical key `(scenario_id, <id>)` is kept by this code, not by a
 /// constraint.
 pub(crate) fn write_batches(
@@ -693,9 +700,8 @@ fn write_batch(
     }
 
     // Some ids exist (or a small batch of new ones whose parts are kept): the rows go into a
-    // stage first (a copy of the table's columns without
-    // NOT NULL, which is checked when the stage is moved into the table), then replace the
-    // existing rows in place (every column but the key and created_at, so an updated entity
+    // stage first (a copy of the table's columns without NOT NULL, which is checked when the
+    // stage is moved into the table), then replace the existing rows in place (every column but the key and created_at, so an updated entity
     // keeps its creation time), and the others are added. The key is a logical one, so the
     // anti-join is what keeps it unique.
     let stage = format!("hs_stage_{table}");
@@ -734,7 +740,14 @@ fn write_batch(
         .map(|c| format!("{c} = s.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    if updated > 0 {
+    if updated == 0 {
+        // Every id is new (counted above): no anti-join needed.
+        conn.execute(
+            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"),
+            [],
+        )
+        .map_err(db(context("writing entities into")))?;
+    } else {
         conn.execute(
             &format!(
                 "UPDATE main.{table} AS t SET {assignments} FROM temp.{stage} AS s \
@@ -744,14 +757,7 @@ fn write_batch(
         )
         .map_err(db(context("updating entities of")))?;
     }
-    if updated == 0 {
-        // Every id is new (counted above): no anti-join needed.
-        conn.execute(
-            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"),
-            [],
-        )
-        .map_err(db(context("writing entities into")))?;
-    } else if updated < staged {
+    if 0 < updated && updated < staged {
         conn.execute(
             &format!(
                 "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage} AS s \

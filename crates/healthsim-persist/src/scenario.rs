@@ -316,18 +316,24 @@ impl Store {
         self.with_reader(|conn| list_on(conn, None, Some(&tag), SortBy::Updated, usize::MAX))
     }
 
-    /// The scenario's summary (see [`healthsim_summary::scenario_summary`]), by id or name.
+    /// The scenario's summary (see [`healthsim_summary::scenario_summary`]), by id or name;
+    /// running statistics are looked for from the store's
+    /// [`StoreOptions::running_statistics_from`](crate::StoreOptions::running_statistics_from).
     pub fn scenario_summary(
         &self,
         id_or_name: &str,
         options: &SummaryOptions,
     ) -> Result<ScenarioSummary> {
+        let options = SummaryOptions {
+            running_statistics_from: self.options().running_statistics_from,
+            ..options.clone()
+        };
         self.with_reader(|conn| {
             let target = resolve_on(conn, id_or_name)?;
             Ok(healthsim_summary::scenario_summary(
                 conn,
                 &target.scenario_id,
-                options,
+                &options,
             )?)
         })
     }

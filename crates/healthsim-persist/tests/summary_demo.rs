@@ -68,6 +68,7 @@ fn summary(store: &Store, scenario_id: &str, samples_per_type: usize) -> Scenari
     let options = SummaryOptions {
         samples_per_type,
         as_of: DEFAULT_AS_OF,
+        ..SummaryOptions::default()
     };
     let summary = store
         .scenario_summary(scenario_id, &options)

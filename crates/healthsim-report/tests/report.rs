@@ -498,6 +498,7 @@ fn figures_shared_with_the_summary_agree() {
     let options = healthsim_summary::SummaryOptions {
         samples_per_type: 0,
         as_of: common::cohort::as_of(),
+        ..healthsim_summary::SummaryOptions::default()
     };
     let summary = r
         .fixture

@@ -29,11 +29,15 @@
 //!
 //! This crate still never writes: it builds the statements, the caller runs them.
 
+use std::collections::HashMap;
+
 use duckdb::types::Value;
+use duckdb::Connection;
 use healthsim_schema::ddl::STATISTICS_TABLE;
 use healthsim_schema::EntityType;
 
 use crate::stats::{Part, PartKind, TypeQuery};
+use crate::Error;
 
 /// The columns of `scenario_statistics` that [`statistics_parts`] selects, in its order, after
 /// the scenario id and the entity type: `INSERT INTO scenario_statistics (scenario_id,
@@ -137,6 +141,31 @@ pub fn statistics_parts(
         branches.join(" UNION ALL ")
     ));
     Some((sql, params))
+}
+
+/// The row count the parts of each type of the scenario add up to (types without parts are
+/// absent). One query for the whole summary.
+pub(crate) fn counts_of_parts(
+    conn: &Connection,
+    scenario_id: &str,
+) -> Result<HashMap<String, u64>, Error> {
+    crate::sql::query_rows(
+        conn,
+        &format!(
+            "SELECT entity_type, CAST(sum(n) AS BIGINT) FROM {STATISTICS_TABLE} \
+             WHERE scenario_id = ? AND part = -1 GROUP BY entity_type"
+        ),
+        [scenario_id],
+        |row| {
+            let n: i64 = row.get(1)?;
+            Ok((row.get::<_, String>(0)?, u64::try_from(n).unwrap_or(0)))
+        },
+    )
+    .map(|rows| rows.into_iter().collect())
+    .map_err(|source| Error::Database {
+        context: "reading the running statistics' row counts".to_string(),
+        source,
+    })
 }
 
 impl TypeQuery {

@@ -2,10 +2,7 @@
 //! the lengths a summary shows. Shared by the summary, its budget and the samples, so none of
 //! them reaches into another for it.
 
-use std::collections::HashMap;
-
 use duckdb::Connection;
-use healthsim_schema::ddl::STATISTICS_TABLE;
 use healthsim_schema::{by_table, EntityType, ENTITY_TYPES};
 
 use crate::sql::query_rows;
@@ -115,49 +112,28 @@ fn to_seconds(mut timestamp: String) -> String {
     timestamp
 }
 
-/// Entity counts per type, in registry order.
-pub(crate) type Counts = Vec<(&'static EntityType, u64)>;
-
-/// Non-zero counts of the manifest, in registry order (one query for every type), and the row
-/// count the running statistics of each type with parts add up to, by table.
+/// Non-zero counts of the manifest, in registry order (one query for every type).
 pub(crate) fn read_counts(
     conn: &Connection,
     scenario_id: &str,
-) -> Result<(Counts, HashMap<String, u64>), Error> {
-    // The row count the running statistics of each type add up to (see `crate::running`),
-    // read in the same statement.
+) -> Result<Vec<(&'static EntityType, u64)>, Error> {
     let rows = query_rows(
         conn,
-        &format!(
-            "SELECT e.entity_type, e.entity_count, p.n FROM scenario_entities e \
-             LEFT JOIN (SELECT entity_type, CAST(sum(n) AS BIGINT) AS n FROM {STATISTICS_TABLE} \
-                        WHERE scenario_id = ? AND part = -1 GROUP BY entity_type) p \
-             ON p.entity_type = e.entity_type \
-             WHERE e.scenario_id = ? AND e.entity_count > 0"
-        ),
-        [scenario_id, scenario_id],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-            ))
-        },
+        "SELECT entity_type, entity_count FROM scenario_entities \
+         WHERE scenario_id = ? AND entity_count > 0",
+        [scenario_id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
     )
     .map_err(|source| Error::Database {
         context: format!("reading the entity counts of scenario '{scenario_id}'"),
         source,
     })?;
-    let parts = rows
-        .iter()
-        .filter_map(|(table, _, parts)| Some((table.clone(), u64::try_from((*parts)?).ok()?)))
-        .collect();
-    let mut counts: Counts = rows
+    let mut counts: Vec<(&'static EntityType, u64)> = rows
         .into_iter()
-        .filter_map(|(table, n, _)| Some((by_table(&table)?, u64::try_from(n).ok()?)))
+        .filter_map(|(table, n)| Some((by_table(&table)?, u64::try_from(n).ok()?)))
         .collect();
     counts.sort_by_key(|(t, _)| registry_position(t));
-    Ok((counts, parts))
+    Ok(counts)
 }
 
 /// Position of a type in the registry (its documentation order).

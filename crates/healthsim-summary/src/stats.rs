@@ -470,13 +470,14 @@ fn money_columns(t: &'static EntityType) -> Vec<&'static str> {
         .collect()
 }
 
-/// Computes every planned statistic of one type with one query (see [`TypeQuery`]).
+/// Computes every planned statistic of one type with one query (see [`TypeQuery`]): over the
+/// running statistics' parts when `parts_count` (the row count they add up to, see
+/// `crate::running`) equals `count`, else over the type's rows.
 ///
-/// When that query fails, each statistic is computed alone to name the one that fails, so the
-/// error says which statistic could not be computed (a broken table is rare; then speed does
-/// not matter).
-/// The statistics of one type; from its running statistics when `parts_count` (the row count
-/// its parts add up to, see `crate::running`) equals `count`, else from its rows.
+/// When the query over the rows fails, each statistic is computed alone to name the one that
+/// fails, so the error says which statistic could not be computed (a broken table is rare; then
+/// speed does not matter). A failing query over the parts is an [`Error::Database`] naming the
+/// type's running statistics.
 pub(crate) fn compute(
     conn: &Connection,
     entity_type: &'static EntityType,

@@ -3,7 +3,10 @@
 use chrono::NaiveDate;
 use duckdb::Connection;
 
+use std::collections::HashMap;
+
 use crate::budget::{self, Parts};
+use crate::running;
 use crate::samples;
 use crate::scenario::{read_counts, read_metadata};
 use crate::shape::ScenarioSummary;
@@ -18,6 +21,12 @@ pub struct SummaryOptions {
     pub samples_per_type: usize,
     /// The date ages are computed at (fixed in tests, today in use).
     pub as_of: NaiveDate,
+    /// Rows of a type from which its running statistics are looked for (default
+    /// [`crate::RUNNING_STATISTICS_FROM`], the size from which writers keep them): a scenario
+    /// whose types are all smaller is summarized without the query that looks for them. Parts
+    /// are read only where they add up to the type's count, so any value gives the same
+    /// summary.
+    pub running_statistics_from: u64,
 }
 
 impl Default for SummaryOptions {
@@ -26,6 +35,7 @@ impl Default for SummaryOptions {
         Self {
             samples_per_type: DEFAULT_SAMPLES_PER_TYPE,
             as_of: chrono::Utc::now().date_naive(),
+            running_statistics_from: crate::RUNNING_STATISTICS_FROM,
         }
     }
 }
@@ -64,7 +74,15 @@ pub fn scenario_summary_within(
     statistics_budget: usize,
 ) -> Result<ScenarioSummary, Error> {
     let meta = read_metadata(conn, scenario_id)?;
-    let (counts, parts) = read_counts(conn, scenario_id)?;
+    let counts = read_counts(conn, scenario_id)?;
+    let parts = if counts
+        .iter()
+        .any(|(_, n)| *n >= options.running_statistics_from)
+    {
+        running::counts_of_parts(conn, scenario_id)?
+    } else {
+        HashMap::new()
+    };
     let statistics = counts
         .iter()
         .map(|(t, n)| {

@@ -54,6 +54,7 @@ fn summarize(conn: &Connection, samples_per_type: usize) -> ScenarioSummary {
     let options = SummaryOptions {
         samples_per_type,
         as_of: as_of(),
+        ..SummaryOptions::default()
     };
     scenario_summary(conn, "s1", &options).expect("summary")
 }

@@ -10,6 +10,7 @@ fn options() -> SummaryOptions {
     SummaryOptions {
         samples_per_type: 3,
         as_of: as_of(),
+        ..SummaryOptions::default()
     }
 }
 

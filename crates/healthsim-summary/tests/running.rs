@@ -8,7 +8,8 @@ use common::{as_of, db, fill_generic, products, run, scenario, sync_manifest, Fi
 use duckdb::Connection;
 use healthsim_schema::{by_table, ENTITY_TYPES};
 use healthsim_summary::{
-    scenario_summary, statistics_parts, PartsOf, ScenarioSummary, SummaryOptions, PART_COLUMNS,
+    scenario_summary, statistics_parts, Error, PartsOf, ScenarioSummary, SummaryOptions,
+    PART_COLUMNS,
 };
 
 const SID: &str = "scn-run";
@@ -39,6 +40,7 @@ fn summary(conn: &Connection) -> ScenarioSummary {
     let options = SummaryOptions {
         samples_per_type: 0,
         as_of: as_of(),
+        running_statistics_from: 0,
     };
     scenario_summary(conn, SID, &options).expect("summary")
 }
@@ -194,4 +196,27 @@ fn types_whose_statistics_do_not_merge_have_no_parts() {
     check("claims", true);
     check("prescriptions", true);
     check("adverse_events", true);
+}
+
+#[test]
+fn parts_that_cannot_be_read_are_an_error_naming_them() {
+    let conn = fixture();
+    append_parts(&conn, "patients", None);
+    // A birth date (part 0, read back as a date for the ages) that is not one.
+    conn.execute_batch(
+        "UPDATE scenario_statistics SET value = 'not a date' \
+         WHERE entity_type = 'patients' AND part = 0 AND value IS NOT NULL",
+    )
+    .expect("tamper");
+    let options = SummaryOptions {
+        samples_per_type: 0,
+        as_of: as_of(),
+        running_statistics_from: 0,
+    };
+    match scenario_summary(&conn, SID, &options) {
+        Err(Error::Database { context, .. }) => {
+            assert_eq!(context, "reading the running statistics of patients")
+        }
+        other => panic!("expected a database error, got {other:?}"),
+    }
 }

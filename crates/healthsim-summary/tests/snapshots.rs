@@ -29,6 +29,7 @@ fn summarize(fixtures: &[&str], samples_per_type: usize) -> ScenarioSummary {
     let options = SummaryOptions {
         samples_per_type,
         as_of: as_of(),
+        ..SummaryOptions::default()
     };
     let summary = scenario_summary(&conn, "scn-0001", &options).expect("summary");
     let budget = if samples_per_type == 0 {

@@ -64,6 +64,7 @@ fn fixture(scenario_id: &str, sql: &str) -> Fixture {
     let options = SummaryOptions {
         samples_per_type: 0,
         as_of: as_of(),
+        ..SummaryOptions::default()
     };
     let summary = scenario_summary(&conn, scenario_id, &options).expect("summary");
     let statistics = summary
