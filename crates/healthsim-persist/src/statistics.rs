@@ -2,14 +2,14 @@
 //! path.
 //!
 //! Why: a persist call returns the scenario's summary, which read every row of each type of the
-//! scenario, so a 50-entity call into 1,000,000 patients cost five times one into a small
-//! scenario. `healthsim-summary` can add a type's statistics up from *parts* instead (row counts
+//! scenario, so a 50-entity call into 1,000,000 patients cost three times one into 10,000. `healthsim-summary` can add a type's statistics up from *parts* instead (row counts
 //! per value, sums, counts, extremes: see its `running` module); this module decides when parts
 //! are written and when they are thrown away, so that parts present are never stale:
 //!
-//! - a persist that returns a summary ([`Statistics::Keep`]) appends, per type it wrote, the
-//!   parts of the batch's rows when every id was new and the existing parts added up to the
-//!   type's count before the batch; otherwise (ids replaced, a batch over
+//! - a persist that returns a summary ([`Statistics::Keep`]), for a type that reaches
+//!   [`crate::StoreOptions::running_statistics_from`] rows, appends the parts of the batch's
+//!   rows when every id was new and the existing parts added up to the type's count before the
+//!   batch; otherwise (ids replaced, a batch over
 //!   [`DIRECT_APPEND_MAX_ROWS`], no parts yet) it replaces the type's parts with those of all
 //!   its rows (one scan, what the summary would have read anyway). Every
 //!   [`COMPACT_AFTER`] appended sets, one type's parts are added up into one set;

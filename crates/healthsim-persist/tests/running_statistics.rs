@@ -227,6 +227,49 @@ fn many_calls_add_the_sets_up() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "failing", "patients", patients("p", 0..30, 0));
+    // The parts can still be read, but no longer written: a view stands in for the table.
+    let sql = |s: &str| {
+        store.with_writer(|c| {
+            c.execute_batch(s).map_err(|e| Error::Database {
+                context: s.to_string(),
+                source: e,
+            })
+        })
+    };
+    sql(
+        "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+         CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+    )?;
+    let before = common::store_state(&store)?;
+    // Each failing persist is the error naming what it did, and writes nothing.
+    let fails = |entities: Vec<Json>, expected: &str| -> TestResult {
+        let request = PersistRequest::new("patients", entities).into_existing("failing");
+        let error = store
+            .persist_entities(&request)
+            .expect_err("the parts cannot be written");
+        assert!(
+            matches!(&error, Error::Database { context, .. } if context == expected),
+            "{error}"
+        );
+        before.expect_same(&common::store_state(&store)?, "the failed persist")?;
+        Ok(())
+    };
+    fails(
+        patients("p", 30..40, 0),
+        "appending to the running statistics of patients",
+    )?;
+    // Replacing ids recomputes the parts: that fails too, naming what it did.
+    fails(
+        patients("p", 0..5, 1),
+        "deleting the running statistics of patients",
+    )?;
+    Ok(())
+}
+
 /// One write of the property test.
 #[derive(Debug, Clone)]
 enum Write {
