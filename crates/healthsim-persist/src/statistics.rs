@@ -24,7 +24,7 @@ use duckdb::types::Value;
 use duckdb::Connection;
 use healthsim_schema::ddl::STATISTICS_TABLE;
 use healthsim_schema::EntityType;
-use healthsim_summary::{statistics_parts, PartsOf, PART_COLUMNS};
+use healthsim_summary::{statistics_merge, statistics_parts, PartsOf, PART_COLUMNS};
 
 use crate::error::{db, Result};
 use crate::persist::DIRECT_APPEND_MAX_ROWS;
@@ -82,7 +82,7 @@ pub(crate) fn upkeep(
     batch: Written,
     from: u64,
 ) -> Result<Upkeep> {
-    if statistics_parts(t, scenario_id, PartsOf::Scenario).is_none() {
+    if !statistics_merge(t) {
         return Ok(Upkeep::Nothing);
     }
     let context = || db(format!("reading the running statistics of {}", t.table));

@@ -24,6 +24,14 @@ fn kept(store: &Store, scenario: &str) -> ScenarioSummary {
         .expect("summary")
 }
 
+/// Runs SQL on the store's connection, its failure an [`Error::Database`] naming the SQL.
+fn run(c: &healthsim_schema::duckdb::Connection, sql: &str) -> Result<(), Error> {
+    c.execute_batch(sql).map_err(|e| Error::Database {
+        context: sql.to_string(),
+        source: e,
+    })
+}
+
 /// The scenario's summary from its rows alone: the parts are deleted in a transaction that is
 /// rolled back.
 fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
@@ -33,19 +41,13 @@ fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
         .scenario_id;
     store
         .with_writer(|c| {
-            let sql = |s: &str| {
-                c.execute_batch(s).map_err(|e| Error::Database {
-                    context: s.to_string(),
-                    source: e,
-                })
-            };
-            sql("BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
+            run(c, "BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
             let summary = healthsim_summary::scenario_summary(
                 c,
                 &id,
                 &healthsim_summary::SummaryOptions::without_samples(),
             );
-            sql("ROLLBACK")?;
+            run(c, "ROLLBACK")?;
             Ok(summary)
         })
         .expect("transaction")
@@ -232,18 +234,13 @@ fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "failing", "patients", patients("p", 0..30, 0));
     // The parts can still be read, but no longer written: a view stands in for the table.
-    let sql = |s: &str| {
-        store.with_writer(|c| {
-            c.execute_batch(s).map_err(|e| Error::Database {
-                context: s.to_string(),
-                source: e,
-            })
-        })
-    };
-    sql(
-        "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
-         CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
-    )?;
+    store.with_writer(|c| {
+        run(
+            c,
+            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+        )
+    })?;
     let before = common::store_state(&store)?;
     // Each failing persist is the error naming what it did, and writes nothing.
     let fails = |entities: Vec<Json>, expected: &str| -> TestResult {

@@ -91,7 +91,9 @@ mod summary;
 mod text;
 pub mod tokens;
 
-pub use running::{statistics_parts, PartsOf, PART_COLUMNS, RUNNING_STATISTICS_FROM};
+pub use running::{
+    statistics_merge, statistics_parts, PartsOf, PART_COLUMNS, RUNNING_STATISTICS_FROM,
+};
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
 pub use shape::ScenarioSummary;
 pub use stats::type_statistics;

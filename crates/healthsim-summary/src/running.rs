@@ -62,6 +62,12 @@ pub enum PartsOf<'a> {
     Rows(&'a str),
 }
 
+/// Whether `t`'s statistics merge, so that it can have parts at all (see the [module
+/// documentation](self)); builds no statement.
+pub fn statistics_merge(t: &'static EntityType) -> bool {
+    TypeQuery::for_parts(t).is_some()
+}
+
 /// The `SELECT` of the parts of `t`'s statistics over `rows` and its parameters, or `None` when
 /// the type's statistics do not merge (see the [module documentation](self)). Columns:
 /// [`PART_COLUMNS`].
