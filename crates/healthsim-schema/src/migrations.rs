@@ -85,6 +85,12 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/V0006__scenario_statistics.sql"),
         pinned: "sha256:809990dc0f0a4a4958875db4cde6fd54b45e21241569ed016c2bc8731e54b2f5",
     },
+    Migration {
+        version: 7,
+        name: "statistics_birth_months",
+        sql: include_str!("../migrations/V0007__statistics_birth_months.sql"),
+        pinned: "sha256:d28da7478cb0d51c47be0faf84508fdd238d3a00c9ec64399ae187cf6040ef59",
+    },
 ];
 
 /// Every migration's SQL still has the checksum pinned when it was frozen; the first that does

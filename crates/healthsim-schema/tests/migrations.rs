@@ -339,7 +339,7 @@ fn v0006_adds_an_empty_statistics_table_and_keeps_every_row() {
         rows_by_table(&old)
     };
     let conn = Connection::open(&path).expect("reopen");
-    let report = migrate(&conn).expect("upgrade");
+    let report = migrate_with(&conn, MIGRATIONS, Some(6)).expect("upgrade");
     assert_eq!(report.applied, vec![6]);
     let mut after = rows_by_table(&conn);
     assert_eq!(
@@ -348,4 +348,35 @@ fn v0006_adds_an_empty_statistics_table_and_keeps_every_row() {
         "the running statistics start empty: the next persist computes them"
     );
     assert_eq!(after, before, "every row of every table is kept");
+}
+
+#[test]
+fn v0007_empties_the_running_statistics_and_keeps_every_other_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v6.duckdb");
+    let before = {
+        let old = Connection::open(&path).expect("open");
+        migrate_with(&old, MIGRATIONS, Some(6)).expect("a version-6 database");
+        old.execute_batch(
+            "INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL);
+             INSERT INTO scenario_entities VALUES ('s1', 'patients', 1, now());
+             INSERT INTO patients (scenario_id, patient_id, birth_date) VALUES ('s1', 'p1', DATE '1950-06-01');
+             INSERT INTO scenario_statistics (scenario_id, entity_type, part, value, n)
+                 VALUES ('s1', 'patients', -1, NULL, 1), ('s1', 'patients', 0, '1950-06-01', 1);",
+        )
+        .expect("data and running statistics in the old layout");
+        let mut rows = rows_by_table(&old);
+        assert_eq!(rows.remove("scenario_statistics").map(|r| r.len()), Some(2));
+        rows
+    };
+    let conn = Connection::open(&path).expect("reopen");
+    let report = migrate(&conn).expect("upgrade");
+    assert_eq!(report.applied, vec![7]);
+    let mut after = rows_by_table(&conn);
+    assert_eq!(
+        after.remove("scenario_statistics"),
+        Some(Vec::new()),
+        "parts of the old layout are gone: the next persist computes them again"
+    );
+    assert_eq!(after, before, "every row of every other table is kept");
 }

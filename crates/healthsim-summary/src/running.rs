@@ -5,11 +5,15 @@
 //! 50-entity call into a scenario of 1,000,000 patients three times as slow as into 10,000.
 //! Most statistics merge: the row counts of each value of a distribution add up, and so do the
 //! row count, the sums and counts behind totals and averages; minima and maxima merge while rows
-//! are only added. The *parts* of a type are those numbers, as rows of `scenario_statistics`:
+//! are only added. Ages merge as counts of birth dates, kept per birth month and per day, the
+//! days filed under their month, so that a summary reads the months and only its own month's
+//! days (see `Ages::FromParts` in `crate::stats`). The *parts* of a type are those numbers, as
+//! rows of `scenario_statistics`:
 //!
 //! | `part` | row | columns |
 //! |---|---|---|
 //! | 0, 1, ... | one value of the type's grouping set of that number | `value` (as text), `n` rows |
+//! | 100·(s+1) + m | one birth date in month m (1 to 12; 0 for none) of the birth dates of grouping set s | `value`, `n` rows |
 //! | -1 | the type's row count | `n` |
 //! | -2, -3, ... | one measured column ([`crate::stats`]'s `Part`) | `n` non-NULL values, `total` (a `DOUBLE` column's sum) or `exact_total` (an integer or money column's, exact), `low_number`/`high_number` or `low_day`/`high_day` |
 //!
@@ -37,7 +41,7 @@ use duckdb::Connection;
 use healthsim_schema::ddl::STATISTICS_TABLE;
 use healthsim_schema::EntityType;
 
-use crate::stats::{Part, PartKind, TypeQuery};
+use crate::stats::{Part, PartKind, TypeQuery, DAY_PARTS};
 use crate::Error;
 
 /// The columns of `scenario_statistics` that [`statistics_parts`] selects, in its order, after
@@ -90,7 +94,14 @@ pub fn statistics_parts(
         sql.push_str(&format!(
             ", groups AS (SELECT {set} AS part, {value} AS value, count(*) AS n FROM base \
              GROUP BY GROUPING SETS ({sets}))",
-            set = q.by_set(&|set| set.to_string()),
+            set = q.by_set(&|set| if q.day_sets.contains(&set) {
+                format!(
+                    "{} + coalesce(month(__g{set}), 0)",
+                    Part::day_number(set, 0)
+                )
+            } else {
+                set.to_string()
+            }),
             value = q.by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
             sets = q.grouping_sets(),
         ));
@@ -213,7 +224,8 @@ impl TypeQuery {
             .collect();
         let groups = format!(
             "SELECT part AS __set, value AS __value, CAST(sum(n) AS BIGINT) AS __n, \
-             CAST(sum(n) AS BIGINT) AS __measure{raw} FROM parts WHERE part >= 0 GROUP BY part, value"
+             CAST(sum(n) AS BIGINT) AS __measure{raw} FROM parts \
+             WHERE part >= 0 AND part < {DAY_PARTS} GROUP BY part, value"
         );
         sql.push_str(&self.groups_and_totals(&groups, &totals));
         params.extend(self.cte_params.iter().cloned());

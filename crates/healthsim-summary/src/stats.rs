@@ -11,7 +11,7 @@
 //! A statistic whose inputs are all NULL (no inpatient stays, no dates, a column never filled)
 //! is left out of the object: its key is absent rather than holding a made-up value.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use duckdb::types::Value;
 use duckdb::Connection;
 use healthsim_schema::{ColumnKind, EntityType, SummaryProfile};
@@ -491,7 +491,7 @@ pub(crate) fn compute(
             entity_type.table,
             &plan(entity_type),
             as_of,
-            Ages::PerBirthDate,
+            Ages::FromParts,
         );
         q.sql_from_parts(scenario_id).map(|sql| (q, sql))
     } else {
@@ -530,6 +530,14 @@ enum Ages {
     /// scan), the median read off the cumulative counts: `date_sub` costs ~45 ns a row, most of
     /// a 1M-patient summary, while the extra operators cost ~1 ms whatever the size.
     PerBirthDate,
+    /// As the running statistics keep them (`crate::running`): the birth dates as two hidden
+    /// sets, per month and per day, the days kept as one part per birth month. A birth's age on
+    /// a day of another month does not depend on the birth's day, so the ages are read from
+    /// the months except the summary's own month, whose births are read per day: ~1,100 month
+    /// rows and a twelfth of the day rows instead of all 31,500 birth dates of a large
+    /// population (on a 2-vCPU Intel Xeon, the ages of 1,000,000 patients from their parts
+    /// 9 ms → 4 ms).
+    FromParts,
 }
 
 /// Rows of a type from which ages are computed per birth date. Measured on a 2-vCPU AMD EPYC:
@@ -697,6 +705,9 @@ pub(crate) struct TypeQuery {
     pub(crate) cte_params: Vec<Value>,
     /// Grouping sets read only by `ctes`, not returned (the birth dates of an age statistic).
     pub(crate) hidden_sets: Vec<usize>,
+    /// Hidden sets of birth dates that the running statistics keep as one part per birth month
+    /// ([`Part::day_number`]).
+    pub(crate) day_sets: Vec<usize>,
     /// Per grouping set: the measure it is ranked by (an aggregate over base columns).
     pub(crate) group_measures: Vec<String>,
     /// Further aggregates of the groups (`min(__x3) AS __description`).
@@ -743,7 +754,17 @@ impl Part {
     pub(crate) fn number(index: usize) -> i64 {
         -2 - index as i64
     }
+
+    /// The `part` number of the birth dates of `month` (1 to 12; 0 for no birth date) of the
+    /// day set `set` ([`TypeQuery::day_sets`]): `DAY_PARTS * (set + 1) + month`, above every
+    /// grouping set's own number.
+    pub(crate) fn day_number(set: usize, month: u32) -> i64 {
+        DAY_PARTS * (set as i64 + 1) + i64::from(month)
+    }
 }
+
+/// Part numbers from here up are day sets' months ([`Part::day_number`]); below, grouping sets.
+pub(crate) const DAY_PARTS: i64 = 100;
 
 /// The first rows of one grouping set, best first.
 #[derive(Debug, Default)]
@@ -753,11 +774,11 @@ struct GroupRows {
 }
 
 impl TypeQuery {
-    /// The query of `t`'s statistics as the running statistics keep them (ages per birth
-    /// date), or `None` when one of them does not merge (see `crate::running`).
+    /// The query of `t`'s statistics as the running statistics keep them (birth dates per
+    /// month and per day), or `None` when one of them does not merge (see `crate::running`).
     pub(crate) fn for_parts(t: &'static EntityType) -> Option<TypeQuery> {
         // The date only enters the age CTEs, which the parts do not use.
-        let q = TypeQuery::new(t.table, &plan(t), NaiveDate::MIN, Ages::PerBirthDate);
+        let q = TypeQuery::new(t.table, &plan(t), NaiveDate::MIN, Ages::FromParts);
         q.merges().then_some(q)
     }
 
@@ -769,6 +790,7 @@ impl TypeQuery {
             ctes: Vec::new(),
             cte_params: Vec::new(),
             hidden_sets: Vec::new(),
+            day_sets: Vec::new(),
             group_measures: Vec::new(),
             group_extras: Vec::new(),
             scalars: Vec::new(),
@@ -857,6 +879,43 @@ impl TypeQuery {
         )
     }
 
+    /// The age statistics (minimum, median, maximum: scalars, the index of the first returned)
+    /// of the births counted by `births` (a `SELECT` of `birth` dates and their counts `n` over
+    /// `groups` or `parts`, whose parameters are `as_of` and then `day_part` when given), in
+    /// a CTE named after `set`. The median is the mean of the ages at 0-based positions (n-1)/2
+    /// and n/2 of the sorted ages, which is what `median` gives; every value is read off the
+    /// CTE alone, so the running statistics' groups give them too.
+    fn ages(
+        &mut self,
+        set: usize,
+        births: &str,
+        as_of: NaiveDate,
+        day_part: Option<Value>,
+    ) -> usize {
+        let ages = format!("__ages{set}");
+        self.ctes.push(format!(
+            "{ages} AS (SELECT age, sum(n) OVER (ORDER BY age) AS upto, sum(n) OVER () AS total \
+             FROM (SELECT date_sub('year', birth, CAST(? AS DATE)) AS age, sum(n) AS n \
+                   FROM ({births}) GROUP BY age))"
+        ));
+        let as_of = Value::Text(as_of.format("%Y-%m-%d").to_string());
+        self.cte_params.push(as_of.clone());
+        if let Some(day_part) = day_part {
+            self.cte_params.extend([as_of, day_part]);
+        }
+        self.merged_scalars(
+            [
+                format!("(SELECT min(age) FROM {ages})"),
+                format!(
+                    "(SELECT (min(age) FILTER (WHERE upto > (total - 1) // 2) \
+                         + min(age) FILTER (WHERE upto > total // 2)) / 2 FROM {ages})"
+                ),
+                format!("(SELECT max(age) FROM {ages})"),
+            ]
+            .map(|e| (e.clone(), Some(e))),
+        )
+    }
+
     fn add(&mut self, kind: &Kind, as_of: NaiveDate, ages: Ages) -> Read {
         match kind {
             Kind::Age { birth_date } if ages == Ages::PerRow => {
@@ -872,33 +931,38 @@ impl TypeQuery {
                 ]);
                 Read::Age { first }
             }
+            Kind::Age { birth_date } if ages == Ages::FromParts => {
+                // See `Ages::FromParts`. The day set's rows are not in `groups` (their part
+                // numbers are above the sets'); `parts` is the running statistics' CTE.
+                let day = self.group(birth_date, "count(*)");
+                let month = self.group(
+                    &format!("CAST(date_trunc('month', {birth_date}) AS DATE)"),
+                    "count(*)",
+                );
+                self.hidden_sets.extend([day, month]);
+                self.day_sets.push(day);
+                let births = format!(
+                    "SELECT __g{month} AS birth, __n AS n FROM groups WHERE __set = {month} \
+                       AND __g{month} IS NOT NULL AND month(__g{month}) <> month(CAST(? AS DATE)) \
+                     UNION ALL SELECT CAST(value AS DATE), n FROM parts WHERE part = ?"
+                );
+                let day_part = Value::BigInt(Part::day_number(day, as_of.month()));
+                Read::Age {
+                    first: self.ages(day, &births, as_of, Some(day_part)),
+                }
+            }
             Kind::Age { birth_date } => {
                 // See `Ages::PerBirthDate`. The birth dates are a hidden grouping set of the
-                // `groups` scan; the median is the mean of the ages at 0-based positions (n-1)/2
-                // and n/2 of the sorted ages, which is what `median` gives.
+                // `groups` scan.
                 let set = self.group(birth_date, "count(*)");
                 self.hidden_sets.push(set);
-                let ages = format!("__ages{set}");
-                self.ctes.push(format!(
-                    "{ages} AS (SELECT age, sum(n) OVER (ORDER BY age) AS upto, sum(n) OVER () AS total \
-                     FROM (SELECT date_sub('year', __g{set}, CAST(? AS DATE)) AS age, sum(__n) AS n \
-                           FROM groups WHERE __set = {set} AND __g{set} IS NOT NULL GROUP BY age))"
-                ));
-                self.cte_params
-                    .push(Value::Text(as_of.format("%Y-%m-%d").to_string()));
-                // Read off `groups` alone, so the running statistics' groups give them too.
-                let first = self.merged_scalars(
-                    [
-                        format!("(SELECT min(age) FROM {ages})"),
-                        format!(
-                            "(SELECT (min(age) FILTER (WHERE upto > (total - 1) // 2) \
-                                 + min(age) FILTER (WHERE upto > total // 2)) / 2 FROM {ages})"
-                        ),
-                        format!("(SELECT max(age) FROM {ages})"),
-                    ]
-                    .map(|e| (e.clone(), Some(e))),
+                let births = format!(
+                    "SELECT __g{set} AS birth, __n AS n FROM groups \
+                     WHERE __set = {set} AND __g{set} IS NOT NULL"
                 );
-                Read::Age { first }
+                Read::Age {
+                    first: self.ages(set, &births, as_of, None),
+                }
             }
             Kind::Distribution { expr, measure } => Read::Distribution {
                 set: self.group(expr, "count(*)"),

@@ -168,10 +168,10 @@ fn the_summary_reads_the_parts_when_they_add_up() {
     let conn = fixture();
     let from_rows = summary(&conn);
     append_parts(&conn, "patients", None);
-    // Doubling the rows of each gender (part 1, after the birth dates) keeps the count, and
-    // every share doubles: only a summary that reads the parts shows it.
+    // Doubling the rows of each gender (part 2, after the birth dates per day and per month)
+    // keeps the count, and every share doubles: only a summary that reads the parts shows it.
     conn.execute_batch(
-        "UPDATE scenario_statistics SET n = n * 2 WHERE entity_type = 'patients' AND part = 1",
+        "UPDATE scenario_statistics SET n = n * 2 WHERE entity_type = 'patients' AND part = 2",
     )
     .expect("tamper");
     let from_parts = summary(&conn);
@@ -202,10 +202,10 @@ fn types_whose_statistics_do_not_merge_have_no_parts() {
 fn parts_that_cannot_be_read_are_an_error_naming_them() {
     let conn = fixture();
     append_parts(&conn, "patients", None);
-    // A birth date (part 0, read back as a date for the ages) that is not one.
+    // A birth month (part 1, read back as a date for the ages) that is not one.
     conn.execute_batch(
         "UPDATE scenario_statistics SET value = 'not a date' \
-         WHERE entity_type = 'patients' AND part = 0 AND value IS NOT NULL",
+         WHERE entity_type = 'patients' AND part = 1 AND value IS NOT NULL",
     )
     .expect("tamper");
     let options = SummaryOptions {
@@ -218,5 +218,68 @@ fn parts_that_cannot_be_read_are_an_error_naming_them() {
             assert_eq!(context, "reading the running statistics of patients")
         }
         other => panic!("expected a database error, got {other:?}"),
+    }
+}
+
+/// The patients' ages of a summary dated `as_of`, read from the parts (`true`) or the rows.
+fn ages(conn: &Connection, as_of: chrono::NaiveDate, from_parts: bool) -> serde_json::Value {
+    let options = SummaryOptions {
+        samples_per_type: 0,
+        as_of,
+        running_statistics_from: if from_parts { 0 } else { u64::MAX },
+    };
+    let summary = scenario_summary(conn, SID, &options).expect("summary");
+    summary.statistics["patients"]["age"].clone()
+}
+
+#[test]
+fn ages_from_birth_months_and_days_equal_the_ages_of_the_rows_on_every_day() {
+    // Parts keep birth dates per month, and per day under their month; a summary reads the
+    // days of its own month only. One birth at a time (beside an unknown one), so that its age
+    // is the minimum, median and maximum: month ends, 29 February, a future birth, and births
+    // on and around the days the summaries are dated.
+    let conn = db();
+    scenario(&conn, SID, SID, None, &[]);
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
+    let mut dates: Vec<chrono::NaiveDate> = day(2024, 1, 1)
+        .iter_days()
+        .step_by(13)
+        .take_while(|d| *d < day(2026, 1, 1))
+        .collect();
+    dates.extend([
+        day(2025, 2, 28),
+        day(2025, 3, 1),
+        day(2024, 2, 28),
+        day(2024, 2, 29),
+        day(2024, 6, 15),
+        day(2024, 6, 16),
+        day(2024, 12, 31),
+    ]);
+    for birth in [
+        "2000-02-29",
+        "2001-02-28",
+        "2004-03-01",
+        "1999-12-31",
+        "2000-01-01",
+        "2030-06-15",
+        "2024-06-15",
+        "1950-06-16",
+    ] {
+        run(
+            &conn,
+            SID,
+            &format!(
+                "DELETE FROM patients; DELETE FROM scenario_statistics;
+                 INSERT INTO patients (scenario_id, patient_id, birth_date)
+                     VALUES (:sid, 'p1', DATE '{birth}'), (:sid, 'p2', NULL)"
+            ),
+        );
+        sync_manifest(&conn, SID);
+        append_parts(&conn, "patients", None);
+        for as_of in &dates {
+            let from_rows = ages(&conn, *as_of, false);
+            assert!(from_rows.is_string(), "{birth} on {as_of}: {from_rows}");
+            assert_eq!(ages(&conn, *as_of, true), from_rows, "{birth} on {as_of}");
+        }
     }
 }
