@@ -742,10 +742,10 @@ fn write_batch(
         .join(", ");
     if updated == 0 {
         // Every id is new (counted above): no anti-join needed.
-        conn.execute(
-            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"),
-            [],
-        )
+        conn.prepare_cached(&format!(
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.{stage}"
+        ))
+        .and_then(|mut s| s.execute([]))
         .map_err(db(context("writing entities into")))?;
     } else {
         conn.execute(

@@ -61,8 +61,9 @@ pub const RUNNING_STATISTICS_FROM: u64 = 100_000;
 pub enum PartsOf<'a> {
     /// Every row of the type in the scenario.
     Scenario,
-    /// The rows of the scenario in this table, of the type's columns: a temporary table the
-    /// caller filled with a batch it writes (its name built from the registry's table name).
+    /// Every row of this table, of the type's columns: a temporary table the caller filled
+    /// with a batch of the scenario it writes (its name built from the registry's table name).
+    /// The `SELECT` then has no parameter of its own.
     Rows(&'a str),
 }
 
@@ -91,20 +92,41 @@ pub fn statistics_parts(
     let nothing =
         "NULL::DOUBLE, NULL::DECIMAL(38,2), NULL::DOUBLE, NULL::DOUBLE, NULL::DATE, NULL::DATE";
     if !q.group_measures.is_empty() {
-        sql.push_str(&format!(
-            ", groups AS (SELECT {set} AS part, {value} AS value, count(*) AS n FROM base \
-             GROUP BY GROUPING SETS ({sets}))",
-            set = q.by_set(&|set| if q.day_sets.contains(&set) {
+        let part = |set: usize| {
+            if q.day_sets.contains(&set) {
                 format!(
                     "{} + coalesce(month(__g{set}), 0)",
                     Part::day_number(set, 0)
                 )
             } else {
                 set.to_string()
-            }),
-            value = q.by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
-            sets = q.grouping_sets(),
-        ));
+            }
+        };
+        let groups = match rows {
+            // A whole scenario: one grouping set per distribution, the fastest on many rows
+            // (1,000,000 patients: 70 ms, against 205 ms for the pairs below).
+            None => format!(
+                "SELECT {set} AS part, {value} AS value, count(*) AS n FROM base \
+                 GROUP BY GROUPING SETS ({sets})",
+                set = q.by_set(&part),
+                value = q.by_set(&|set| format!("CAST(__g{set} AS VARCHAR)")),
+                sets = q.grouping_sets(),
+            ),
+            // A batch: every row's (part, value) pairs counted by one aggregate, where each
+            // grouping set would pay a hash table's fixed cost (50 patients: ~1 ms less).
+            Some(_) => format!(
+                "SELECT p.part, p.value, count(*) AS n FROM (SELECT unnest([{pairs}]) AS p \
+                 FROM base) GROUP BY p.part, p.value",
+                pairs = (0..q.group_measures.len())
+                    .map(|set| format!(
+                        "{{'part': {}, 'value': CAST(__g{set} AS VARCHAR)}}",
+                        part(set)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        };
+        sql.push_str(&format!(", groups AS ({groups})"));
         branches.push(format!("SELECT part, value, n, {nothing} FROM groups"));
     }
     branches.push(format!("SELECT -1, NULL, __n, {nothing} FROM totals"));

@@ -152,6 +152,49 @@ fn parts_of_all_rows_at_once_give_the_summary_of_the_rows() {
     assert_eq!(summary(&conn), from_rows);
 }
 
+/// The parts `statistics_parts` selects for `rows`, as sorted text.
+fn parts_of(conn: &Connection, table: &str, rows: PartsOf<'_>) -> Vec<String> {
+    let t = by_table(table).expect("registry table");
+    let (select, params) = statistics_parts(t, SID, rows).expect("the type's statistics merge");
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({select})"
+        ))
+        .expect("prepare");
+    let mut parts: Vec<String> = statement
+        .query_map(duckdb::params_from_iter(params), |r| {
+            (0..9)
+                .map(|i| r.get::<_, Option<String>>(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|row| format!("{row:?}"))
+        })
+        .expect("parts")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    parts.sort();
+    parts
+}
+
+#[test]
+fn a_batch_and_the_scenario_give_the_same_parts_of_the_same_rows() {
+    // The parts of a batch (one aggregate over every row's pairs) and of a whole scenario (one
+    // grouping set per distribution) are two statements: the same rows must give the same rows.
+    let conn = fixture();
+    for table in merging_types(&conn) {
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM {table} WHERE scenario_id = '{SID}'"
+        ))
+        .expect("batch table");
+        let of_scenario = parts_of(&conn, table, PartsOf::Scenario);
+        assert!(of_scenario.len() > 1, "{table}: {of_scenario:?}");
+        assert_eq!(
+            parts_of(&conn, table, PartsOf::Rows("batch")),
+            of_scenario,
+            "{table}"
+        );
+    }
+}
+
 #[test]
 fn parts_that_do_not_add_up_to_the_count_are_not_read() {
     let conn = fixture();
