@@ -323,21 +323,30 @@ fn a_fresh_database_starts_with_the_one_guard_row() {
     assert_eq!(version, vec![0]);
 }
 
+/// A database at `path` migrated to `version`, holding one scenario with one patient and what
+/// `more` inserts; returns its rows by table.
+fn a_scenario_at_version(
+    path: &std::path::Path,
+    version: u32,
+    more: &str,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let old = Connection::open(path).expect("open");
+    migrate_with(&old, MIGRATIONS, Some(version)).expect("an old database");
+    old.execute_batch(&format!(
+        "INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL);
+         INSERT INTO scenario_entities VALUES ('s1', 'patients', 1, now());
+         INSERT INTO patients (scenario_id, patient_id, birth_date) VALUES ('s1', 'p1', DATE '1950-06-01');
+         {more}"
+    ))
+    .expect("data in the old database");
+    rows_by_table(&old)
+}
+
 #[test]
 fn v0006_adds_an_empty_statistics_table_and_keeps_every_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("v5.duckdb");
-    let before = {
-        let old = Connection::open(&path).expect("open");
-        migrate_with(&old, MIGRATIONS, Some(5)).expect("a version-5 database");
-        old.execute_batch(
-            "INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL);
-             INSERT INTO scenario_entities VALUES ('s1', 'patients', 1, now());
-             INSERT INTO patients (scenario_id, patient_id, birth_date) VALUES ('s1', 'p1', DATE '1950-06-01');",
-        )
-        .expect("data in the old database");
-        rows_by_table(&old)
-    };
+    let before = a_scenario_at_version(&path, 5, "");
     let conn = Connection::open(&path).expect("reopen");
     let report = migrate_with(&conn, MIGRATIONS, Some(6)).expect("upgrade");
     assert_eq!(report.applied, vec![6]);
@@ -354,21 +363,17 @@ fn v0006_adds_an_empty_statistics_table_and_keeps_every_row() {
 fn v0007_empties_the_running_statistics_and_keeps_every_other_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("v6.duckdb");
-    let before = {
-        let old = Connection::open(&path).expect("open");
-        migrate_with(&old, MIGRATIONS, Some(6)).expect("a version-6 database");
-        old.execute_batch(
-            "INSERT INTO scenarios VALUES ('s1', 'kept', NULL, now(), now(), NULL);
-             INSERT INTO scenario_entities VALUES ('s1', 'patients', 1, now());
-             INSERT INTO patients (scenario_id, patient_id, birth_date) VALUES ('s1', 'p1', DATE '1950-06-01');
-             INSERT INTO scenario_statistics (scenario_id, entity_type, part, value, n)
-                 VALUES ('s1', 'patients', -1, NULL, 1), ('s1', 'patients', 0, '1950-06-01', 1);",
-        )
-        .expect("data and running statistics in the old layout");
-        let mut rows = rows_by_table(&old);
-        assert_eq!(rows.remove("scenario_statistics").map(|r| r.len()), Some(2));
-        rows
-    };
+    let mut before = a_scenario_at_version(
+        &path,
+        6,
+        "INSERT INTO scenario_statistics (scenario_id, entity_type, part, value, n)
+             VALUES ('s1', 'patients', -1, NULL, 1), ('s1', 'patients', 0, '1950-06-01', 1);",
+    );
+    assert_eq!(
+        before.remove("scenario_statistics").map(|r| r.len()),
+        Some(2),
+        "running statistics in the old layout"
+    );
     let conn = Connection::open(&path).expect("reopen");
     let report = migrate(&conn).expect("upgrade");
     assert_eq!(report.applied, vec![7]);
