@@ -654,6 +654,41 @@ fn patients_mix_emits_only_canonical_patients() {
 }
 
 #[test]
+fn birthdays_fall_on_every_part_of_the_year_before_as_of() {
+    // Each patient's last birthday, counted by how many 30-day spans before `as_of` it fell
+    // (0 = within the last 30 days, ..., 11 = 330 to 364 days ago): every span holds about a
+    // twelfth of the patients. Infants are the exception (at least 30 days old), too few to
+    // empty a span.
+    let config = GeneratorConfig {
+        mix: Mix::Patients,
+        ..config(5, 6_000)
+    };
+    let as_of = config.as_of;
+    let mut spans = [0u32; 13];
+    for (_, patient) in Generator::new(config) {
+        let birth = date_field(&patient, "birth_date").expect("birth_date");
+        let age = as_of.years_since(birth).expect("born before as_of");
+        let birthday = birth
+            .checked_add_months(chrono::Months::new(12 * age))
+            .expect("a date");
+        let days = (as_of - birthday).num_days();
+        assert!(
+            (0..366).contains(&days),
+            "{birth}: last birthday {birthday}"
+        );
+        spans[days as usize / 30] += 1;
+    }
+    for (span, &count) in spans[..12].iter().enumerate() {
+        assert!(
+            (350..650).contains(&count),
+            "{count} of 6,000 birthdays {}..{} days before as_of: {spans:?}",
+            span * 30,
+            span * 30 + 29
+        );
+    }
+}
+
+#[test]
 fn zero_persons_gives_only_the_header() {
     let (_, stats) = jsonl(config(1, 0));
     for table in ["persons", "patients", "encounters", "claims"] {
@@ -672,7 +707,7 @@ fn counts_for_400_persons_are_pinned() {
     let fingerprint = out.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    assert_eq!(format!("{fingerprint:016x}"), "8a66de0722488702");
+    assert_eq!(format!("{fingerprint:016x}"), "5f38de4f0bad12ae");
     insta::assert_debug_snapshot!(stats.per_type, @r#"
     {
         "accumulators": 514,
@@ -689,7 +724,7 @@ fn counts_for_400_persons_are_pinned() {
         "patients": 400,
         "persons": 400,
         "pharmacies": 7,
-        "pharmacy_claims": 3393,
+        "pharmacy_claims": 3390,
         "prescriptions": 661,
         "providers": 48,
         "rx_members": 327,
@@ -715,7 +750,7 @@ fn first_patient_is_pinned() {
       "given_name": "Margaret",
       "middle_name": "Allen",
       "family_name": "Carter",
-      "birth_date": "1993-11-16",
+      "birth_date": "1993-11-28",
       "gender": "F",
       "race": "White",
       "ethnicity": "Not Hispanic or Latino",

@@ -48,9 +48,16 @@ impl PersonPlanner {
             // Older ages thin out: the minimum of two uniforms over 65..95.
             _ => 65 + rng.below(30).min(rng.below(30)) as i64,
         };
-        // Everyone is at least 30 days old, so they have a little history before `as_of`.
-        let birth =
-            self.as_of - (age_years * 365 + age_years / 4) as Day - 30 - rng.below(335) as Day;
+        // A birthday anywhere in the year before the age's: every day of the year is someone's
+        // birthday. Infants are at least 30 days old, so they have a little history before
+        // `as_of` (the floor applies to them alone: applied to every age it left the 30 days
+        // before `as_of`'s day of the year with no birthdays at all).
+        let within_year = if age_years == 0 {
+            30 + rng.below(335)
+        } else {
+            rng.below(365)
+        };
+        let birth = self.as_of - (age_years * 365 + age_years / 4) as Day - within_year as Day;
         let age = match (date_of(self.as_of), date_of(birth)) {
             (Some(today), Some(born)) => today.years_since(born).unwrap_or(0),
             _ => age_years as u32,
