@@ -253,9 +253,11 @@ Examples:
   healthsim export maricopa-baseline --format json --out maricopa.json --overwrite";
 
 const IMPORT_EXAMPLES: &str = "\
-The import is one transaction: an invalid or truncated file writes nothing, and the error names
-the file and the problem. The new scenario is named --name, else the exported scenario's name
-(JSON) or the folder's name, made unique.
+An invalid or truncated file writes nothing, and the error names the file and the problem. A
+folder is one transaction; a JSON export is one (--commit all) or is committed in chunks under a
+hidden name that becomes the scenario's only when the last one is in (--commit chunks), so either
+way the scenario appears whole or not at all. The new scenario is named --name, else the
+exported scenario's name (JSON) or the folder's name, made unique.
 
 Examples:
   healthsim import maricopa.json
@@ -263,9 +265,12 @@ Examples:
 
 const IMPORT_FHIR_EXAMPLES: &str = "\
 PATH: .json files (a resource or any Bundle), .ndjson files (FHIR Bulk Data) or folders of them.
-The whole import is one transaction. By default one invalid resource fails it and nothing is
-written; with --skip-invalid invalid resources are left out and listed. Resource types without
-a table are counted, not errors. References without a target in the scenario are counted.
+How it commits is --commit's: one transaction (all) or one per chunk (chunks); auto picks by the
+input's size and the output says which ran. By default one invalid resource fails the import
+(with all nothing is written; with chunks the chunks committed before it stay, and re-running
+into the same scenario completes it); with --skip-invalid invalid resources are left out and
+listed. Resource types without a table are kept whole and counted. References without a target
+in the scenario are counted.
 
 Examples:
   healthsim import-fhir synthea/output/fhir --context \"synthea patients in Massachusetts\"
