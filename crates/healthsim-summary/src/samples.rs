@@ -354,9 +354,11 @@ fn diverse(
     run(conn, t, &sql, duckdb::params_from_iter(&params))
 }
 
-/// The rows `picks` (row ids) of the scenario, in that order, one `rowid = ?` lookup each
-/// (DuckDB 1.5 pushes an equality on the row id into the scan, but not `rowid IN (..)`, which
-/// scans the whole table). `None` when a row is no longer there (a write since the picks were
+/// The rows `picks` (row ids) of the scenario, in that order, read by one statement
+/// `rowid = ANY([?, ...])`. DuckDB 1.5 pushes an equality or `ANY` list on the row id into the
+/// scan, but not `rowid IN (..)`, which scans the whole table; one statement for a type's picks
+/// instead of one per pick saves a plan per row (3 of 333,339 pharmacy claims, 2-vCPU Intel
+/// Xeon: 4.9 → 2.8 ms). `None` when a row is no longer there (a write since the picks were
 /// chosen).
 fn look_up(
     conn: &Connection,
@@ -364,22 +366,32 @@ fn look_up(
     scenario_id: &str,
     picks: &[i64],
 ) -> duckdb::Result<Option<Vec<RawSample>>> {
+    if picks.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
     let sql = format!(
-        "SELECT {select} FROM {table} WHERE rowid = ? AND {scope}",
+        "SELECT {select}, rowid FROM {table} WHERE rowid = ANY([{ids}]) AND {scope}",
         select = select_list(t),
         table = t.table,
+        ids = vec!["?"; picks.len()].join(", "),
         scope = scope_filter(),
     );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let mut samples = Vec::with_capacity(picks.len());
-    for rid in picks {
-        let mut rows = statement.query(duckdb::params![rid, scenario_id])?;
-        match rows.next()? {
-            Some(row) => samples.push(raw_sample(t, &row_values(row, width(t))?)),
-            None => return Ok(None),
-        }
-    }
-    Ok(Some(samples))
+    let params = picks
+        .iter()
+        .map(|rid| Value::BigInt(*rid))
+        .chain(std::iter::once(Value::from(scenario_id.to_string())));
+    let found = query_rows(conn, &sql, duckdb::params_from_iter(params), |row| {
+        Ok((row.get::<_, i64>(width(t))?, row_values(row, width(t))?))
+    })?;
+    Ok(picks
+        .iter()
+        .map(|rid| {
+            found
+                .iter()
+                .find(|(id, _)| id == rid)
+                .map(|(_, values)| raw_sample(t, values))
+        })
+        .collect())
 }
 
 /// The category column as text (NULL for a type without one: a single stratum).
