@@ -706,6 +706,16 @@ pub(crate) fn touch_keeping_statistics(
     Ok(())
 }
 
+/// Updates the scenario's guard row without changing it: for a transaction that writes none of
+/// the scenario's entities, tags or manifest but must still take its turn among the scenario's
+/// writers (on a lake, a commit conflicts with every other writer's).
+pub(crate) fn guard(conn: &Connection, scenario_id: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE scenarios SET updated_at = updated_at WHERE scenario_id = ?")
+        .and_then(|mut s| s.execute([scenario_id]))
+        .map_err(db("updating the scenario's guard row"))?;
+    Ok(())
+}
+
 /// Adds `inserted` to the manifest count of one table.
 pub(crate) fn add_to_manifest(
     conn: &Connection,

@@ -9,10 +9,10 @@
 
 mod common;
 
-use common::{persist_into, persist_new, store, TestResult};
+use common::{persist_into, persist_new, store, store_with, TestResult};
 use healthsim_persist::{
     CloneOptions, EntityInput, Error, PersistRequest, PreparedEntities, Provenance,
-    ScenarioSummary, ScenarioTarget, Store, SummaryOptions,
+    ScenarioSummary, ScenarioTarget, Store, StoreOptions, SummaryOptions,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value as Json};
@@ -178,18 +178,168 @@ fn every_other_write_of_the_scenario_drops_its_parts() -> TestResult {
     Ok(())
 }
 
+/// Writes claims in bulk (no summary, so the scenario's parts are deleted).
+fn bulk_claims(store: &Store, scenario: &str, range: std::ops::Range<usize>) -> TestResult {
+    let prepared = PreparedEntities::new(&EntityInput::Typed {
+        entity_type: "claims".into(),
+        entities: claims("c", range, 0),
+    })?;
+    store.write_entities(
+        &prepared,
+        &ScenarioTarget::existing(scenario),
+        &Provenance::default(),
+    )?;
+    Ok(())
+}
+
 #[test]
-fn tags_and_clones_leave_the_parts_of_the_source() -> TestResult {
+fn refreshing_after_a_bulk_write_gives_every_large_type_its_parts_and_changes_nothing_else(
+) -> TestResult {
+    // Parts from 25 rows: the claims reach it, the 10 patients do not.
+    let (_dir, store) = store_with(StoreOptions {
+        running_statistics_from: 25,
+        ..StoreOptions::default()
+    });
+    persist_new(&store, "bulk", "patients", patients("p", 0..10, 0));
+    bulk_claims(&store, "bulk", 0..40)?;
+    assert_eq!(parts(&store, "bulk", "claims"), (0, 0));
+    let rows = common::store_state(&store)?;
+    let summary = from_rows(&store, "bulk");
+
+    store.refresh_running_statistics("bulk")?;
+    assert_eq!(parts(&store, "bulk", "claims").1, 1);
+    assert_eq!(parts(&store, "bulk", "patients"), (0, 0));
+    assert_eq!(kept(&store, "bulk"), summary);
+    // Every other table, `updated_at` included, is as before.
+    let without_parts = store.with_writer(|c| {
+        run(c, "BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
+        let state = common::state::db_state(c);
+        run(c, "ROLLBACK")?;
+        Ok(state)
+    })??;
+    rows.expect_same(&without_parts, "the refresh")?;
+
+    // Refreshed again, the parts are replaced, not added to; the next persist appends to them.
+    store.refresh_running_statistics("bulk")?;
+    assert_eq!(parts(&store, "bulk", "claims").1, 1);
+    let result = persist_into(&store, "bulk", "claims", claims("c", 40..45, 0));
+    assert_eq!(result.summary, from_rows(&store, "bulk"));
+    assert_eq!(parts(&store, "bulk", "claims").1, 2);
+    Ok(())
+}
+
+#[test]
+fn refreshing_a_scenario_without_a_large_type_writes_nothing() -> TestResult {
+    let (_dir, store) = store_with(StoreOptions {
+        running_statistics_from: 25,
+        ..StoreOptions::default()
+    });
+    persist_new(&store, "small", "patients", patients("p", 0..10, 0));
+    bulk_claims(&store, "small", 0..20)?;
+    let before = common::store_state(&store)?;
+    store.refresh_running_statistics("small")?;
+    before.expect_same(&common::store_state(&store)?, "the refresh")?;
+    Ok(())
+}
+
+#[test]
+fn refreshing_a_scenario_that_does_not_exist_is_an_error_that_writes_nothing() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "here", "patients", patients("p", 0..5, 0));
+    let before = common::store_state(&store)?;
+    let error = store
+        .refresh_running_statistics("elsewhere")
+        .expect_err("no such scenario");
+    assert!(matches!(&error, Error::ScenarioNotFound { .. }), "{error}");
+    before.expect_same(&common::store_state(&store)?, "the failed refresh")?;
+    Ok(())
+}
+
+#[test]
+fn a_refresh_that_cannot_write_the_parts_writes_nothing() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "stuck", "patients", patients("p", 0..30, 0));
+    bulk_claims(&store, "stuck", 0..30)?;
+    store.with_writer(|c| {
+        run(
+            c,
+            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+        )
+    })?;
+    let before = common::store_state(&store)?;
+    let error = store
+        .refresh_running_statistics("stuck")
+        .expect_err("the parts cannot be written");
+    assert!(
+        matches!(&error, Error::Database { context, .. }
+            if context == "deleting the running statistics of patients"),
+        "{error}"
+    );
+    before.expect_same(&common::store_state(&store)?, "the failed refresh")?;
+    Ok(())
+}
+
+#[test]
+fn tags_and_clones_leave_the_parts_of_the_source_and_a_clone_copies_them() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "source", "patients", patients("p", 0..30, 0));
+    persist_into(&store, "source", "claims", claims("c", 0..30, 0));
     let before = parts(&store, "source", "patients");
     store.add_tags("source", &["cohort-a".to_string()])?;
     store.remove_tags("source", &["cohort-a".to_string()])?;
     let copy = store.clone_scenario("source", &CloneOptions::default())?;
     assert_eq!(parts(&store, "source", "patients"), before);
-    assert_eq!(parts(&store, &copy.scenario_id, "patients"), (0, 0));
+    assert_eq!(parts(&store, &copy.scenario_id, "patients"), before);
     check(&store, "source");
     check(&store, &copy.scenario_id);
+    // A clone of some types copies their parts only.
+    let some = store.clone_scenario(
+        "source",
+        &CloneOptions {
+            types: Some(vec!["claims".to_string()]),
+            ..CloneOptions::default()
+        },
+    )?;
+    assert_eq!(parts(&store, &some.scenario_id, "patients"), (0, 0));
+    assert_eq!(
+        parts(&store, &some.scenario_id, "claims"),
+        parts(&store, "source", "claims")
+    );
+    check(&store, &some.scenario_id);
+    // The copy's next persist appends to the copied parts.
+    let result = persist_into(
+        &store,
+        &copy.scenario_id,
+        "patients",
+        patients("p", 30..40, 0),
+    );
+    assert_eq!(result.summary, from_rows(&store, &copy.scenario_id));
+    assert_eq!(parts(&store, &copy.scenario_id, "patients").1, before.1 + 1);
+    Ok(())
+}
+
+#[test]
+fn a_clone_that_cannot_copy_the_parts_writes_nothing() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "source", "patients", patients("p", 0..30, 0));
+    store.with_writer(|c| {
+        run(
+            c,
+            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+        )
+    })?;
+    let before = common::store_state(&store)?;
+    let error = store
+        .clone_scenario("source", &CloneOptions::default())
+        .expect_err("the parts cannot be copied");
+    assert!(
+        matches!(&error, Error::Database { context, .. }
+            if context == "copying the running statistics of patients"),
+        "{error}"
+    );
+    before.expect_same(&common::store_state(&store)?, "the failed clone")?;
     Ok(())
 }
 
@@ -276,6 +426,8 @@ enum Write {
     Replace { from: usize, count: usize },
     /// A write without a summary.
     Bulk { claims: usize },
+    /// The parts of every type brought back after bulk writes.
+    Refresh,
 }
 
 fn write() -> impl Strategy<Value = Write> {
@@ -283,6 +435,7 @@ fn write() -> impl Strategy<Value = Write> {
         4 => (0usize..30, 0usize..30).prop_map(|(patients, claims)| Write::New { patients, claims }),
         2 => (0usize..60, 1usize..20).prop_map(|(from, count)| Write::Replace { from, count }),
         1 => (1usize..20).prop_map(|claims| Write::Bulk { claims }),
+        1 => Just(Write::Refresh),
     ]
 }
 
@@ -323,6 +476,11 @@ proptest! {
                     next_claim += c;
                     store.write_entities(&prepared, &ScenarioTarget::existing("prop"), &Provenance::default())
                         .expect("bulk write");
+                    prop_assert_eq!(kept(&store, "prop"), from_rows(&store, "prop"));
+                    continue;
+                }
+                Write::Refresh => {
+                    store.refresh_running_statistics("prop").expect("refresh");
                     prop_assert_eq!(kept(&store, "prop"), from_rows(&store, "prop"));
                     continue;
                 }

@@ -501,6 +501,12 @@ pub fn run(config: &DbConfig, args: &PersistArgs) -> CliResult<Output> {
     });
     persister.progress.finish_and_clear();
     if let Some(id) = &persister.report.scenario_id {
+        // The batches deleted the scenario's running statistics (a bulk write does not keep
+        // them); brought back once, so this summary and the next ones read parts instead of
+        // every row of a large type.
+        if stopped_writer.is_none() {
+            store.refresh_running_statistics(id)?;
+        }
         // One summary at the end instead of one per batch: its cost grows with the scenario.
         match store.scenario_summary(id, &SummaryOptions::without_samples()) {
             Ok(summary) => persister.report.summary = Some(summary),

@@ -1,8 +1,8 @@
 //! [`Store::clone_scenario`]: a new scenario holding a copy of another's entities.
 //!
 //! One `INSERT INTO t SELECT $new AS scenario_id, <other columns> FROM t WHERE scenario_id =
-//! $source` per table that has rows, the new scenario's row, tags and manifest, all in one
-//! transaction. Ids are scoped by scenario, so every copied reference stays valid: the copy
+//! $source` per table that has rows, the new scenario's row, tags and manifest, and the running
+//! statistics of each copied type (`crate::statistics`), all in one transaction. Ids are scoped by scenario, so every copied reference stays valid: the copy
 //! holds the same ids. The copy is as free of repeated ids as its source (the logical key
 //! `(scenario_id, <id>)` has no constraint: the write path keeps it), since the target is new.
 
@@ -18,6 +18,7 @@ use serde_json::json;
 use super::{metadata_with, scenario_details, selected_types, stored_columns, tables_with_rows};
 use crate::error::{db, Result};
 use crate::scenario::{self, ScenarioRef};
+use crate::statistics;
 use crate::store::{in_transaction, Store};
 
 /// What [`Store::clone_scenario`] makes.
@@ -103,6 +104,7 @@ impl Store {
                         continue;
                     }
                     let n = copy_rows(conn, t, &source.scenario_id, &target.scenario_id)?;
+                    statistics::copy_parts(conn, t, &source.scenario_id, &target.scenario_id)?;
                     crash::point("clone.copied");
                     if n > 0 {
                         scenario::add_to_manifest(conn, &target.scenario_id, t.table, n, now)?;
@@ -110,8 +112,9 @@ impl Store {
                     }
                 }
                 // The target's guard row (see crate::scenario): its row, created above, is
-                // updated by the transaction that writes its entities.
-                scenario::touch(conn, &target.scenario_id, now)?;
+                // updated by the transaction that writes its entities. Its running statistics
+                // are the source's, copied with the rows.
+                scenario::touch_keeping_statistics(conn, &target.scenario_id, now)?;
                 Ok(CloneResult {
                     scenario_id: target.scenario_id,
                     name: target.name,

@@ -38,15 +38,19 @@ pub(crate) fn store_cases(on_file: u32) -> u32 {
 /// from the first row of a type (`running_statistics_from: 0`), so every persist of the tests
 /// maintains them and every summary after one reads them.
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
+    store_with(StoreOptions {
+        running_statistics_from: 0,
+        ..StoreOptions::default()
+    })
+}
+
+/// [`store`] with other options.
+pub(crate) fn store_with(options: StoreOptions) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let target = if on_lake() {
         lake_target(dir.path())
     } else {
         Target::File(dir.path().join("test.duckdb"))
-    };
-    let options = StoreOptions {
-        running_statistics_from: 0,
-        ..StoreOptions::default()
     };
     let store = Store::open_target(target, options).expect("open a fresh store");
     (dir, store)
