@@ -18,10 +18,11 @@
 //! - every other write of a scenario (a bulk persist without summary, merge, import,
 //!   FHIR and legacy imports, delete) deletes the scenario's parts, through
 //!   [`crate::scenario::touch`], which every such write calls as its guard-row update;
-//! - after such writes a caller may bring them back with
-//!   [`Store::refresh_running_statistics`] (`healthsim persist` does, once its last batch is
-//!   written): the parts of every large type from all its rows, one scan each, in a
-//!   transaction of its own.
+//! - the bulk writes that hand a whole scenario over (an import, a FHIR import, a merge) then
+//!   compute the parts of every large type from all its rows, one scan each, before they
+//!   commit ([`keep_large`]); a scenario written batch by batch gets them back from
+//!   [`Store::refresh_running_statistics`] (`healthsim persist` calls it once its last batch
+//!   is written), in a transaction of its own.
 //!
 //! The summary reads a type's parts only when they add up to the manifest's count, and types
 //! whose statistics do not merge (diagnoses: distinct patients per code) have none.
@@ -83,22 +84,30 @@ impl Store {
             in_transaction(conn, |conn| {
                 let target = scenario::resolve_on(conn, scenario)?;
                 let id = target.scenario_id.as_str();
-                let large: Vec<_> = tables_with_rows(conn, id)?
-                    .into_iter()
-                    .filter(|(t, count)| *count >= from && statistics_merge(t))
-                    .collect();
                 // Nothing to keep: the transaction stays a read, and takes no writer's turn.
-                if large.is_empty() {
-                    return Ok(());
-                }
-                scenario::guard(conn, id)?;
-                for (t, _) in large {
-                    after_batch(conn, id, t, Upkeep::Recompute)?;
+                if keep_large(conn, id, from)? {
+                    scenario::guard(conn, id)?;
                 }
                 Ok(())
             })
         })
     }
+}
+
+/// Inside a transaction that has written the scenario (after its last write, whose guard-row
+/// update deleted the parts): computes the parts of every type of at least `from` rows whose
+/// statistics merge, from all its rows. Returns whether there was such a type. The bulk writes
+/// that end by summarizing or handing the scenario to an agent (an import, a FHIR import, a
+/// merge) call it, so the summaries that follow read parts instead of rows.
+pub(crate) fn keep_large(conn: &Connection, scenario_id: &str, from: u64) -> Result<bool> {
+    let large: Vec<_> = tables_with_rows(conn, scenario_id)?
+        .into_iter()
+        .filter(|(t, count)| *count >= from && statistics_merge(t))
+        .collect();
+    for (t, _) in &large {
+        after_batch(conn, scenario_id, t, Upkeep::Recompute)?;
+    }
+    Ok(!large.is_empty())
 }
 
 /// What a batch that keeps the running statistics does with the parts of its type.

@@ -228,6 +228,110 @@ fn refreshing_after_a_bulk_write_gives_every_large_type_its_parts_and_changes_no
     Ok(())
 }
 
+/// Rows and sets of every type's parts of a scenario, by table.
+fn all_parts(store: &Store, scenario: &str) -> Vec<(String, (i64, i64))> {
+    ["patients", "claims", "encounters", "diagnoses"]
+        .iter()
+        .map(|t| (t.to_string(), parts(store, scenario, t)))
+        .collect()
+}
+
+#[test]
+fn imports_and_merges_end_with_the_parts_of_every_large_type() -> TestResult {
+    use healthsim_persist::{
+        ExportFormat, ExportOptions, ImportCommit, ImportOptions, MergeOptions,
+    };
+    // Parts from 25 rows: the 40 claims reach it, the 10 patients do not.
+    let (dir, store) = store_with(StoreOptions {
+        running_statistics_from: 25,
+        ..StoreOptions::default()
+    });
+    persist_new(&store, "bulk", "patients", patients("p", 0..10, 0));
+    bulk_claims(&store, "bulk", 0..40)?;
+    let expected = vec![
+        ("patients".to_string(), (0, 0)),
+        ("claims".to_string(), (parts_of_claims(&store)?, 1)),
+        ("encounters".to_string(), (0, 0)),
+        ("diagnoses".to_string(), (0, 0)),
+    ];
+    let ends_with_parts = |scenario: &str, what: &str| {
+        assert_eq!(all_parts(&store, scenario), expected, "{what}");
+        check(&store, scenario);
+    };
+    for format in [ExportFormat::Json, ExportFormat::Csv] {
+        let export = store.export_scenario(
+            "bulk",
+            &ExportOptions {
+                format,
+                out: Some(dir.path().join(format!("out-{format:?}"))),
+                ..ExportOptions::default()
+            },
+        )?;
+        let commits: &[ImportCommit] = match format {
+            ExportFormat::Json => &[ImportCommit::All, ImportCommit::Chunks],
+            _ => &[ImportCommit::All],
+        };
+        for commit in commits {
+            let imported = store.import_scenario(
+                &export.path,
+                &ImportOptions {
+                    commit: *commit,
+                    ..ImportOptions::default()
+                },
+            )?;
+            ends_with_parts(&imported.scenario_id, &format!("{format:?} {commit:?}"));
+        }
+    }
+    persist_new(&store, "other", "patients", patients("q", 0..5, 0));
+    // 15 patients: still below the threshold.
+    let merged = store.merge_scenarios(&["bulk", "other"], &MergeOptions::default())?;
+    ends_with_parts(&merged.scenario_id, "merge");
+    Ok(())
+}
+
+/// The number of part rows the 40 claims of `bulk_claims(0..40)` have once refreshed (on a copy
+/// of the scenario, deleted after).
+fn parts_of_claims(store: &Store) -> Result<i64, Box<dyn std::error::Error>> {
+    let copy = store.clone_scenario("bulk", &CloneOptions::default())?;
+    store.refresh_running_statistics(&copy.scenario_id)?;
+    let (rows, _) = parts(store, &copy.scenario_id, "claims");
+    store.delete_scenario(&copy.scenario_id, true)?;
+    Ok(rows)
+}
+
+#[test]
+fn a_fhir_import_ends_with_the_parts_of_every_type() -> TestResult {
+    use healthsim_persist::fhir::{CommitMode, FhirImportOptions};
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../healthsim-fhir/tests/data/fhir/bulk");
+    // The shared store keeps parts from the first row.
+    let (_dir, store) = store();
+    for commit in [CommitMode::All, CommitMode::Chunks] {
+        let report = store.import_fhir(
+            &[&data],
+            &FhirImportOptions {
+                commit,
+                ..FhirImportOptions::default()
+            },
+        )?;
+        for table in ["patients", "encounters", "diagnoses"] {
+            let (rows, sets) = parts(&store, &report.scenario_id, table);
+            // Diagnoses' statistics do not merge (distinct patients per code): no parts.
+            assert_eq!(
+                (rows > 0, sets),
+                if table == "diagnoses" {
+                    (false, 0)
+                } else {
+                    (true, 1)
+                },
+                "{table} after a FHIR import in {commit:?} mode"
+            );
+        }
+        check(&store, &report.scenario_id);
+    }
+    Ok(())
+}
+
 #[test]
 fn refreshing_a_scenario_without_a_large_type_writes_nothing() -> TestResult {
     let (_dir, store) = store_with(StoreOptions {

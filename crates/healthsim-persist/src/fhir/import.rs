@@ -320,11 +320,12 @@ impl Store {
         options.provenance.validate()?;
         let source = FhirSource::open(paths.iter().map(AsRef::as_ref))?;
         let mode = options.commit.resolve(source.files());
+        let statistics_from = self.options().running_statistics_from;
         match mode {
             // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
             CommitMode::Chunks => self.with_bounded_memory(options.batch_size, || {
                 self.with_writer(|conn| {
-                    let mut writer = Writer::new(conn, options, mode)?;
+                    let mut writer = Writer::new(conn, options, mode, statistics_from)?;
                     match run(source, options, &mut writer) {
                         Ok(gathered) => {
                             let finished = in_transaction_once(conn, |_| writer.finish(gathered));
@@ -336,7 +337,7 @@ impl Store {
             }),
             _ => self.with_writer(|conn| {
                 in_transaction_once(conn, |conn| {
-                    let mut writer = Writer::new(conn, options, CommitMode::All)?;
+                    let mut writer = Writer::new(conn, options, CommitMode::All, statistics_from)?;
                     let gathered = run(source, options, &mut writer)?;
                     writer.finish(gathered)
                 })
@@ -682,6 +683,9 @@ struct Writer<'c> {
     options: &'c FhirImportOptions,
     mode: CommitMode,
     now: NaiveDateTime,
+    /// Rows of a type from which its running statistics are computed at the end (the store's
+    /// `running_statistics_from`).
+    statistics_from: u64,
     /// The scenario and whether it is new; `None` until the first write into a new one.
     target: Option<(ScenarioRef, bool)>,
     rows_written: BTreeMap<String, TypeCounts>,
@@ -694,7 +698,12 @@ struct Writer<'c> {
 }
 
 impl<'c> Writer<'c> {
-    fn new(conn: &'c Connection, options: &'c FhirImportOptions, mode: CommitMode) -> Result<Self> {
+    fn new(
+        conn: &'c Connection,
+        options: &'c FhirImportOptions,
+        mode: CommitMode,
+        statistics_from: u64,
+    ) -> Result<Self> {
         let now = Utc::now().naive_utc();
         let target = match &options.scenario {
             ScenarioTarget::Existing(_) => Some(open_target(conn, &options.scenario, None, now)?),
@@ -705,6 +714,7 @@ impl<'c> Writer<'c> {
             options,
             mode,
             now,
+            statistics_from,
             target,
             rows_written: BTreeMap::new(),
             chunks: 0,
@@ -799,6 +809,7 @@ impl<'c> Writer<'c> {
         let (unresolved_references, unresolved_examples) =
             unresolved_references(self.conn, &scenario.scenario_id)?;
         scenario::touch(self.conn, &scenario.scenario_id, self.now)?;
+        crate::statistics::keep_large(self.conn, &scenario.scenario_id, self.statistics_from)?;
         Ok(FhirImportReport {
             scenario_id: scenario.scenario_id,
             scenario_name: scenario.name,

@@ -50,7 +50,7 @@ use crate::input::{convert, InputError};
 use crate::normalize::normalize_stored;
 use crate::persist::{new_id, resolve_types, write_batches, Batch};
 use crate::scenario::{self, IMPORTING_PREFIX};
-use crate::statistics::Statistics;
+use crate::statistics::{self, Statistics};
 use crate::store::{in_transaction, in_transaction_once, Store};
 
 /// How [`Store::import_scenario`] imports.
@@ -163,6 +163,7 @@ impl Store {
     }
 
     fn import_json(&self, path: &Path, options: &ImportOptions) -> Result<ImportResult> {
+        let statistics_from = self.options().running_statistics_from;
         let document = Document::read(path, stream::outline(path)?)?;
         let invalid = |source: Error| {
             Error::from(TransferError::ImportEntities {
@@ -242,6 +243,7 @@ impl Store {
                                 let name = scenario::unique_name(conn, &base, None)?;
                                 scenario::rename_on(conn, id, &name, now)?;
                                 scenario::insert_tags(conn, id, &document.tags, now)?;
+                                statistics::keep_large(conn, id, statistics_from)?;
                                 Ok(name)
                             })
                         });
@@ -278,6 +280,7 @@ impl Store {
                         (given, first, items),
                     )
                 })?;
+                statistics::keep_large(conn, &target.scenario_id, statistics_from)?;
                 Ok(result(
                     &target.scenario_id,
                     target.name,
@@ -290,6 +293,7 @@ impl Store {
     }
 
     fn import_folder(&self, folder: &Path, options: &ImportOptions) -> Result<ImportResult> {
+        let statistics_from = self.options().running_statistics_from;
         let (format, files) = table_files(folder)?;
         let base = options.name.clone().unwrap_or_else(|| {
             folder
@@ -334,6 +338,7 @@ impl Store {
                 }
                 // The target's guard row (see crate::scenario).
                 scenario::touch(conn, &target.scenario_id, now)?;
+                statistics::keep_large(conn, &target.scenario_id, statistics_from)?;
                 Ok(ImportResult {
                     scenario_id: target.scenario_id,
                     name: target.name,

@@ -142,6 +142,7 @@ impl Store {
         for tag in options.tags.iter().flatten() {
             scenario::normalize_tag(tag)?;
         }
+        let statistics_from = self.options().running_statistics_from;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let now = Utc::now().naive_utc();
@@ -225,6 +226,7 @@ impl Store {
                 }
                 // The target's guard row (see crate::scenario).
                 scenario::touch(conn, &target.scenario_id, now)?;
+                crate::statistics::keep_large(conn, &target.scenario_id, statistics_from)?;
                 Ok(MergeResult {
                     scenario_id: target.scenario_id,
                     name: target.name,
