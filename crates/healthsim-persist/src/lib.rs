@@ -14,8 +14,8 @@
 //!   written; the write is one transaction; re-persisting an id updates it. Returns a
 //!   [`PersistResult`]: counts, at most 50 ids (fewer if they would not fit in 500 tokens),
 //!   and a summary without samples. [`PreparedEntities`] + [`Store::write_entities`] split the
-//!   same work for streaming callers: validate on one thread, write on another, summarize once
-//!   at the end.
+//!   same work for streaming callers: validate on one thread, write on another, then
+//!   [`Store::refresh_running_statistics`] and summarize once at the end.
 //! - [`input`]: the pure JSON → typed row mapping (camelCase, nested FHIR-like shapes, money,
 //!   dates, timestamps in UTC; unknown fields kept in `extra`) and its inverse.
 //! - [`normalize`]: the code sets `gender` and `state` are stored in (`F`/`M`/`O`/`U`, USPS

@@ -318,7 +318,9 @@ impl Store {
     /// Writes prepared entities into a scenario in one transaction, like
     /// [`Store::persist_entities`] but without computing a summary: for callers that write
     /// many batches in a row (`healthsim persist` of a large file) and summarize once at the
-    /// end with [`Store::scenario_summary`].
+    /// end with [`Store::scenario_summary`]. Each call deletes the scenario's running
+    /// statistics; [`Store::refresh_running_statistics`] after the last batch brings them back,
+    /// so that summaries of a large scenario add parts up instead of reading every row.
     ///
     /// # Errors
     ///
