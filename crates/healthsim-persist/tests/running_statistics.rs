@@ -54,6 +54,17 @@ fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
         .expect("summary from the rows")
 }
 
+/// Leaves the parts readable but no longer writable: a view stands in for the table.
+fn freeze_parts(store: &Store) -> Result<(), Error> {
+    store.with_writer(|c| {
+        run(
+            c,
+            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+        )
+    })
+}
+
 /// Rows and sets (`part = -1` rows) of the scenario's parts of one type.
 fn parts(store: &Store, scenario: &str, table: &str) -> (i64, i64) {
     let id = store
@@ -364,13 +375,7 @@ fn a_refresh_that_cannot_write_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "stuck", "patients", patients("p", 0..30, 0));
     bulk_claims(&store, "stuck", 0..30)?;
-    store.with_writer(|c| {
-        run(
-            c,
-            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
-             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
-        )
-    })?;
+    freeze_parts(&store)?;
     let before = common::store_state(&store)?;
     let error = store
         .refresh_running_statistics("stuck")
@@ -427,13 +432,7 @@ fn tags_and_clones_leave_the_parts_of_the_source_and_a_clone_copies_them() -> Te
 fn a_clone_that_cannot_copy_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "source", "patients", patients("p", 0..30, 0));
-    store.with_writer(|c| {
-        run(
-            c,
-            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
-             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
-        )
-    })?;
+    freeze_parts(&store)?;
     let before = common::store_state(&store)?;
     let error = store
         .clone_scenario("source", &CloneOptions::default())
@@ -487,14 +486,7 @@ fn many_calls_add_the_sets_up() -> TestResult {
 fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "failing", "patients", patients("p", 0..30, 0));
-    // The parts can still be read, but no longer written: a view stands in for the table.
-    store.with_writer(|c| {
-        run(
-            c,
-            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
-             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
-        )
-    })?;
+    freeze_parts(&store)?;
     let before = common::store_state(&store)?;
     // Each failing persist is the error naming what it did, and writes nothing.
     let fails = |entities: Vec<Json>, expected: &str| -> TestResult {

@@ -2,9 +2,10 @@
 //!
 //! One `INSERT INTO t SELECT $new AS scenario_id, <other columns> FROM t WHERE scenario_id =
 //! $source` per table that has rows, the new scenario's row, tags and manifest, and the running
-//! statistics of each copied type (`crate::statistics`), all in one transaction. Ids are scoped by scenario, so every copied reference stays valid: the copy
-//! holds the same ids. The copy is as free of repeated ids as its source (the logical key
-//! `(scenario_id, <id>)` has no constraint: the write path keeps it), since the target is new.
+//! statistics of each copied type (`crate::statistics`), all in one transaction. Ids are
+//! scoped by scenario, so every copied reference stays valid: the copy holds the same ids. The
+//! copy is as free of repeated ids as its source (the logical key `(scenario_id, <id>)` has no
+//! constraint: the write path keeps it), since the target is new.
 
 use healthsim_schema::crash;
 use std::collections::BTreeMap;
