@@ -18,11 +18,11 @@
 //! - every other write of a scenario (a bulk persist without summary, merge, import,
 //!   FHIR and legacy imports, delete) deletes the scenario's parts, through
 //!   [`crate::scenario::touch`], which every such write calls as its guard-row update;
-//! - the bulk writes that hand a whole scenario over (an import, a FHIR import, a merge) then
-//!   compute the parts of every large type from all its rows, one scan each, before they
-//!   commit ([`keep_large`]); a scenario written batch by batch gets them back from
-//!   [`Store::refresh_running_statistics`] (`healthsim persist` calls it once its last batch
-//!   is written), in a transaction of its own.
+//! - the bulk writes that hand a whole scenario over (an import, a FHIR or legacy import, a
+//!   merge) then compute the parts of every large type from all its rows, one scan each,
+//!   before they commit ([`keep_large`]); a scenario written batch by batch gets them back
+//!   from [`Store::refresh_running_statistics`] (`healthsim persist` calls it once its last
+//!   batch is written), in a transaction of its own.
 //!
 //! The summary reads a type's parts only when they add up to the manifest's count, and types
 //! whose statistics do not merge (diagnoses: distinct patients per code) have none.
@@ -97,8 +97,8 @@ impl Store {
 /// Inside a transaction that has written the scenario (after its last write, whose guard-row
 /// update deleted the parts): computes the parts of every type of at least `from` rows whose
 /// statistics merge, from all its rows. Returns whether there was such a type. The bulk writes
-/// that end by summarizing or handing the scenario to an agent (an import, a FHIR import, a
-/// merge) call it, so the summaries that follow read parts instead of rows.
+/// that end by summarizing or handing the scenario to an agent (an import, a FHIR or legacy
+/// import, a merge) call it, so the summaries that follow read parts instead of rows.
 pub(crate) fn keep_large(conn: &Connection, scenario_id: &str, from: u64) -> Result<bool> {
     let large: Vec<_> = tables_with_rows(conn, scenario_id)?
         .into_iter()

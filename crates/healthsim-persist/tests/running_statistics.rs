@@ -344,6 +344,41 @@ fn a_fhir_import_ends_with_the_parts_of_every_type() -> TestResult {
 }
 
 #[test]
+fn a_legacy_import_ends_with_the_parts_of_every_type() -> TestResult {
+    let legacy_dir = tempfile::tempdir()?;
+    let legacy = legacy_dir.path().join("healthsim.duckdb");
+    let conn = healthsim_schema::duckdb::Connection::open(&legacy)?;
+    conn.execute_batch(include_str!("legacy/python_v1_7.sql"))?;
+    drop(conn);
+    // The shared store keeps parts from the first row.
+    let (_dir, store) = store();
+    let report =
+        store.import_legacy(&legacy, &healthsim_persist::LegacyImportOptions::default())?;
+    assert!(report.scenarios_imported > 0);
+    for imported in &report.scenarios {
+        let id = imported.scenario_id.as_deref().expect("imported");
+        // Every type it holds whose statistics merge has one set of parts.
+        let merging: Vec<&str> = imported
+            .counts
+            .keys()
+            .filter_map(|table| healthsim_schema::by_table(table))
+            .filter(|t| healthsim_summary::statistics_merge(t))
+            .map(|t| t.table)
+            .collect();
+        assert!(!merging.is_empty(), "{id}");
+        for table in merging {
+            let (rows, sets) = parts(&store, id, table);
+            assert!(
+                rows > 0 && sets == 1,
+                "{id} {table}: {rows} rows, {sets} sets"
+            );
+        }
+        check(&store, id);
+    }
+    Ok(())
+}
+
+#[test]
 fn refreshing_a_scenario_without_a_large_type_writes_nothing() -> TestResult {
     let (_dir, store) = store_with(StoreOptions {
         running_statistics_from: 25,

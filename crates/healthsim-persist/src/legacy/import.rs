@@ -350,6 +350,7 @@ impl Store {
             }
             return Ok(report);
         }
+        let statistics_from = self.options().running_statistics_from;
         self.with_writer(|conn| {
             in_transaction(conn, |conn| {
                 let name = scenario::unique_name(conn, &base, None)?;
@@ -375,6 +376,7 @@ impl Store {
                     now,
                     Statistics::Drop,
                 )?;
+                crate::statistics::keep_large(conn, &created.scenario_id, statistics_from)?;
                 // What the scenario now holds, rather than what the mapping could resolve.
                 report.unresolved_references = unresolved_references(conn, &created.scenario_id)?.0;
                 report.status = LegacyStatus::Imported;
