@@ -32,26 +32,35 @@ fn run(c: &healthsim_schema::duckdb::Connection, sql: &str) -> Result<(), Error>
     })
 }
 
-/// The scenario's summary from its rows alone: the parts are deleted in a transaction that is
-/// rolled back.
+/// What `f` reads with every part deleted, in a transaction that is rolled back.
+fn without_parts<T>(
+    store: &Store,
+    f: impl FnOnce(&healthsim_schema::duckdb::Connection) -> T,
+) -> T {
+    store
+        .with_writer(|c| {
+            run(c, "BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
+            let read = f(c);
+            run(c, "ROLLBACK")?;
+            Ok(read)
+        })
+        .expect("transaction")
+}
+
+/// The scenario's summary from its rows alone.
 fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
     let id = store
         .resolve_scenario(scenario)
         .expect("scenario")
         .scenario_id;
-    store
-        .with_writer(|c| {
-            run(c, "BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
-            let summary = healthsim_summary::scenario_summary(
-                c,
-                &id,
-                &healthsim_summary::SummaryOptions::without_samples(),
-            );
-            run(c, "ROLLBACK")?;
-            Ok(summary)
-        })
-        .expect("transaction")
+    without_parts(store, |c| {
+        healthsim_summary::scenario_summary(
+            c,
+            &id,
+            &healthsim_summary::SummaryOptions::without_samples(),
+        )
         .expect("summary from the rows")
+    })
 }
 
 /// Leaves the parts readable but no longer writable: a view stands in for the table.
@@ -128,6 +137,20 @@ fn claims(prefix: &str, range: std::ops::Range<usize>, version: usize) -> Vec<Js
         .collect()
 }
 
+/// Writes claims in bulk (no summary, so the scenario's parts are deleted).
+fn bulk_claims(store: &Store, scenario: &str, range: std::ops::Range<usize>) -> TestResult {
+    let prepared = PreparedEntities::new(&EntityInput::Typed {
+        entity_type: "claims".into(),
+        entities: claims("c", range, 0),
+    })?;
+    store.write_entities(
+        &prepared,
+        &ScenarioTarget::existing(scenario),
+        &Provenance::default(),
+    )?;
+    Ok(())
+}
+
 #[test]
 fn persists_of_new_entities_append_parts_that_give_the_summary_of_the_rows() -> TestResult {
     let (_dir, store) = store();
@@ -169,15 +192,7 @@ fn every_other_write_of_the_scenario_drops_its_parts() -> TestResult {
     persist_into(&store, "dropped", "claims", claims("c", 0..30, 0));
     assert!(parts(&store, "dropped", "claims").0 > 0);
     // A write without a summary (the CLI's bulk persist) deletes every type's parts.
-    let prepared = PreparedEntities::new(&EntityInput::Typed {
-        entity_type: "claims".into(),
-        entities: claims("c", 30..60, 0),
-    })?;
-    store.write_entities(
-        &prepared,
-        &ScenarioTarget::existing("dropped"),
-        &Provenance::default(),
-    )?;
+    bulk_claims(&store, "dropped", 30..60)?;
     assert_eq!(parts(&store, "dropped", "patients"), (0, 0));
     assert_eq!(parts(&store, "dropped", "claims"), (0, 0));
     check(&store, "dropped");
@@ -186,20 +201,6 @@ fn every_other_write_of_the_scenario_drops_its_parts() -> TestResult {
     assert_eq!(result.summary, from_rows(&store, "dropped"));
     assert_eq!(parts(&store, "dropped", "claims").1, 1);
     assert_eq!(parts(&store, "dropped", "patients"), (0, 0));
-    Ok(())
-}
-
-/// Writes claims in bulk (no summary, so the scenario's parts are deleted).
-fn bulk_claims(store: &Store, scenario: &str, range: std::ops::Range<usize>) -> TestResult {
-    let prepared = PreparedEntities::new(&EntityInput::Typed {
-        entity_type: "claims".into(),
-        entities: claims("c", range, 0),
-    })?;
-    store.write_entities(
-        &prepared,
-        &ScenarioTarget::existing(scenario),
-        &Provenance::default(),
-    )?;
     Ok(())
 }
 
@@ -222,13 +223,10 @@ fn refreshing_after_a_bulk_write_gives_every_large_type_its_parts_and_changes_no
     assert_eq!(parts(&store, "bulk", "patients"), (0, 0));
     assert_eq!(kept(&store, "bulk"), summary);
     // Every other table, `updated_at` included, is as before.
-    let without_parts = store.with_writer(|c| {
-        run(c, "BEGIN TRANSACTION; DELETE FROM scenario_statistics")?;
-        let state = common::state::db_state(c);
-        run(c, "ROLLBACK")?;
-        Ok(state)
-    })??;
-    rows.expect_same(&without_parts, "the refresh")?;
+    rows.expect_same(
+        &without_parts(&store, common::state::db_state)?,
+        "the refresh",
+    )?;
 
     // Refreshed again, the parts are replaced, not added to; the next persist appends to them.
     store.refresh_running_statistics("bulk")?;
@@ -600,13 +598,8 @@ proptest! {
                     next_patient = next_patient.max(end);
                 }
                 Write::Bulk { claims: c } => {
-                    let prepared = PreparedEntities::new(&EntityInput::Typed {
-                        entity_type: "claims".into(),
-                        entities: claims("c", next_claim..next_claim + c, 0),
-                    }).expect("valid claims");
+                    bulk_claims(&store, "prop", next_claim..next_claim + c).expect("bulk write");
                     next_claim += c;
-                    store.write_entities(&prepared, &ScenarioTarget::existing("prop"), &Provenance::default())
-                        .expect("bulk write");
                     prop_assert_eq!(kept(&store, "prop"), from_rows(&store, "prop"));
                     continue;
                 }
