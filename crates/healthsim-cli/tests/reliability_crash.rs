@@ -21,7 +21,9 @@
 //! `crash-points` feature, so `HEALTHSIM_CRASH_AT=<point>[:<nth>]` makes it SIGKILL itself at a
 //! named statement (`healthsim_schema::crash`). `every_write_path_killed_at_every_crash_point_*`
 //! kills direct append, staged insert, upsert, delete, clone, merge with rename and import at
-//! points inside their transaction, just before and just after the COMMIT, and
+//! points inside their transaction, just before and just after the COMMIT;
+//! `a_legacy_import_killed_in_any_scenario_*` kills `import-legacy` (a transaction per legacy
+//! scenario) inside and around each scenario's commit, then runs it again; and
 //! `migrate_killed_at_every_crash_point_*` kills `db migrate` inside and between migrations and
 //! mid-creation of a new file. Each kill must be a SIGKILL (a point that is never reached lets
 //! the command finish, and fails the test). Before the commit the whole database (every table's
@@ -1216,6 +1218,111 @@ fn a_chunked_import_killed_between_commits_shows_nothing_and_the_next_import_cle
             .into());
         }
     }
+    Ok(())
+}
+
+/// The Python HealthSim's schema v1.7 with three cohorts (see the header of
+/// crates/healthsim-persist/tests/legacy/make_fixtures.py).
+const PYTHON_V1_7_SQL: &str = include_str!("../../healthsim-persist/tests/legacy/python_v1_7.sql");
+
+/// `import-legacy` of a Python HealthSim database of three cohorts, which writes each in a
+/// transaction of its own, killed inside each transaction (its rows, tags and running statistics
+/// written, not committed), just before and just after each commit and while the store closes:
+/// the database holds exactly the cohorts whose commit came, each one whole (equal to what an
+/// uninterrupted run leaves), and none of the others; running the same command again skips the
+/// imported names and leaves exactly what an uninterrupted run leaves.
+#[test]
+fn a_legacy_import_killed_in_any_scenario_keeps_whole_ones_and_a_rerun_completes_it() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let legacy = dir.path().join("python-healthsim.duckdb");
+    {
+        let conn = Connection::open(&legacy)?;
+        conn.execute_batch(PYTHON_V1_7_SQL)?;
+        conn.execute_batch("CHECKPOINT")?;
+    }
+    let base = dir.path().join("legacy-base.duckdb");
+    open_store(&base)?;
+    let args = owned(&["import-legacy", &arg(&legacy)]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let reference = dir.path().join("legacy-reference.duckdb");
+    copy_database(&base, &reference)?;
+    run(healthsim_on(&reference, &refs), None)?.expect_code(0)?;
+    let expected = inspect(&open_store(&reference)?, all_contents)?;
+    if expected.len() != 3 {
+        return Err(format!("the fixture imported {} scenarios, not 3", expected.len()).into());
+    }
+    // Each point with the number of scenarios committed when it is reached.
+    let points = [
+        ("legacy.written:1", 0),
+        ("commit.before:1", 0),
+        ("commit.after:1", 1),
+        ("legacy.written:2", 1),
+        ("commit.before:2", 1),
+        ("commit.after:2", 2),
+        ("legacy.written:3", 2),
+        ("commit.after:3", 3),
+        ("store.closing", 3),
+    ];
+    let after_reopen = [
+        "no cohort; the re-run completes it",
+        "1 of 3 cohorts, whole; the re-run completes it",
+        "2 of 3 cohorts, whole; the re-run completes it",
+        "complete; the re-run skips every cohort",
+    ];
+    let mut outcomes = Vec::new();
+    for (point, committed) in points {
+        let label = format!("legacy import killed at {point}");
+        let db = dir.path().join("legacy-trial.duckdb");
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
+        copy_database(&base, &db)?;
+        run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+        let present = inspect(&open_store(&db)?, |conn| {
+            whole_database(conn)?;
+            all_contents(conn)
+        })
+        .map_err(|e| format!("{label}: {e}"))?;
+        if present.len() != committed {
+            return Err(format!(
+                "{label}: {} scenarios present ({:?}), {committed} committed",
+                present.len(),
+                present.keys().collect::<Vec<_>>()
+            )
+            .into());
+        }
+        for (name, contents) in &present {
+            match expected.get(name) {
+                Some(whole) if whole == contents => {}
+                Some(whole) => {
+                    return Err(format!(
+                        "{label}: {name} is not whole: {}",
+                        whole.differences(contents).join(", ")
+                    )
+                    .into())
+                }
+                None => return Err(format!("{label}: unexpected scenario {name}").into()),
+            }
+        }
+        run(healthsim_on(&db, &refs), None)?.expect_code(0)?;
+        let after =
+            inspect(&open_store(&db)?, all_contents).map_err(|e| format!("{label}: {e}"))?;
+        if after != expected {
+            return Err(format!(
+                "{label}: the import run again left scenarios {:?}, an uninterrupted run {:?}",
+                after.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>()
+            )
+            .into());
+        }
+        outcomes.push(PointOutcome {
+            path: "import-legacy (3 cohorts, a transaction each)",
+            point,
+            died_by: "SIGKILL",
+            after_reopen: after_reopen[committed],
+        });
+    }
+    reliability_common::record_results("crash-points-legacy", &outcomes)?;
     Ok(())
 }
 

@@ -377,6 +377,7 @@ impl Store {
                     Statistics::Drop,
                 )?;
                 crate::statistics::keep_large(conn, &created.scenario_id, statistics_from)?;
+                healthsim_schema::crash::point("legacy.written");
                 // What the scenario now holds, rather than what the mapping could resolve.
                 report.unresolved_references = unresolved_references(conn, &created.scenario_id)?.0;
                 report.status = LegacyStatus::Imported;
