@@ -726,9 +726,17 @@ fn write_batch(
             .map_err(db(context("staging entities of")))?;
     }
     crash::point("persist.staged");
-    if let Upkeep::FromBatch { sets } = upkeep {
-        running::append_batch(conn, scenario_id, t, &format!("temp.{stage}"), sets)?;
-    }
+    let upkeep = match upkeep {
+        Upkeep::FromBatch { sets } => {
+            running::append_batch(conn, scenario_id, t, &format!("temp.{stage}"), sets)?;
+            upkeep
+        }
+        // Before the rows it replaces are overwritten.
+        Upkeep::Replace { sets } => {
+            running::replace_batch(conn, scenario_id, t, &format!("temp.{stage}"), sets)?
+        }
+        Upkeep::Nothing | Upkeep::Recompute => upkeep,
+    };
     let assignments = domain
         .iter()
         .copied()

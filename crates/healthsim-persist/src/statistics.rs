@@ -8,11 +8,13 @@
 //!
 //! - a persist that returns a summary ([`Statistics::Keep`]), for a type that reaches
 //!   [`crate::StoreOptions::running_statistics_from`] rows, appends the parts of the batch's
-//!   rows when every id was new and the existing parts added up to the type's count before the
-//!   batch; otherwise (ids replaced, a batch over
-//!   [`DIRECT_APPEND_MAX_ROWS`], no parts yet) it replaces the type's parts with those of all
-//!   its rows (one scan, what the summary would have read anyway). Every
-//!   [`COMPACT_AFTER`] appended sets, one type's parts are added up into one set;
+//!   rows when the existing parts added up to the type's count before the batch and the batch
+//!   has at most [`DIRECT_APPEND_MAX_ROWS`]; when some of its ids exist, it first appends the
+//!   parts of the rows they replace, negated ([`replace_batch`]: counts and sums come out that
+//!   way, extremes do not, so a replaced value at an extreme recomputes instead). Otherwise (a
+//!   larger batch, no parts yet) it replaces the type's parts with those of all its rows (one
+//!   scan, what the summary would have read anyway). Every [`COMPACT_AFTER`] appended sets, one
+//!   type's parts are added up into one set;
 //! - a clone copies the parts of each type it copies along with its rows (the same rows have
 //!   the same parts);
 //! - every other write of a scenario (a bulk persist without summary, merge, import,
@@ -117,6 +119,11 @@ pub(crate) enum Upkeep {
     Nothing,
     /// Append the parts of the batch's rows, staged in a temporary table; `sets` were there.
     FromBatch { sets: i64 },
+    /// Some of the batch's ids exist: take the parts of the rows they replace out (a set of
+    /// negated counts and sums) and append the batch's, or, when a replaced row holds one of
+    /// the type's extremes (which a negated set cannot take out), recompute ([`replace_batch`]);
+    /// `sets` were there.
+    Replace { sets: i64 },
     /// Replace the type's parts with those of all its rows, once the batch is written.
     Recompute,
 }
@@ -175,13 +182,12 @@ pub(crate) fn upkeep(
         .and_then(|mut s| s.query_row([scenario_id, t.table], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(context())?;
     let small = staged <= DIRECT_APPEND_MAX_ROWS as u64;
-    Ok(
-        if sets > 0 && u64::try_from(rows).ok() == Some(count) && updated == 0 && small {
-            Upkeep::FromBatch { sets }
-        } else {
-            Upkeep::Recompute
-        },
-    )
+    let add_up = sets > 0 && u64::try_from(rows).ok() == Some(count) && small;
+    Ok(match (add_up, updated) {
+        (false, _) => Upkeep::Recompute,
+        (true, 0) => Upkeep::FromBatch { sets },
+        (true, _) => Upkeep::Replace { sets },
+    })
 }
 
 /// Appends the parts of the batch's rows, staged in `stage` (a temporary table of the type's
@@ -203,8 +209,75 @@ pub(crate) fn append_batch(
     Ok(())
 }
 
+/// [`Upkeep::Replace`], while the rows the batch (staged in `stage`) replaces are still in the
+/// table: appends the parts of those rows negated (counts, sums and non-NULL counts; no
+/// extremes) and then the batch's parts, so the type's parts add up to its rows after the
+/// write. A minimum or maximum does not come out that way: when a replaced row's value equals
+/// or passes one of the type's extremes, nothing is appended and the type's parts are to be
+/// recomputed instead. Returns what is left to do after the write ([`Upkeep::Nothing`] or
+/// [`Upkeep::Recompute`]). Values whose count falls to zero stay as rows of `n = 0` until the
+/// next compaction; the summary leaves them out.
+pub(crate) fn replace_batch(
+    conn: &Connection,
+    scenario_id: &str,
+    t: &'static EntityType,
+    stage: &str,
+    sets: i64,
+) -> Result<Upkeep> {
+    let context = |what: &str| db(format!("{what} the running statistics of {}", t.table));
+    let (table, pk) = (t.table, t.primary_key);
+    let replaced = format!("hs_replaced_{table}");
+    let rows = format!("temp.{replaced}");
+    let Some((select, params)) = statistics_parts(t, scenario_id, PartsOf::Rows(&rows)) else {
+        return Ok(Upkeep::Nothing);
+    };
+    conn.prepare_cached(&format!(
+        "CREATE OR REPLACE TEMP TABLE {replaced} AS SELECT * FROM main.{table} \
+         WHERE scenario_id = ? AND {pk} IN (SELECT {pk} FROM {stage})"
+    ))
+    .and_then(|mut s| s.execute([scenario_id]))
+    .map_err(context("reading the replaced rows for"))?;
+    conn.prepare(&format!(
+        "CREATE OR REPLACE TEMP TABLE hs_replaced_parts AS \
+         SELECT * FROM ({select}) AS p({PART_COLUMNS})"
+    ))
+    .and_then(|mut s| s.execute(duckdb::params_from_iter(params)))
+    .map_err(context("computing the replaced rows' part of"))?;
+    // A replaced value at or beyond an extreme of the parts so far: the extreme may leave.
+    let at_extremes: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM temp.hs_replaced_parts AS r JOIN (\
+               SELECT part, min(low_number) AS low_number, max(high_number) AS high_number, \
+                      min(low_day) AS low_day, max(high_day) AS high_day \
+               FROM {STATISTICS_TABLE} WHERE scenario_id = ? AND entity_type = ? AND part <= -2 \
+               GROUP BY part) AS k USING (part) \
+             WHERE r.low_number <= k.low_number OR r.high_number >= k.high_number \
+                OR r.low_day <= k.low_day OR r.high_day >= k.high_day"
+        ))
+        .and_then(|mut s| s.query_row([scenario_id, table], |r| r.get(0)))
+        .map_err(context("comparing the replaced rows with the extremes of"))?;
+    let upkeep = if at_extremes > 0 {
+        Upkeep::Recompute
+    } else {
+        conn.prepare_cached(&format!(
+            "INSERT INTO {STATISTICS_TABLE} (scenario_id, entity_type, {PART_COLUMNS}) \
+             SELECT ?, ?, part, value, -n, -total, -exact_total, NULL, NULL, NULL, NULL \
+             FROM temp.hs_replaced_parts"
+        ))
+        .and_then(|mut s| s.execute([scenario_id, table]))
+        .map_err(context("taking the replaced rows out of"))?;
+        append_batch(conn, scenario_id, t, stage, sets + 1)?;
+        Upkeep::Nothing
+    };
+    conn.execute_batch(&format!(
+        "DROP TABLE {rows}; DROP TABLE temp.hs_replaced_parts"
+    ))
+    .map_err(context("dropping the replaced rows' copy for"))?;
+    Ok(upkeep)
+}
+
 /// After the batch is written: the [`Upkeep::Recompute`] of the type's parts (the others are
-/// done).
+/// done; an [`Upkeep::Replace`] that [`replace_batch`] did not handle recomputes too).
 pub(crate) fn after_batch(
     conn: &Connection,
     scenario_id: &str,
@@ -214,7 +287,7 @@ pub(crate) fn after_batch(
     let context = |what: &str| db(format!("{what} the running statistics of {}", t.table));
     match upkeep {
         Upkeep::Nothing | Upkeep::FromBatch { .. } => Ok(()),
-        Upkeep::Recompute => {
+        Upkeep::Recompute | Upkeep::Replace { .. } => {
             delete_type(conn, scenario_id, t).map_err(context("deleting"))?;
             match statistics_parts(t, scenario_id, PartsOf::Scenario) {
                 Some((select, params)) => {
@@ -269,14 +342,16 @@ fn delete_type(conn: &Connection, scenario_id: &str, t: &EntityType) -> duckdb::
     Ok(())
 }
 
-/// Adds the type's sets of parts up into one: counts and sums add, extremes are the extremes.
+/// Adds the type's sets of parts up into one: counts and sums add, extremes are the extremes;
+/// a value whose rows were all replaced (its count added up to zero) is left out.
 fn compact(conn: &Connection, scenario_id: &str, t: &EntityType) -> duckdb::Result<()> {
     let sums = "part, value, sum(n)::BIGINT AS n, sum(total) AS total, \
                 sum(exact_total)::DECIMAL(38,2) AS exact_total, min(low_number) AS low_number, \
                 max(high_number) AS high_number, min(low_day) AS low_day, max(high_day) AS high_day";
     conn.prepare_cached(&format!(
         "CREATE OR REPLACE TEMP TABLE hs_statistics AS SELECT {sums} FROM {STATISTICS_TABLE} \
-         WHERE scenario_id = ? AND entity_type = ? GROUP BY part, value"
+         WHERE scenario_id = ? AND entity_type = ? GROUP BY part, value \
+         HAVING part < 0 OR sum(n) <> 0"
     ))?
     .execute([scenario_id, t.table])?;
     delete_type(conn, scenario_id, t)?;

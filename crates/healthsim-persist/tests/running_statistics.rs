@@ -49,17 +49,16 @@ fn without_parts<T>(
 
 /// The scenario's summary from its rows alone.
 fn from_rows(store: &Store, scenario: &str) -> ScenarioSummary {
+    from_rows_with(store, scenario, &SummaryOptions::without_samples())
+}
+
+fn from_rows_with(store: &Store, scenario: &str, options: &SummaryOptions) -> ScenarioSummary {
     let id = store
         .resolve_scenario(scenario)
         .expect("scenario")
         .scenario_id;
     without_parts(store, |c| {
-        healthsim_summary::scenario_summary(
-            c,
-            &id,
-            &healthsim_summary::SummaryOptions::without_samples(),
-        )
-        .expect("summary from the rows")
+        healthsim_summary::scenario_summary(c, &id, options).expect("summary from the rows")
     })
 }
 
@@ -173,15 +172,99 @@ fn persists_of_new_entities_append_parts_that_give_the_summary_of_the_rows() -> 
 }
 
 #[test]
-fn replacing_entities_recomputes_the_parts_of_their_type() -> TestResult {
+fn replacing_entities_takes_their_old_parts_out_and_adds_the_new_ones() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "replaced", "patients", patients("p", 0..30, 0));
     persist_into(&store, "replaced", "patients", patients("p", 30..60, 0));
     assert_eq!(parts(&store, "replaced", "patients").1, 2);
-    // Ids 20..40 exist: their old values leave the statistics, so the parts start again.
+    // Ids 20..40 exist: a set of their old values negated, then one of the batch's.
     let result = persist_into(&store, "replaced", "patients", patients("p", 20..40, 3));
     assert_eq!(result.summary, from_rows(&store, "replaced"));
-    assert_eq!(parts(&store, "replaced", "patients").1, 1);
+    assert_eq!(parts(&store, "replaced", "patients").1, 4);
+    // Every patient of a state moves away: the state leaves the summary, as it does the rows.
+    let moved: Vec<Json> = (0..60)
+        .flat_map(|i| patients("p", i..i + 1, if (20..40).contains(&i) { 3 } else { 0 }))
+        .filter(|p| p["state"] == "NV")
+        .map(|mut p| {
+            p["state"] = json!("AZ");
+            p
+        })
+        .collect();
+    let result = persist_into(&store, "replaced", "patients", moved);
+    assert_eq!(result.summary, from_rows(&store, "replaced"));
+    assert_eq!(parts(&store, "replaced", "patients").1, 6);
+    let shown = serde_json::to_string(&result.summary)?;
+    assert!(!shown.contains("\"NV\""), "{shown}");
+    // The oldest patients become young: the oldest age left is a younger one.
+    let oldest: Vec<Json> = (0..60)
+        .flat_map(|i| patients("p", i..i + 1, if (20..40).contains(&i) { 3 } else { 0 }))
+        .filter(|p| p["birth_date"].as_str().is_some_and(|d| d < "1933"))
+        .map(|mut p| {
+            p["birth_date"] = json!("2000-01-01");
+            p
+        })
+        .collect();
+    assert!(!oldest.is_empty());
+    let before = kept(&store, "replaced").statistics["patients"]["age"].clone();
+    let result = persist_into(&store, "replaced", "patients", oldest);
+    assert_eq!(result.summary, from_rows(&store, "replaced"));
+    assert_ne!(result.summary.statistics["patients"]["age"], before);
+    assert_eq!(parts(&store, "replaced", "patients").1, 8);
+    Ok(())
+}
+
+#[test]
+fn an_age_whose_every_patient_was_replaced_leaves_the_ages() -> TestResult {
+    // Ages add up per birth month, and per birth day within the month of the date they are
+    // computed at (June here), where a replaced patient's day is taken out row by row.
+    let options = SummaryOptions {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 6, 20).ok_or("date")?,
+        ..SummaryOptions::without_samples()
+    };
+    let age = |s: &ScenarioSummary| s.statistics["patients"]["age"].clone();
+    let (_dir, store) = store();
+    persist_new(&store, "ages", "patients", patients("p", 0..30, 0));
+    let mut oldest = patients("old", 0..1, 0);
+    oldest[0]["birth_date"] = json!("1920-06-10");
+    persist_into(&store, "ages", "patients", oldest.clone());
+    let before = store.scenario_summary("ages", &options)?;
+    assert_eq!(before, from_rows_with(&store, "ages", &options));
+    assert!(
+        age(&before).as_str().is_some_and(|a| a.contains("106")),
+        "{before:?}"
+    );
+    oldest[0]["birth_date"] = json!("2000-06-10");
+    persist_into(&store, "ages", "patients", oldest);
+    // Taken out and added again, not recomputed.
+    assert_eq!(parts(&store, "ages", "patients").1, 4);
+    let after = store.scenario_summary("ages", &options)?;
+    assert_eq!(after, from_rows_with(&store, "ages", &options));
+    assert!(
+        age(&after).as_str().is_some_and(|a| !a.contains("106")),
+        "{after:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn replacing_an_entity_that_holds_an_extreme_recomputes_the_parts_of_its_type() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "extreme", "claims", claims("c", 0..30, 0));
+    let mut top = claims("top", 0..1, 0);
+    top[0]["total_billed"] = json!("99999.00");
+    persist_into(&store, "extreme", "claims", top.clone());
+    assert_eq!(parts(&store, "extreme", "claims").1, 2);
+    // A claim inside every range is taken out and added again.
+    let mut inside = claims("c", 3..4, 0);
+    inside[0]["status"] = json!("denied");
+    let result = persist_into(&store, "extreme", "claims", inside);
+    assert_eq!(result.summary, from_rows(&store, "extreme"));
+    assert_eq!(parts(&store, "extreme", "claims").1, 4);
+    // The largest amount billed leaves: the parts cannot say what the next largest is.
+    top[0]["total_billed"] = json!("120.00");
+    let result = persist_into(&store, "extreme", "claims", top);
+    assert_eq!(result.summary, from_rows(&store, "extreme"));
+    assert_eq!(parts(&store, "extreme", "claims").1, 1);
     Ok(())
 }
 
@@ -538,11 +621,57 @@ fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
         patients("p", 30..40, 0),
         "appending to the running statistics of patients",
     )?;
-    // Replacing ids recomputes the parts: that fails too, naming what it did.
+    // Replacing ids takes their old parts out: that fails too, naming what it did.
     fails(
         patients("p", 0..5, 1),
-        "deleting the running statistics of patients",
+        "taking the replaced rows out of the running statistics of patients",
     )?;
+    Ok(())
+}
+
+#[test]
+fn a_failure_while_replacing_the_parts_writes_nothing() -> TestResult {
+    let (_dir, store) = store();
+    persist_new(&store, "failing", "claims", claims("c", 0..30, 0));
+    let fails = |entities: Vec<Json>, expected: &str| -> TestResult {
+        let before = common::store_state(&store)?;
+        let request = PersistRequest::new("claims", entities).into_existing("failing");
+        let error = store
+            .persist_entities(&request)
+            .expect_err("the parts cannot be replaced");
+        assert!(
+            matches!(&error, Error::Database { context, .. } if context == expected),
+            "{error}"
+        );
+        before.expect_same(&common::store_state(&store)?, "the failed persist")?;
+        Ok(())
+    };
+    // Parts without the dates' extremes: the replaced rows cannot be compared with them.
+    store.with_writer(|c| {
+        run(
+            c,
+            "ALTER TABLE scenario_statistics RENAME TO statistics_kept; \
+             CREATE VIEW scenario_statistics AS \
+             SELECT * EXCLUDE (low_day, high_day) FROM statistics_kept",
+        )
+    })?;
+    fails(
+        claims("c", 0..5, 1),
+        "comparing the replaced rows with the extremes of the running statistics of claims",
+    )?;
+    // Parts that cannot be written: replacing c24, the claim with the largest amount billed
+    // (988.24), recomputes them, and deleting them fails.
+    store.with_writer(|c| {
+        run(
+            c,
+            "DROP VIEW scenario_statistics; \
+             CREATE VIEW scenario_statistics AS SELECT * FROM statistics_kept",
+        )
+    })?;
+    let mut largest = claims("c", 24..25, 0);
+    assert_eq!(largest[0]["total_billed"], "988.24");
+    largest[0]["total_billed"] = json!("101.00");
+    fails(largest, "deleting the running statistics of claims")?;
     Ok(())
 }
 
@@ -553,6 +682,9 @@ enum Write {
     New { patients: usize, claims: usize },
     /// Replaced values of existing patients (and some new ones).
     Replace { from: usize, count: usize },
+    /// Replaced values of existing claims (and some new ones): money and dates, whose extremes
+    /// a replaced row may hold.
+    ReplaceClaims { from: usize, count: usize },
     /// A write without a summary.
     Bulk { claims: usize },
     /// The parts of every type brought back after bulk writes.
@@ -563,6 +695,7 @@ fn write() -> impl Strategy<Value = Write> {
     prop_oneof![
         4 => (0usize..30, 0usize..30).prop_map(|(patients, claims)| Write::New { patients, claims }),
         2 => (0usize..60, 1usize..20).prop_map(|(from, count)| Write::Replace { from, count }),
+        2 => (0usize..60, 1usize..10).prop_map(|(from, count)| Write::ReplaceClaims { from, count }),
         1 => (1usize..20).prop_map(|claims| Write::Bulk { claims }),
         1 => Just(Write::Refresh),
     ]
@@ -596,6 +729,11 @@ proptest! {
                     let end = from + count;
                     by_type.insert("patients".into(), Json::Array(patients("p", from..end, version + 1)));
                     next_patient = next_patient.max(end);
+                }
+                Write::ReplaceClaims { from, count } => {
+                    let end = from + count;
+                    by_type.insert("claims".into(), Json::Array(claims("c", from..end, version + 1)));
+                    next_claim = next_claim.max(end);
                 }
                 Write::Bulk { claims: c } => {
                     bulk_claims(&store, "prop", next_claim..next_claim + c).expect("bulk write");

@@ -77,7 +77,7 @@ pub static STATE_TABLE_DEFS: &[StateTable] = &[
     },
     StateTable {
         name: STATISTICS_TABLE,
-        purpose: "the running statistics of a scenario's summary: per entity type, the mergeable parts of its statistics (`part` >= 0: rows per `value` of a distribution; -1: the row count; <= -2: count, sum, minimum and maximum of a measured column), one set of rows appended per persist of new entities and added up by the summary, copied by a clone, recomputed from all rows at the end of an import, a FHIR or legacy import, a merge and `healthsim persist`; deleted by every other write of the scenario",
+        purpose: "the running statistics of a scenario's summary: per entity type, the mergeable parts of its statistics (`part` >= 0: rows per `value` of a distribution; -1: the row count; <= -2: count, sum, minimum and maximum of a measured column), one set of rows appended per persist (after a set of the replaced rows' parts, negated) and added up by the summary, copied by a clone, recomputed from all rows at the end of an import, a FHIR or legacy import, a merge and `healthsim persist`; deleted by every other write of the scenario",
         columns: &[
             sc("scenario_id", "VARCHAR", true),
             sc("entity_type", "VARCHAR", true),

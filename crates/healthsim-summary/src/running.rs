@@ -4,8 +4,10 @@
 //! A persist call returns the scenario's summary, and reading every row of a type for it made a
 //! 50-entity call into a scenario of 1,000,000 patients three times as slow as into 10,000.
 //! Most statistics merge: the row counts of each value of a distribution add up, and so do the
-//! row count, the sums and counts behind totals and averages; minima and maxima merge while rows
-//! are only added. Ages merge as counts of birth dates, kept per birth month and per day, the
+//! row count, the sums and counts behind totals and averages (a writer takes replaced rows out
+//! with a set of negated counts and sums, so a value or an age may add up to zero rows: the
+//! summary leaves it out); minima and maxima merge while rows are only added (a writer that
+//! replaces a row at an extreme recomputes the parts instead). Ages merge as counts of birth dates, kept per birth month and per day, the
 //! days filed under their month, so that a summary reads the months and only its own month's
 //! days (see `Ages::FromParts` in `crate::stats`). The *parts* of a type are those numbers, as
 //! rows of `scenario_statistics`:
@@ -19,8 +21,8 @@
 //!
 //! [`statistics_parts`] is the `SELECT` of those rows for the type's rows in a scenario (all of
 //! them, or a batch the caller holds in a temporary table); a writer appends it
-//! (healthsim-persist: a persist of new entities appends the parts of its own rows, any other
-//! write of the scenario deletes them). The summary looks for parts only when a type of the
+//! (healthsim-persist: a persist appends the parts of its own rows, after the negated parts of
+//! the rows it replaces; any other write of the scenario deletes them). The summary looks for parts only when a type of the
 //! scenario has [`crate::SummaryOptions::running_statistics_from`] rows, reads the parts of a
 //! type only when their row count equals the type's count in the manifest, and then runs the type's own statistics query with its `groups` and `totals` read from the
 //! parts (the same plans, expressions and shaping, so the values are the same: sums of money
@@ -247,7 +249,7 @@ impl TypeQuery {
         let groups = format!(
             "SELECT part AS __set, value AS __value, CAST(sum(n) AS BIGINT) AS __n, \
              CAST(sum(n) AS BIGINT) AS __measure{raw} FROM parts \
-             WHERE part >= 0 AND part < {DAY_PARTS} GROUP BY part, value"
+             WHERE part >= 0 AND part < {DAY_PARTS} GROUP BY part, value HAVING sum(n) <> 0"
         );
         sql.push_str(&self.groups_and_totals(&groups, &totals));
         params.extend(self.cte_params.iter().cloned());

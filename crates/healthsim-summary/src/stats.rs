@@ -896,7 +896,7 @@ impl TypeQuery {
         self.ctes.push(format!(
             "{ages} AS (SELECT age, sum(n) OVER (ORDER BY age) AS upto, sum(n) OVER () AS total \
              FROM (SELECT date_sub('year', birth, CAST(? AS DATE)) AS age, sum(n) AS n \
-                   FROM ({births}) GROUP BY age))"
+                   FROM ({births}) GROUP BY age HAVING sum(n) <> 0))"
         ));
         let as_of = Value::Text(as_of.format("%Y-%m-%d").to_string());
         self.cte_params.push(as_of.clone());
