@@ -318,14 +318,24 @@ impl Store {
 
     /// The scenario's summary (see [`healthsim_summary::scenario_summary`]), by id or name;
     /// running statistics are looked for from the store's
-    /// [`StoreOptions::running_statistics_from`](crate::StoreOptions::running_statistics_from).
+    /// [`StoreOptions::running_statistics_from`](crate::StoreOptions::running_statistics_from),
+    /// and on a database file a scenario of
+    /// [`StoreOptions::summary_side_by_side_from`](crate::StoreOptions::summary_side_by_side_from)
+    /// rows is summarized on two connections side by side.
     pub fn scenario_summary(
         &self,
         id_or_name: &str,
         options: &SummaryOptions,
     ) -> Result<ScenarioSummary> {
+        // On a file, nothing writes while the store is held for the read (see
+        // `StoreOptions::summary_side_by_side_from`); a lake's read is one snapshot.
+        let side_by_side_from = match self.target().lake() {
+            Some(_) => u64::MAX,
+            None => self.options().summary_side_by_side_from,
+        };
         let options = SummaryOptions {
             running_statistics_from: self.options().running_statistics_from,
+            side_by_side_from,
             ..options.clone()
         };
         self.with_reader(|conn| {

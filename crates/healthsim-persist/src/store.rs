@@ -61,6 +61,12 @@ pub struct StoreOptions {
     /// "Running statistics"). 0 keeps them for every size (the tests do, to exercise them on
     /// small scenarios).
     pub running_statistics_from: u64,
+    /// Rows of a scenario from which its summary on the read path runs on two connections to
+    /// the database file side by side (default [`healthsim_summary::SIDE_BY_SIDE_FROM`]; see
+    /// [`healthsim_summary::SummaryOptions::side_by_side_from`]). A lake's summary always runs
+    /// on one: its reads share one snapshot. The summary a persist returns too: it reads the
+    /// persist's uncommitted rows. 0 uses two for every size (the tests do).
+    pub summary_side_by_side_from: u64,
 }
 
 impl Default for StoreOptions {
@@ -69,6 +75,7 @@ impl Default for StoreOptions {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             query_worker: None,
             running_statistics_from: healthsim_summary::RUNNING_STATISTICS_FROM,
+            summary_side_by_side_from: healthsim_summary::SIDE_BY_SIDE_FROM,
         }
     }
 }

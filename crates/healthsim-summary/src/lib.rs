@@ -85,11 +85,13 @@ mod running;
 mod samples;
 mod scenario;
 mod shape;
+mod side_by_side;
 mod sql;
 mod stats;
 mod summary;
 mod text;
 pub mod tokens;
+pub use side_by_side::SIDE_BY_SIDE_FROM;
 
 pub use running::{
     statistics_merge, statistics_parts, PartsOf, PART_COLUMNS, RUNNING_STATISTICS_FROM,

@@ -225,11 +225,13 @@ pub(crate) fn fetch(
 
 /// [`SampleStrategy::Diverse`] samples of several types of a scenario (the summary's), the
 /// same rows as [`fetch`] per type chooses: the picks of every type from one statement
-/// ([`picks_of_types`]), then each type's rows looked up. A failing statement is retried type
+/// ([`picks_of_types`]), then each type's rows looked up, on `conn` and `helper` side by side
+/// when given (see `crate::side_by_side`). A failing statement is retried type
 /// by type, so the error names the type (inside a transaction, which a failed statement aborts
 /// — a lake's reads run in one — the retry fails too, naming the first type).
 pub(crate) fn diverse_of_types(
     conn: &Connection,
+    helper: Option<&mut Connection>,
     types: &[&'static EntityType],
     scenario_id: &str,
     count: usize,
@@ -242,15 +244,16 @@ pub(crate) fn diverse_of_types(
     let Some(picks) = picks else {
         return types.iter().map(|t| alone(t)).collect();
     };
-    types
-        .iter()
-        .zip(&picks)
-        .map(|(t, picks)| match look_up(conn, t, scenario_id, picks) {
+    let order: Vec<usize> = (0..types.len()).collect();
+    crate::side_by_side::each(conn, helper, &order, |c, i| {
+        match look_up(c, types[i], scenario_id, &picks[i]) {
             Ok(Some(samples)) => Ok(samples),
             // A write since the picks were chosen, or a failure: the type on its own.
-            _ => alone(t),
-        })
-        .collect()
+            _ => fetch(c, types[i], scenario_id, count, SampleStrategy::Diverse),
+        }
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The row ids of each type's first `count` diverse picks (see [`diverse`]), from one
@@ -685,14 +688,15 @@ mod tests {
         let conn = encounters_and_patients();
         let types = [encounters(), patients()];
         for (scenario, count) in [("s1", 1), ("s1", 3), ("s1", 7), ("s2", 3), ("s1", 65)] {
-            let together = diverse_of_types(&conn, &types, scenario, count).expect("together");
+            let together =
+                diverse_of_types(&conn, None, &types, scenario, count).expect("together");
             let alone: Vec<Vec<RawSample>> = types
                 .iter()
                 .map(|t| fetch(&conn, t, scenario, count, SampleStrategy::Diverse).expect("alone"))
                 .collect();
             assert_eq!(together, alone, "{count} samples of {scenario}");
         }
-        let s2 = diverse_of_types(&conn, &types, "s2", 3).expect("s2");
+        let s2 = diverse_of_types(&conn, None, &types, "s2", 3).expect("s2");
         assert_eq!((s2[0].len(), s2[1].len()), (3, 0), "s2 has no patients");
     }
 
@@ -700,7 +704,7 @@ mod tests {
     fn a_type_that_cannot_be_sampled_is_named_in_the_error() {
         let conn = encounters_and_patients();
         conn.execute_batch("DROP TABLE patients").expect("drop");
-        let err = diverse_of_types(&conn, &[encounters(), patients()], "s1", 3)
+        let err = diverse_of_types(&conn, None, &[encounters(), patients()], "s1", 3)
             .expect_err("patients is gone");
         assert!(
             matches!(&err, Error::Database { context, .. } if context == "sampling patients (diverse)"),

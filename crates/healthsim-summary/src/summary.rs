@@ -27,6 +27,14 @@ pub struct SummaryOptions {
     /// are read only where they add up to the type's count, so any value gives the same
     /// summary.
     pub running_statistics_from: u64,
+    /// Rows of the scenario from which the summary runs its statements on two connections side
+    /// by side, the second opened with `Connection::try_clone` (see `side_by_side.rs`; with at
+    /// least two types present). Only for a caller that promises that the connection it passes
+    /// has no uncommitted write (the second would not see it) and that nothing else writes the
+    /// database while the summary runs (each connection reads its own snapshot): the store's
+    /// read path on a database file, which holds the store and the file's lock meanwhile.
+    /// Default `u64::MAX`: never.
+    pub side_by_side_from: u64,
 }
 
 impl Default for SummaryOptions {
@@ -36,6 +44,7 @@ impl Default for SummaryOptions {
             samples_per_type: DEFAULT_SAMPLES_PER_TYPE,
             as_of: chrono::Utc::now().date_naive(),
             running_statistics_from: crate::RUNNING_STATISTICS_FROM,
+            side_by_side_from: u64::MAX,
         }
     }
 }
@@ -83,18 +92,35 @@ pub fn scenario_summary_within(
     } else {
         HashMap::new()
     };
-    let statistics = counts
-        .iter()
-        .map(|(t, n)| {
-            let parts_count = parts.get(t.table).copied();
-            stats::compute(conn, t, *n, parts_count, scenario_id, options.as_of)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows: u64 = counts.iter().map(|(_, n)| *n).sum();
+    // A second connection when the caller allows it and there is work to split; failing to
+    // open one, the summary runs on the first alone.
+    let mut helper = if counts.len() > 1 && rows >= options.side_by_side_from {
+        conn.try_clone().ok()
+    } else {
+        None
+    };
+    // Largest types first, so the two connections finish together.
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(counts[i].1));
+    let statistics = crate::side_by_side::each(conn, helper.as_mut(), &order, |c, i| {
+        let (t, n) = &counts[i];
+        let parts_count = parts.get(t.table).copied();
+        stats::compute(c, t, *n, parts_count, scenario_id, options.as_of)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     let mut sampled = Vec::new();
     if options.samples_per_type > 0 {
         let major: Vec<_> = counts.iter().filter(|(t, _)| t.major).collect();
         let types: Vec<_> = major.iter().map(|(t, _)| *t).collect();
-        let rows = samples::diverse_of_types(conn, &types, scenario_id, options.samples_per_type)?;
+        let rows = samples::diverse_of_types(
+            conn,
+            helper.as_mut(),
+            &types,
+            scenario_id,
+            options.samples_per_type,
+        )?;
         for ((t, n), samples) in major.into_iter().zip(rows) {
             sampled.push(budget::TypeSamples {
                 entity_type: t,

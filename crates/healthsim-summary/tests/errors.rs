@@ -97,15 +97,22 @@ fn unknown_sample_strategy() {
 
 #[test]
 fn failing_statistic_is_an_error_with_context() {
-    let conn = fixture();
-    drop_column(&conn, "claims", "total_paid");
-    let error = scenario_summary(&conn, "s1", &options()).expect_err("totals cannot be computed");
-    assert!(
-        matches!(&error, Error::Statistic { entity_type, statistic, .. }
-            if entity_type == "claims" && statistic == "totals"),
-        "{error:?}"
-    );
-    check_message(&error, "statistic 'totals' of claims failed: ");
+    // The same error on one connection and on two side by side.
+    for side_by_side_from in [u64::MAX, 0] {
+        let conn = fixture();
+        drop_column(&conn, "claims", "total_paid");
+        let options = SummaryOptions {
+            side_by_side_from,
+            ..options()
+        };
+        let error = scenario_summary(&conn, "s1", &options).expect_err("totals cannot be computed");
+        assert!(
+            matches!(&error, Error::Statistic { entity_type, statistic, .. }
+                if entity_type == "claims" && statistic == "totals"),
+            "{error:?}"
+        );
+        check_message(&error, "statistic 'totals' of claims failed: ");
+    }
 }
 
 #[test]
@@ -124,8 +131,13 @@ fn database_errors_say_what_was_being_done() {
 
     let conn = fixture();
     drop_column(&conn, "patients", "mrn");
+    let side_by_side = SummaryOptions {
+        side_by_side_from: 0,
+        ..options()
+    };
     for error in [
         scenario_summary(&conn, "s1", &options()).expect_err("samples cannot be read"),
+        scenario_summary(&conn, "s1", &side_by_side).expect_err("on two connections neither"),
         entity_samples(&conn, "s1", "patients", 1, SampleStrategy::Diverse).expect_err("same"),
     ] {
         assert!(

@@ -41,6 +41,7 @@ fn summary(conn: &Connection) -> ScenarioSummary {
         samples_per_type: 0,
         as_of: as_of(),
         running_statistics_from: 0,
+        side_by_side_from: u64::MAX,
     };
     scenario_summary(conn, SID, &options).expect("summary")
 }
@@ -255,6 +256,7 @@ fn parts_that_cannot_be_read_are_an_error_naming_them() {
         samples_per_type: 0,
         as_of: as_of(),
         running_statistics_from: 0,
+        side_by_side_from: u64::MAX,
     };
     match scenario_summary(&conn, SID, &options) {
         Err(Error::Database { context, .. }) => {
@@ -270,6 +272,7 @@ fn ages(conn: &Connection, as_of: chrono::NaiveDate, from_parts: bool) -> serde_
         samples_per_type: 0,
         as_of,
         running_statistics_from: if from_parts { 0 } else { u64::MAX },
+        side_by_side_from: u64::MAX,
     };
     let summary = scenario_summary(conn, SID, &options).expect("summary");
     summary.statistics["patients"]["age"].clone()

@@ -8,6 +8,15 @@ use healthsim_summary::{
 };
 
 fn summarize(fixtures: &[&str], samples_per_type: usize) -> ScenarioSummary {
+    summarize_on(fixtures, samples_per_type, u64::MAX)
+}
+
+/// [`summarize`], on two connections side by side from `side_by_side_from` rows.
+fn summarize_on(
+    fixtures: &[&str],
+    samples_per_type: usize,
+    side_by_side_from: u64,
+) -> ScenarioSummary {
     let conn = db();
     scenario(
         &conn,
@@ -29,6 +38,7 @@ fn summarize(fixtures: &[&str], samples_per_type: usize) -> ScenarioSummary {
     let options = SummaryOptions {
         samples_per_type,
         as_of: as_of(),
+        side_by_side_from,
         ..SummaryOptions::default()
     };
     let summary = scenario_summary(&conn, "scn-0001", &options).expect("summary");
@@ -78,4 +88,16 @@ fn renders_text_for_the_cli() {
     let all: Vec<&str> = products::ALL.iter().map(|(_, sql)| *sql).collect();
     let summary = summarize(&all, 1);
     insta::assert_snapshot!("multi_product_text", summary.render_text());
+}
+
+#[test]
+fn two_connections_side_by_side_give_the_same_summary() {
+    let all: Vec<&str> = products::ALL.iter().map(|(_, sql)| *sql).collect();
+    for samples_per_type in [0, 3] {
+        assert_eq!(
+            summarize_on(&all, samples_per_type, 0),
+            summarize(&all, samples_per_type),
+            "{samples_per_type} samples per type"
+        );
+    }
 }

@@ -36,10 +36,12 @@ pub(crate) fn store_cases(on_file: u32) -> u32 {
 /// file, or with [`healthsim_pgtest::BACKEND_VARIABLE`]`=lake` a new lake (a new database of the test
 /// PostgreSQL server for its catalog, the directory for its data). It keeps running statistics
 /// from the first row of a type (`running_statistics_from: 0`), so every persist of the tests
-/// maintains them and every summary after one reads them.
+/// maintains them and every summary after one reads them, and summarizes a file's scenarios of
+/// two types or more on two connections at any size (`summary_side_by_side_from: 0`).
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     store_with(StoreOptions {
         running_statistics_from: 0,
+        summary_side_by_side_from: 0,
         ..StoreOptions::default()
     })
 }
