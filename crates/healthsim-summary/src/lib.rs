@@ -91,13 +91,13 @@ mod stats;
 mod summary;
 mod text;
 pub mod tokens;
-pub use side_by_side::SIDE_BY_SIDE_FROM;
 
 pub use running::{
     statistics_merge, statistics_parts, PartsOf, PART_COLUMNS, RUNNING_STATISTICS_FROM,
 };
 pub use samples::{entity_samples, SampleStrategy, SAMPLE_TEXT_CHARS};
 pub use shape::ScenarioSummary;
+pub use side_by_side::SIDE_BY_SIDE_FROM;
 pub use stats::type_statistics;
 pub use summary::{scenario_summary, scenario_summary_within, SummaryOptions};
 pub use tokens::count_tokens;

@@ -7,9 +7,9 @@
 //! row count, the sums and counts behind totals and averages (a writer takes replaced rows out
 //! with a set of negated counts and sums, so a value or an age may add up to zero rows: the
 //! summary leaves it out); minima and maxima merge while rows are only added (a writer that
-//! replaces a row at an extreme recomputes the parts instead). Ages merge as counts of birth dates, kept per birth month and per day, the
-//! days filed under their month, so that a summary reads the months and only its own month's
-//! days (see `Ages::FromParts` in `crate::stats`). The *parts* of a type are those numbers, as
+//! replaces a row at an extreme recomputes the parts instead). Ages merge as counts of birth
+//! dates, kept per birth month and per day, the days filed under their month, so that a summary
+//! reads the months and only its own month's days (see `Ages::FromParts` in `crate::stats`). The *parts* of a type are those numbers, as
 //! rows of `scenario_statistics`:
 //!
 //! | `part` | row | columns |
@@ -22,8 +22,8 @@
 //! [`statistics_parts`] is the `SELECT` of those rows for the type's rows in a scenario (all of
 //! them, or a batch the caller holds in a temporary table); a writer appends it
 //! (healthsim-persist: a persist appends the parts of its own rows, after the negated parts of
-//! the rows it replaces; any other write of the scenario deletes them). The summary looks for parts only when a type of the
-//! scenario has [`crate::SummaryOptions::running_statistics_from`] rows, reads the parts of a
+//! the rows it replaces; any other write of the scenario deletes them). The summary looks for
+//! parts only when a type of the scenario has [`crate::SummaryOptions::running_statistics_from`] rows, reads the parts of a
 //! type only when their row count equals the type's count in the manifest, and then runs the type's own statistics query with its `groups` and `totals` read from the
 //! parts (the same plans, expressions and shaping, so the values are the same: sums of money
 //! and integers are exact both ways; a `DOUBLE` column's sum and average may differ from a
