@@ -1138,6 +1138,27 @@ fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResul
     Ok(())
 }
 
+/// Runs the import `args` again on `db` to its end, which must leave exactly `expected` (what
+/// an uninterrupted run leaves).
+fn run_again_to_the_end(
+    db: &Path,
+    args: &[&str],
+    expected: &BTreeMap<String, DbState>,
+    label: &str,
+) -> TestResult {
+    run(healthsim_on(db, args), None)?.expect_code(0)?;
+    let after = inspect(&open_store(db)?, all_contents).map_err(|e| format!("{label}: {e}"))?;
+    if &after != expected {
+        return Err(format!(
+            "{label}: the import run again left scenarios {:?}, an uninterrupted run {:?}",
+            after.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// A chunked import (`import --commit chunks`) killed before its first chunk, between chunks
 /// (each type's list is a chunk here: three) and before its last transaction: every scenario
 /// that can be listed or named is exactly as before (the chunks committed so far sit under a
@@ -1206,17 +1227,7 @@ fn a_chunked_import_killed_between_commits_shows_nothing_and_the_next_import_cle
                 format!("{label}: the hidden scenario is listed: {}", listed.stdout).into(),
             );
         }
-        run(healthsim_on(&db, &refs), None)?.expect_code(0)?;
-        let after =
-            inspect(&open_store(&db)?, all_contents).map_err(|e| format!("{label}: {e}"))?;
-        if after != expected {
-            return Err(format!(
-                "{label}: the import run again left scenarios {:?}, an uninterrupted run {:?}",
-                after.keys().collect::<Vec<_>>(),
-                expected.keys().collect::<Vec<_>>()
-            )
-            .into());
-        }
+        run_again_to_the_end(&db, &refs, &expected, &label)?;
     }
     Ok(())
 }
@@ -1304,17 +1315,7 @@ fn a_legacy_import_killed_in_any_scenario_keeps_whole_ones_and_a_rerun_completes
                 None => return Err(format!("{label}: unexpected scenario {name}").into()),
             }
         }
-        run(healthsim_on(&db, &refs), None)?.expect_code(0)?;
-        let after =
-            inspect(&open_store(&db)?, all_contents).map_err(|e| format!("{label}: {e}"))?;
-        if after != expected {
-            return Err(format!(
-                "{label}: the import run again left scenarios {:?}, an uninterrupted run {:?}",
-                after.keys().collect::<Vec<_>>(),
-                expected.keys().collect::<Vec<_>>()
-            )
-            .into());
-        }
+        run_again_to_the_end(&db, &refs, &expected, &label)?;
         outcomes.push(PointOutcome {
             path: "import-legacy (3 cohorts, a transaction each)",
             point,

@@ -603,29 +603,36 @@ fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "failing", "patients", patients("p", 0..30, 0));
     freeze_parts(&store)?;
-    let before = common::store_state(&store)?;
     // Each failing persist is the error naming what it did, and writes nothing.
-    let fails = |entities: Vec<Json>, expected: &str| -> TestResult {
-        let request = PersistRequest::new("patients", entities).into_existing("failing");
-        let error = store
-            .persist_entities(&request)
-            .expect_err("the parts cannot be written");
-        assert!(
-            matches!(&error, Error::Database { context, .. } if context == expected),
-            "{error}"
-        );
-        before.expect_same(&common::store_state(&store)?, "the failed persist")?;
-        Ok(())
-    };
     fails(
+        &store,
+        "patients",
         patients("p", 30..40, 0),
         "appending to the running statistics of patients",
     )?;
     // Replacing ids takes their old parts out: that fails too, naming what it did.
     fails(
+        &store,
+        "patients",
         patients("p", 0..5, 1),
         "taking the replaced rows out of the running statistics of patients",
     )?;
+    Ok(())
+}
+
+/// A persist of `entities` of `table` into the scenario "failing" fails with the
+/// [`Error::Database`] whose context is `expected`, and changes nothing.
+fn fails(store: &Store, table: &str, entities: Vec<Json>, expected: &str) -> TestResult {
+    let before = common::store_state(store)?;
+    let request = PersistRequest::new(table, entities).into_existing("failing");
+    let error = store
+        .persist_entities(&request)
+        .expect_err("the parts cannot be written");
+    assert!(
+        matches!(&error, Error::Database { context, .. } if context == expected),
+        "{error}"
+    );
+    before.expect_same(&common::store_state(store)?, "the failed persist")?;
     Ok(())
 }
 
@@ -633,19 +640,6 @@ fn a_failure_while_keeping_the_parts_writes_nothing() -> TestResult {
 fn a_failure_while_replacing_the_parts_writes_nothing() -> TestResult {
     let (_dir, store) = store();
     persist_new(&store, "failing", "claims", claims("c", 0..30, 0));
-    let fails = |entities: Vec<Json>, expected: &str| -> TestResult {
-        let before = common::store_state(&store)?;
-        let request = PersistRequest::new("claims", entities).into_existing("failing");
-        let error = store
-            .persist_entities(&request)
-            .expect_err("the parts cannot be replaced");
-        assert!(
-            matches!(&error, Error::Database { context, .. } if context == expected),
-            "{error}"
-        );
-        before.expect_same(&common::store_state(&store)?, "the failed persist")?;
-        Ok(())
-    };
     // Parts without the dates' extremes: the replaced rows cannot be compared with them.
     store.with_writer(|c| {
         run(
@@ -656,6 +650,8 @@ fn a_failure_while_replacing_the_parts_writes_nothing() -> TestResult {
         )
     })?;
     fails(
+        &store,
+        "claims",
         claims("c", 0..5, 1),
         "comparing the replaced rows with the extremes of the running statistics of claims",
     )?;
@@ -671,7 +667,12 @@ fn a_failure_while_replacing_the_parts_writes_nothing() -> TestResult {
     let mut largest = claims("c", 24..25, 0);
     assert_eq!(largest[0]["total_billed"], "988.24");
     largest[0]["total_billed"] = json!("101.00");
-    fails(largest, "deleting the running statistics of claims")?;
+    fails(
+        &store,
+        "claims",
+        largest,
+        "deleting the running statistics of claims",
+    )?;
     Ok(())
 }
 
