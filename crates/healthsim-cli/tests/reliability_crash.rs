@@ -1020,6 +1020,15 @@ fn all_contents(conn: &Connection) -> Result<BTreeMap<String, DbState>, String> 
     Ok(contents)
 }
 
+/// Copies the database `base` (closed) to `db`, replacing what was there, and runs `args` on the
+/// copy until it dies at crash point `point` ([`run_to_point`]).
+fn kill_a_copy(base: &Path, db: &Path, args: &[String], point: &str) -> TestResult {
+    let _ = std::fs::remove_file(db);
+    let _ = std::fs::remove_file(with_suffix(db, ".wal"));
+    copy_database(base, db)?;
+    run_to_point(db, args, point)
+}
+
 /// Runs `healthsim` with `HEALTHSIM_CRASH_AT=point` and requires that it died by SIGKILL: a
 /// point that is never reached lets the command finish, and fails here.
 fn run_to_point(db: &Path, args: &[String], point: &str) -> TestResult {
@@ -1076,10 +1085,7 @@ fn every_write_path_killed_at_every_crash_point_is_all_or_nothing() -> TestResul
         for (point, committed) in path.points {
             let label = format!("{} killed at {point}", path.label);
             let db = dir.path().join(format!("path-{p}-trial.duckdb"));
-            let _ = std::fs::remove_file(&db);
-            let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
-            copy_database(&base, &db)?;
-            run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+            kill_a_copy(&base, &db, &args, point).map_err(|e| format!("{label}: {e}"))?;
             let store = open_store(&db).map_err(|e| format!("{label}: reopening failed: {e}"))?;
             let (state, contents) = inspect(&store, |conn| {
                 whole_database(conn)?;
@@ -1201,10 +1207,7 @@ fn a_chunked_import_killed_between_commits_shows_nothing_and_the_next_import_cle
     ] {
         let label = format!("chunked import killed at {point}");
         let db = dir.path().join("chunked-trial.duckdb");
-        let _ = std::fs::remove_file(&db);
-        let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
-        copy_database(&base, &db)?;
-        run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+        kill_a_copy(&base, &db, &args, point).map_err(|e| format!("{label}: {e}"))?;
         let (shown, hidden) = inspect(&open_store(&db)?, |conn| {
             whole_database(conn)?;
             let hidden = all_contents(conn)?
@@ -1285,10 +1288,7 @@ fn a_legacy_import_killed_in_any_scenario_keeps_whole_ones_and_a_rerun_completes
     for (point, committed) in points {
         let label = format!("legacy import killed at {point}");
         let db = dir.path().join("legacy-trial.duckdb");
-        let _ = std::fs::remove_file(&db);
-        let _ = std::fs::remove_file(with_suffix(&db, ".wal"));
-        copy_database(&base, &db)?;
-        run_to_point(&db, &args, point).map_err(|e| format!("{label}: {e}"))?;
+        kill_a_copy(&base, &db, &args, point).map_err(|e| format!("{label}: {e}"))?;
         let present = inspect(&open_store(&db)?, |conn| {
             whole_database(conn)?;
             all_contents(conn)

@@ -92,10 +92,10 @@ pub fn scenario_summary_within(
     } else {
         HashMap::new()
     };
-    let rows: u64 = counts.iter().map(|(_, n)| *n).sum();
+    let scenario_rows: u64 = counts.iter().map(|(_, n)| *n).sum();
     // A second connection when the caller allows it and there is work to split; failing to
     // open one, the summary runs on the first alone.
-    let mut helper = if counts.len() > 1 && rows >= options.side_by_side_from {
+    let mut helper = if counts.len() > 1 && scenario_rows >= options.side_by_side_from {
         conn.try_clone().ok()
     } else {
         None
