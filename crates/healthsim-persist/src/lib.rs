@@ -84,6 +84,7 @@
 mod error;
 pub mod fhir;
 pub mod input;
+mod known_ids;
 pub mod lake;
 pub mod legacy;
 pub mod normalize;

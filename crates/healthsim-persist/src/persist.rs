@@ -36,6 +36,7 @@ use healthsim_schema::text::json_kind;
 
 use crate::error::{db, entity_type, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
+use crate::known_ids::KnownIds;
 use crate::scenario::{self, timestamp, ScenarioRef};
 use crate::statistics::{self as running, Statistics, Upkeep};
 use crate::store::{in_transaction, read_one_snapshot, Store};
@@ -311,6 +312,7 @@ impl Store {
             Statistics::Keep {
                 from: self.options().running_statistics_from,
             },
+            Writes::One,
             |conn, written| summarized(conn, written, self.options().running_statistics_from),
         )
     }
@@ -339,6 +341,7 @@ impl Store {
             scenario,
             provenance,
             Statistics::Drop,
+            Writes::Consecutive,
             |_, written| Ok(written),
         )
     }
@@ -360,25 +363,27 @@ impl Store {
         scenario: &ScenarioTarget,
         provenance: &Provenance,
         statistics: Statistics,
+        writes: Writes,
         mut finish: impl FnMut(&Connection, WriteResult) -> Result<T>,
     ) -> Result<T> {
         check_tags(scenario)?;
         provenance.validate()?;
-        let write = |conn: &Connection| {
-            let now = Utc::now().naive_utc();
-            let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
-            let (target, is_new) = open_target(conn, scenario, first_type, now)?;
-            write_rows(
-                conn,
-                target,
-                is_new,
-                &prepared.batches,
-                provenance,
-                now,
-                statistics,
-            )
-        };
-        self.with_writer(|conn| {
+        let mut run = |conn: &Connection, mut known: Option<&mut KnownIds>| {
+            let mut write = |conn: &Connection| {
+                let now = Utc::now().naive_utc();
+                let first_type = prepared.batches.first().map(|b| b.entity_type.singular);
+                let (target, is_new) = open_target(conn, scenario, first_type, now)?;
+                write_rows(
+                    conn,
+                    target,
+                    is_new,
+                    &prepared.batches,
+                    provenance,
+                    now,
+                    statistics,
+                    known.as_deref_mut(),
+                )
+            };
             if self.target().lake().is_some() {
                 let written = in_transaction(conn, write)?;
                 read_one_snapshot(conn, |conn| finish(conn, written))
@@ -388,8 +393,20 @@ impl Store {
                     finish(conn, written)
                 })
             }
-        })
+        };
+        match writes {
+            Writes::One => self.with_writer(|conn| run(conn, None)),
+            Writes::Consecutive => self.with_bulk_writer(run),
+        }
     }
+}
+
+/// Whether a write is one of consecutive bulk writes into a scenario, which keep the ids they
+/// wrote between calls ([`KnownIds`]), or one on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    One,
+    Consecutive,
 }
 
 /// Checks the tags of a new-scenario target (before anything is written).
@@ -516,12 +533,14 @@ pub(crate) fn write(
         defaults,
         now,
         Statistics::Drop,
+        None,
     )?;
     summarized(conn, written, healthsim_summary::RUNNING_STATISTICS_FROM)
 }
 
 /// Writes the batches into the scenario, touches its `updated_at`, and lists the first ids.
 /// Runs inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
 fn write_rows(
     conn: &Connection,
     target: ScenarioRef,
@@ -530,6 +549,7 @@ fn write_rows(
     defaults: &Provenance,
     now: NaiveDateTime,
     statistics: Statistics,
+    known: Option<&mut KnownIds>,
 ) -> Result<WriteResult> {
     // write_batches touches the scenario's updated_at (its guard row).
     let counts = write_batches(
@@ -539,6 +559,7 @@ fn write_rows(
         defaults,
         now,
         statistics,
+        known,
     )?;
     let total: u64 = counts.values().map(|c| c.inserted + c.updated).sum();
     let mut entity_ids = Vec::new();
@@ -604,7 +625,8 @@ fn summarized(
 /// ([`crate::statistics`]), and returns the counts per table; empty batches are left out. No
 /// summary: the caller makes it once (see [`write`]). Runs inside the caller's transaction; the ids of one batch must be distinct (as [`convert`]
 /// guarantees), since the logical key `(scenario_id, <id>)` is kept by this code, not by a
-/// constraint.
+/// constraint. `known`: the ids a caller that writes the scenario in consecutive bulk writes
+/// knows it holds ([`KnownIds`]); a batch they show to be all new is not checked again.
 pub(crate) fn write_batches(
     conn: &Connection,
     scenario_id: &str,
@@ -612,6 +634,7 @@ pub(crate) fn write_batches(
     defaults: &Provenance,
     now: NaiveDateTime,
     statistics: Statistics,
+    mut known: Option<&mut KnownIds>,
 ) -> Result<BTreeMap<String, TypeCounts>> {
     match statistics {
         Statistics::Keep { .. } => scenario::touch_keeping_statistics(conn, scenario_id, now)?,
@@ -619,7 +642,15 @@ pub(crate) fn write_batches(
     }
     let mut counts = BTreeMap::new();
     for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
-        let c = write_batch(conn, scenario_id, batch, defaults, now, statistics)?;
+        let c = write_batch(
+            conn,
+            scenario_id,
+            batch,
+            defaults,
+            now,
+            statistics,
+            known.as_deref_mut(),
+        )?;
         counts.insert(batch.entity_type.table.to_string(), c);
     }
     Ok(counts)
@@ -650,8 +681,9 @@ fn fit_token_budget(result: &mut PersistResult) {
     result.entity_ids = all[..fits].to_vec();
 }
 
-/// Count the batch's existing ids, then append (all new) or stage and upsert (some exist),
-/// update the manifest for one type, and keep its running statistics when asked.
+/// Count the batch's existing ids (unless `known` shows them all new), then append (all new) or
+/// stage and upsert (some exist), update the manifest for one type, and keep its running
+/// statistics when asked.
 fn write_batch(
     conn: &Connection,
     scenario_id: &str,
@@ -659,6 +691,7 @@ fn write_batch(
     defaults: &Provenance,
     now: NaiveDateTime,
     statistics: Statistics,
+    known: Option<&mut KnownIds>,
 ) -> Result<TypeCounts> {
     let t = batch.entity_type;
     let table = t.table;
@@ -666,7 +699,16 @@ fn write_batch(
     let context = |what: &str| format!("{what} {table}");
     let staged = batch.rows.len() as u64;
 
-    let (updated, count) = if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
+    let all_new = match (known, statistics) {
+        // (A write that keeps running statistics reads the manifest's count with the check.)
+        // Learnt before the rows are written: a hash of a row that is then rolled back costs a
+        // question later, never a wrong answer.
+        (Some(known), Statistics::Drop) => known.learn(conn, scenario_id, batch)?,
+        _ => false,
+    };
+    let (updated, count) = if all_new {
+        (0, None)
+    } else if batch.rows.len() <= DIRECT_APPEND_MAX_ROWS {
         let (updated, count) = count_existing_ids(conn, scenario_id, batch)?;
         (updated, Some(count))
     } else {

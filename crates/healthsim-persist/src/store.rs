@@ -33,6 +33,7 @@ use once_cell::sync::Lazy;
 
 pub use crate::error::StoreError;
 use crate::error::{db, Error, Result};
+use crate::known_ids::KnownIds;
 use crate::target::Target;
 
 /// How long [`Store`] waits for another process's lock by default.
@@ -109,6 +110,8 @@ enum Handle {
 struct Held {
     mode: Mode,
     handle: Handle,
+    /// The ids the bulk writes on this connection know (see [`Store::with_bulk_writer`]).
+    known: KnownIds,
     /// The in-process claim on a file (a lake needs none).
     _claim: Option<FileClaim>,
 }
@@ -321,10 +324,45 @@ impl Store {
     /// Runs `f` on the read-write connection, opening it (and closing a held sandbox first)
     /// if needed.
     pub fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.with_bulk_writer(|conn, known| {
+            // Any write but a bulk one may add ids that the bulk writes' hashes do not know.
+            if let Some(known) = known {
+                *known = KnownIds::default();
+            }
+            f(conn)
+        })
+    }
+
+    /// [`Store::with_writer`] for one of consecutive bulk writes ([`Store::write_entities`]):
+    /// `f` also gets the hashes of the ids those writes know their scenario's tables hold
+    /// ([`KnownIds`]), kept from one call to the next while nothing else writes. On a file
+    /// only: its writer connection locks the file against every other process, and every other
+    /// write of this store (through `with_writer`) forgets them, as does closing the
+    /// connection. A lake has other writers, so `f` gets `None` there.
+    pub(crate) fn with_bulk_writer<T>(
+        &self,
+        f: impl FnOnce(&Connection, Option<&mut KnownIds>) -> Result<T>,
+    ) -> Result<T> {
         let mut held = self.lock();
-        let conn = self.ensure(&mut held, Mode::Writer)?;
+        self.ensure(&mut held, Mode::Writer)?;
+        let on_file = self.target.lake().is_none();
+        let Some(Held {
+            handle: Handle::Connection(conn),
+            known,
+            ..
+        }) = held.as_mut()
+        else {
+            unreachable_handle()
+        };
         let _budget = ConflictBudget::set(self);
-        f(conn)
+        f(conn, on_file.then_some(known))
+    }
+
+    /// Empty [`KnownIds`] for one operation that writes a scenario in many batches while it
+    /// holds the writer connection (an import) and writes its entities through them alone; on
+    /// a file only, as for [`Store::with_bulk_writer`].
+    pub(crate) fn known_ids_of_one_operation(&self) -> Option<KnownIds> {
+        self.target.lake().is_none().then(KnownIds::default)
     }
 
     /// Runs `f` on whatever connection is held (writer or sandbox); opens the writer when none
@@ -413,6 +451,7 @@ impl Store {
                 *held = Some(Held {
                     mode: Mode::Worker,
                     handle: Handle::Worker { session, resolved },
+                    known: KnownIds::default(),
                     _claim: claim,
                 });
                 id
@@ -481,6 +520,7 @@ impl Store {
                 return Ok(Held {
                     mode,
                     handle: Handle::Connection(conn),
+                    known: KnownIds::default(),
                     _claim: None,
                 });
             }
@@ -508,6 +548,7 @@ impl Store {
             Ok(Held {
                 mode,
                 handle: Handle::Connection(conn),
+                known: KnownIds::default(),
                 _claim: Some(claim),
             })
         })

@@ -17,7 +17,7 @@ use std::path::Path;
 use common::{assert_manifest_consistent, minimal_entity, store_state, TestResult};
 use healthsim_persist::{
     CloneOptions, EntityInput, Error, ExportFormat, ExportOptions, ImportOptions, InputError,
-    MergeOptions, OnConflict, PersistRequest, ScenarioTarget, Store,
+    MergeOptions, OnConflict, PersistRequest, PreparedEntities, ScenarioTarget, Store,
 };
 use healthsim_schema::{by_table, SCENARIO_COLUMN};
 use proptest::prelude::*;
@@ -37,13 +37,16 @@ struct Held {
 #[derive(Debug, Clone)]
 enum Op {
     /// Ids (small numbers, so they repeat across calls) per table; `repeat` sends the first id
-    /// of the batch twice, which must be refused with nothing written.
+    /// of the batch twice, which must be refused with nothing written; `bulk` writes through
+    /// `write_entities` (the path of `healthsim persist`, which keeps the ids it wrote between
+    /// calls) instead of `persist_entities`.
     Persist {
         into: Option<usize>,
         patients: BTreeSet<u8>,
         encounters: BTreeSet<u8>,
         version: u8,
         repeat: bool,
+        bulk: bool,
     },
     Tag {
         scenario: usize,
@@ -73,14 +76,16 @@ fn op() -> impl Strategy<Value = Op> {
             ids(),
             ids(),
             any::<u8>(),
-            proptest::bool::weighted(0.15)
+            proptest::bool::weighted(0.15),
+            any::<bool>()
         )
-            .prop_map(|(into, patients, encounters, version, repeat)| Op::Persist {
+            .prop_map(|(into, patients, encounters, version, repeat, bulk)| Op::Persist {
                 into,
                 patients,
                 encounters,
                 version,
-                repeat
+                repeat,
+                bulk
             }),
         1 => (0usize..8, 0u8..3).prop_map(|(scenario, tag)| Op::Tag { scenario, tag }),
         1 => (0usize..8).prop_map(|scenario| Op::Clone { scenario }),
@@ -171,6 +176,7 @@ fn apply(store: &Store, model: &mut Model, dir: &Path, op: &Op) -> TestResult {
             encounters,
             version,
             repeat,
+            bulk,
         } => {
             let mut by_type = Map::new();
             let mut expected: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
@@ -206,17 +212,24 @@ fn apply(store: &Store, model: &mut Model, dir: &Path, op: &Op) -> TestResult {
                 scenario: target,
                 provenance: Default::default(),
             };
+            let write = |request: &PersistRequest| match bulk {
+                true => PreparedEntities::new(&request.entities)
+                    .and_then(|p| store.write_entities(&p, &request.scenario, &request.provenance))
+                    .map(|written| written.scenario_name),
+                false => store
+                    .persist_entities(request)
+                    .map(|result| result.scenario_name),
+            };
             if *repeat {
                 let before = store_state(store)?;
-                match store.persist_entities(&request) {
+                match write(&request) {
                     Err(Error::Input(InputError::DuplicateId { .. })) => {}
                     other => return Err(format!("a repeated id in one batch: {other:?}").into()),
                 }
                 before.expect_same(&store_state(store)?, "a refused batch")?;
                 return Ok(());
             }
-            let result = store.persist_entities(&request)?;
-            assert_eq!(result.scenario_name, name);
+            assert_eq!(write(&request)?, name);
             let held = match existing {
                 Some(i) => &mut model.scenarios[i].1,
                 None => {
@@ -421,6 +434,36 @@ fn random_write_sequences_keep_every_logical_key_unique() {
     }
 }
 
+/// Bulk writes keep the ids they wrote between calls; every other write in between (a persist,
+/// a merge into the scenario, a clone's) adds ids they do not know, and a bulk write of those
+/// ids after it updates them instead of adding them twice.
+#[test]
+fn a_bulk_write_after_another_write_updates_the_ids_that_write_added() -> TestResult {
+    let persist = |into: Option<usize>, patients: &[u8], version: u8, bulk: bool| Op::Persist {
+        into,
+        patients: patients.iter().copied().collect(),
+        encounters: BTreeSet::new(),
+        version,
+        repeat: false,
+        bulk,
+    };
+    let ops = [
+        persist(None, &[1, 2], 1, true),
+        persist(Some(0), &[3], 2, false),
+        persist(Some(0), &[3, 4], 3, true),
+        persist(None, &[5], 4, false),
+        Op::Merge {
+            first: 0,
+            second: 1,
+            on_conflict: OnConflict::Overwrite,
+        },
+        persist(Some(2), &[5, 6], 5, true),
+        persist(Some(2), &[1, 6], 6, true),
+    ];
+    run(&ops).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// A merge under rename of a scenario that already holds a renamed id: the second round
 /// (`{id}~2-2`) runs, and gives an id nobody holds.
 #[test]
@@ -432,6 +475,7 @@ fn a_second_rename_round_keeps_ids_unique() -> TestResult {
             encounters: BTreeSet::new(),
             version: 1,
             repeat: false,
+            bulk: false,
         },
         Op::Clone { scenario: 0 },
         Op::Merge {

@@ -307,6 +307,7 @@ impl Adjudications {
                 &options.provenance,
                 now,
                 Statistics::Drop,
+                None,
             )?;
             for (table, c) in counts {
                 let total = applied.rows_written.entry(table).or_default();

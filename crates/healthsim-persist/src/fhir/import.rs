@@ -74,6 +74,7 @@ use super::adjudicate::{self, Adjudications, Validated};
 use super::{FhirError, FhirSource, Mapped, Position, SourcedResource};
 use crate::error::{db, truncate, Error, Result};
 use crate::input::{convert, InputError, Provenance, Row};
+use crate::known_ids::KnownIds;
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
 use crate::statistics::Statistics;
@@ -325,7 +326,8 @@ impl Store {
             // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
             CommitMode::Chunks => self.with_bounded_memory(options.batch_size, || {
                 self.with_writer(|conn| {
-                    let mut writer = Writer::new(conn, options, mode, statistics_from)?;
+                    let known = self.known_ids_of_one_operation();
+                    let mut writer = Writer::new(conn, options, mode, statistics_from, known)?;
                     match run(source, options, &mut writer) {
                         Ok(gathered) => {
                             let finished = in_transaction_once(conn, |_| writer.finish(gathered));
@@ -337,7 +339,9 @@ impl Store {
             }),
             _ => self.with_writer(|conn| {
                 in_transaction_once(conn, |conn| {
-                    let mut writer = Writer::new(conn, options, CommitMode::All, statistics_from)?;
+                    let known = self.known_ids_of_one_operation();
+                    let mut writer =
+                        Writer::new(conn, options, CommitMode::All, statistics_from, known)?;
                     let gathered = run(source, options, &mut writer)?;
                     writer.finish(gathered)
                 })
@@ -695,6 +699,8 @@ struct Writer<'c> {
     resources: u64,
     /// ExplanationOfBenefits waiting for the end-of-import step (adjudicate.rs).
     adjudications: Adjudications,
+    /// The ids the chunks wrote (`None` on a lake: see `crate::known_ids`).
+    known: Option<KnownIds>,
 }
 
 impl<'c> Writer<'c> {
@@ -703,6 +709,7 @@ impl<'c> Writer<'c> {
         options: &'c FhirImportOptions,
         mode: CommitMode,
         statistics_from: u64,
+        known: Option<KnownIds>,
     ) -> Result<Self> {
         let now = Utc::now().naive_utc();
         let target = match &options.scenario {
@@ -720,6 +727,7 @@ impl<'c> Writer<'c> {
             chunks: 0,
             resources: 0,
             adjudications: Adjudications::default(),
+            known,
         })
     }
 
@@ -772,6 +780,7 @@ impl<'c> Writer<'c> {
             &self.options.provenance,
             self.now,
             Statistics::Drop,
+            self.known.as_mut(),
         )?;
         healthsim_schema::crash::point("fhir.chunk");
         Ok(written)

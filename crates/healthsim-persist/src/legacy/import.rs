@@ -375,6 +375,7 @@ impl Store {
                     provenance,
                     now,
                     Statistics::Drop,
+                    None,
                 )?;
                 crate::statistics::keep_large(conn, &created.scenario_id, statistics_from)?;
                 healthsim_schema::crash::point("legacy.written");

@@ -47,6 +47,7 @@ use super::{metadata_with, stored_columns};
 use crate::error::{Error, Result};
 use crate::input::Provenance;
 use crate::input::{convert, InputError};
+use crate::known_ids::KnownIds;
 use crate::normalize::normalize_stored;
 use crate::persist::{new_id, resolve_types, write_batches, Batch};
 use crate::scenario::{self, IMPORTING_PREFIX};
@@ -205,9 +206,23 @@ impl Store {
                 "name": document.name,
             }),
         );
-        let chunk = |conn: &Connection, scenario_id: &str, counts: &mut Counts, now, c: Chunk| {
-            write_chunk(conn, path, &types, scenario_id, options, now, counts, c)
-        };
+        // The ids the chunks wrote (see `crate::known_ids`): the scenario is new, and nothing
+        // else writes it while the import holds the writer connection.
+        let mut known = self.known_ids_of_one_operation();
+        let mut chunk =
+            |conn: &Connection, scenario_id: &str, counts: &mut Counts, now, c: Chunk| {
+                write_chunk(
+                    conn,
+                    path,
+                    &types,
+                    scenario_id,
+                    options,
+                    now,
+                    counts,
+                    c,
+                    known.as_mut(),
+                )
+            };
         if options.commit.resolve(path) == ImportCommit::Chunks {
             // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
             return self.with_bounded_memory(IMPORT_CHUNK, || {
@@ -376,6 +391,7 @@ fn write_chunk(
     now: chrono::NaiveDateTime,
     counts: &mut Counts,
     (given, first, items): Chunk<'_>,
+    known: Option<&mut KnownIds>,
 ) -> Result<()> {
     let invalid = |source: Error| {
         Error::from(TransferError::ImportEntities {
@@ -397,6 +413,7 @@ fn write_chunk(
         &options.provenance,
         now,
         Statistics::Drop,
+        known,
     )?;
     let c = written.get(t.table).copied().unwrap_or_default();
     if c.updated > 0 {
