@@ -23,9 +23,9 @@
 //!
 //! Memory: a hash set of 8-byte values per table (1,000,000 patients: ~19 MB).
 //!
-//! Neighbours: `crate::persist::write_batch` asks it and feeds it ([`KnownIds::learn`]); it does not know the
-//! running statistics (a write that keeps them still asks the database, which also reads the
-//! manifest's count for them).
+//! Neighbours: `crate::persist::write_batch` asks it and feeds it ([`KnownIds::learn`]). It does
+//! not know the running statistics: a write that keeps them still asks the database, which also
+//! reads the manifest's count for them.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hasher};
