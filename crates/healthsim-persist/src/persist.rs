@@ -700,10 +700,10 @@ fn write_batch(
     let staged = batch.rows.len() as u64;
 
     let all_new = match (known, statistics) {
-        // (A write that keeps running statistics reads the manifest's count with the check.)
         // Learnt before the rows are written: a hash of a row that is then rolled back costs a
         // question later, never a wrong answer.
         (Some(known), Statistics::Drop) => known.learn(conn, scenario_id, batch)?,
+        // A write that keeps running statistics reads the manifest's count with the check.
         _ => false,
     };
     let (updated, count) = if all_new {

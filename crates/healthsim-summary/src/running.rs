@@ -9,8 +9,8 @@
 //! summary leaves it out); minima and maxima merge while rows are only added (a writer that
 //! replaces a row at an extreme recomputes the parts instead). Ages merge as counts of birth
 //! dates, kept per birth month and per day, the days filed under their month, so that a summary
-//! reads the months and only its own month's days (see `Ages::FromParts` in `crate::stats`). The *parts* of a type are those numbers, as
-//! rows of `scenario_statistics`:
+//! reads the months and only its own month's days (see `Ages::FromParts` in `crate::stats`).
+//! The *parts* of a type are those numbers, as rows of `scenario_statistics`:
 //!
 //! | `part` | row | columns |
 //! |---|---|---|
@@ -23,8 +23,10 @@
 //! them, or a batch the caller holds in a temporary table); a writer appends it
 //! (healthsim-persist: a persist appends the parts of its own rows, after the negated parts of
 //! the rows it replaces; any other write of the scenario deletes them). The summary looks for
-//! parts only when a type of the scenario has [`crate::SummaryOptions::running_statistics_from`] rows, reads the parts of a
-//! type only when their row count equals the type's count in the manifest, and then runs the type's own statistics query with its `groups` and `totals` read from the
+//! parts only when a type of the scenario has
+//! [`crate::SummaryOptions::running_statistics_from`] rows, reads the parts of a type only when
+//! their row count equals the type's count in the manifest, and then runs the type's own
+//! statistics query with its `groups` and `totals` read from the
 //! parts (the same plans, expressions and shaping, so the values are the same: sums of money
 //! and integers are exact both ways; a `DOUBLE` column's sum and average may differ from a
 //! full computation in the last bits, as two full computations in parallel may, and agree after
