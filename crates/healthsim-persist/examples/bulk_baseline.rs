@@ -10,14 +10,23 @@
 //! per type, in one transaction. No validation, no `extra`, no upsert, no manifest: the engine's
 //! own fastest honest path for the same entities into the same tables, so the ratio of our
 //! persist throughput to this one is our distance to the engine.
+//!
+//! `bulk_baseline floor SOURCE DB` measures what storing alone costs: it copies the entity
+//! tables of SOURCE (a database our persist wrote) into memory, untimed, then stores those very
+//! rows into a fresh, migrated DB with one `INSERT INTO <table> SELECT * FROM <copy>` per table
+//! in one transaction, and closes it (its checkpoint). No parsing, no conversion, no checks:
+//! the least time this engine takes to put these rows into a file, which bounds the
+//! throughput of any writer that stores them, ours included. Prints
+//! `floor: <rows> rows stored in <seconds> s` on stdout.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
+use std::time::Instant;
 
 use healthsim_schema::duckdb::{params, Connection};
-use healthsim_schema::{by_table, migrate};
+use healthsim_schema::{by_table, migrate, ENTITY_TYPES};
 use serde_json::Value;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,8 +39,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         ["split", file, dir] => split(Path::new(file), Path::new(dir)),
         ["load", db, dir] => load(Path::new(db), Path::new(dir)),
+        ["floor", source, db] => floor(Path::new(source), Path::new(db)),
         _ => {
-            eprintln!("usage: bulk_baseline split FILE.jsonl DIR | bulk_baseline load DB DIR");
+            eprintln!(
+                "usage: bulk_baseline split FILE.jsonl DIR | bulk_baseline load DB DIR | \
+                 bulk_baseline floor SOURCE DB"
+            );
             std::process::exit(2);
         }
     }
@@ -100,5 +113,43 @@ fn load(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     }
     conn.execute_batch("COMMIT")?;
     eprintln!("bulk_baseline: {total} rows");
+    Ok(())
+}
+
+/// Stores the entity rows of `source` into a fresh `db` from an in-memory copy, and prints how
+/// long storing took (the inserts, the commit, and the close that checkpoints them).
+fn floor(source: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let conn = Connection::open(db)?;
+    migrate(&conn)?;
+    // ATTACH takes no parameters: the path goes in as a quoted literal.
+    let path = source.to_string_lossy().replace('\'', "''");
+    conn.execute_batch(&format!("ATTACH '{path}' AS source (READ_ONLY)"))?;
+    conn.execute_batch("ATTACH ':memory:' AS copy")?;
+    let mut tables = Vec::new();
+    for t in ENTITY_TYPES.iter() {
+        let sql = format!(
+            "CREATE TABLE copy.main.{0} AS FROM source.main.{0}",
+            t.table
+        );
+        conn.execute_batch(&sql)?;
+        let sql = format!("SELECT count(*) FROM copy.main.{}", t.table);
+        let rows: i64 = conn.query_row(&sql, [], |row| row.get(0))?;
+        if rows > 0 {
+            tables.push(t.table);
+        }
+    }
+    conn.execute_batch("DETACH source")?;
+    let started = Instant::now();
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let mut total = 0usize;
+    for table in &tables {
+        let sql = format!("INSERT INTO main.{table} SELECT * FROM copy.main.{table}");
+        total += conn.execute(&sql, [])?;
+    }
+    conn.execute_batch("COMMIT")?;
+    conn.execute_batch("DETACH copy")?;
+    drop(conn);
+    let secs = started.elapsed().as_secs_f64();
+    println!("floor: {total} rows stored in {secs:.3} s");
     Ok(())
 }
