@@ -651,11 +651,18 @@ fn storing_time(baseline: &Path, persisted: &Path, db: &Path) -> Result<f64> {
         "bulk_baseline floor",
         Command::new(baseline).arg("floor").arg(persisted).arg(db),
     )?;
+    stored_seconds(&out).with_context(|| format!("bulk_baseline floor printed {out:?}"))
+}
+
+/// The seconds of `bulk_baseline floor`'s line, `floor: <rows> rows stored in <seconds> s`.
+fn stored_seconds(out: &str) -> Option<f64> {
     out.trim()
-        .strip_suffix(" s")
-        .and_then(|text| text.rsplit(' ').next())
-        .and_then(|secs| secs.parse().ok())
-        .with_context(|| format!("bulk_baseline floor printed {out:?}"))
+        .strip_prefix("floor: ")?
+        .split_once(" rows stored in ")?
+        .1
+        .strip_suffix(" s")?
+        .parse()
+        .ok()
 }
 
 fn persist_command(bin: &Path, db: impl AsRef<OsStr>, file: &Path) -> Command {
@@ -949,5 +956,22 @@ fn print_table(figures: &[Figure]) {
             "| {:w0$} | {:w1$} | {:w2$} | {met}{pad} | {} |",
             f.name, f.value, f.target, f.note
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_seconds;
+
+    #[test]
+    fn the_floor_line_gives_its_seconds_and_anything_else_gives_none() {
+        let check =
+            |out: &str, expected: Option<f64>| assert_eq!(stored_seconds(out), expected, "{out:?}");
+        check("floor: 1000000 rows stored in 4.891 s\n", Some(4.891));
+        check("floor: 0 rows stored in 0.010 s", Some(0.01));
+        check("floor: 1000000 rows stored in 4.891", None);
+        check("floor: 1000000 rows stored in soon s", None);
+        check("bulk_baseline: 1000000 rows", None);
+        check("", None);
     }
 }
