@@ -642,8 +642,6 @@ fn document_memory(
     })
 }
 
-/// `healthsim --db <db> --json persist --name bench <file>`; `db` is a file path or a lake's
-/// string.
 /// Seconds DuckDB takes to store the entity rows of `persisted` into a fresh `db` from an
 /// in-memory copy (`bulk_baseline floor`: no parsing; the inserts, commit and close).
 fn storing_time(baseline: &Path, persisted: &Path, db: &Path) -> Result<f64> {
@@ -665,6 +663,8 @@ fn stored_seconds(out: &str) -> Option<f64> {
         .ok()
 }
 
+/// `healthsim --db <db> --json persist --name bench <file>`; `db` is a file path or a lake's
+/// string.
 fn persist_command(bin: &Path, db: impl AsRef<OsStr>, file: &Path) -> Command {
     let mut command = Command::new(bin);
     command
