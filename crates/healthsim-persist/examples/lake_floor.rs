@@ -38,12 +38,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for call in 1..=calls {
         let started = Instant::now();
         store.with_writer(|conn| {
-            let database = |context: &'static str| {
-                move |source| Error::Database {
-                    context: context.to_string(),
-                    source,
-                }
-            };
             conn.execute_batch("BEGIN TRANSACTION")
                 .map_err(database("starting the write"))?;
             conn.execute(
@@ -66,10 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 [&scenario],
                 |row| row.get(0),
             )
-            .map_err(|source| Error::Database {
-                context: "counting the scenario's patients".to_string(),
-                source,
-            })
+            .map_err(database("counting the scenario's patients"))
         })?;
         let read = Instant::now();
         let expected = i64::try_from(1 + 50 * call)?;
@@ -87,6 +78,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         median(&mut reads_ms)
     );
     Ok(())
+}
+
+/// Wraps a DuckDB error with what was being done, as the Store's own errors do.
+fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> Error {
+    move |source| Error::Database {
+        context: context.to_string(),
+        source,
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
