@@ -218,6 +218,11 @@ fn a_stream_into_a_lake_runs_with_the_writers_own_settings() {
         .expect("the stream");
     // No folder to spill to: a bound would turn a large batch into an out-of-memory error.
     assert_eq!(inside, outside);
+    // Parquet files are written at commit: one thread there was never measured.
+    let one_thread = store
+        .with_one_engine_thread(|| Ok(settings(&store)))
+        .expect("the import");
+    assert_eq!(one_thread, outside);
 }
 
 #[test]

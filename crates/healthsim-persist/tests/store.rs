@@ -497,6 +497,34 @@ fn a_stream_runs_bounded_by_its_batch_and_the_bound_is_lifted_afterwards() -> Te
 }
 
 #[test]
+fn a_chunked_fhir_import_runs_the_database_on_one_thread_and_gives_its_threads_back() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path().join("h.duckdb"), StoreOptions::default())?;
+    let outside = stream_settings(&store)?;
+    let inside = store.with_one_engine_thread(|| {
+        persist_new(&store, "one thread", "patients", patients(3));
+        stream_settings(&store)
+    })?;
+    assert_eq!(inside.1, "1");
+    assert_eq!(
+        (&inside.0, &inside.2),
+        (&outside.0, &outside.2),
+        "memory and the checkpoint threshold stay"
+    );
+    assert_eq!(stream_settings(&store)?, outside);
+    assert_ne!(outside.1, "1", "this machine has more than one core");
+    let failed: Result<(), Error> =
+        store.with_one_engine_thread(|| store.resolve_scenario("missing").map(|_| ()));
+    assert!(
+        matches!(&failed, Err(Error::ScenarioNotFound { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(stream_settings(&store)?, outside);
+    Ok(())
+}
+
+#[test]
 fn a_failing_stream_returns_its_error_and_the_bound_is_lifted() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path().join("h.duckdb"), StoreOptions::default())?;

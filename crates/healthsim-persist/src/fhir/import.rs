@@ -323,18 +323,22 @@ impl Store {
         let mode = options.commit.resolve(source.files());
         let statistics_from = self.options().running_statistics_from;
         match mode {
-            // Bounded memory is the point of chunks (see `Store::with_bounded_memory`).
+            // Bounded memory is the point of chunks (see `Store::with_bounded_memory`); one
+            // engine thread leaves the second core to the reading thread.
             CommitMode::Chunks => self.with_bounded_memory(options.batch_size, || {
-                self.with_writer(|conn| {
-                    let known = self.known_ids_of_one_operation();
-                    let mut writer = Writer::new(conn, options, mode, statistics_from, known)?;
-                    match run(source, options, &mut writer) {
-                        Ok(gathered) => {
-                            let finished = in_transaction_once(conn, |_| writer.finish(gathered));
-                            finished.map_err(|e| writer.incomplete(e))
+                self.with_one_engine_thread(|| {
+                    self.with_writer(|conn| {
+                        let known = self.known_ids_of_one_operation();
+                        let mut writer = Writer::new(conn, options, mode, statistics_from, known)?;
+                        match run(source, options, &mut writer) {
+                            Ok(gathered) => {
+                                let finished =
+                                    in_transaction_once(conn, |_| writer.finish(gathered));
+                                finished.map_err(|e| writer.incomplete(e))
+                            }
+                            Err(error) => Err(writer.incomplete(error)),
                         }
-                        Err(error) => Err(writer.incomplete(error)),
-                    }
+                    })
                 })
             }),
             _ => self.with_writer(|conn| {
