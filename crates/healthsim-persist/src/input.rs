@@ -55,7 +55,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use duckdb::types::{Decimal, TimeUnit, Value};
 use healthsim_schema::value::{json_column, to_json};
-use healthsim_schema::{ColumnKind, EntityType, ENTITY_TYPES};
+use healthsim_schema::{ColumnKind, EntityType, ENTITY_TYPES, EXTRA_COLUMN};
 use once_cell::sync::Lazy;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -204,6 +204,54 @@ pub fn convert(
     entities: &[Json],
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Vec<Row>, Error> {
+    convert_with_extras(
+        entity_type,
+        entities,
+        std::iter::repeat_with(Map::new),
+        new_id,
+    )
+}
+
+/// [`convert`] for entities the caller hands over: each entity's `extra` object is moved into
+/// its row's `extra` instead of copied. The rows and the errors are [`convert`]'s; only the
+/// order of the keys in a row's `extra` may differ, the input's `extra` fields coming first.
+/// A FHIR import keeps each whole resource there, so this saves copying every resource.
+///
+/// # Errors
+///
+/// As [`convert`].
+pub fn convert_owned(
+    entity_type: &'static EntityType,
+    mut entities: Vec<Json>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Vec<Row>, Error> {
+    let extras: Vec<Map<String, Json>> = entities.iter_mut().map(take_extra_object).collect();
+    convert_with_extras(entity_type, &entities, extras, new_id)
+}
+
+/// An entity's `extra` object, taken out of it (an empty map when it has none, or when its
+/// `extra` is not an object, which then stays for [`Converter::row`] to keep).
+fn take_extra_object(entity: &mut Json) -> Map<String, Json> {
+    let Json::Object(object) = entity else {
+        return Map::new();
+    };
+    if !matches!(object.get(EXTRA_COLUMN), Some(Json::Object(_))) {
+        return Map::new();
+    }
+    match object.shift_remove(EXTRA_COLUMN) {
+        Some(Json::Object(extra)) => extra,
+        _ => Map::new(),
+    }
+}
+
+/// [`convert`], each row's `extra` starting from the next of `extras` (top-level fields still
+/// win over its keys, as they win over the fields of an `extra` object).
+fn convert_with_extras(
+    entity_type: &'static EntityType,
+    entities: &[Json],
+    extras: impl IntoIterator<Item = Map<String, Json>>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Vec<Row>, Error> {
     let owned;
     let layout = match ENTITY_TYPES
         .iter()
@@ -217,7 +265,7 @@ pub fn convert(
     };
     let mut converter = Converter::new(entity_type, layout);
     let mut rows = Vec::with_capacity(entities.len());
-    for (index, entity) in entities.iter().enumerate() {
+    for ((index, entity), extra) in entities.iter().enumerate().zip(extras) {
         let Json::Object(object) = entity else {
             return Err(InputError::NotAnObject {
                 entity_type: entity_type.table,
@@ -225,7 +273,7 @@ pub fn convert(
             }
             .into());
         };
-        rows.push(converter.row(index, object, new_id)?);
+        rows.push(converter.row(index, object, extra, new_id)?);
     }
     check_duplicates(entity_type, &rows)?;
     Ok(rows)
@@ -577,6 +625,7 @@ impl<'l, 'a> Converter<'l, 'a> {
         &mut self,
         index: usize,
         object: &'a Map<String, Json>,
+        mut extra: Map<String, Json>,
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<Row, Error> {
         let layout = self.layout;
@@ -585,7 +634,6 @@ impl<'l, 'a> Converter<'l, 'a> {
         self.slots.resize(n + SYSTEM_SLOTS, None);
         self.aliases.clear();
         self.nested.clear();
-        let mut extra = Map::new();
 
         // Canonical keys first; aliases and nested shapes only fill what is left.
         for (key, value) in object {

@@ -101,7 +101,9 @@ pub use error::{Error, LegacyError, Result};
 /// The SQL sandbox, re-exported at the path it had when it was a module of this crate.
 pub use healthsim_query as query;
 pub use healthsim_query::{QueryOptions, QueryResult};
-pub use input::{convert, row_to_json, InputError, Provenance, Row, MAX_PROVENANCE_CHARS};
+pub use input::{
+    convert, convert_owned, row_to_json, InputError, Provenance, Row, MAX_PROVENANCE_CHARS,
+};
 pub use legacy::{LegacyImportOptions, LegacyImportReport, NameConflict};
 pub use persist::{
     EntityInput, PersistRequest, PersistResult, PreparedEntities, ScenarioTarget, TypeCounts,

@@ -1,4 +1,5 @@
-//! Fuzzing entity JSON → typed rows ([`healthsim_persist::convert`]) and the persist call on top.
+//! Fuzzing entity JSON → typed rows ([`healthsim_persist::convert`], and
+//! [`healthsim_persist::convert_owned`] against it) and the persist call on top.
 //!
 //! Inputs are arbitrary JSON, biased towards what reaches the conversion code: objects whose
 //! keys are the table's own columns (snake_case and camelCase), provenance and nested FHIR-like
@@ -9,6 +10,8 @@
 //! - `convert` never panics; it returns one row per entity with one value per column and an
 //!   `extra` that is a JSON object, or an error naming the entity type, index and field (values
 //!   cut to about 80 characters);
+//! - `convert_owned` (which moves each entity's `extra` object instead of copying it) gives
+//!   `convert`'s rows and errors;
 //! - `Store::persist_entities` accepts exactly what `convert` accepts, and refuses everything
 //!   else with an input error before writing: never a database error (which would mean a value
 //!   got past validation), and never a partial write.
@@ -20,7 +23,7 @@
 mod state;
 
 use healthsim_persist::{
-    convert, Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions,
+    convert, convert_owned, Error, InputError, PersistRequest, ScenarioTarget, Store, StoreOptions,
 };
 use healthsim_schema::{ColumnKind, EntityType, ENTITY_TYPES};
 use proptest::prelude::*;
@@ -297,6 +300,36 @@ fn batch() -> BoxedStrategy<(&'static EntityType, Vec<Value>)> {
         .boxed()
 }
 
+/// A table and 1 to 4 entities of it, each valid, some with a field more, and each with an
+/// `extra` object whose keys may be the extra field's, a column's or `normalized_from`.
+fn batch_with_extra_objects() -> BoxedStrategy<(&'static EntityType, Vec<Value>)> {
+    (0..ENTITY_TYPES.len())
+        .prop_flat_map(|i| {
+            let t: &'static EntityType = &ENTITY_TYPES[i];
+            let columns: Vec<String> = t.columns().map(|c| c.name.to_string()).collect();
+            let key = prop_oneof![
+                prop::sample::select(columns),
+                prop::sample::select(vec!["fhir".to_string(), "normalized_from".to_string()]),
+                "\\PC{0,3}",
+            ];
+            let extra = prop::collection::vec((key, any_json()), 0..5)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect()));
+            let one = (valid_entity(t), prop::option::of(field(t)), extra).prop_map(
+                |(mut entity, field, extra)| {
+                    if let Value::Object(fields) = &mut entity {
+                        if let Some((key, value)) = field {
+                            fields.insert(key, value);
+                        }
+                        fields.insert("extra".into(), extra);
+                    }
+                    entity
+                },
+            );
+            (Just(t), prop::collection::vec(one, 1..4))
+        })
+        .boxed()
+}
+
 /// Where an entity-level error points, if it is one.
 fn entity_error(error: &Error) -> Option<(&'static str, usize)> {
     match error {
@@ -356,12 +389,59 @@ fn check_convert(t: &'static EntityType, entities: &[Value]) -> Result<bool, Tes
     }
 }
 
+/// `convert_owned` against `convert` on the same entities: the same rows (each `extra` the
+/// same JSON object, its keys' order aside) or the same error.
+fn check_owned(t: &'static EntityType, entities: &[Value]) -> Result<(), TestCaseError> {
+    let numbered = || {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("generated-{n}")
+        }
+    };
+    let borrowed = convert(t, entities, &mut numbered());
+    let owned = convert_owned(t, entities.to_vec(), &mut numbered());
+    match (borrowed, owned) {
+        (Ok(borrowed), Ok(owned)) => {
+            prop_assert_eq!(borrowed.len(), owned.len());
+            for (mut b, mut o) in borrowed.into_iter().zip(owned) {
+                let extra = |row: &mut healthsim_persist::Row| -> Option<Value> {
+                    row.extra
+                        .take()
+                        .map(|text| serde_json::from_str(&text).expect("extra is JSON"))
+                };
+                prop_assert_eq!(extra(&mut b), extra(&mut o));
+                prop_assert_eq!(b, o);
+            }
+        }
+        (Err(borrowed), Err(owned)) => prop_assert_eq!(borrowed.to_string(), owned.to_string()),
+        (borrowed, owned) => {
+            return Err(TestCaseError::fail(format!(
+                "convert: {borrowed:?}, convert_owned: {owned:?}"
+            )))
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn convert_never_panics_and_explains_every_refusal((t, entities) in batch()) {
         check_convert(t, &entities)?;
+    }
+
+    #[test]
+    fn convert_owned_gives_the_rows_and_errors_of_convert((t, entities) in batch()) {
+        check_owned(t, &entities)?;
+    }
+
+    #[test]
+    fn convert_owned_keeps_every_extra_object_as_convert_does(
+        (t, entities) in batch_with_extra_objects()
+    ) {
+        check_owned(t, &entities)?;
     }
 }
 

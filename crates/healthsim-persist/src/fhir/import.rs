@@ -3,7 +3,7 @@
 //!
 //! The import reads resources lazily from a [`FhirSource`] (plain or gzip-compressed `.json`
 //! and `.ndjson`), maps each one ([`super::map`]) and validates its entities with persist's own
-//! [`convert`], exactly as [`Store::persist_entities`] validates JSON input. Reading, mapping
+//! [`convert`](crate::input::convert) ([`convert_owned`]: the mapped entities are handed over), exactly as [`Store::persist_entities`] validates JSON input. Reading, mapping
 //! and validating run on a thread of their own, which hands full chunks of
 //! [`FhirImportOptions::batch_size`] resources to the calling thread; that one writes each
 //! chunk through persist's own staged upsert (the same code, so the same rules and the same
@@ -73,7 +73,7 @@ use serde_json::{Map, Value as Json};
 use super::adjudicate::{self, Adjudications, Validated};
 use super::{FhirError, FhirSource, Mapped, Position, SourcedResource};
 use crate::error::{db, truncate, Error, Result};
-use crate::input::{convert, InputError, Provenance, Row};
+use crate::input::{convert_owned, InputError, Provenance, Row};
 use crate::known_ids::KnownIds;
 use crate::persist::{check_tags, open_target, write_batches, Batch, ScenarioTarget, TypeCounts};
 use crate::scenario::{self, ScenarioRef};
@@ -560,7 +560,7 @@ impl<'o> Gather<'o> {
         let mut new_id = || uuid::Uuid::new_v4().to_string();
         let mut converted = Vec::with_capacity(groups.len());
         for (index, entities) in groups {
-            match convert(&ENTITY_TYPES[index], &entities, &mut new_id) {
+            match convert_owned(&ENTITY_TYPES[index], entities, &mut new_id) {
                 Ok(rows) => converted.push((index, rows)),
                 Err(error) => return self.rejected(sourced, error).map(|()| None),
             }
