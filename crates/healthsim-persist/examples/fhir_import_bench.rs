@@ -8,7 +8,7 @@
 //! 1. *read + map*: the export through `FhirSource` and the mapping alone (one thread, no
 //!    database): what the import's reading thread costs;
 //! 2. *import*: [`Store::import_fhir`] into a fresh database (chunks of BATCH resources, default
-//!    5,000; commit mode default `chunks`), the reading thread and the writing thread together.
+//!    10,000; commit mode default `chunks`), the reading thread and the writing thread together.
 //!
 //! and prints resources per second and the process's peak resident memory (`VmHWM` of
 //! `/proc/self/status`) after each phase (the import's after closing the database, whose last

@@ -81,8 +81,13 @@ use crate::statistics::Statistics;
 use crate::store::{in_transaction_once, Store};
 use healthsim_fhir::Adjudication;
 
-/// Resources per write chunk by default.
-pub const DEFAULT_BATCH_SIZE: usize = 5_000;
+/// Resources per write chunk by default. Each commit has a cost of its own (the scenario's
+/// and the manifest's rows, the log's flush), so larger chunks are faster while the memory
+/// bound grows with them ([`crate::store::stream_memory_limit`]). Measured on a 2-vCPU Intel
+/// Xeon, 1,000,000 resources through `healthsim import-fhir`, three pairs each against 5,000:
+/// 10,000 took 7.4 % less wall time at the same peak (339 against 333 MB); 20,000 took
+/// 13.6 % less but peaked at 486 MB, too close to the 512 MB the import is held to.
+pub const DEFAULT_BATCH_SIZE: usize = 10_000;
 /// How many skipped resources a report lists; the rest is counted in
 /// [`FhirImportReport::skipped_total`].
 pub const MAX_SKIPPED_LISTED: usize = 100;
