@@ -39,6 +39,11 @@
 //! 331 MB (634 MB before the bound); 100,000 resources 39,800/s, 249 MB. Those runs used the
 //! system allocator; under mimalloc (2026-12-06 night, 2-vCPU Intel Xeon, same session) the
 //! same 1,000,000 resources went from 34,100 to 49,900 resources/s.
+//!
+//! 2026-12-07 (2-vCPU Intel Xeon, after DuckDB on one thread during the import, the mapped
+//! entities moved into validation, `extra` serialized without `Display`, chunks of 10,000):
+//! 65,024 resources/s, peak RSS 367 MB; read + map alone 151,400 resources/s. The machine's
+//! speed drifted; paired with the build before these changes, 0.78 of its time.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
