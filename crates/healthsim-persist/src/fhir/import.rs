@@ -3,8 +3,9 @@
 //!
 //! The import reads resources lazily from a [`FhirSource`] (plain or gzip-compressed `.json`
 //! and `.ndjson`), maps each one ([`super::map`]) and validates its entities with persist's own
-//! [`convert`](crate::input::convert) ([`convert_owned`]: the mapped entities are handed over), exactly as [`Store::persist_entities`] validates JSON input. Reading, mapping
-//! and validating run on a thread of their own, which hands full chunks of
+//! [`convert_owned`] (the mapped entities handed over, not copied), exactly as
+//! [`Store::persist_entities`] validates JSON input. Reading, mapping and validating run on a
+//! thread of their own, which hands full chunks of
 //! [`FhirImportOptions::batch_size`] resources to the calling thread; that one writes each
 //! chunk through persist's own staged upsert (the same code, so the same rules and the same
 //! manifest bookkeeping) while the next chunk is being prepared, so both cores work and the
