@@ -301,7 +301,8 @@ fn batch() -> BoxedStrategy<(&'static EntityType, Vec<Value>)> {
 }
 
 /// A table and 1 to 4 entities of it, each valid, some with a field more, and each with an
-/// `extra` object whose keys may be the extra field's, a column's or `normalized_from`.
+/// `extra` object whose keys may be a column's (so a top-level field wins over them), `fhir`,
+/// `normalized_from` or a short text.
 fn batch_with_extra_objects() -> BoxedStrategy<(&'static EntityType, Vec<Value>)> {
     (0..ENTITY_TYPES.len())
         .prop_flat_map(|i| {
