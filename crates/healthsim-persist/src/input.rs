@@ -229,17 +229,12 @@ pub fn convert_owned(
     convert_with_extras(entity_type, &entities, extras, new_id)
 }
 
-/// An entity's `extra` object, taken out of it (an empty map when it has none, or when its
-/// `extra` is not an object, which then stays for [`Converter::row`] to keep).
+/// An entity's `extra` object, taken out of it: an empty one stays in its place, which
+/// [`Converter::row`] merges as nothing. An empty map when the entity has no `extra` object (an
+/// `extra` that is not an object stays for [`Converter::row`] to keep).
 fn take_extra_object(entity: &mut Json) -> Map<String, Json> {
-    let Json::Object(object) = entity else {
-        return Map::new();
-    };
-    if !matches!(object.get(EXTRA_COLUMN), Some(Json::Object(_))) {
-        return Map::new();
-    }
-    match object.shift_remove(EXTRA_COLUMN) {
-        Some(Json::Object(extra)) => extra,
+    match entity.get_mut(EXTRA_COLUMN) {
+        Some(Json::Object(extra)) => std::mem::take(extra),
         _ => Map::new(),
     }
 }
