@@ -14,7 +14,8 @@
 //!   claim_lines, ... —, an ExplanationOfBenefit into the [`Adjudication`] of its Claim, and a
 //!   resource without a table of its own into one `fhir_resources` row ([`Mapped::Raw`]). The
 //!   original resource rides along in `extra.fhir` (in `fhir_resources.resource`), so nothing
-//!   is lost.
+//!   is lost; [`map_taking`] ([`SourcedResource::map_resource_taking`]) moves it there instead
+//!   of copying it, for a caller done with the resource.
 //! - [`Error`]: I/O, a gzip file that does not decompress, invalid JSON, or a malformed
 //!   resource, each naming file, line, entry ([`Position`]), resource type, id and reason, so
 //!   one bad resource can be reported and skipped. [`Error::is_caller_error`] tells the
@@ -70,5 +71,7 @@ pub mod read;
 mod values;
 
 pub use error::{Error, Position};
-pub use map::{map_bundle_entry, map_resource, map_with_full_url, Adjudication, Mapped};
+pub use map::{
+    map_bundle_entry, map_resource, map_taking, map_with_full_url, Adjudication, Mapped,
+};
 pub use read::{FhirSource, Format, SkippedFile, SourcedResource};

@@ -230,6 +230,66 @@ pub fn map_bundle_entry(entry: &Value) -> Result<Mapped, Error> {
 /// Maps one resource whose Bundle entry had `full_url`: the id is the resource's `id`, else the
 /// id in `full_url` (`urn:uuid:…` → the uuid, `…/Patient/123` → `123`).
 pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Mapped, Error> {
+    let (unfinished, provenance) = map_outcome(resource, full_url)?;
+    unfinished.finish(&provenance, &mut Keep::Copy(resource))
+}
+
+/// [`map_with_full_url`] for a resource the caller is done with: the whole resource moves
+/// into the row that keeps it (`extra.fhir`, or `fhir_resources.resource`) instead of being
+/// copied there, and `resource` is left `null`. The result is [`map_with_full_url`]'s.
+///
+/// Why: copying every resource (and freeing the copy's original later) was about a twentieth
+/// of a FHIR import's CPU in its profile; the importer has no use for the resource after
+/// mapping it.
+///
+/// # Errors
+///
+/// As [`map_with_full_url`]; `resource` is left as it was.
+pub fn map_taking(resource: &mut Value, full_url: Option<&str>) -> Result<Mapped, Error> {
+    let (unfinished, provenance) = map_outcome(resource, full_url)?;
+    unfinished.finish(&provenance, &mut Keep::Take(resource))
+}
+
+/// How the row that keeps the original gets it.
+enum Keep<'a> {
+    /// A copy of the resource.
+    Copy(&'a Value),
+    /// The resource itself (what is left is `null`).
+    Take(&'a mut Value),
+}
+
+impl Keep<'_> {
+    /// A copy of the original, for a row that keeps it while another takes it (one primary
+    /// row per resource today, but a second would get a copy).
+    fn copy(&self) -> Value {
+        match self {
+            Keep::Copy(resource) => (*resource).clone(),
+            Keep::Take(resource) => (**resource).clone(),
+        }
+    }
+
+    /// The original for the last row that keeps it.
+    fn take(&mut self) -> Value {
+        match self {
+            Keep::Take(resource) => std::mem::take(*resource),
+            Keep::Copy(_) => self.copy(),
+        }
+    }
+}
+
+/// What a mapping needs to know of its resource once the mapper is done with it.
+struct Provenance {
+    resource_type: String,
+    id: String,
+    source_system: Option<String>,
+}
+
+/// The mapper's outcome for `resource` (its rows not finished yet) and the provenance that
+/// finishing them needs.
+fn map_outcome(
+    resource: &Value,
+    full_url: Option<&str>,
+) -> Result<(Unfinished, Provenance), Error> {
     let Value::Object(_) = resource else {
         return Err(Error::malformed(
             None,
@@ -276,23 +336,74 @@ pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Map
         Some(mapper) => mapper(&source).map_err(|e| fail(Some(id), e))?,
         None => Outcome::Raw(None),
     };
-    let finish = |rows: Vec<Row>| {
-        rows.into_iter()
-            .map(|row| row.finish(&source))
-            .collect::<R<Vec<_>>>()
-            .map_err(|e| fail(Some(id), e))
-    };
-    match outcome {
-        Outcome::Rows(rows) => finish(rows).map(Mapped::Entities),
-        Outcome::Raw(reason) => Ok(Mapped::Raw {
-            resource_type: resource_type.to_string(),
-            rows: finish(vec![raw::resource(&source, reason.as_deref())])?,
+    let unfinished = match outcome {
+        Outcome::Rows(rows) => Unfinished::Entities(rows),
+        Outcome::Raw(reason) => Unfinished::Raw {
+            rows: vec![raw::resource(&source, reason.as_deref())],
             reason,
-        }),
-        Outcome::Adjudicates { claim_id, rows } => Ok(Mapped::Adjudication(Adjudication {
-            claim_id,
-            rows: finish(rows)?,
-        })),
+        },
+        Outcome::Adjudicates { claim_id, rows } => Unfinished::Adjudication { claim_id, rows },
+    };
+    let provenance = Provenance {
+        resource_type: resource_type.to_string(),
+        id: id.to_string(),
+        source_system: source.source_system.map(str::to_string),
+    };
+    Ok((unfinished, provenance))
+}
+
+/// A mapping's rows before they are finished ([`Row::finish`]): all a [`Mapped`] needs but
+/// the original resource, which finishing puts in.
+enum Unfinished {
+    Entities(Vec<Row>),
+    Raw {
+        rows: Vec<Row>,
+        reason: Option<String>,
+    },
+    Adjudication {
+        claim_id: Option<String>,
+        rows: Vec<Row>,
+    },
+}
+
+impl Unfinished {
+    /// The finished rows as a [`Mapped`]. The row that takes the original is finished last,
+    /// once every other row is, so a failure leaves a taken resource where it was.
+    fn finish(self, provenance: &Provenance, keep: &mut Keep<'_>) -> Result<Mapped, Error> {
+        let finish = |mut rows: Vec<Row>, keep: &mut Keep<'_>| -> R<Vec<_>> {
+            let taker = rows
+                .iter()
+                .rposition(|row| row.primary)
+                .map(|at| (at, rows.remove(at)));
+            let mut done = Vec::with_capacity(rows.len() + 1);
+            for row in rows {
+                let copy = row.primary.then_some(|| keep.copy());
+                done.push(row.finish(provenance, copy)?);
+            }
+            if let Some((at, row)) = taker {
+                done.insert(at, row.finish(provenance, Some(|| keep.take()))?);
+            }
+            Ok(done)
+        };
+        let fail = |e: String| {
+            Error::malformed(
+                Some(provenance.resource_type.as_str()),
+                Some(provenance.id.as_str()),
+                e,
+            )
+        };
+        Ok(match self {
+            Unfinished::Entities(rows) => Mapped::Entities(finish(rows, keep).map_err(fail)?),
+            Unfinished::Raw { rows, reason } => Mapped::Raw {
+                resource_type: provenance.resource_type.clone(),
+                rows: finish(rows, keep).map_err(fail)?,
+                reason,
+            },
+            Unfinished::Adjudication { claim_id, rows } => Mapped::Adjudication(Adjudication {
+                claim_id,
+                rows: finish(rows, keep).map_err(fail)?,
+            }),
+        })
     }
 }
 
@@ -356,9 +467,9 @@ pub(crate) struct Row {
     fields: Map<String, Value>,
     extra: Map<String, Value>,
     primary: bool,
-    /// The original resource is in a column of its own (`fhir_resources.resource`), so
-    /// `extra.fhir` would only repeat it.
-    original_in_column: bool,
+    /// The column of its own that holds the original resource (`fhir_resources.resource`),
+    /// so `extra.fhir` would only repeat it; `None`: `extra.fhir` holds it.
+    original_column: Option<&'static str>,
 }
 
 impl Row {
@@ -378,21 +489,15 @@ impl Row {
             fields,
             extra: Map::new(),
             primary: false,
-            original_in_column: false,
+            original_column: None,
         }
     }
 
-    /// The resource's own row, holding the whole resource in `column` instead of `extra.fhir`.
-    pub(crate) fn whole(
-        table: &'static str,
-        key: &str,
-        id: &str,
-        column: &str,
-        resource: &Value,
-    ) -> Row {
+    /// The resource's own row, which will hold the whole resource in `column` instead of
+    /// `extra.fhir`.
+    pub(crate) fn whole(table: &'static str, key: &str, id: &str, column: &'static str) -> Row {
         let mut row = Row::primary(table, key, id);
-        row.fields.insert(column.to_string(), resource.clone());
-        row.original_in_column = true;
+        row.original_column = Some(column);
         row
     }
 
@@ -443,31 +548,46 @@ impl Row {
         self
     }
 
-    /// The finished (table, entity): provenance, `extra`, and the registry's required columns
-    /// checked.
-    fn finish(mut self, source: &Source<'_>) -> R<(&'static str, Map<String, Value>)> {
+    /// The finished (table, entity): provenance, the original resource (`original` is given
+    /// for a primary row, and asked only once the row is known to be complete: in its column
+    /// or in `extra.fhir`), `extra`, and the registry's required columns checked.
+    fn finish(
+        mut self,
+        provenance: &Provenance,
+        original: Option<impl FnOnce() -> Value>,
+    ) -> R<(&'static str, Map<String, Value>)> {
         let entity_type = by_table(self.table)
             .ok_or_else(|| format!("internal: no canonical table {}", self.table))?;
-        if let Some(missing) = entity_type
-            .columns()
-            .find(|c| c.required && self.fields.get(c.name).is_none_or(Value::is_null))
-        {
+        // The original (a JSON object) will fill its column.
+        let original_column = self.original_column.filter(|_| original.is_some());
+        if let Some(missing) = entity_type.columns().find(|c| {
+            c.required
+                && Some(c.name) != original_column
+                && self.fields.get(c.name).is_none_or(Value::is_null)
+        }) {
             return Err(format!(
                 "nothing to fill the required column {}.{}",
                 self.table, missing.name
             ));
         }
-        if !self.primary {
-            self.extra.insert(
-                "fhir_source".into(),
-                Value::String(format!("{}/{}", source.resource_type, source.id)),
-            );
-        } else if !self.original_in_column {
-            self.extra.insert("fhir".into(), source.resource.clone());
+        match (original, self.original_column) {
+            (Some(original), Some(column)) => {
+                self.fields.insert(column.to_string(), original());
+            }
+            (Some(original), None) => {
+                self.extra.insert("fhir".into(), original());
+            }
+            (None, _) => {
+                self.extra.insert(
+                    "fhir_source".into(),
+                    Value::String(format!("{}/{}", provenance.resource_type, provenance.id)),
+                );
+            }
         }
         self.fields.insert("source_type".into(), "fhir".into());
-        if let Some(system) = source.source_system {
-            self.fields.insert("source_system".into(), system.into());
+        if let Some(system) = &provenance.source_system {
+            self.fields
+                .insert("source_system".into(), system.as_str().into());
         }
         self.fields.insert(
             "extra".into(),

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use healthsim_schema::text::json_kind;
 use serde_json::{Map, Value};
 
-use crate::map::{map_with_full_url, Mapped};
+use crate::map::{map_taking, map_with_full_url, Mapped};
 use crate::Error;
 
 /// How a file's content is laid out.
@@ -103,6 +103,14 @@ impl SourcedResource {
     /// resource's file, line and entry.
     pub fn map_resource(&self) -> Result<Mapped, Error> {
         map_with_full_url(&self.resource, self.full_url.as_deref())
+            .map_err(|e| e.located(&self.file, self.line, self.entry))
+    }
+
+    /// [`SourcedResource::map_resource`] for a caller done with the resource: it moves into
+    /// the row that keeps it ([`map_taking`]), and `resource` is left `null` (unless the
+    /// mapping fails).
+    pub fn map_resource_taking(&mut self) -> Result<Mapped, Error> {
+        map_taking(&mut self.resource, self.full_url.as_deref())
             .map_err(|e| e.located(&self.file, self.line, self.entry))
     }
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use healthsim_fhir::{
-    map_bundle_entry, map_resource, map_with_full_url, Adjudication, Error, FhirSource, Format,
-    Mapped, SourcedResource,
+    map_bundle_entry, map_resource, map_taking, map_with_full_url, Adjudication, Error, FhirSource,
+    Format, Mapped, SourcedResource,
 };
 use healthsim_schema::{by_table, ColumnKind};
 use serde_json::{json, Map, Value};
@@ -22,8 +22,33 @@ fn data(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// [`map_resource`], checked against [`map_taking`]: moving the resource into the row that
+/// keeps it gives the same rows (or the same error) and leaves `null` behind (on an error,
+/// the resource as it was).
+fn mapped(resource: &Value) -> Result<Mapped, Error> {
+    let copied = map_resource(resource);
+    let mut taken = resource.clone();
+    let moved = map_taking(&mut taken, None);
+    match (&copied, &moved) {
+        (Ok(copied), Ok(moved)) => {
+            assert_eq!(moved, copied, "map_taking of {resource}");
+            assert_eq!(taken, Value::Null, "what map_taking left of {resource}");
+        }
+        (Err(copied), Err(moved)) => {
+            assert_eq!(
+                moved.to_string(),
+                copied.to_string(),
+                "map_taking of {resource}"
+            );
+            assert_eq!(&taken, resource, "what a failed map_taking left");
+        }
+        _ => panic!("map_taking of {resource} gave {moved:?}, map_resource {copied:?}"),
+    }
+    copied
+}
+
 fn rows_of(resource: &Value) -> Rows {
-    match map_resource(resource) {
+    match mapped(resource) {
         Ok(Mapped::Entities(rows)) => rows,
         other => panic!("expected entities for {resource}, got {other:?}"),
     }
@@ -63,7 +88,7 @@ fn check_rows(resource: &Value, rows: &Rows, expected: &[(&str, Value)]) {
 
 /// `resource` is malformed, for a reason containing `reason`.
 fn check_err(resource: Value, reason: &str) {
-    match map_resource(&resource) {
+    match mapped(&resource) {
         Err(Error::Malformed { reason: got, .. }) => {
             assert!(
                 got.contains(reason),
@@ -77,7 +102,7 @@ fn check_err(resource: Value, reason: &str) {
 /// `resource` has no table of its own: it maps to one `fhir_resources` row
 /// `{resource_type}/{id}` holding it whole (with a reason containing `reason`, if given).
 fn check_raw(resource: Value, resource_type: &str, reason: Option<&str>) {
-    match map_resource(&resource) {
+    match mapped(&resource) {
         Ok(Mapped::Raw {
             resource_type: got,
             reason: why,
@@ -117,7 +142,7 @@ fn check_raw(resource: Value, resource_type: &str, reason: Option<&str>) {
 /// Claim), its own rows being
 /// `expected` as for [`check`].
 fn check_adjudication(resource: Value, claim_id: Option<&str>, expected: &[(&str, Value)]) {
-    match map_resource(&resource) {
+    match mapped(&resource) {
         Ok(Mapped::Adjudication(adjudication)) => {
             assert_eq!(
                 adjudication.claim_id.as_deref(),
@@ -1072,7 +1097,7 @@ fn types_without_a_table_are_kept_whole_in_fhir_resources() {
     let report = json!({"resourceType": "DiagnosticReport", "id": "dr1", "status": "final",
                         "subject": {"reference": "urn:uuid:p1"}, "encounter": {"reference": "Encounter/e1"}});
     check_raw(report.clone(), "DiagnosticReport", None);
-    let Ok(Mapped::Raw { rows, .. }) = map_resource(&report) else {
+    let Ok(Mapped::Raw { rows, .. }) = mapped(&report) else {
         unreachable!()
     };
     let got = |column: &str| rows[0].1.get(column).cloned().unwrap_or(Value::Null);
@@ -1102,7 +1127,7 @@ fn types_without_a_table_are_kept_whole_in_fhir_resources() {
             Value::Null,
         ),
     ] {
-        let Ok(Mapped::Raw { rows, .. }) = map_resource(&resource) else {
+        let Ok(Mapped::Raw { rows, .. }) = mapped(&resource) else {
             panic!("{resource} is not kept raw")
         };
         assert_eq!(
@@ -1381,7 +1406,7 @@ fn malformed_resources_name_what_is_wrong() {
     }
     // The error names the resource.
     let error =
-        map_resource(&json!({"resourceType": "Encounter", "id": "enc-9"})).expect_err("malformed");
+        mapped(&json!({"resourceType": "Encounter", "id": "enc-9"})).expect_err("malformed");
     assert_eq!(
         error.to_string(),
         "malformed fhir resource Encounter/enc-9: subject: a reference to a Patient is required"
@@ -1413,7 +1438,7 @@ fn documented_example_works() {
                              "display": "Type 2 diabetes mellitus without complications"}]},
         "onsetDateTime": "2019-04"
     });
-    let Ok(Mapped::Entities(rows)) = map_resource(&condition) else {
+    let Ok(Mapped::Entities(rows)) = mapped(&condition) else {
         panic!("entities expected")
     };
     let (table, diagnosis) = &rows[0];

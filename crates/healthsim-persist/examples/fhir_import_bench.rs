@@ -116,7 +116,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut mapped = 0u64;
     for item in FhirSource::open([&export])? {
-        if let Ok(Mapped::Entities(rows)) = item?.map_resource() {
+        // As the import maps: the resource moves into its row.
+        if let Ok(Mapped::Entities(rows)) = item?.map_resource_taking() {
             mapped += rows.len() as u64;
         }
     }

@@ -15,7 +15,9 @@
 //! `PROPTEST_CASES=20000 cargo test --release -p healthsim-persist --test fuzz_fhir`.
 
 use healthsim_persist::convert;
-use healthsim_persist::fhir::{map_bundle_entry, map_resource, FhirSource, Format, Mapped};
+use healthsim_persist::fhir::{
+    map_bundle_entry, map_resource, map_taking, FhirSource, Format, Mapped,
+};
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
 
@@ -330,6 +332,27 @@ proptest! {
     #[test]
     fn mapping_never_panics(input in any_input()) {
         check_mapped(map_resource(&input))?;
+    }
+
+    /// The importer's mapping moves each resource into its row instead of copying it; the
+    /// rows (or the error) must be the copying mapping's, and a failure must leave the
+    /// resource where it was.
+    #[test]
+    fn mapping_that_takes_the_resource_gives_what_mapping_a_copy_gives(input in any_input()) {
+        let copied = map_resource(&input);
+        let mut taken = input.clone();
+        let moved = map_taking(&mut taken, None);
+        match (&copied, &moved) {
+            (Ok(copied), Ok(moved)) => {
+                prop_assert_eq!(moved, copied);
+                prop_assert_eq!(&taken, &Value::Null);
+            }
+            (Err(copied), Err(moved)) => {
+                prop_assert_eq!(moved.to_string(), copied.to_string());
+                prop_assert_eq!(&taken, &input);
+            }
+            _ => prop_assert!(false, "map_taking gave {:?}, map_resource {:?}", moved, copied),
+        }
     }
 
     #[test]

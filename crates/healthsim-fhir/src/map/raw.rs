@@ -19,7 +19,7 @@ const ENCOUNTER_ELEMENTS: &[&str] = &["encounter", "context"];
 pub(crate) fn resource(src: &Source<'_>, reason: Option<&str>) -> Row {
     let v = src.resource;
     let id = format!("{}/{}", src.resource_type, src.id);
-    let mut row = Row::whole("fhir_resources", "resource_id", &id, "resource", v);
+    let mut row = Row::whole("fhir_resources", "resource_id", &id, "resource");
     row.set("resource_type", Some(src.resource_type));
     row.set(
         "patient_id",

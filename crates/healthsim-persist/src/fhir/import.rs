@@ -443,6 +443,30 @@ struct Gather<'o> {
     adjudications: Vec<Validated>,
 }
 
+/// How a rejected resource is named: its type and its id (else its entry's `fullUrl`),
+/// taken before its mapping moves it into a row.
+struct Named {
+    resource_type: String,
+    id: Option<String>,
+}
+
+impl Named {
+    fn of(sourced: &SourcedResource) -> Named {
+        let resource = &sourced.resource;
+        Named {
+            resource_type: resource
+                .get("resourceType")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            id: match resource.get("id") {
+                Some(Json::String(id)) if !id.trim().is_empty() => Some(truncate(id)),
+                _ => sourced.full_url.as_deref().map(truncate),
+            },
+        }
+    }
+}
+
 /// What the reading side counted.
 #[derive(Default)]
 struct Gathered {
@@ -476,28 +500,33 @@ impl<'o> Gather<'o> {
         &mut self,
         item: std::result::Result<SourcedResource, FhirError>,
     ) -> Result<Option<Chunk>> {
-        let sourced = match item {
+        let mut sourced = match item {
             Ok(sourced) => sourced,
             Err(error) => return self.invalid(error).map(|()| None),
         };
         if let Some(Json::String(resource_type)) = sourced.resource.get("resourceType") {
-            *self
-                .counts
-                .resources_read
-                .entry(resource_type.clone())
-                .or_default() += 1;
+            match self.counts.resources_read.get_mut(resource_type) {
+                Some(count) => *count += 1,
+                None => {
+                    self.counts.resources_read.insert(resource_type.clone(), 1);
+                }
+            }
         }
-        match sourced.map_resource() {
-            Ok(Mapped::Entities(rows)) => self.add(&sourced, rows),
+        // Named before the mapping takes the resource: a rejection names it.
+        let named = Named::of(&sourced);
+        match sourced.map_resource_taking() {
+            Ok(Mapped::Entities(rows)) => self.add(&sourced, named, rows),
             Ok(Mapped::Raw {
                 resource_type,
                 rows,
                 ..
             }) => {
                 *self.counts.unsupported.entry(resource_type).or_default() += 1;
-                self.add(&sourced, rows)
+                self.add(&sourced, named, rows)
             }
-            Ok(Mapped::Adjudication(adjudication)) => self.adjudication(&sourced, adjudication),
+            Ok(Mapped::Adjudication(adjudication)) => {
+                self.adjudication(&sourced, named, adjudication)
+            }
             Err(error) => self.invalid(error).map(|()| None),
         }
     }
@@ -551,6 +580,7 @@ impl<'o> Gather<'o> {
     fn add(
         &mut self,
         sourced: &SourcedResource,
+        named: Named,
         rows: Vec<(&'static str, Map<String, Json>)>,
     ) -> Result<Option<Chunk>> {
         // Grouped by table in first-seen order, so persist's duplicate check applies inside
@@ -568,7 +598,7 @@ impl<'o> Gather<'o> {
         for (index, entities) in groups {
             match convert_owned(&ENTITY_TYPES[index], entities, &mut new_id) {
                 Ok(rows) => converted.push((index, rows)),
-                Err(error) => return self.rejected(sourced, error).map(|()| None),
+                Err(error) => return self.rejected(sourced, named, error).map(|()| None),
             }
         }
         for (index, rows) in converted {
@@ -607,6 +637,7 @@ impl<'o> Gather<'o> {
     fn adjudication(
         &mut self,
         sourced: &SourcedResource,
+        named: Named,
         adjudication: Adjudication,
     ) -> Result<Option<Chunk>> {
         match adjudicate::validate(adjudication) {
@@ -614,22 +645,13 @@ impl<'o> Gather<'o> {
                 self.adjudications.push(valid);
                 Ok(self.imported())
             }
-            Err(error) => self.rejected(sourced, error).map(|()| None),
+            Err(error) => self.rejected(sourced, named, error).map(|()| None),
         }
     }
 
     /// A resource whose entities persist's validation refused: the import's error, or a skip.
-    fn rejected(&mut self, sourced: &SourcedResource, error: Error) -> Result<()> {
-        let resource_type = sourced
-            .resource
-            .get("resourceType")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let id = match sourced.resource.get("id") {
-            Some(Json::String(id)) if !id.trim().is_empty() => Some(truncate(id)),
-            _ => sourced.full_url.as_deref().map(truncate),
-        };
+    fn rejected(&mut self, sourced: &SourcedResource, named: Named, error: Error) -> Result<()> {
+        let Named { resource_type, id } = named;
         let reason = rejection_reason(&error);
         if self.options.skip_invalid {
             self.skip(SkippedResource {

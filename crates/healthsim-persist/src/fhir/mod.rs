@@ -12,7 +12,7 @@ pub mod import;
 
 pub use healthsim_fhir::Error as FhirError;
 pub use healthsim_fhir::{
-    map, map_bundle_entry, map_resource, map_with_full_url, read, FhirSource, Format, Mapped,
-    Position, SourcedResource,
+    map, map_bundle_entry, map_resource, map_taking, map_with_full_url, read, FhirSource, Format,
+    Mapped, Position, SourcedResource,
 };
 pub use import::{CommitMode, FhirImportOptions, FhirImportReport, SkippedFile, SkippedResource};
