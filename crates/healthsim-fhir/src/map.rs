@@ -230,8 +230,7 @@ pub fn map_bundle_entry(entry: &Value) -> Result<Mapped, Error> {
 /// Maps one resource whose Bundle entry had `full_url`: the id is the resource's `id`, else the
 /// id in `full_url` (`urn:uuid:…` → the uuid, `…/Patient/123` → `123`).
 pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Mapped, Error> {
-    let (unfinished, provenance) = map_outcome(resource, full_url)?;
-    unfinished.finish(&provenance, &mut Keep::Copy(resource))
+    map_taking(&mut resource.clone(), full_url)
 }
 
 /// [`map_with_full_url`] for a resource the caller is done with: the whole resource moves
@@ -247,34 +246,7 @@ pub fn map_with_full_url(resource: &Value, full_url: Option<&str>) -> Result<Map
 /// As [`map_with_full_url`]; `resource` is left as it was.
 pub fn map_taking(resource: &mut Value, full_url: Option<&str>) -> Result<Mapped, Error> {
     let (unfinished, provenance) = map_outcome(resource, full_url)?;
-    unfinished.finish(&provenance, &mut Keep::Take(resource))
-}
-
-/// How the row that keeps the original gets it.
-enum Keep<'a> {
-    /// A copy of the resource.
-    Copy(&'a Value),
-    /// The resource itself (what is left is `null`).
-    Take(&'a mut Value),
-}
-
-impl Keep<'_> {
-    /// A copy of the original, for a row that keeps it while another takes it (one primary
-    /// row per resource today, but a second would get a copy).
-    fn copy(&self) -> Value {
-        match self {
-            Keep::Copy(resource) => (*resource).clone(),
-            Keep::Take(resource) => (**resource).clone(),
-        }
-    }
-
-    /// The original for the last row that keeps it.
-    fn take(&mut self) -> Value {
-        match self {
-            Keep::Take(resource) => std::mem::take(*resource),
-            Keep::Copy(_) => self.copy(),
-        }
-    }
+    unfinished.finish(&provenance, resource)
 }
 
 /// What a mapping needs to know of its resource once the mapper is done with it.
@@ -367,21 +339,25 @@ enum Unfinished {
 }
 
 impl Unfinished {
-    /// The finished rows as a [`Mapped`]. The row that takes the original is finished last,
-    /// once every other row is, so a failure leaves a taken resource where it was.
-    fn finish(self, provenance: &Provenance, keep: &mut Keep<'_>) -> Result<Mapped, Error> {
-        let finish = |mut rows: Vec<Row>, keep: &mut Keep<'_>| -> R<Vec<_>> {
+    /// The finished rows as a [`Mapped`], the last primary row taking `resource` (one primary
+    /// row per resource today; another would get a copy). That row is finished last, once
+    /// every other row is, so a failure leaves `resource` where it was.
+    fn finish(self, provenance: &Provenance, resource: &mut Value) -> Result<Mapped, Error> {
+        let finish = |mut rows: Vec<Row>, resource: &mut Value| -> R<Vec<_>> {
             let taker = rows
                 .iter()
                 .rposition(|row| row.primary)
                 .map(|at| (at, rows.remove(at)));
             let mut done = Vec::with_capacity(rows.len() + 1);
             for row in rows {
-                let copy = row.primary.then_some(|| keep.copy());
+                let copy = row.primary.then_some(|| resource.clone());
                 done.push(row.finish(provenance, copy)?);
             }
             if let Some((at, row)) = taker {
-                done.insert(at, row.finish(provenance, Some(|| keep.take()))?);
+                done.insert(
+                    at,
+                    row.finish(provenance, Some(|| std::mem::take(resource)))?,
+                );
             }
             Ok(done)
         };
@@ -393,15 +369,15 @@ impl Unfinished {
             )
         };
         Ok(match self {
-            Unfinished::Entities(rows) => Mapped::Entities(finish(rows, keep).map_err(fail)?),
+            Unfinished::Entities(rows) => Mapped::Entities(finish(rows, resource).map_err(fail)?),
             Unfinished::Raw { rows, reason } => Mapped::Raw {
                 resource_type: provenance.resource_type.clone(),
-                rows: finish(rows, keep).map_err(fail)?,
+                rows: finish(rows, resource).map_err(fail)?,
                 reason,
             },
             Unfinished::Adjudication { claim_id, rows } => Mapped::Adjudication(Adjudication {
                 claim_id,
-                rows: finish(rows, keep).map_err(fail)?,
+                rows: finish(rows, resource).map_err(fail)?,
             }),
         })
     }
