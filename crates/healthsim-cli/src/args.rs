@@ -822,10 +822,11 @@ pub struct ImportFhirArgs {
     pub batch_size: u64,
 
     /// auto|all|chunks. all: one transaction, all or nothing (memory grows with the input,
-    /// about 3.5 KB per resource). chunks: one transaction per chunk, bounded memory at any
-    /// size; an import that fails or is killed keeps its committed chunks, and re-running the
-    /// same command with --scenario NAME completes it without duplicates. auto: all up to 32 MiB
-    /// of input (gzip files count 8 times), chunks above; the output says which ran.
+    /// about 1.1 GB at 1,000,000 resources). chunks: one transaction per chunk, bounded memory
+    /// at any size; an import that fails or is killed keeps its committed chunks, and
+    /// re-running the same command with --scenario NAME completes it without duplicates. auto:
+    /// all up to 32 MiB of input (gzip files count 8 times), chunks above; the output says
+    /// which ran.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = CommitArg::Auto,
           hide_possible_values = true)]
     pub commit: CommitArg,
