@@ -46,9 +46,10 @@
 //! speed drifted; paired with the build before these changes, 0.78 of its time.
 //!
 //! 2026-12-07 evening (same Xeon): the import's reading thread needs 10.2–10.4 s of CPU per
-//! 1,000,000 resources and the writing thread 11.6–11.8 s, while 100,000 resources/s allows
-//! 10 s for everything: the speed target is blocked on a 2-core machine. docs/performance.md
-//! ("FHIR import") has the measurements and what would unblock it.
+//! 1,000,000 resources (9.0–9.1 s on its own) and the writing thread 11.6–11.8 s, while
+//! 100,000 resources/s allows 10 s, 20 core-seconds on two cores: the speed target is blocked
+//! on a 2-core machine. docs/performance.md ("FHIR import") has the measurements and what
+//! would unblock it.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
